@@ -1,0 +1,104 @@
+/**
+ * Starts the product's parts in order and stops them in reverse: our services endpoint, the Restate
+ * server (embedded, or a check that the external one answers), the registration of our endpoint.
+ * Listening happens here, never at import time; `main.ts` owns the process (settings, signals, exit).
+ */
+import { createDemoAgent } from "./agent/demo-agent.ts";
+import type { Config } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import { startServicesEndpoint } from "./restate/endpoint.ts";
+import { createServices } from "./restate/services.ts";
+import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
+import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
+
+export interface App {
+  readonly ingressUrl: string;
+  readonly adminUrl: string;
+  /** Stops everything this app started, in reverse order. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Called when a part dies on its own after start-up (the embedded server exiting, say). */
+  readonly onFatal?: (error: Error) => void;
+}
+
+export async function startApp({ config, logger, onFatal }: AppOptions): Promise<App> {
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error({ err: error }, "Error while stopping");
+      }
+    }
+  };
+
+  try {
+    const agent = createDemoAgent(config.demoAgent);
+    const endpoint = await startServicesEndpoint({
+      services: createServices({ config, agent }),
+      port: config.services.port,
+      host: config.services.bindAddress,
+      logger,
+    });
+    cleanups.push(() => endpoint.close());
+
+    let ingressUrl = config.restate.ingressUrl;
+    let adminUrl = config.restate.adminUrl;
+    if (config.restate.embedded) {
+      const server: EmbeddedRestate = await startEmbeddedRestate({
+        dataDir: config.restate.dataDir,
+        bindAddress: config.restate.bindAddress,
+        ingressPort: config.restate.ingressPort,
+        adminPort: config.restate.adminPort,
+        nodePort: config.restate.nodePort,
+        logger,
+      });
+      cleanups.push(() => server.stop());
+      ingressUrl = server.ingressUrl;
+      adminUrl = server.adminUrl;
+      void server.exited.then((code) => {
+        if (!stopping)
+          onFatal?.(
+            new Error(
+              `restate-server exited unexpectedly (${code}); see ${server.dataDir}/restate-server.log`,
+            ),
+          );
+      });
+      logger.info(
+        `Restate server (embedded, data in ${server.dataDir}): ingress ${ingressUrl}, admin and UI ${adminUrl}`,
+      );
+    } else {
+      await assertRestateReachable({ ingressUrl, adminUrl });
+      logger.info(`Restate server (external): ingress ${ingressUrl}, admin and UI ${adminUrl}`);
+    }
+
+    const endpointUrl = config.services.advertisedUrl;
+    if (config.restate.autoRegister) {
+      const deployment = await registerDeployment({ adminUrl, endpointUrl, force: config.restate.embedded });
+      logger.info(
+        `Services endpoint ${endpointUrl} registered as ${deployment.id} (${deployment.services.map((s) => s.name).join(", ")})`,
+      );
+    } else {
+      logger.info(
+        `Services endpoint listening on ${config.services.bindAddress}:${endpoint.port}; not registered automatically: run \`npm run register\` once to register ${endpointUrl}`,
+      );
+    }
+
+    logger.info(
+      "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset): running the Restate side only. " +
+        `Try: curl ${ingressUrl}/ChatService/ellie/process_user_message --json '{"content": "do something", "role": "user"}'`,
+    );
+    return { ingressUrl, adminUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

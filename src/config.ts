@@ -1,0 +1,189 @@
+/**
+ * The one place that reads settings. `parseConfig(env)` validates every variable with zod and returns a
+ * frozen `Config`, or throws a `ConfigError` that lists every problem at once. It never touches
+ * `process.env` itself: the caller passes the environment (after dotenv has loaded `.env`).
+ */
+import { z } from "zod";
+import { MODES, type Mode } from "./restate/modes.ts";
+
+export type LogFormat = "pretty" | "json";
+
+export interface Config {
+  readonly defaultMode: Mode;
+  readonly queueMax: number;
+  readonly restate: {
+    /** Start restate-server from node_modules (true) or use the one at the URLs below. */
+    readonly embedded: boolean;
+    readonly ingressUrl: string;
+    readonly adminUrl: string;
+    /** Ports the embedded server binds (taken from the URLs, plus the node-to-node port). */
+    readonly ingressPort: number;
+    readonly adminPort: number;
+    readonly nodePort: number;
+    readonly bindAddress: string;
+    readonly dataDir: string;
+    /** Register our services endpoint with the admin API at start-up. */
+    readonly autoRegister: boolean;
+    readonly idempotencyRetentionMs: number;
+    readonly journalRetentionMs: number;
+  };
+  readonly services: {
+    readonly port: number;
+    readonly bindAddress: string;
+    /** The URL restate-server uses to reach our endpoint. */
+    readonly advertisedUrl: string;
+  };
+  readonly demoAgent: {
+    readonly iterationMs: number;
+    readonly doneProbability: number;
+    readonly maxIterations: number;
+  };
+  readonly log: {
+    readonly level: "trace" | "debug" | "info" | "warn" | "error";
+    readonly format: LogFormat;
+  };
+}
+
+/** Thrown when settings are missing or invalid; `problems` has one line per variable. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Parses `500ms`, `90s`, `30m`, `24h`, `1d` or a bare number of milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
+  if (!match) return undefined;
+  const unit = (match[2] ?? "ms") as keyof typeof UNIT_MS;
+  return Math.round(Number(match[1]) * UNIT_MS[unit]);
+}
+
+const port = z.coerce
+  .number({ error: "must be a port number" })
+  .int("must be a whole number")
+  .min(1, "must be between 1 and 65535")
+  .max(65535, "must be between 1 and 65535");
+
+const bool = z
+  .string()
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" }))
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `must be a duration such as 30m, 24h or 1d (got "${text}")` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const mode = z
+  .string()
+  .transform((v) => v.trim().toUpperCase())
+  .pipe(z.enum(MODES, { error: (issue) => `must be one of ${MODES.join(", ")} (got "${issue.input}")` }));
+
+const EnvSchema = z.object({
+  MODE: mode.default("INTERRUPT"),
+  QUEUE_MAX: z.coerce.number().int().min(1, "must be at least 1").default(20),
+  RESTATE_EMBEDDED: bool.default(true),
+  RESTATE_INGRESS_URL: httpUrl.default("http://localhost:8080"),
+  RESTATE_ADMIN_URL: httpUrl.default("http://localhost:9070"),
+  RESTATE_NODE_PORT: port.default(5122),
+  RESTATE_BIND_ADDRESS: z.string().min(1).default("127.0.0.1"),
+  RESTATE_DATA_DIR: z.string().min(1).default(".restate"),
+  RESTATE_AUTO_REGISTER: bool.optional(),
+  RESTATE_IDEMPOTENCY_RETENTION: duration.default(24 * 3_600_000),
+  RESTATE_JOURNAL_RETENTION: duration.default(3_600_000),
+  SERVICES_PORT: port.default(9080),
+  SERVICES_BIND_ADDRESS: z.string().min(1).default("127.0.0.1"),
+  SERVICES_ADVERTISED_URL: httpUrl.optional(),
+  DEMO_ITERATION_MS: z.coerce.number().int().min(0, "must be 0 or more").default(3000),
+  DEMO_DONE_PROBABILITY: z.coerce.number().min(0).max(1, "must be between 0 and 1").default(0.1),
+  DEMO_MAX_ITERATIONS: z.coerce.number().int().min(1, "must be at least 1").default(10),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
+  LOG_FORMAT: z.enum(["pretty", "json", "auto"]).default("auto"),
+});
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function portOf(url: string): number {
+  const parsed = new URL(url);
+  if (parsed.port) return Number(parsed.port);
+  return parsed.protocol === "https:" ? 443 : 80;
+}
+
+function loopbackFor(bindAddress: string): string {
+  return bindAddress === "0.0.0.0" || bindAddress === "::" ? "127.0.0.1" : bindAddress;
+}
+
+/**
+ * Validates the environment and builds the configuration.
+ * Empty values (`FOO=` in a .env file) count as unset.
+ * @param isTty whether stdout is a terminal, for `LOG_FORMAT=auto`.
+ */
+export function parseConfig(env: Env, isTty = false): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+  const result = EnvSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`),
+    );
+  }
+  const e = result.data;
+  const servicesHost = loopbackFor(e.SERVICES_BIND_ADDRESS);
+  const config: Config = {
+    defaultMode: e.MODE,
+    queueMax: e.QUEUE_MAX,
+    restate: {
+      embedded: e.RESTATE_EMBEDDED,
+      ingressUrl: e.RESTATE_INGRESS_URL.replace(/\/+$/, ""),
+      adminUrl: e.RESTATE_ADMIN_URL.replace(/\/+$/, ""),
+      ingressPort: portOf(e.RESTATE_INGRESS_URL),
+      adminPort: portOf(e.RESTATE_ADMIN_URL),
+      nodePort: e.RESTATE_NODE_PORT,
+      bindAddress: e.RESTATE_BIND_ADDRESS,
+      dataDir: e.RESTATE_DATA_DIR,
+      autoRegister: e.RESTATE_AUTO_REGISTER ?? e.RESTATE_EMBEDDED,
+      idempotencyRetentionMs: e.RESTATE_IDEMPOTENCY_RETENTION,
+      journalRetentionMs: e.RESTATE_JOURNAL_RETENTION,
+    },
+    services: {
+      port: e.SERVICES_PORT,
+      bindAddress: e.SERVICES_BIND_ADDRESS,
+      advertisedUrl: (e.SERVICES_ADVERTISED_URL ?? `http://${servicesHost}:${e.SERVICES_PORT}`).replace(
+        /\/+$/,
+        "",
+      ),
+    },
+    demoAgent: {
+      iterationMs: e.DEMO_ITERATION_MS,
+      doneProbability: e.DEMO_DONE_PROBABILITY,
+      maxIterations: e.DEMO_MAX_ITERATIONS,
+    },
+    log: {
+      level: e.LOG_LEVEL,
+      format: e.LOG_FORMAT === "auto" ? (isTty ? "pretty" : "json") : e.LOG_FORMAT,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) {
+    if (inner && typeof inner === "object") deepFreeze(inner);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,62 @@
+/**
+ * The HTTP/2 server that Restate calls to run our handlers. Listening and closing live here; what is
+ * served comes from services.ts. `close()` ends Restate's open HTTP/2 sessions too, so it does not hang.
+ */
+import { createServer, type Http2Session } from "node:http2";
+import type { AddressInfo } from "node:net";
+import * as restate from "@restatedev/restate-sdk";
+import { StartupError } from "../errors.ts";
+import { type Logger, restateLogTransport } from "../logger.ts";
+
+export interface ServicesEndpoint {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startServicesEndpoint(options: {
+  readonly services: restate.ServiceDefinition<string, unknown>[] | readonly { name: string }[];
+  readonly port: number;
+  readonly host: string;
+  readonly logger: Logger;
+  readonly identityKeys?: readonly string[];
+}): Promise<ServicesEndpoint> {
+  const handler = restate.createEndpointHandler({
+    services: options.services as restate.ServiceDefinition<string, unknown>[],
+    logger: restateLogTransport(options.logger),
+    ...(options.identityKeys && options.identityKeys.length > 0
+      ? { identityKeys: [...options.identityKeys] }
+      : {}),
+  });
+  const server = createServer(handler);
+  const sessions = new Set<Http2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new StartupError(
+              `Port ${options.port} on ${options.host} is already in use, so our services endpoint (SERVICES_PORT) cannot listen there. Stop whatever uses it or choose another port.`,
+            )
+          : new StartupError(
+              `Our services endpoint cannot listen on ${options.host}:${options.port}: ${error.message}`,
+              {
+                cause: error,
+              },
+            ),
+      );
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.destroy();
+      }),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The shape of a chat session's state and the pure transitions on it (queue, run settlement).
+ * ChatService applies these inside its handlers; keeping them pure makes the rules testable without a server.
+ * Must not import the Restate SDK: errors here are plain `SessionError`s that the service maps to
+ * `TerminalError`s (see `asTerminalError` in chat-service.ts).
+ */
+
+/** One entry of the chat history, as in the Python example: user messages and runs' final outputs. */
+export interface HistoryEntry {
+  readonly role: string;
+  readonly content: string;
+}
+
+/** A user message once ChatService has accepted it. */
+export interface UserInput {
+  readonly id: string;
+  readonly content: string;
+  readonly role: string;
+  /** ISO time at which ChatService accepted it. */
+  readonly at: string;
+  /** Who sent it, when the caller said (Slack user id, or whatever a curl caller passes). */
+  readonly by: string | null;
+}
+
+export interface ActiveRun {
+  readonly id: string;
+  /** The AgentSession invocation: what interrupt cancels and incorporate signals. */
+  readonly invocationId: string;
+  /** AgentSession key of this run: `<session key>/<run id>`. */
+  readonly key: string;
+  readonly startedAt: string;
+  /** The message(s) that started the run: one, or the incorporated messages an earlier run never took in. */
+  readonly inputs: readonly UserInput[];
+  /** Messages handed to the run while it was going (INCORPORATE), in order; signal `input-<n>` carries the n-th. */
+  readonly incorporated: readonly UserInput[];
+}
+
+export type RunOutcome = "done" | "failed" | "interrupted" | "stopped";
+
+/** What a run reports when it ends. `consumed` counts the incorporated inputs it took in. */
+export interface RunReport {
+  readonly runId: string;
+  readonly outcome: "done" | "failed" | "interrupted";
+  readonly output?: string | undefined;
+  readonly error?: string | undefined;
+  readonly consumed: number;
+}
+
+/** A rule of the session was broken (full queue, unknown id...). Carries an HTTP-like status. */
+export class SessionError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number) {
+    super(message);
+    this.name = "SessionError";
+    this.status = status;
+  }
+}
+
+export function signalNameFor(position: number): string {
+  return `input-${position}`;
+}
+
+export function toHistoryEntry(input: UserInput): HistoryEntry {
+  return { role: input.role, content: input.content };
+}
+
+/** Adds a message at the end of the queue, or refuses it when the queue already holds `max`. */
+export function enqueue(queue: readonly UserInput[], input: UserInput, max: number): UserInput[] {
+  if (queue.length >= max) {
+    throw new SessionError(
+      `The queue is full (${queue.length} of ${max} messages are waiting); the message was not queued. ` +
+        "Wait for a run to finish, remove a queued message, or raise QUEUE_MAX.",
+      429,
+    );
+  }
+  return [...queue, input];
+}
+
+/** Removes one queued message by id; an unknown id is an error that changes nothing. */
+export function removeQueued(
+  queue: readonly UserInput[],
+  id: string,
+): { queue: UserInput[]; removed: UserInput } {
+  const index = queue.findIndex((entry) => entry.id === id);
+  const removed = queue[index];
+  if (index < 0 || !removed) {
+    throw new SessionError(`No queued message has id "${id}".`, 404);
+  }
+  return { queue: [...queue.slice(0, index), ...queue.slice(index + 1)], removed };
+}
+
+/**
+ * What the history gains when the active run ends normally (done or failed), and which incorporated
+ * messages it never took in. The inputs it consumed come before its final output; the unconsumed ones
+ * come after it and start the next run, so no message is lost and none is used twice.
+ */
+export function settleRun(
+  run: ActiveRun,
+  report: RunReport,
+): { additions: HistoryEntry[]; unconsumed: UserInput[] } {
+  const consumed = Math.max(0, Math.min(report.consumed, run.incorporated.length));
+  const additions = run.incorporated.slice(0, consumed).map(toHistoryEntry);
+  if (report.outcome === "done" && report.output !== undefined) {
+    additions.push({ role: "system", content: report.output });
+  }
+  return { additions, unconsumed: run.incorporated.slice(consumed) };
+}
