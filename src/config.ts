@@ -117,6 +117,9 @@ const EnvSchema = z.object({
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** Every environment variable the product reads (documented in .env.example and the README). */
+export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
+
 function portOf(url: string): number {
   const parsed = new URL(url);
   if (parsed.port) return Number(parsed.port);

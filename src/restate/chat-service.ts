@@ -76,26 +76,34 @@ async function channelMode(ctx: ChatContext | ChatSharedContext): Promise<Mode |
   return (await ctx.objectClient(ChannelSettingsRef, channelKey).get_mode()).mode;
 }
 
-/** Sends the run off (one-way) and records it as the active run. */
+/**
+ * Records the run as the active run, then sends it off (one-way). The record comes first so that a reader
+ * never sees the previous run as active while the new one is already working; the invocation id, known
+ * only after the send, is added right after (only this object's exclusive handlers use it, and they run
+ * after this one has finished).
+ */
 async function startRun(
   ctx: ChatContext,
   inputs: readonly UserInput[],
   history: readonly HistoryEntry[],
+  now?: string,
 ): Promise<ActiveRun> {
   const runId = ctx.rand.uuidv4();
   const key = toRunKey(ctx.key, runId);
+  const pending: ActiveRun = {
+    id: runId,
+    invocationId: "",
+    key,
+    startedAt: now ?? (await nowIso(ctx)),
+    inputs,
+    incorporated: [],
+  };
+  ctx.set("activeRun", pending);
   ctx.console.info("Starting new agent run");
   const handle = ctx
     .objectSendClient(AgentSessionRef, key)
     .run({ sessionKey: ctx.key, runId, history: [...history] });
-  const run: ActiveRun = {
-    id: runId,
-    invocationId: await handle.invocationId,
-    key,
-    startedAt: await nowIso(ctx),
-    inputs,
-    incorporated: [],
-  };
+  const run: ActiveRun = { ...pending, invocationId: await handle.invocationId };
   ctx.set("activeRun", run);
   return run;
 }
@@ -169,7 +177,7 @@ export function createChatService(options: ChatServiceOptions) {
             case "start": {
               history.push(toHistoryEntry(input));
               ctx.set("history", history);
-              const run = await startRun(ctx, [input], history);
+              const run = await startRun(ctx, [input], history, input.at);
               return { messageId: input.id, decision: "started", runId: run.id };
             }
             case "interrupt": {
@@ -179,7 +187,7 @@ export function createChatService(options: ChatServiceOptions) {
               endRun(ctx, active, "interrupted");
               history.push(...active.incorporated.map(toHistoryEntry), toHistoryEntry(input));
               ctx.set("history", history);
-              const run = await startRun(ctx, [input], history);
+              const run = await startRun(ctx, [input], history, input.at);
               return { messageId: input.id, decision: "interrupted", runId: run.id };
             }
             case "incorporate": {

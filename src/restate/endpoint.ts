@@ -14,18 +14,21 @@ export interface ServicesEndpoint {
 }
 
 export async function startServicesEndpoint(options: {
-  readonly services: restate.ServiceDefinition<string, unknown>[] | readonly { name: string }[];
+  readonly services: restate.EndpointOptions["services"];
   readonly port: number;
   readonly host: string;
   readonly logger: Logger;
   readonly identityKeys?: readonly string[];
+  /** SDK interceptors around every handler and step (tracing, metrics, test gates). */
+  readonly hooks?: readonly restate.HooksProvider[];
 }): Promise<ServicesEndpoint> {
   const handler = restate.createEndpointHandler({
-    services: options.services as restate.ServiceDefinition<string, unknown>[],
+    services: options.services,
     logger: restateLogTransport(options.logger),
     ...(options.identityKeys && options.identityKeys.length > 0
       ? { identityKeys: [...options.identityKeys] }
       : {}),
+    ...(options.hooks ? { defaultServiceOptions: { hooks: [...options.hooks] } } : {}),
   });
   const server = createServer(handler);
   const sessions = new Set<Http2Session>();

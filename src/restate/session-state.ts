@@ -24,7 +24,7 @@ export interface UserInput {
 
 export interface ActiveRun {
   readonly id: string;
-  /** The AgentSession invocation: what interrupt cancels and incorporate signals. */
+  /** The AgentSession invocation: what interrupt cancels and incorporate signals ("" for the moment between recording the run and sending it). */
   readonly invocationId: string;
   /** AgentSession key of this run: `<session key>/<run id>`. */
   readonly key: string;

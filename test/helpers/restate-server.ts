@@ -1,0 +1,69 @@
+/**
+ * A real restate-server for tests, started with our own runtime code on free ports and a temporary data
+ * folder, with a short retry interval so that recovery after a kill takes seconds.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { registerDeployment } from "../../src/runtime/restate-admin.ts";
+import { type EmbeddedRestate, startEmbeddedRestate } from "../../src/runtime/restate-server.ts";
+import { testLogger } from "./logger.ts";
+import { freePorts } from "./ports.ts";
+
+export interface TestRestate {
+  readonly ingressUrl: string;
+  readonly adminUrl: string;
+  readonly dataDir: string;
+  readonly server: EmbeddedRestate;
+  register(endpointUrl: string): Promise<void>;
+  /** Runs SQL against Restate's introspection tables (sys_invocation, sys_journal, state, ...). */
+  query<Row = Record<string, unknown>>(sql: string): Promise<Row[]>;
+  /** SIGKILL, then start again on the same data folder and ports. */
+  killAndRestart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestRestate(): Promise<TestRestate> {
+  const dataDir = mkdtempSync(join(tmpdir(), "restate-test-"));
+  const [ingressPort, adminPort, nodePort] = (await freePorts(3)) as [number, number, number];
+  const options = {
+    dataDir,
+    bindAddress: "127.0.0.1",
+    ingressPort,
+    adminPort,
+    nodePort,
+    logger: testLogger(),
+    retryPolicy: { initialIntervalMs: 50, maxIntervalMs: 500 },
+  };
+  let server = await startEmbeddedRestate(options);
+  const handle: TestRestate = {
+    ingressUrl: server.ingressUrl,
+    adminUrl: server.adminUrl,
+    dataDir,
+    get server() {
+      return server;
+    },
+    async register(endpointUrl) {
+      await registerDeployment({ adminUrl: server.adminUrl, endpointUrl, force: true });
+    },
+    async query<Row>(sql: string) {
+      const response = await fetch(`${server.adminUrl}/query`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify({ query: sql }),
+      });
+      if (!response.ok) throw new Error(`query failed: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { rows: Row[] }).rows;
+    },
+    async killAndRestart() {
+      server.kill("SIGKILL");
+      await server.exited;
+      server = await startEmbeddedRestate(options);
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { ConfigError, parseConfig, parseDuration, SETTING_NAMES } from "../../src/config.ts";
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+test("with nothing set, the defaults are the documented ones", () => {
+  const config = parseConfig({});
+  assert.equal(config.defaultMode, "INTERRUPT");
+  assert.equal(config.queueMax, 20);
+  assert.deepEqual(config.restate, {
+    embedded: true,
+    ingressUrl: "http://localhost:8080",
+    adminUrl: "http://localhost:9070",
+    ingressPort: 8080,
+    adminPort: 9070,
+    nodePort: 5122,
+    bindAddress: "127.0.0.1",
+    dataDir: ".restate",
+    autoRegister: true,
+    idempotencyRetentionMs: 24 * 3_600_000,
+    journalRetentionMs: 3_600_000,
+  });
+  assert.deepEqual(config.services, {
+    port: 9080,
+    bindAddress: "127.0.0.1",
+    advertisedUrl: "http://127.0.0.1:9080",
+  });
+  assert.deepEqual(config.demoAgent, { iterationMs: 3000, doneProbability: 0.1, maxIterations: 10 });
+  assert.deepEqual(config.log, { level: "info", format: "json" });
+});
+
+test("MODE is read case-insensitively", () => {
+  assert.equal(parseConfig({ MODE: "incorporate" }).defaultMode, "INCORPORATE");
+  assert.equal(parseConfig({ MODE: " Queue " }).defaultMode, "QUEUE");
+});
+
+test("every bad setting is reported at once, each naming its variable", () => {
+  const problems = problemsOf({
+    MODE: "FAST",
+    SERVICES_PORT: "99999",
+    RESTATE_EMBEDDED: "maybe",
+    DEMO_DONE_PROBABILITY: "2",
+    RESTATE_ADMIN_URL: "localhost:9070",
+    RESTATE_JOURNAL_RETENTION: "soon",
+  });
+  assert.equal(problems.length, 6, problems.join("\n"));
+  assert.match(problems.join("\n"), /MODE: must be one of INTERRUPT, INCORPORATE, QUEUE \(got "FAST"\)/);
+  for (const name of [
+    "SERVICES_PORT",
+    "RESTATE_EMBEDDED",
+    "DEMO_DONE_PROBABILITY",
+    "RESTATE_ADMIN_URL",
+    "RESTATE_JOURNAL_RETENTION",
+  ]) {
+    assert.ok(
+      problems.some((problem) => problem.startsWith(`${name}: `)),
+      name,
+    );
+  }
+});
+
+test("an empty value counts as unset, as in a .env file with FOO=", () => {
+  assert.equal(parseConfig({ MODE: "", SERVICES_PORT: "  " }).defaultMode, "INTERRUPT");
+  assert.equal(parseConfig({ SERVICES_PORT: "" }).services.port, 9080);
+});
+
+test("the embedded server's ports come from the two URLs, and registration follows RESTATE_EMBEDDED unless set", () => {
+  const external = parseConfig({
+    RESTATE_EMBEDDED: "false",
+    RESTATE_INGRESS_URL: "http://restate.internal:18080/",
+    RESTATE_ADMIN_URL: "https://restate.internal",
+  });
+  assert.equal(external.restate.ingressPort, 18080);
+  assert.equal(external.restate.adminPort, 443);
+  assert.equal(external.restate.ingressUrl, "http://restate.internal:18080");
+  assert.equal(external.restate.autoRegister, false);
+  assert.equal(
+    parseConfig({ RESTATE_EMBEDDED: "false", RESTATE_AUTO_REGISTER: "yes" }).restate.autoRegister,
+    true,
+  );
+});
+
+test("the advertised services URL defaults to a loopback address on SERVICES_PORT", () => {
+  assert.equal(parseConfig({ SERVICES_PORT: "9999" }).services.advertisedUrl, "http://127.0.0.1:9999");
+  assert.equal(
+    parseConfig({ SERVICES_BIND_ADDRESS: "0.0.0.0" }).services.advertisedUrl,
+    "http://127.0.0.1:9080",
+  );
+  assert.equal(
+    parseConfig({ SERVICES_ADVERTISED_URL: "http://agent.internal:9080/" }).services.advertisedUrl,
+    "http://agent.internal:9080",
+  );
+});
+
+test("LOG_FORMAT=auto is pretty in a terminal and JSON otherwise", () => {
+  assert.equal(parseConfig({}, true).log.format, "pretty");
+  assert.equal(parseConfig({}, false).log.format, "json");
+  assert.equal(parseConfig({ LOG_FORMAT: "json" }, true).log.format, "json");
+});
+
+test("durations accept units", () => {
+  assert.equal(parseDuration("500ms"), 500);
+  assert.equal(parseDuration("90s"), 90_000);
+  assert.equal(parseDuration("30m"), 1_800_000);
+  assert.equal(parseDuration("24h"), 86_400_000);
+  assert.equal(parseDuration("1d"), 86_400_000);
+  assert.equal(parseDuration("250"), 250);
+  assert.equal(parseDuration("1 week"), undefined);
+  assert.equal(
+    parseConfig({ RESTATE_IDEMPOTENCY_RETENTION: "2d" }).restate.idempotencyRetentionMs,
+    172_800_000,
+  );
+});
+
+test("the configuration cannot be changed after parsing", () => {
+  const config = parseConfig({});
+  assert.throws(() => {
+    (config.restate as { dataDir: string }).dataDir = "/elsewhere";
+  }, TypeError);
+});
+
+test("every setting is documented in .env.example and in the README's settings table", () => {
+  const example = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  for (const name of SETTING_NAMES) {
+    assert.match(example, new RegExp(`^${name}=`, "m"), `${name} in .env.example`);
+    assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, "m"), `${name} in the README`);
+  }
+  const documented = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+  assert.deepEqual(
+    documented.filter((name) => !SETTING_NAMES.includes(name ?? "")),
+    [],
+    "no stale settings",
+  );
+});

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { test } from "node:test";
+import { pino } from "pino";
+import { restateConfigToml, restateServerBinary } from "../../../src/runtime/restate-server.ts";
+
+const options = {
+  dataDir: "/tmp/x",
+  bindAddress: "127.0.0.1",
+  ingressPort: 18080,
+  adminPort: 19070,
+  nodePort: 15122,
+  logger: pino({ level: "silent" }),
+};
+
+test("the server's configuration binds every listener to the chosen address and ports, over TCP only", () => {
+  const toml = restateConfigToml(options);
+  assert.match(toml, /^listen-mode = "tcp"$/m);
+  assert.match(toml, /^bind-address = "127\.0\.0\.1:15122"$/m);
+  assert.match(toml, /\[ingress\]\nbind-address = "127\.0\.0\.1:18080"/);
+  assert.match(toml, /\[admin\]\nbind-address = "127\.0\.0\.1:19070"/);
+  assert.match(toml, /^disable-telemetry = true$/m);
+  assert.doesNotMatch(toml, /default-retry-policy/);
+});
+
+test("an IPv6 bind address is bracketed, and a wildcard bind is advertised on loopback", () => {
+  assert.match(
+    restateConfigToml({ ...options, bindAddress: "::1" }),
+    /\[ingress\]\nbind-address = "\[::1\]:18080"/,
+  );
+  assert.match(
+    restateConfigToml({ ...options, bindAddress: "0.0.0.0" }),
+    /advertised-address = "http:\/\/127\.0\.0\.1:15122\/"/,
+  );
+});
+
+test("a retry policy, when given, is written for the server", () => {
+  const toml = restateConfigToml({ ...options, retryPolicy: { initialIntervalMs: 50, maxIntervalMs: 500 } });
+  assert.match(toml, /\[default-retry-policy\]\ninitial-interval = "50ms"\nmax-interval = "500ms"/);
+});
+
+test("the server binary for this platform is found inside node_modules", () => {
+  assert.ok(existsSync(restateServerBinary()));
+});
