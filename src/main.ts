@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.log);
 
   let shuttingDown = false;
+  let firstSignalAt = 0;
   const shutdown = async (reason: string, exitCode: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -31,10 +32,14 @@ async function main(): Promise<void> {
     process.exit(exitCode);
   };
   const onSignal = (signal: NodeJS.Signals) => {
+    // A Ctrl-C under `npm start` arrives twice (from the terminal, and forwarded by npm): only a signal
+    // that comes a while after the first means "stop waiting".
     if (shuttingDown) {
+      if (Date.now() - firstSignalAt < 1000) return;
       logger.warn(`${signal} again: exiting at once`);
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     void shutdown(signal, 0);
   };
   process.on("SIGINT", onSignal);

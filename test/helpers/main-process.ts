@@ -3,7 +3,7 @@
  * and a temporary data folder, and reads its JSON log lines.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePorts } from "./ports.ts";
@@ -31,17 +31,29 @@ export interface MainProcess {
   /** Resolves with the exit code (or signal) once the process has ended. */
   readonly exited: Promise<number | string>;
   stop(signal?: NodeJS.Signals): Promise<number | string>;
+  /** What Ctrl-C in a terminal does: SIGINT to the whole process group (npm and node alike). */
+  interrupt(): Promise<number | string>;
 }
 
-/** Settings that put the embedded server and our endpoint on free ports in a fresh data folder. */
+const dataDirs: string[] = [];
+process.once("exit", () => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Settings that put the embedded server and our endpoint on free ports in a fresh data folder
+ * (removed when the test process exits).
+ */
 export async function isolatedEnv(): Promise<Record<string, string>> {
   const [ingress, admin, node, services] = (await freePorts(4)) as [number, number, number, number];
+  const dataDir = mkdtempSync(join(tmpdir(), "main-test-"));
+  dataDirs.push(dataDir);
   return {
     RESTATE_INGRESS_URL: `http://127.0.0.1:${ingress}`,
     RESTATE_ADMIN_URL: `http://127.0.0.1:${admin}`,
     RESTATE_NODE_PORT: String(node),
     SERVICES_PORT: String(services),
-    RESTATE_DATA_DIR: mkdtempSync(join(tmpdir(), "main-test-")),
+    RESTATE_DATA_DIR: dataDir,
     LOG_FORMAT: "json",
   };
 }
@@ -54,6 +66,7 @@ export function startMain(env: Record<string, string>, options: { viaNpm?: boole
         cwd: root,
         env: { ...baseEnv, ...env },
         stdio: ["ignore", "pipe", "pipe"],
+        detached: true, // its own process group, like a terminal's foreground job
       })
     : spawn(process.execPath, ["src/main.ts"], {
         cwd: root,
@@ -106,6 +119,10 @@ export function startMain(env: Record<string, string>, options: { viaNpm?: boole
       ),
     async stop(signal = "SIGTERM") {
       if (!hasExited) child.kill(signal);
+      return exited;
+    },
+    async interrupt() {
+      if (!hasExited && child.pid) process.kill(options.viaNpm ? -child.pid : child.pid, "SIGINT");
       return exited;
     },
   };

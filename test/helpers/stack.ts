@@ -4,7 +4,7 @@
  * Everything listens on free ports and is stopped by `close()`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, mkdtempSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Env, parseConfig } from "../../src/config.ts";
@@ -103,8 +103,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   let endpoint: ServicesEndpoint | null = null;
   let child: (ServicesChild & { stop(): Promise<void> }) | null = null;
+  const logDir = mkdtempSync(join(tmpdir(), "services-"));
   if (options.servicesInChild) {
-    const logFile = join(mkdtempSync(join(tmpdir(), "services-")), "services.log");
+    const logFile = join(logDir, "services.log");
     child = spawnServicesChild({ ...env, ...(options.gateRunStart ? { GATE_RUN_START: "1" } : {}) }, logFile);
     await child.start();
   } else {
@@ -148,6 +149,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await child?.stop();
       await endpoint?.close();
       await restate.stop();
+      rmSync(logDir, { recursive: true, force: true });
     },
   };
 }

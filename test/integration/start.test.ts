@@ -99,6 +99,20 @@ test("npm start runs the Python example's walk-through on the embedded server, a
   }
 });
 
+test("Ctrl-C under npm start stops everything in order, although node receives the signal twice", async () => {
+  const main = startMain(await isolatedEnv(), { viaNpm: true });
+  try {
+    await main.waitForLine(/^Ready$/);
+    const serverPid = restatePid(main.dataDir);
+    await main.interrupt();
+    await main.waitForLine(/^Stopped$/);
+    assert.ok(!main.lines.some((line) => /exiting at once/.test(line.msg)), main.output());
+    await waitFor(() => !isAlive(serverPid), { what: "restate-server to stop" });
+  } finally {
+    await main.stop("SIGKILL");
+  }
+});
+
 test("a bad setting stops start-up with every problem listed at once", async () => {
   const env = {
     ...(await isolatedEnv()),
