@@ -134,7 +134,7 @@ async function startNext(
   return startRun(ctx, inputs, history);
 }
 
-function endRun(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
+function logRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
   ctx.console.info(`Agent run ${run.id} ${outcome}`);
 }
 
@@ -184,7 +184,7 @@ export function createChatService(options: ChatServiceOptions) {
               if (!active) throw new Error("unreachable: interrupt without an active run");
               ctx.console.info("Interrupting ongoing agent run");
               ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-              endRun(ctx, active, "interrupted");
+              logRunEnd(ctx, active, "interrupted");
               history.push(...active.incorporated.map(toHistoryEntry), toHistoryEntry(input));
               ctx.set("history", history);
               const run = await startRun(ctx, [input], history, input.at);
@@ -230,13 +230,13 @@ export function createChatService(options: ChatServiceOptions) {
           if (report.outcome === "interrupted") {
             // Cancelled from outside ChatService (Restate UI or CLI): the same as stop_run.
             history.push(...active.incorporated.map(toHistoryEntry));
-            endRun(ctx, active, "stopped");
+            logRunEnd(ctx, active, "stopped");
             await startNext(ctx, [], history);
             return;
           }
           const { additions, unconsumed } = settleRun(active, report);
           history.push(...additions);
-          endRun(ctx, active, report.outcome);
+          logRunEnd(ctx, active, report.outcome);
           if (report.outcome === "failed")
             ctx.console.warn(`Agent run ${active.id} failed: ${report.error ?? ""}`);
           await startNext(ctx, unconsumed, history);
@@ -253,7 +253,7 @@ export function createChatService(options: ChatServiceOptions) {
         ctx.invocation(active.invocationId as restate.InvocationId).cancel();
         const history = (await ctx.get("history")) ?? [];
         history.push(...active.incorporated.map(toHistoryEntry));
-        endRun(ctx, active, "stopped");
+        logRunEnd(ctx, active, "stopped");
         const next = await startNext(ctx, [], history);
         return { stoppedRunId: active.id, nextRunId: next?.id ?? null };
       },
@@ -263,7 +263,7 @@ export function createChatService(options: ChatServiceOptions) {
         const active = await ctx.get("activeRun");
         if (active) {
           ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-          endRun(ctx, active, "stopped");
+          logRunEnd(ctx, active, "stopped");
         }
         const dropped = ((await ctx.get("queue")) ?? []).length;
         ctx.clear("activeRun");

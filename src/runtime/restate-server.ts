@@ -100,7 +100,8 @@ export function restateConfigToml(options: EmbeddedRestateOptions): string {
   return `${lines.join("\n")}\n`;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -9,6 +9,7 @@ import { registerDeployment } from "../../src/runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "../../src/runtime/restate-server.ts";
 import { testLogger } from "./logger.ts";
 import { freePorts } from "./ports.ts";
+import { waitFor } from "./wait.ts";
 
 export interface TestRestate {
   readonly ingressUrl: string;
@@ -18,6 +19,8 @@ export interface TestRestate {
   register(endpointUrl: string): Promise<void>;
   /** Runs SQL against Restate's introspection tables (sys_invocation, sys_journal, state, ...). */
   query<Row = Record<string, unknown>>(sql: string): Promise<Row[]>;
+  /** Waits until the journal of `invocationId` has an entry of `entryType` (e.g. "Command: Sleep"). */
+  waitForJournalEntry(invocationId: string, entryType: string): Promise<void>;
   /** SIGKILL, then start again on the same data folder and ports. */
   killAndRestart(): Promise<void>;
   stop(): Promise<void>;
@@ -54,6 +57,17 @@ export async function startTestRestate(): Promise<TestRestate> {
       });
       if (!response.ok) throw new Error(`query failed: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { rows: Row[] }).rows;
+    },
+    async waitForJournalEntry(invocationId, entryType) {
+      await waitFor(
+        async () =>
+          (
+            await handle.query(
+              `SELECT index FROM sys_journal WHERE id = '${invocationId}' AND entry_type = '${entryType}'`,
+            )
+          ).length > 0,
+        { what: `${entryType} in the journal of ${invocationId}` },
+      );
     },
     async killAndRestart() {
       server.kill("SIGKILL");

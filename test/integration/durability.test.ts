@@ -32,18 +32,6 @@ async function finished(key: string) {
   );
 }
 
-async function journalHas(invocationId: string, entryType: string) {
-  await waitFor(
-    async () =>
-      (
-        await stack.restate.query(
-          `SELECT index FROM sys_journal WHERE id = '${invocationId}' AND entry_type = '${entryType}'`,
-        )
-      ).length > 0,
-    { what: `${entryType} in the journal of ${invocationId}` },
-  );
-}
-
 async function runInvocations(key: string): Promise<number> {
   const rows = await stack.restate.query(
     `SELECT id FROM sys_invocation WHERE target_service_name = 'AgentSession' AND target_handler_name = 'run' AND target_service_key LIKE '${key}/%'`,
@@ -72,7 +60,7 @@ for (const { name, crash } of crashes) {
       await first.arrived;
       first.release({ output: "Do another iteration", done: false, sleepMs: 1500 });
       const status = await stack.status(key);
-      await journalHas(status.activeRun?.invocationId ?? "", "Command: Sleep");
+      await stack.restate.waitForJournalEntry(status.activeRun?.invocationId ?? "", "Command: Sleep");
 
       await crash();
 

@@ -48,18 +48,6 @@ async function outcomeOf(key: string, runId: string, outcome: string) {
   });
 }
 
-async function journalHas(invocationId: string, entryType: string) {
-  return waitFor(
-    async () =>
-      (
-        await stack.restate.query(
-          `SELECT index FROM sys_journal WHERE id = '${invocationId}' AND entry_type = '${entryType}'`,
-        )
-      ).length > 0,
-    { what: `${entryType} in the journal of ${invocationId}` },
-  );
-}
-
 describe("a first message", () => {
   test("starts a run that sees the message, and its final output joins the history", async () => {
     const key = uniqueKey();
@@ -103,7 +91,7 @@ describe("INTERRUPT", () => {
     await held.arrived;
     held.release({ output: "working", done: false, sleepMs: 60_000 });
     const running = await stack.status(key);
-    await journalHas(running.activeRun?.invocationId ?? "", "Command: Sleep");
+    await stack.restate.waitForJournalEntry(running.activeRun?.invocationId ?? "", "Command: Sleep");
 
     const second = await stack.sendMessage(key, "do something else");
     assert.equal(second.decision, "interrupted");

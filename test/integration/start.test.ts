@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
+import { isAlive } from "../../src/runtime/restate-server.ts";
 import { ingressClient } from "../helpers/ingress.ts";
 import { isolatedEnv, startMain } from "../helpers/main-process.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -15,15 +16,6 @@ import { startTestRestate } from "../helpers/restate-server.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const seed = (content: string) => ({ content, role: "user" });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function restatePid(dataDir: string): number {
   return Number(readFileSync(join(dataDir, "restate-server.pid"), "utf8"));
