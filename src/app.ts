@@ -3,17 +3,21 @@
  * server (embedded, or a check that the external one answers), the registration of our endpoint.
  * Listening happens here, never at import time; `main.ts` owns the process (settings, signals, exit).
  */
+import type { Agent } from "./agent/agent.ts";
 import { createDemoAgent } from "./agent/demo-agent.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { startServicesEndpoint } from "./restate/endpoint.ts";
-import { createServices } from "./restate/services.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
+import { createServices } from "./services.ts";
+import { type SlackAdapter, startSlackAdapter } from "./slack/adapter.ts";
 
 export interface App {
   readonly ingressUrl: string;
   readonly adminUrl: string;
+  /** The Bolt app, when Slack is configured. */
+  readonly slack: SlackAdapter | null;
   /** Stops everything this app started, in reverse order. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -23,9 +27,11 @@ export interface AppOptions {
   readonly logger: Logger;
   /** Called when a part dies on its own after start-up (the embedded server exiting, say). */
   readonly onFatal?: (error: Error) => void;
+  /** The agent behind the sessions; the demo agent unless given. */
+  readonly agent?: Agent;
 }
 
-export async function startApp({ config, logger, onFatal }: AppOptions): Promise<App> {
+export async function startApp({ config, logger, onFatal, agent: givenAgent }: AppOptions): Promise<App> {
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stop = async () => {
@@ -41,9 +47,9 @@ export async function startApp({ config, logger, onFatal }: AppOptions): Promise
   };
 
   try {
-    const agent = createDemoAgent(config.demoAgent);
+    const agent = givenAgent ?? createDemoAgent(config.demoAgent);
     const endpoint = await startServicesEndpoint({
-      services: createServices({ config, agent }),
+      services: createServices({ config, agent, logger }),
       port: config.services.port,
       host: config.services.bindAddress,
       logger,
@@ -92,11 +98,24 @@ export async function startApp({ config, logger, onFatal }: AppOptions): Promise
       );
     }
 
-    logger.info(
-      "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset): running the Restate side only. " +
-        `Try: curl ${ingressUrl}/ChatService/ellie/process_user_message --json '{"content": "do something", "role": "user"}'`,
-    );
-    return { ingressUrl, adminUrl, stop };
+    let slack: SlackAdapter | null = null;
+    if (config.slack) {
+      slack = await startSlackAdapter({
+        connection: config.slack,
+        apiUrl: config.slackApi.url,
+        ingressUrl,
+        defaultMode: config.defaultMode,
+        logger,
+      });
+      const adapter = slack;
+      cleanups.push(() => adapter.stop());
+    } else {
+      logger.info(
+        "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset): running the Restate side only. " +
+          `Try: curl ${ingressUrl}/ChatService/ellie/process_user_message --json '{"content": "do something", "role": "user"}'`,
+      );
+    }
+    return { ingressUrl, adminUrl, slack, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -42,7 +42,35 @@ export interface Config {
     readonly level: "trace" | "debug" | "info" | "warn" | "error";
     readonly format: LogFormat;
   };
+  /** How the Bolt app reaches Slack; null when no Slack settings are given. */
+  readonly slack: SlackConnection | null;
+  /** Where the durable side's Web API calls go, and its pace. Used whenever Slack is configured. */
+  readonly slackApi: {
+    /** Base URL of Slack's Web API (a local emulator in tests and in the playground). */
+    readonly url: string;
+    readonly botToken: string | null;
+    /** Least time between two posts into one channel (Slack allows about one per second). */
+    readonly postIntervalMs: number;
+    /** How long Home updates are gathered before one views.publish. */
+    readonly homeDebounceMs: number;
+  };
 }
+
+export type SlackConnection =
+  | {
+      readonly mode: "http";
+      readonly botToken: string;
+      readonly signingSecret: string;
+      readonly port: number;
+      readonly bindAddress: string;
+    }
+  | {
+      readonly mode: "socket";
+      readonly botToken: string;
+      readonly appToken: string;
+      /** Optional in Socket Mode (Slack does not sign socket envelopes). */
+      readonly signingSecret: string | null;
+    };
 
 /** Thrown when settings are missing or invalid; `problems` has one line per variable. */
 export class ConfigError extends Error {
@@ -113,7 +141,41 @@ const EnvSchema = z.object({
   DEMO_MAX_ITERATIONS: z.coerce.number().int().min(1, "must be at least 1").default(10),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   LOG_FORMAT: z.enum(["pretty", "json", "auto"]).default("auto"),
+  SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token (xoxb-...)").optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8, "looks too short to be a signing secret").optional(),
+  SLACK_APP_TOKEN: z.string().startsWith("xapp-", "must be an app-level token (xapp-...)").optional(),
+  SLACK_API_URL: httpUrl.default("https://slack.com/api/"),
+  PORT: port.default(3000),
+  SLACK_BIND_ADDRESS: z.string().min(1).default("0.0.0.0"),
+  SLACK_POST_INTERVAL_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1000),
+  HOME_DEBOUNCE_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1000),
 });
+
+type ParsedEnv = z.infer<typeof EnvSchema>;
+
+/** What is missing for a Slack connection, judged by which settings are present (valid or not). */
+function slackPresenceProblems(present: Readonly<Record<string, unknown>>): string[] {
+  const has = (name: string) => name in present;
+  if (!has("SLACK_BOT_TOKEN") && !has("SLACK_SIGNING_SECRET") && !has("SLACK_APP_TOKEN")) return [];
+  if (!has("SLACK_BOT_TOKEN")) {
+    return ["SLACK_BOT_TOKEN: missing: other Slack settings are set, but not the bot token (xoxb-...)"];
+  }
+  if (!has("SLACK_APP_TOKEN") && !has("SLACK_SIGNING_SECRET")) {
+    return [
+      "SLACK_SIGNING_SECRET: missing: HTTP mode needs it to verify Slack's requests (or set SLACK_APP_TOKEN for Socket Mode)",
+    ];
+  }
+  return [];
+}
+
+/** The Slack connection the (valid, complete) settings describe; null without Slack settings. */
+function slackConnection(e: ParsedEnv): SlackConnection | null {
+  const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: appToken } = e;
+  if (!botToken) return null;
+  if (appToken) return { mode: "socket", botToken, appToken, signingSecret: secret ?? null };
+  if (!secret) return null;
+  return { mode: "http", botToken, signingSecret: secret, port: e.PORT, bindAddress: e.SLACK_BIND_ADDRESS };
+}
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -140,11 +202,13 @@ export function parseConfig(env: Env, isTty = false): Config {
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
   );
   const result = EnvSchema.safeParse(present);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`)),
+    ...slackPresenceProblems(present),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   const servicesHost = loopbackFor(e.SERVICES_BIND_ADDRESS);
   const config: Config = {
@@ -179,6 +243,13 @@ export function parseConfig(env: Env, isTty = false): Config {
     log: {
       level: e.LOG_LEVEL,
       format: e.LOG_FORMAT === "auto" ? (isTty ? "pretty" : "json") : e.LOG_FORMAT,
+    },
+    slack: slackConnection(e),
+    slackApi: {
+      url: e.SLACK_API_URL.endsWith("/") ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+      botToken: e.SLACK_BOT_TOKEN ?? null,
+      postIntervalMs: e.SLACK_POST_INTERVAL_MS,
+      homeDebounceMs: e.HOME_DEBOUNCE_MS,
     },
   };
   return deepFreeze(config);

@@ -11,6 +11,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { Agent, AgentStepContext, HistoryItem } from "../agent/agent.ts";
 import { AGENT_SESSION, ChatServiceRef } from "./contracts.ts";
 import { RunInputSchema } from "./schemas.ts";
+import type { SessionEffects } from "./session-effects.ts";
 import { signalNameFor, type UserInput } from "./session-state.ts";
 
 export interface RunProgress {
@@ -23,6 +24,7 @@ type RunState = { progress: RunProgress };
 
 export interface AgentSessionOptions {
   readonly agent: Agent;
+  readonly effects: SessionEffects;
   readonly journalRetentionMs: number;
   /** How often a failing agent step is tried before the run ends as failed. */
   readonly stepMaxAttempts: number;
@@ -59,7 +61,7 @@ export function createAgentSession(options: AgentSessionOptions) {
       run: restate.handlers.object.exclusive(
         { input: restate.serde.schema(RunInputSchema), ingressPrivate: true },
         async (ctx: restate.ObjectContext<RunState>, input) => {
-          const { sessionKey, runId } = input;
+          const { sessionKey, runId, origin } = input;
           const chat = ctx.objectSendClient(ChatServiceRef, sessionKey);
           const working: HistoryItem[] = [...input.history];
           let consumed = 0;
@@ -94,6 +96,16 @@ export function createAgentSession(options: AgentSessionOptions) {
               const result = await agent.step(stepContext, working);
               ctx.console.info(`Agent generated output for ${sessionKey}: ${result.output}`);
               working.push({ role: "system", content: result.output });
+              if (origin) {
+                options.effects.output(ctx, {
+                  sessionKey,
+                  origin,
+                  runId,
+                  iteration,
+                  text: result.output,
+                  final: result.done,
+                });
+              }
               if (result.done) {
                 ctx.set("progress", { iteration, outcome: "done" });
                 chat.run_ended({ runId, outcome: "done", output: result.output, consumed });

@@ -13,7 +13,29 @@ export const ModeSchema = z
   .transform((value) => value.trim().toUpperCase())
   .pipe(z.enum(MODES, { error: (issue) => `unknown mode "${issue.input}": use one of ${MODES.join(", ")}` }));
 
-/** `process_user_message`: the Python example's `{content, role}`, plus who sent it. */
+const SlackTs = z.string().regex(/^\d+\.\d+$/, "must be a Slack timestamp such as 1700000000.000100");
+
+/** The Slack message a user message came from (set by the Slack adapter). */
+export const MessageSourceSchema = z.object({
+  team: z.string().min(1),
+  channel: z.string().min(1),
+  ts: SlackTs,
+  /** Root of the thread the message is in (its own ts for a top-level message). */
+  threadTs: SlackTs,
+  permalink: z.url().nullable().default(null),
+});
+
+export const SessionOriginSchema = z.object({
+  team: z.string().min(1),
+  channel: z.string().min(1),
+  threadTs: SlackTs,
+  permalink: z.string().nullable(),
+});
+
+/**
+ * `process_user_message`: the Python example's `{content, role}`, plus who sent it and where from.
+ * `startsSession: false` (a thread reply without a mention) is ignored unless the session exists.
+ */
 export const ChatMessageSchema = z.object({
   content: z
     .string({ error: "content must be a string" })
@@ -21,13 +43,28 @@ export const ChatMessageSchema = z.object({
     .refine((text) => text.trim().length > 0, "content must not be empty"),
   role: z.literal("user", { error: 'role must be "user"' }).default("user"),
   user: z.string().min(1).max(200).optional(),
+  source: MessageSourceSchema.optional(),
+  startsSession: z.boolean().default(true),
 });
 export type ChatMessage = z.input<typeof ChatMessageSchema>;
 
-/** `set_mode`: a mode, or null to fall back to the channel default and then `MODE`. */
-export const SetModeSchema = z.object({ mode: ModeSchema.nullable() });
+/** Who asks for a session control; without `by` (curl, an operator) nothing is checked. */
+const by = z.string().min(1).max(200).optional();
 
-export const RemoveQueuedSchema = z.object({ id: z.string({ error: "id must be a string" }).min(1) });
+/**
+ * `set_mode`: a mode, or null to fall back to the channel default and then `MODE`.
+ * `requireSession` refuses it for a thread that has no session yet (Slack's `!agentmode`).
+ */
+export const SetModeSchema = z.object({
+  mode: ModeSchema.nullable(),
+  by,
+  requireSession: z.boolean().default(false),
+});
+
+/** `stop_run` and `reset`: an optional body, so that `curl -X POST` keeps working. */
+export const ActorSchema = z.object({ by }).default({});
+
+export const RemoveQueuedSchema = z.object({ id: z.string({ error: "id must be a string" }).min(1), by });
 
 const HistoryItemSchema = z.object({ role: z.string(), content: z.string() });
 
@@ -36,6 +73,7 @@ export const RunInputSchema = z.object({
   sessionKey: z.string().min(1),
   runId: z.string().min(1),
   history: z.array(HistoryItemSchema),
+  origin: SessionOriginSchema.nullable().default(null),
 });
 export type RunInput = z.infer<typeof RunInputSchema>;
 
@@ -46,3 +84,6 @@ export const RunReportSchema = z.object({
   error: z.string().optional(),
   consumed: z.number().int().min(0),
 });
+
+/** A run's output could not be delivered (Slack refused the post for good). */
+export const FailRunSchema = z.object({ runId: z.string().min(1), reason: z.string() });

@@ -11,6 +11,23 @@ export interface HistoryEntry {
   readonly content: string;
 }
 
+/** Where a session lives outside Restate: the Slack thread it answers in. Null for curl sessions. */
+export interface SessionOrigin {
+  readonly team: string;
+  readonly channel: string;
+  /** The thread's root message. */
+  readonly threadTs: string;
+  /** Link to the thread, for the App Home. */
+  readonly permalink: string | null;
+}
+
+/** A message outside Restate (a Slack message), so its fate can be shown on it. */
+export interface MessageRef {
+  readonly team: string;
+  readonly channel: string;
+  readonly ts: string;
+}
+
 /** A user message once ChatService has accepted it. */
 export interface UserInput {
   readonly id: string;
@@ -20,6 +37,8 @@ export interface UserInput {
   readonly at: string;
   /** Who sent it, when the caller said (Slack user id, or whatever a curl caller passes). */
   readonly by: string | null;
+  /** The Slack message it came from, if any. */
+  readonly source: MessageRef | null;
 }
 
 export interface ActiveRun {

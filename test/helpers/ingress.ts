@@ -16,8 +16,9 @@ export function ingressClient(baseUrl: string) {
   ): Promise<IngressResponse<T>> {
     const response = await fetch(`${baseUrl}/${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: body === undefined ? "" : typeof body === "string" ? body : JSON.stringify(body),
+      // Like `curl -X POST`: no body, no content type.
+      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
     });
     const text = await response.text();
     let parsed: unknown = text;

@@ -10,7 +10,7 @@ import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { AGENT_SESSION } from "../../src/restate/contracts.ts";
 import { startServicesEndpoint } from "../../src/restate/endpoint.ts";
-import { createServices } from "../../src/restate/services.ts";
+import { createServices } from "../../src/services.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 
 const sinkUrl = process.env.SINK_URL;
@@ -33,7 +33,11 @@ const runStartGate: restate.HooksProvider = ({ request }) => ({
 });
 
 const endpoint = await startServicesEndpoint({
-  services: createServices({ config, agent: createScriptedAgent(sinkUrl) }),
+  services: createServices({
+    config,
+    agent: createScriptedAgent(sinkUrl),
+    logger: createLogger({ level: config.log.level, format: "json" }),
+  }),
   port: config.services.port,
   host: config.services.bindAddress,
   logger: createLogger({ level: config.log.level, format: "json" }),

@@ -11,8 +11,8 @@ import { type Env, parseConfig } from "../../src/config.ts";
 import type { RunProgress } from "../../src/restate/agent-session.ts";
 import type { MessageReceipt, SessionStatus } from "../../src/restate/chat-service.ts";
 import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/endpoint.ts";
-import { createServices } from "../../src/restate/services.ts";
 import type { HistoryEntry } from "../../src/restate/session-state.ts";
+import { createServices } from "../../src/services.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
 import { testLogger } from "./logger.ts";
 import { freePort } from "./ports.ts";
@@ -35,13 +35,16 @@ export interface Stack {
   readonly ingress: IngressClient;
   /** The services child process (only with `servicesInChild`). */
   readonly services: ServicesChild | null;
-  sendMessage(key: string, content: string, user?: string): Promise<MessageReceipt>;
+  /** Sends a user message that must be accepted (not ignored). */
+  sendMessage(key: string, content: string, user?: string): Promise<AcceptedReceipt>;
   status(key: string): Promise<SessionStatus>;
   history(key: string): Promise<HistoryEntry[]>;
   progress(sessionKey: string, runId: string): Promise<RunProgress>;
   setMode(key: string, mode: string | null): Promise<void>;
   close(): Promise<void>;
 }
+
+export type AcceptedReceipt = MessageReceipt & { readonly messageId: string; readonly runId: string };
 
 export interface ServicesChild {
   readonly logFile: string;
@@ -111,7 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } else {
     const config = parseConfig(env);
     endpoint = await startServicesEndpoint({
-      services: createServices({ config, agent: createScriptedAgent(sink.url) }),
+      services: createServices({ config, agent: createScriptedAgent(sink.url), logger: testLogger() }),
       port,
       host: "127.0.0.1",
       logger: testLogger(),
@@ -126,12 +129,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sink,
     ingress,
     services: child,
-    sendMessage: (key, content, user) =>
-      ingress.call<MessageReceipt>(path(key, "process_user_message"), {
+    sendMessage: async (key, content, user) => {
+      const receipt = await ingress.call<MessageReceipt>(path(key, "process_user_message"), {
         content,
         role: "user",
         ...(user ? { user } : {}),
-      }),
+      });
+      if (receipt.messageId === null || receipt.runId === null)
+        throw new Error(`message was ${receipt.decision}`);
+      return receipt as AcceptedReceipt;
+    },
     status: (key) => ingress.call<SessionStatus>(path(key, "get_status")),
     history: async (key) =>
       (await ingress.call<{ entries: HistoryEntry[] }>(path(key, "get_history"))).entries,

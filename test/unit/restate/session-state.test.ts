@@ -15,6 +15,7 @@ const input = (id: string, content = id): UserInput => ({
   role: "user",
   at: "2026-01-01T00:00:00.000Z",
   by: null,
+  source: null,
 });
 const run = (incorporated: UserInput[]): ActiveRun => ({
   id: "run-1",

@@ -1,0 +1,53 @@
+/**
+ * What the durable core tells the outside world, without knowing who listens. ChatService reports each
+ * change of a session (messages whose fate changed, runs that stopped) and refused messages; AgentSession
+ * reports each iteration's output. The Slack side implements this with one-way sends to its own objects
+ * (src/slack/durable/session-effects.ts); sessions started with curl have no origin and report nowhere.
+ * Implementations must only issue journaled commands (sends), never do I/O themselves.
+ */
+import type * as restate from "@restatedev/restate-sdk";
+import type { SessionOrigin, UserInput } from "./session-state.ts";
+
+/** Where a user message stands; shown in Slack as a reaction on the message. */
+export type Fate = "running" | "queued" | "incorporated" | "stopped" | "done" | "failed";
+
+export interface FateChange {
+  readonly input: UserInput;
+  readonly fate: Fate;
+}
+
+export interface SessionChange {
+  readonly sessionKey: string;
+  readonly origin: SessionOrigin;
+  /** Everyone who started or wrote in the session. */
+  readonly people: readonly string[];
+  readonly fates: readonly FateChange[];
+  /** Runs that ended by interrupt or stop: their outputs not yet delivered are to be dropped. */
+  readonly stoppedRunIds: readonly string[];
+}
+
+export interface RunOutput {
+  readonly sessionKey: string;
+  readonly origin: SessionOrigin;
+  readonly runId: string;
+  readonly iteration: number;
+  readonly text: string;
+  /** The run's last output. */
+  readonly final: boolean;
+}
+
+export interface SessionEffects {
+  changed(ctx: restate.Context, change: SessionChange): void;
+  refused(
+    ctx: restate.Context,
+    refusal: { sessionKey: string; origin: SessionOrigin; input: UserInput; reason: string },
+  ): void;
+  output(ctx: restate.Context, output: RunOutput): void;
+}
+
+/** For a deployment without Slack: changes are only logged by the objects themselves. */
+export const noSessionEffects: SessionEffects = {
+  changed() {},
+  refused() {},
+  output() {},
+};

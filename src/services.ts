@@ -1,0 +1,46 @@
+/**
+ * Every Restate service of the product, built from the configuration and an agent: the durable core
+ * (sessions, runs, channel settings) and the Slack side that shows them (threads, channels, Homes).
+ * The one list that the endpoint serves and registers.
+ */
+import type { Agent } from "./agent/agent.ts";
+import type { Config } from "./config.ts";
+import type { Logger } from "./logger.ts";
+import { createAgentSession } from "./restate/agent-session.ts";
+import { createChannelSettings } from "./restate/channel-settings.ts";
+import { createChatService } from "./restate/chat-service.ts";
+import { slackSessionEffects } from "./slack/durable/session-effects.ts";
+import { createSlackChannel } from "./slack/durable/slack-channel.ts";
+import { createSlackThread } from "./slack/durable/slack-thread.ts";
+import { createUserHome } from "./slack/durable/user-home.ts";
+import { createSlackWebClient } from "./slack/web-api.ts";
+
+/** A failing agent step is tried this often (with backoff) before its run ends as failed. */
+export const AGENT_STEP_MAX_ATTEMPTS = 10;
+
+export function createServices(deps: {
+  readonly config: Config;
+  readonly agent: Agent;
+  readonly logger: Logger;
+}) {
+  const { config, agent, logger } = deps;
+  const journalRetentionMs = config.restate.journalRetentionMs;
+  // Sessions that came from Slack report to the Slack side; sessions started with curl have no origin
+  // and report nowhere.
+  const effects = slackSessionEffects;
+  const client = createSlackWebClient({ url: config.slackApi.url, token: config.slackApi.botToken, logger });
+  return [
+    createChatService({
+      defaultMode: config.defaultMode,
+      queueMax: config.queueMax,
+      idempotencyRetentionMs: config.restate.idempotencyRetentionMs,
+      journalRetentionMs,
+      effects,
+    }),
+    createAgentSession({ agent, effects, journalRetentionMs, stepMaxAttempts: AGENT_STEP_MAX_ATTEMPTS }),
+    createChannelSettings({ journalRetentionMs }),
+    createSlackThread({ client, journalRetentionMs }),
+    createSlackChannel({ client, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
+    createUserHome({ client, debounceMs: config.slackApi.homeDebounceMs, journalRetentionMs }),
+  ];
+}

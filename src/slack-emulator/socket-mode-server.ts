@@ -1,0 +1,134 @@
+/**
+ * Slack's Socket Mode endpoint, emulated: `apps.connections.open` hands out a ws:// URL with a one-time
+ * ticket; a connecting app gets `hello`; envelopes go out and must be acknowledged (`{envelope_id,
+ * payload}`) within a timeout, or they are sent again with `retry_attempt` counting up, as Slack does.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { type WebSocket, WebSocketServer } from "ws";
+
+export type EnvelopeType = "events_api" | "slash_commands" | "interactive";
+
+export interface SocketDelivery {
+  readonly acked: boolean;
+  /** Sends made, the first included. */
+  readonly attempts: number;
+  /** The ack's payload (a slash command's answer, a view_submission's response_action). */
+  readonly response: Record<string, unknown> | undefined;
+}
+
+export class SocketModeServer {
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly tickets = new Set<string>();
+  private socket: WebSocket | null = null;
+  private readonly pendingAcks = new Map<string, (payload: Record<string, unknown> | undefined) => void>();
+  private connectedWaiters: (() => void)[] = [];
+
+  private readonly options: { ackTimeoutMs: number; maxRetries: number };
+
+  constructor(options: { ackTimeoutMs: number; maxRetries: number }) {
+    this.options = options;
+  }
+
+  /** A fresh URL for apps.connections.open. */
+  newConnectionUrl(baseUrl: string): string {
+    const ticket = randomUUID();
+    this.tickets.add(ticket);
+    return `${baseUrl.replace(/^http/, "ws")}/socket?ticket=${ticket}`;
+  }
+
+  get connected(): boolean {
+    return this.socket !== null && this.socket.readyState === this.socket.OPEN;
+  }
+
+  waitForConnection(): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve) => this.connectedWaiters.push(resolve));
+  }
+
+  /** For the HTTP server's `upgrade` event; answers false when the request is not ours. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (url.pathname !== "/socket") return false;
+    const ticket = url.searchParams.get("ticket") ?? "";
+    if (!this.tickets.delete(ticket)) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\n\r\n");
+      return true;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+    return true;
+  }
+
+  private accept(ws: WebSocket): void {
+    this.socket?.close();
+    this.socket = ws;
+    ws.on("message", (data) => {
+      try {
+        const message = JSON.parse(data.toString()) as {
+          envelope_id?: string;
+          payload?: Record<string, unknown>;
+        };
+        if (message.envelope_id) this.pendingAcks.get(message.envelope_id)?.(message.payload);
+      } catch {
+        // Not JSON: Slack ignores it too.
+      }
+    });
+    ws.on("close", () => {
+      if (this.socket === ws) this.socket = null;
+    });
+    ws.send(
+      JSON.stringify({
+        type: "hello",
+        num_connections: 1,
+        connection_info: { app_id: "emulator" },
+        debug_info: {},
+      }),
+    );
+    for (const waiter of this.connectedWaiters.splice(0)) waiter();
+  }
+
+  /** Sends an envelope and waits for its ack, re-sending it when none comes in time. */
+  async deliver(
+    type: EnvelopeType,
+    payload: Record<string, unknown>,
+    acceptsResponse: boolean,
+  ): Promise<SocketDelivery> {
+    for (let attempt = 0; attempt <= this.options.maxRetries; attempt += 1) {
+      const ws = this.socket;
+      if (!ws) return { acked: false, attempts: attempt, response: undefined };
+      const envelopeId = randomUUID();
+      const acked = new Promise<{ payload: Record<string, unknown> | undefined } | null>((resolve) => {
+        const timer = setTimeout(() => {
+          this.pendingAcks.delete(envelopeId);
+          resolve(null);
+        }, this.options.ackTimeoutMs);
+        this.pendingAcks.set(envelopeId, (body) => {
+          clearTimeout(timer);
+          this.pendingAcks.delete(envelopeId);
+          resolve({ payload: body });
+        });
+      });
+      ws.send(
+        JSON.stringify({
+          envelope_id: envelopeId,
+          type,
+          payload,
+          accepts_response_payload: acceptsResponse,
+          ...(type === "events_api"
+            ? { retry_attempt: attempt, retry_reason: attempt === 0 ? "" : "timeout" }
+            : {}),
+        }),
+      );
+      const result = await acked;
+      if (result) return { acked: true, attempts: attempt + 1, response: result.payload };
+    }
+    return { acked: false, attempts: this.options.maxRetries + 1, response: undefined };
+  }
+
+  close(): void {
+    for (const resolve of this.pendingAcks.values()) resolve(undefined);
+    this.socket?.terminate();
+    this.wss.close();
+  }
+}

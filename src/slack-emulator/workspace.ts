@@ -1,0 +1,217 @@
+/**
+ * The emulated workspace: team, people, channels, messages (with threads, reactions and metadata),
+ * ephemeral messages, views and trigger ids. Held in memory; a new emulator starts with a fresh one.
+ */
+import { randomBytes } from "node:crypto";
+
+export interface EmUser {
+  readonly id: string;
+  readonly name: string;
+  readonly realName: string;
+  readonly isBot: boolean;
+}
+
+export type ChannelKind = "public" | "private" | "im" | "mpim";
+
+export interface EmChannel {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: ChannelKind;
+  readonly members: Set<string>;
+}
+
+export interface EmFile {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface EmMessage {
+  readonly ts: string;
+  readonly channel: string;
+  readonly user?: string;
+  readonly botId?: string;
+  readonly appId?: string;
+  text: string;
+  blocks?: unknown[];
+  readonly threadTs?: string;
+  readonly subtype?: string;
+  readonly files?: EmFile[];
+  readonly metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  readonly clientMsgId?: string;
+  /** reaction name -> users who reacted */
+  readonly reactions: Map<string, Set<string>>;
+  readonly replies: string[];
+  edited?: { user: string; ts: string };
+}
+
+export interface EmEphemeral {
+  readonly ts: string;
+  readonly channel: string;
+  readonly user: string;
+  readonly text: string;
+  readonly blocks?: unknown[];
+  readonly threadTs?: string;
+}
+
+export interface EmView {
+  readonly id: string;
+  readonly user: string;
+  readonly view: Record<string, unknown>;
+  readonly hash: string;
+  readonly rootViewId: string;
+}
+
+export interface WorkspaceOptions {
+  readonly teamId?: string;
+  readonly domain?: string;
+  readonly teamName?: string;
+}
+
+const randomId = (length: number) => randomBytes(length).toString("hex").toUpperCase().slice(0, length);
+
+export class Workspace {
+  readonly team: { readonly id: string; readonly domain: string; readonly name: string };
+  readonly bot: {
+    readonly userId: string;
+    readonly botId: string;
+    readonly appId: string;
+    readonly name: string;
+    readonly botToken: string;
+    readonly appToken: string;
+    readonly signingSecret: string;
+    readonly verificationToken: string;
+  };
+  readonly users = new Map<string, EmUser>();
+  readonly channels = new Map<string, EmChannel>();
+  readonly messages = new Map<string, EmMessage[]>();
+  readonly ephemerals: EmEphemeral[] = [];
+  readonly homes = new Map<string, EmView>();
+  readonly modals = new Map<string, EmView>();
+  /** trigger id -> who may use it, until when */
+  readonly triggers = new Map<string, { user: string; expiresAt: number }>();
+  private lastTs = 0;
+  private counter = 0;
+
+  constructor(options: WorkspaceOptions = {}) {
+    this.team = {
+      id: options.teamId ?? "T0001",
+      domain: options.domain ?? "acme",
+      name: options.teamName ?? "Acme",
+    };
+    this.bot = {
+      userId: "U0AGENT01",
+      botId: "B0AGENT01",
+      appId: "A0AGENT01",
+      name: "agent",
+      botToken: `xoxb-${randomBytes(12).toString("hex")}`,
+      appToken: `xapp-1-${randomBytes(12).toString("hex")}`,
+      signingSecret: randomBytes(16).toString("hex"),
+      verificationToken: randomBytes(12).toString("hex"),
+    };
+    this.addUser({ id: this.bot.userId, name: this.bot.name, realName: "Agent", isBot: true });
+  }
+
+  /** `https://acme.slack.com/` */
+  get url(): string {
+    return `https://${this.team.domain}.slack.com/`;
+  }
+
+  addUser(user: EmUser): EmUser {
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  addChannel(channel: {
+    id: string;
+    name: string;
+    kind: ChannelKind;
+    members: readonly string[];
+  }): EmChannel {
+    const created: EmChannel = { ...channel, members: new Set(channel.members) };
+    this.channels.set(created.id, created);
+    this.messages.set(created.id, []);
+    return created;
+  }
+
+  /** The DM channel between a person and the bot, created on first use. */
+  directMessageWith(user: string): EmChannel {
+    for (const channel of this.channels.values()) {
+      if (channel.kind === "im" && channel.members.has(user)) return channel;
+    }
+    return this.addChannel({
+      id: `D${randomId(8)}`,
+      name: user,
+      kind: "im",
+      members: [user, this.bot.userId],
+    });
+  }
+
+  /** A fresh message ts: `seconds.micros`, strictly increasing. */
+  nextTs(): string {
+    const micros = Math.max(Date.now() * 1000, this.lastTs + 1);
+    this.lastTs = micros;
+    return `${Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, "0")}`;
+  }
+
+  nextId(prefix: string): string {
+    this.counter += 1;
+    return `${prefix}${String(this.counter).padStart(6, "0")}${randomId(4)}`;
+  }
+
+  newTrigger(user: string): string {
+    const id = `${Date.now()}.${randomId(10)}`;
+    this.triggers.set(id, { user, expiresAt: Date.now() + 3000 });
+    return id;
+  }
+
+  channel(id: string): EmChannel | undefined {
+    return this.channels.get(id);
+  }
+
+  message(channel: string, ts: string): EmMessage | undefined {
+    return this.messages.get(channel)?.find((message) => message.ts === ts);
+  }
+
+  /** A thread: its root and replies, oldest first. */
+  thread(channel: string, threadTs: string): EmMessage[] {
+    return (this.messages.get(channel) ?? []).filter((m) => m.ts === threadTs || m.threadTs === threadTs);
+  }
+
+  addMessage(message: Omit<EmMessage, "reactions" | "replies">): EmMessage {
+    const stored: EmMessage = { ...message, reactions: new Map(), replies: [] };
+    this.messages.get(message.channel)?.push(stored);
+    if (message.threadTs && message.threadTs !== message.ts) {
+      this.message(message.channel, message.threadTs)?.replies.push(message.ts);
+    }
+    return stored;
+  }
+
+  permalink(channel: string, ts: string): string {
+    const message = this.message(channel, ts);
+    const base = `${this.url}archives/${channel}/p${ts.replace(".", "")}`;
+    return message?.threadTs && message.threadTs !== ts
+      ? `${base}?thread_ts=${message.threadTs}&cid=${channel}`
+      : base;
+  }
+}
+
+/** The workspace a new emulator starts with: three people, two public channels, a private one. */
+export function createDefaultWorkspace(options: WorkspaceOptions = {}): Workspace {
+  const workspace = new Workspace(options);
+  const people = [
+    { id: "U0ALICE01", name: "alice", realName: "Alice Archer" },
+    { id: "U0BOB0002", name: "bob", realName: "Bob Baker" },
+    { id: "U0CAROL03", name: "carol", realName: "Carol Chen" },
+  ];
+  for (const person of people) workspace.addUser({ ...person, isBot: false });
+  const everyone = [...people.map((p) => p.id), workspace.bot.userId];
+  workspace.addChannel({ id: "C0GENERAL", name: "general", kind: "public", members: everyone });
+  workspace.addChannel({ id: "C0RANDOM1", name: "random", kind: "public", members: everyone });
+  workspace.addChannel({
+    id: "G0PROJECT",
+    name: "project-x",
+    kind: "private",
+    members: [people[0]?.id ?? "", people[1]?.id ?? "", workspace.bot.userId],
+  });
+  return workspace;
+}

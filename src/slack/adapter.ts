@@ -1,0 +1,121 @@
+/**
+ * Starts the Bolt app: over HTTP (events, commands and interactivity at `/slack/events`, answered only after
+ * processing, so a failure to reach Restate becomes a 500 that Slack retries) or in Socket Mode (envelopes
+ * acknowledged only after processing). Transport and wiring only; listeners live in ./listeners.
+ */
+import { App, HTTPReceiver } from "@slack/bolt";
+import type { SlackConnection } from "../config.ts";
+import { StartupError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { Mode } from "../restate/modes.ts";
+import type { Workspace } from "./incoming-message.ts";
+import { registerListeners } from "./listeners/index.ts";
+import { createSessionsClient } from "./sessions-client.ts";
+import { AckAfterProcessingReceiver } from "./socket-mode-receiver.ts";
+import { slackErrorCode, toSlackLogger } from "./web-api.ts";
+
+export const EVENTS_PATH = "/slack/events";
+
+export interface SlackAdapter {
+  readonly workspace: Workspace;
+  /** Where Slack (or the emulator) sends requests in HTTP mode. */
+  readonly eventsUrl: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startSlackAdapter(options: {
+  readonly connection: SlackConnection;
+  readonly apiUrl: string;
+  readonly ingressUrl: string;
+  readonly defaultMode: Mode;
+  readonly logger: Logger;
+}): Promise<SlackAdapter> {
+  const { connection, logger } = options;
+  const slackLogger = toSlackLogger(logger);
+  const receiver =
+    connection.mode === "http"
+      ? new HTTPReceiver({
+          signingSecret: connection.signingSecret,
+          endpoints: EVENTS_PATH,
+          processBeforeResponse: true,
+          logger: slackLogger,
+        })
+      : new AckAfterProcessingReceiver({
+          appToken: connection.appToken,
+          logger: slackLogger,
+          slackApiUrl: options.apiUrl,
+        });
+
+  const app = new App({
+    token: connection.botToken,
+    receiver,
+    logger: slackLogger,
+    deferInitialization: true,
+    // The adapter's own calls (ephemeral answers, modals) must answer within Slack's 3 seconds, not retry for minutes.
+    clientOptions: { slackApiUrl: options.apiUrl, retryConfig: { retries: 1 }, timeout: 5000 },
+  });
+
+  let workspace: Workspace;
+  try {
+    await app.init();
+    const auth = await app.client.auth.test();
+    if (!auth.team_id || !auth.user_id || !auth.url)
+      throw new Error("auth.test did not name the team, bot user and URL");
+    workspace = { teamId: auth.team_id, botUserId: auth.user_id, url: auth.url };
+  } catch (error) {
+    const code = slackErrorCode(error);
+    throw new StartupError(
+      code
+        ? `Slack refused SLACK_BOT_TOKEN (${code}): check the token of the app's bot user (xoxb-...).`
+        : `Cannot reach Slack's Web API at ${options.apiUrl} (SLACK_API_URL): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+
+  registerListeners(app, {
+    sessions: createSessionsClient(options.ingressUrl),
+    workspace,
+    defaultMode: options.defaultMode,
+    logger,
+  });
+
+  let eventsUrl: string | null = null;
+  if (connection.mode === "http") {
+    try {
+      await app.start({ port: connection.port, host: connection.bindAddress });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new StartupError(
+        code === "EADDRINUSE"
+          ? `Port ${connection.port} on ${connection.bindAddress} is already in use, so the Slack app (PORT) cannot listen there.`
+          : `The Slack app cannot listen on ${connection.bindAddress}:${connection.port}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const host = connection.bindAddress === "0.0.0.0" ? "127.0.0.1" : connection.bindAddress;
+    eventsUrl = `http://${host}:${connection.port}${EVENTS_PATH}`;
+    logger.info(
+      `Slack app (HTTP) for ${workspace.url} listening on ${connection.bindAddress}:${connection.port}${EVENTS_PATH}`,
+    );
+  } else {
+    try {
+      await app.start();
+    } catch (error) {
+      throw new StartupError(
+        `Socket Mode could not connect (check SLACK_APP_TOKEN): ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    logger.info(`Slack app (Socket Mode) for ${workspace.url} connected`);
+  }
+
+  return {
+    workspace,
+    eventsUrl,
+    stop: async () => {
+      await app.stop();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * Names of the Slack side's virtual objects and typed references for sending to them. Only types are
+ * imported from the implementations.
+ */
+import type { SlackChannel } from "./slack-channel.ts";
+import type { SlackThread } from "./slack-thread.ts";
+import type { UserHome } from "./user-home.ts";
+
+export const SLACK_THREAD = "SlackThread";
+export const SLACK_CHANNEL = "SlackChannel";
+export const USER_HOME = "UserHome";
+
+export const SlackThreadRef: SlackThread = { name: SLACK_THREAD };
+export const SlackChannelRef: SlackChannel = { name: SLACK_CHANNEL };
+export const UserHomeRef: UserHome = { name: USER_HOME };
+
+/** `T0001:C0001` for SlackChannel. */
+export function channelObjectKey(team: string, channel: string): string {
+  return `${team}:${channel}`;
+}
+
+/** `T0001:U0001` for UserHome. */
+export function homeKey(team: string, user: string): string {
+  return `${team}:${user}`;
+}

@@ -1,0 +1,233 @@
+/**
+ * SlackChannel: one virtual object per Slack channel that posts the agents' outputs into their threads at
+ * Slack's pace (about one message per second per channel). Outputs wait in a durable outbox; outputs for
+ * the same thread that arrive while it waits are coalesced into one message, so a fast agent never runs
+ * into 429s. The pace lives in Restate state, so it survives crashes and is the same for every copy of
+ * the app.
+ *
+ * Exactly once: a post that may have reached Slack just before a crash is recognised on retry by the
+ * `post_id` in its message metadata; the lookup happens only when an earlier attempt got as far as the
+ * post, not on every post. A post Slack refuses for good ends the runs whose output it carried as failed.
+ */
+import * as restate from "@restatedev/restate-sdk";
+import type { WebClient } from "@slack/web-api";
+import { ChatServiceRef } from "../../restate/contracts.ts";
+import type { RunOutput } from "../../restate/session-effects.ts";
+import { escapeMrkdwn, splitForSlack } from "../text.ts";
+import { slackStep } from "../web-api.ts";
+import { SLACK_CHANNEL, SlackChannelRef } from "./contracts.ts";
+
+/** `metadata.event_type` of every message the agent posts. */
+export const AGENT_OUTPUT_EVENT = "agent_output";
+
+export interface OutboxPart {
+  readonly runId: string;
+  readonly iteration: number;
+  readonly text: string;
+  /** The rest of a long output whose beginning is already posted. */
+  readonly continued?: boolean;
+}
+
+export interface OutboxGroup {
+  readonly sessionKey: string;
+  readonly threadTs: string;
+  readonly parts: readonly OutboxPart[];
+}
+
+type ChannelState = {
+  outbox: OutboxGroup[];
+  /** Earliest time (epoch ms) of the next post. */
+  nextSlotAt: number;
+  flushScheduled: boolean;
+  /** Runs that were stopped: their outputs are dropped, also when they arrive late. */
+  discarded: string[];
+};
+type ChannelContext = restate.ObjectContext<ChannelState>;
+
+const DISCARDED_REMEMBERED = 200;
+/** How far back to look for our own post on a retry (seconds): covers any retry backoff. */
+const LOOKBACK_SECONDS = 3600;
+
+/** The posts' metadata, as Slack stores it. */
+export interface AgentOutputPayload {
+  readonly post_id: string;
+  readonly session_key: string;
+  readonly parts: readonly {
+    readonly run_id: string;
+    readonly iteration: number;
+    readonly continued: boolean;
+  }[];
+}
+
+async function findOwnPost(
+  client: WebClient,
+  channel: string,
+  threadTs: string,
+  postId: string,
+  notBefore: number,
+): Promise<string | null> {
+  let cursor: string | undefined;
+  for (let page = 0; page < 20; page += 1) {
+    const response = await client.conversations.replies({
+      channel,
+      ts: threadTs,
+      include_all_metadata: true,
+      oldest: (notBefore / 1000 - LOOKBACK_SECONDS).toFixed(6),
+      limit: 200,
+      ...(cursor ? { cursor } : {}),
+    });
+    for (const message of response.messages ?? []) {
+      const metadata = message.metadata as
+        | { event_type?: string; event_payload?: { post_id?: string } }
+        | undefined;
+      if (
+        metadata?.event_type === AGENT_OUTPUT_EVENT &&
+        metadata.event_payload?.post_id === postId &&
+        message.ts
+      ) {
+        return message.ts;
+      }
+    }
+    cursor = response.response_metadata?.next_cursor || undefined;
+    if (!cursor) return null;
+  }
+  return null;
+}
+
+export function createSlackChannel(options: {
+  client: WebClient;
+  postIntervalMs: number;
+  journalRetentionMs: number;
+}) {
+  const { client, postIntervalMs } = options;
+
+  function scheduleFlush(ctx: ChannelContext, delayMs: number): void {
+    ctx
+      .objectSendClient(SlackChannelRef, ctx.key)
+      .flush(restate.rpc.sendOpts({ delay: Math.max(0, delayMs) }));
+    ctx.set("flushScheduled", true);
+  }
+
+  /** Posts `text` into the thread once, even across crashes and retries. Returns the message's ts. */
+  async function postOnce(
+    ctx: ChannelContext,
+    post: { channel: string; threadTs: string; text: string; payload: AgentOutputPayload; now: number },
+  ): Promise<string | null> {
+    // If this step runs here (rather than being replayed), no earlier attempt got as far as the post.
+    let firstToPost = false;
+    await ctx.run(`about to post ${post.payload.post_id}`, () => {
+      firstToPost = true;
+    });
+    return slackStep(ctx, `post ${post.payload.post_id}`, "chat.postMessage", async () => {
+      if (!firstToPost) {
+        const found = await findOwnPost(client, post.channel, post.threadTs, post.payload.post_id, post.now);
+        if (found) return found;
+      }
+      // From here on the post may land without us hearing back: a retry must look first.
+      firstToPost = false;
+      const response = await client.chat.postMessage({
+        channel: post.channel,
+        thread_ts: post.threadTs,
+        text: post.text,
+        unfurl_links: false,
+        unfurl_media: false,
+        metadata: {
+          event_type: AGENT_OUTPUT_EVENT,
+          event_payload: { ...post.payload, parts: post.payload.parts.map((part) => ({ ...part })) },
+        },
+      });
+      return response.ts ?? null;
+    });
+  }
+
+  return restate.object({
+    name: SLACK_CHANNEL,
+    description:
+      "Posts agent outputs into a channel's threads at Slack's pace, coalescing when they come fast.",
+    options: { journalRetention: options.journalRetentionMs, ingressPrivate: true },
+    handlers: {
+      enqueue: async (ctx: ChannelContext, output: RunOutput): Promise<void> => {
+        if (output.text.trim() === "") return;
+        if (((await ctx.get("discarded")) ?? []).includes(output.runId)) {
+          ctx.console.debug(`Dropping output of stopped run ${output.runId}`);
+          return;
+        }
+        const outbox = (await ctx.get("outbox")) ?? [];
+        const part: OutboxPart = { runId: output.runId, iteration: output.iteration, text: output.text };
+        const index = outbox.findIndex((group) => group.threadTs === output.origin.threadTs);
+        const existing = outbox[index];
+        if (existing) outbox[index] = { ...existing, parts: [...existing.parts, part] };
+        else outbox.push({ sessionKey: output.sessionKey, threadTs: output.origin.threadTs, parts: [part] });
+        ctx.set("outbox", outbox);
+        if (await ctx.get("flushScheduled")) return;
+        const nextSlotAt = (await ctx.get("nextSlotAt")) ?? 0;
+        scheduleFlush(ctx, nextSlotAt === 0 ? 0 : nextSlotAt - (await ctx.date.now()));
+      },
+
+      discard: async (ctx: ChannelContext, { runIds }: { runIds: string[] }): Promise<void> => {
+        const outbox = ((await ctx.get("outbox")) ?? [])
+          .map((group) => ({ ...group, parts: group.parts.filter((part) => !runIds.includes(part.runId)) }))
+          .filter((group) => group.parts.length > 0);
+        ctx.set("outbox", outbox);
+        const discarded = (await ctx.get("discarded")) ?? [];
+        ctx.set("discarded", [...runIds, ...discarded].slice(0, DISCARDED_REMEMBERED));
+      },
+
+      flush: async (ctx: ChannelContext): Promise<void> => {
+        ctx.set("flushScheduled", false);
+        const [group, ...rest] = (await ctx.get("outbox")) ?? [];
+        if (!group) return;
+        const now = await ctx.date.now();
+        const nextSlotAt = (await ctx.get("nextSlotAt")) ?? 0;
+        if (now < nextSlotAt) {
+          scheduleFlush(ctx, nextSlotAt - now);
+          return;
+        }
+        const [first, remaining] = splitForSlack(
+          escapeMrkdwn(group.parts.map((part) => part.text).join("\n\n")),
+        );
+        const last = group.parts.at(-1);
+        const outbox =
+          remaining && last
+            ? [
+                {
+                  ...group,
+                  parts: [{ runId: last.runId, iteration: last.iteration, text: remaining, continued: true }],
+                },
+                ...rest,
+              ]
+            : rest;
+        ctx.set("outbox", outbox);
+        const [team, channel] = ctx.key.split(":") as [string, string];
+        const payload: AgentOutputPayload = {
+          post_id: ctx.rand.uuidv4(),
+          session_key: group.sessionKey,
+          parts: group.parts.map((part) => ({
+            run_id: part.runId,
+            iteration: part.iteration,
+            continued: part.continued === true,
+          })),
+        };
+        try {
+          await postOnce(ctx, { channel, threadTs: group.threadTs, text: first, payload, now });
+        } catch (error) {
+          if (!(error instanceof restate.TerminalError)) throw error;
+          ctx.console.warn(
+            `Could not post into ${team}:${channel} thread ${group.threadTs}: ${error.message}`,
+          );
+          ctx.set("outbox", rest);
+          const runIds = [...new Set(group.parts.map((part) => part.runId))];
+          for (const runId of runIds) {
+            ctx
+              .objectSendClient(ChatServiceRef, group.sessionKey)
+              .fail_run({ runId, reason: `its reply could not be posted (${error.message})` });
+          }
+        }
+        ctx.set("nextSlotAt", now + postIntervalMs);
+        if (((await ctx.get("outbox")) ?? []).length > 0) scheduleFlush(ctx, postIntervalMs);
+      },
+    },
+  });
+}
+
+export type SlackChannel = ReturnType<typeof createSlackChannel>;

@@ -1,0 +1,119 @@
+/**
+ * SlackThread: the Slack side of one session (same key as its ChatService). Shows each message's fate as
+ * a reaction, tells the Homes of the session's people that something changed, drops outputs of stopped
+ * runs that were not posted yet, and explains refused messages. Every Slack call is a durable step; a
+ * reaction or explanation that fails for good is logged and never fails anything else.
+ */
+import * as restate from "@restatedev/restate-sdk";
+import type { WebClient } from "@slack/web-api";
+import type { SessionChange } from "../../restate/session-effects.ts";
+import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
+import { FATE_REACTIONS } from "../fates.ts";
+import { bestEffort, slackStep } from "../web-api.ts";
+import { channelObjectKey, homeKey, SLACK_THREAD, SlackChannelRef, UserHomeRef } from "./contracts.ts";
+
+/** The reaction we put on each message of the thread (by message ts). */
+type ThreadState = { reactions: Record<string, string> };
+type ThreadContext = restate.ObjectContext<ThreadState>;
+
+export interface Refusal {
+  readonly sessionKey: string;
+  readonly origin: SessionOrigin;
+  readonly input: UserInput;
+  readonly reason: string;
+}
+
+/** Attempts for a reaction or an explanation before it is given up (and logged). */
+const BEST_EFFORT_ATTEMPTS = 5;
+
+export function createSlackThread(options: { client: WebClient; journalRetentionMs: number }) {
+  const { client } = options;
+  return restate.object({
+    name: SLACK_THREAD,
+    description: "The Slack side of a session: fate reactions, Home updates, refusals.",
+    options: { journalRetention: options.journalRetentionMs, ingressPrivate: true },
+    handlers: {
+      changed: async (ctx: ThreadContext, change: SessionChange): Promise<void> => {
+        const reactions = (await ctx.get("reactions")) ?? {};
+        // Only each message's latest fate counts (a run can start and end within one change).
+        const latest = new Map<string, { input: UserInput; fate: keyof typeof FATE_REACTIONS }>();
+        for (const { input, fate } of change.fates)
+          if (input.source) latest.set(input.source.ts, { input, fate });
+
+        for (const { input, fate } of latest.values()) {
+          const source = input.source;
+          if (!source) continue;
+          const wanted = FATE_REACTIONS[fate];
+          const had = reactions[source.ts];
+          if (had === wanted) continue;
+          // Add the new reaction before removing the old one, so the message always shows where it stands.
+          await bestEffort(ctx, `add :${wanted}: to ${source.ts}`, () =>
+            slackStep(
+              ctx,
+              `add :${wanted}: to ${source.ts}`,
+              "reactions.add",
+              () =>
+                client.reactions
+                  .add({ channel: source.channel, timestamp: source.ts, name: wanted })
+                  .then(() => true),
+              { alreadyDone: ["already_reacted"], maxAttempts: BEST_EFFORT_ATTEMPTS },
+            ),
+          );
+          if (had) {
+            await bestEffort(ctx, `remove :${had}: from ${source.ts}`, () =>
+              slackStep(
+                ctx,
+                `remove :${had}: from ${source.ts}`,
+                "reactions.remove",
+                () =>
+                  client.reactions
+                    .remove({ channel: source.channel, timestamp: source.ts, name: had })
+                    .then(() => true),
+                { alreadyDone: ["no_reaction"], maxAttempts: BEST_EFFORT_ATTEMPTS },
+              ),
+            );
+          }
+          reactions[source.ts] = wanted;
+        }
+        ctx.set("reactions", reactions);
+
+        const { origin } = change;
+        if (change.stoppedRunIds.length > 0) {
+          ctx
+            .objectSendClient(SlackChannelRef, channelObjectKey(origin.team, origin.channel))
+            .discard({ runIds: [...change.stoppedRunIds] });
+        }
+        for (const person of change.people) {
+          ctx
+            .objectSendClient(UserHomeRef, homeKey(origin.team, person))
+            .session_changed({ sessionKey: change.sessionKey });
+        }
+      },
+
+      refused: async (ctx: ThreadContext, refusal: Refusal): Promise<void> => {
+        const { input, origin } = refusal;
+        if (!input.by) return;
+        const user = input.by;
+        await bestEffort(ctx, "explain a refused message", () =>
+          slackStep(
+            ctx,
+            "explain a refused message",
+            "chat.postEphemeral",
+            () =>
+              client.chat
+                .postEphemeral({
+                  channel: origin.channel,
+                  user,
+                  thread_ts: origin.threadTs,
+                  text: `Your message was not taken: ${refusal.reason}`,
+                })
+                .then(() => true),
+            { maxAttempts: BEST_EFFORT_ATTEMPTS },
+          ),
+        );
+      },
+    },
+  });
+}
+
+export type SlackThread = ReturnType<typeof createSlackThread>;

@@ -1,0 +1,113 @@
+/**
+ * Which Slack messages reach a session, and as what request. Pure: Slack event in, decision out.
+ *
+ * A mention arrives twice (as `app_mention` and as `message`), and Slack retries deliveries. Both event
+ * types go through `classifyMessage`, which reads only fields both carry, so the two copies of a message
+ * make byte-identical requests with the same idempotency key (`<channel>:<ts>`): whichever Restate sees
+ * first is the one, the other is answered with its result.
+ */
+import type { ChatMessage } from "../restate/schemas.ts";
+import { messagePermalink, toThreadKey } from "./thread-key.ts";
+
+/** The fields of a `message` or `app_mention` event that we read. */
+export interface SlackMessageEvent {
+  readonly type: string;
+  readonly subtype?: string;
+  readonly channel?: string;
+  readonly user?: string;
+  readonly bot_id?: string;
+  readonly text?: string;
+  readonly ts?: string;
+  readonly thread_ts?: string;
+  readonly files?: readonly unknown[];
+}
+
+export interface Workspace {
+  readonly teamId: string;
+  readonly botUserId: string;
+  /** `https://<name>.slack.com/` (from auth.test). */
+  readonly url: string;
+}
+
+export type IncomingMessage =
+  | { readonly kind: "ignore"; readonly reason: string }
+  | {
+      readonly kind: "forward";
+      readonly key: string;
+      readonly idempotencyKey: string;
+      readonly message: ChatMessage;
+    }
+  | {
+      readonly kind: "agentmode";
+      readonly key: string;
+      readonly channel: string;
+      readonly threadTs: string;
+      readonly user: string;
+      /** What follows `!agentmode`. */
+      readonly args: string;
+    };
+
+/** Subtypes that are people writing: a plain message, a reply also sent to the channel, a message with files. */
+const HUMAN_SUBTYPES = new Set([undefined, "thread_broadcast", "file_share"]);
+
+const AGENTMODE_PREFIX = /^!agentmode\b\s*/i;
+
+function mentionPattern(botUserId: string): RegExp {
+  return new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, "g");
+}
+
+/** DMs have ids starting with D (Slack's conversation ids are typed by their first letter). */
+export function isDirectMessage(channel: string): boolean {
+  return channel.startsWith("D");
+}
+
+export function classifyMessage(event: SlackMessageEvent, workspace: Workspace): IncomingMessage {
+  if (!HUMAN_SUBTYPES.has(event.subtype)) return { kind: "ignore", reason: `subtype ${event.subtype}` };
+  if (event.bot_id) return { kind: "ignore", reason: "a bot's message" };
+  const { channel, user, ts } = event;
+  if (!channel || !user || !ts) return { kind: "ignore", reason: "no channel, user or ts" };
+  if (user === workspace.botUserId) return { kind: "ignore", reason: "our own message" };
+
+  const threadTs = event.thread_ts ?? ts;
+  const inThread = threadTs !== ts;
+  const text = event.text ?? "";
+  const mention = mentionPattern(workspace.botUserId);
+  const mentioned = mention.test(text);
+  const direct = isDirectMessage(channel);
+  if (!inThread && !mentioned && !direct)
+    return { kind: "ignore", reason: "a channel message without a mention" };
+
+  const key = toThreadKey(workspace.teamId, channel, threadTs);
+  const stripped = text.replace(mentionPattern(workspace.botUserId), "").replace(/\s+/g, " ").trim();
+  if (AGENTMODE_PREFIX.test(stripped)) {
+    if (!inThread) return { kind: "ignore", reason: "!agentmode outside a thread" };
+    return { kind: "agentmode", key, channel, threadTs, user, args: stripped.replace(AGENTMODE_PREFIX, "") };
+  }
+
+  const fileCount = event.files?.length ?? 0;
+  const fileNote = fileCount === 0 ? "" : `[${fileCount} file${fileCount === 1 ? "" : "s"} attached]`;
+  const content = [text.replace(mentionPattern(workspace.botUserId), "").trim(), fileNote]
+    .filter(Boolean)
+    .join("\n");
+  if (content === "") return { kind: "ignore", reason: "nothing but a mention" };
+
+  return {
+    kind: "forward",
+    key,
+    idempotencyKey: `${channel}:${ts}`,
+    message: {
+      content,
+      role: "user",
+      user,
+      source: {
+        team: workspace.teamId,
+        channel,
+        ts,
+        threadTs,
+        permalink: messagePermalink(workspace.url, channel, threadTs),
+      },
+      // A thread reply without a mention only joins a session that exists; it never starts one.
+      startsSession: mentioned || direct,
+    },
+  };
+}

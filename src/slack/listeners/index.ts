@@ -1,0 +1,14 @@
+/** Registers every listener, grouped by Slack feature. */
+import type { App } from "@slack/bolt";
+import { registerActionListeners } from "./actions.ts";
+import { registerCommandListeners } from "./commands.ts";
+import type { ListenerDeps } from "./deps.ts";
+import { registerEventListeners } from "./events.ts";
+import { registerShortcutListeners } from "./shortcuts.ts";
+
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  registerEventListeners(app, deps);
+  registerCommandListeners(app, deps);
+  registerActionListeners(app, deps);
+  registerShortcutListeners(app, deps);
+}

@@ -1,0 +1,76 @@
+/**
+ * A Socket Mode receiver that acknowledges an envelope only after Bolt has processed it.
+ *
+ * Bolt's own SocketModeReceiver acks every Events API envelope before any listener runs, so a message is
+ * lost if forwarding it into Restate then fails. Here the `ack` Bolt calls only records the response; the
+ * envelope is acknowledged over the socket once processing succeeded, with that response. If processing
+ * fails there is no ack, and Slack delivers the envelope again (with `retry_attempt`), exactly like an HTTP
+ * request answered with a 500. Transport only: all business logic stays in the listeners.
+ */
+import type { App, Receiver, ReceiverEvent } from "@slack/bolt";
+import { SocketModeClient } from "@slack/socket-mode";
+import type { Logger as SlackLogger } from "@slack/web-api";
+
+interface SlackEventArgs {
+  readonly ack: (response?: Record<string, unknown>) => Promise<void>;
+  readonly envelope_id: string;
+  readonly type: string;
+  readonly body: Record<string, unknown>;
+  readonly retry_num?: number;
+  readonly retry_reason?: string;
+}
+
+export class AckAfterProcessingReceiver implements Receiver {
+  readonly client: SocketModeClient;
+  private app: App | undefined;
+  private readonly logger: SlackLogger;
+
+  constructor(options: { appToken: string; logger: SlackLogger; slackApiUrl: string }) {
+    this.logger = options.logger;
+    this.client = new SocketModeClient({
+      appToken: options.appToken,
+      logger: options.logger,
+      clientOptions: { slackApiUrl: options.slackApiUrl },
+    });
+    this.client.on("slack_event", (args: SlackEventArgs) => {
+      void this.handle(args);
+    });
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  start(): Promise<unknown> {
+    return this.client.start();
+  }
+
+  stop(): Promise<unknown> {
+    return this.client.disconnect();
+  }
+
+  private async handle(args: SlackEventArgs): Promise<void> {
+    let response: Record<string, unknown> | undefined;
+    const event: ReceiverEvent = {
+      body: args.body,
+      ...(args.retry_num === undefined ? {} : { retryNum: args.retry_num }),
+      ...(args.retry_reason === undefined ? {} : { retryReason: args.retry_reason }),
+      ack: async (body?: Record<string, unknown>) => {
+        response ??= body;
+      },
+    };
+    try {
+      await this.app?.processEvent(event);
+    } catch (error) {
+      this.logger.warn(
+        `Not acknowledging envelope ${args.envelope_id} (${args.type}): processing failed, Slack will send it again: ${(error as Error).message}`,
+      );
+      return;
+    }
+    try {
+      await args.ack(response);
+    } catch (error) {
+      this.logger.warn(`Could not acknowledge envelope ${args.envelope_id}: ${(error as Error).message}`);
+    }
+  }
+}

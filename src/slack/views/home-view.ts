@@ -1,0 +1,202 @@
+/**
+ * The App Home: a person's sessions, newest first, with what runs and what waits, and controls to stop,
+ * remove, change the mode and reset. A pure function of the sessions' statuses, within Slack's limits
+ * (100 blocks in a Home view, 3,000 characters in a section, 75 in a button).
+ */
+import type { HomeView, KnownBlock, PlainTextOption } from "@slack/types";
+import type { SessionStatus } from "../../restate/chat-service.ts";
+import { MODES, type Mode } from "../../restate/modes.ts";
+import { preview } from "../text.ts";
+
+export const MAX_HOME_BLOCKS = 100;
+/** Queued messages listed per session; the rest are counted. */
+const QUEUED_SHOWN = 5;
+
+export const HOME_ACTIONS = {
+  mode: "home_mode",
+  stop: "home_stop",
+  reset: "home_reset",
+  remove: "home_remove",
+} as const;
+
+/** Option value meaning "no mode of its own": follow the channel default, then MODE. */
+export const FOLLOW_DEFAULT = "DEFAULT";
+
+export const MODE_LABELS: Readonly<Record<Mode, string>> = {
+  INTERRUPT: "Interrupt",
+  INCORPORATE: "Incorporate",
+  QUEUE: "Queue",
+};
+
+export const MODE_HELP: Readonly<Record<Mode, string>> = {
+  INTERRUPT: "a new message stops the running answer and starts over with everything said so far",
+  INCORPORATE: "a new message is handed to the running agent, which takes it in at its next step",
+  QUEUE: "a new message waits and runs after the current answer",
+};
+
+const plain = (text: string) => ({ type: "plain_text" as const, text, emoji: true });
+
+/** A date that each reader sees in their own time zone. */
+export function slackDate(iso: string, format = "{date_short_pretty} {time}"): string {
+  const seconds = Math.floor(Date.parse(iso) / 1000);
+  return `<!date^${seconds}^${format}|${iso}>`;
+}
+
+function modeOptions(current: Mode): PlainTextOption[] {
+  return [
+    { text: plain(`Channel default (${MODE_LABELS[current]})`), value: FOLLOW_DEFAULT },
+    ...MODES.map((mode) => ({ text: plain(MODE_LABELS[mode]), value: mode })),
+  ];
+}
+
+/** The mode select of one session: its own mode, or "channel default" when it follows it. */
+export function modeSelect(actionId: string, status: Pick<SessionStatus, "mode" | "modeSource">) {
+  const options = modeOptions(status.mode);
+  const initial = status.modeSource === "session" ? options.find((o) => o.value === status.mode) : options[0];
+  return {
+    type: "static_select" as const,
+    action_id: actionId,
+    placeholder: plain("Mode"),
+    options,
+    ...(initial ? { initial_option: initial } : {}),
+  };
+}
+
+/** "Thread in #channel", the word Thread linking to it (Slack shows no channel mention inside a link's label). */
+export function threadLink(status: Pick<SessionStatus, "origin">): string {
+  const origin = status.origin;
+  if (!origin) return "A session";
+  const place = origin.channel.startsWith("D") ? "in your DM with the agent" : `in <#${origin.channel}>`;
+  return origin.permalink ? `<${origin.permalink}|Thread> ${place}` : `Thread ${place}`;
+}
+
+function sessionBlocks(status: SessionStatus): KnownBlock[] {
+  const key = status.key;
+  const blocks: KnownBlock[] = [{ type: "divider" }];
+  const about = status.activeRun?.input.content ?? status.title;
+  blocks.push({
+    type: "section",
+    text: { type: "mrkdwn", text: `*${threadLink(status)}*${about ? `\n>${preview(about, 200)}` : ""}` },
+    accessory: modeSelect(`${HOME_ACTIONS.mode}:${key}`, status),
+  });
+  const run = status.activeRun;
+  blocks.push({
+    type: "context",
+    elements: [
+      {
+        type: "mrkdwn",
+        text: run
+          ? `:eyes: Running, iteration ${run.iteration}, since ${slackDate(run.startedAt, "{time}")}`
+          : "Nothing running",
+      },
+      {
+        type: "mrkdwn",
+        text: `Mode: *${MODE_LABELS[status.mode]}*${status.modeSource === "session" ? "" : " (default)"}`,
+      },
+    ],
+  });
+  for (const [index, queued] of status.queue.slice(0, QUEUED_SHOWN).entries()) {
+    blocks.push({
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: `:hourglass_flowing_sand: ${index + 1}. ${preview(queued.content, 200)}\n${queued.by ? `<@${queued.by}>, ` : ""}${slackDate(queued.at)}`,
+      },
+      accessory: {
+        type: "button",
+        action_id: `${HOME_ACTIONS.remove}:${key}:${queued.id}`,
+        text: plain("Remove"),
+        value: JSON.stringify({ key, id: queued.id }),
+      },
+    });
+  }
+  if (status.queue.length > QUEUED_SHOWN) {
+    blocks.push({
+      type: "context",
+      elements: [{ type: "mrkdwn", text: `…and ${status.queue.length - QUEUED_SHOWN} more waiting` }],
+    });
+  }
+  const controls: KnownBlock = {
+    type: "actions",
+    elements: [
+      ...(run
+        ? [
+            {
+              type: "button" as const,
+              action_id: `${HOME_ACTIONS.stop}:${key}`,
+              text: plain("Stop run"),
+              style: "danger" as const,
+              value: key,
+            },
+          ]
+        : []),
+      {
+        type: "button",
+        action_id: `${HOME_ACTIONS.reset}:${key}`,
+        text: plain("Reset session"),
+        value: key,
+        confirm: {
+          title: plain("Reset this session?"),
+          text: plain(
+            "This stops the running answer, drops the waiting messages and forgets the conversation.",
+          ),
+          confirm: plain("Reset"),
+          deny: plain("Cancel"),
+          style: "danger",
+        },
+      },
+    ],
+  };
+  blocks.push(controls);
+  return blocks;
+}
+
+function emptyHome(): KnownBlock[] {
+  return [
+    {
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text:
+          "You have no agent sessions yet. *Mention the agent* in a channel (or write to it here in Messages) " +
+          "to start one: every thread is its own session, and every message in the thread goes to it.",
+      },
+    },
+    {
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: [
+          "*What a new message does while the agent is still working* depends on the thread's mode:",
+          ...MODES.map((mode) => `• *${MODE_LABELS[mode]}*: ${MODE_HELP[mode]}`),
+          "Change it with `/agentmode` in a channel, `!agentmode <mode>` in a thread, or the message shortcut *Agent mode*.",
+        ].join("\n"),
+      },
+    },
+  ];
+}
+
+/** The Home of `userId`: their sessions (statuses newest first), as many as fit. */
+export function buildHomeView(sessions: readonly SessionStatus[]): HomeView {
+  const blocks: KnownBlock[] = [{ type: "header", text: plain("Your agent sessions") }];
+  const existing = sessions.filter((session) => session.exists);
+  if (existing.length === 0) {
+    blocks.push(...emptyHome());
+    return { type: "home", blocks };
+  }
+  let shown = 0;
+  for (const session of existing) {
+    const next = sessionBlocks(session);
+    // Leave room for the closing note.
+    if (blocks.length + next.length > MAX_HOME_BLOCKS - 1) break;
+    blocks.push(...next);
+    shown += 1;
+  }
+  if (shown < existing.length) {
+    blocks.push({
+      type: "context",
+      elements: [{ type: "mrkdwn", text: `${existing.length - shown} older sessions are not shown.` }],
+    });
+  }
+  return { type: "home", blocks };
+}

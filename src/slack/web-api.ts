@@ -1,0 +1,136 @@
+/**
+ * Slack's Web API as the durable side uses it. The client never retries by itself and never waits out a
+ * rate limit (`retries: 0`, `rejectRateLimitedCalls`), and every request has a timeout: Restate owns
+ * retries, so a call is never repeated behind the journal's back and no step hangs forever.
+ * `slackStep` runs one call as a durable step and sorts Slack's answers:
+ * - 429: retried by Restate after the `Retry-After` Slack gave;
+ * - a 5xx or network failure: retried with backoff;
+ * - `ok:false` that means "already done" (`already_reacted`, `no_reaction`, ...): success;
+ * - any other `ok:false` (`channel_not_found`, `not_in_channel`, `invalid_auth`, ...): a `TerminalError`.
+ */
+import * as restate from "@restatedev/restate-sdk";
+import { ErrorCode, LogLevel, type Logger as SlackLogger, WebClient } from "@slack/web-api";
+import type { Logger } from "../logger.ts";
+
+export const SLACK_REQUEST_TIMEOUT_MS = 10_000;
+
+/** `ok:false` answers that Slack gives for a temporary condition: retried, not terminal. */
+const RETRYABLE_PLATFORM_ERRORS = new Set([
+  "ratelimited",
+  "internal_error",
+  "fatal_error",
+  "service_unavailable",
+  "request_timeout",
+  "team_added_to_org",
+]);
+
+/** The Web API client of the durable side (and of nothing else: Bolt has its own). */
+export function createSlackWebClient(options: {
+  url: string;
+  token: string | null;
+  logger: Logger;
+}): WebClient {
+  return new WebClient(options.token ?? undefined, {
+    slackApiUrl: options.url,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: SLACK_REQUEST_TIMEOUT_MS,
+    logger: toSlackLogger(options.logger),
+  });
+}
+
+/** @slack/logger's interface over our pino logger (the client logs at debug and warns on deprecations). */
+export function toSlackLogger(logger: Logger): SlackLogger {
+  let level = LogLevel.INFO;
+  return {
+    debug: (...messages: unknown[]) => logger.debug(messages.map(String).join(" ")),
+    info: (...messages: unknown[]) => logger.info(messages.map(String).join(" ")),
+    warn: (...messages: unknown[]) => logger.warn(messages.map(String).join(" ")),
+    error: (...messages: unknown[]) => logger.error(messages.map(String).join(" ")),
+    setLevel: (next: LogLevel) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+/** The `error` of an `ok:false` answer, or undefined for any other failure. */
+export function slackErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: string; data?: { error?: string } };
+  return e?.code === ErrorCode.PlatformError ? e.data?.error : undefined;
+}
+
+/**
+ * Turns a failed Web API call into what Restate should do with it: returns `"ok"` when the answer means
+ * the work is already done, otherwise throws a retryable or terminal error.
+ */
+export function classifySlackFailure(error: unknown, method: string, alreadyDone: readonly string[]): "ok" {
+  const e = error as { code?: string; retryAfter?: number; statusCode?: number; message?: string };
+  switch (e?.code) {
+    case ErrorCode.RateLimitedError:
+      throw new restate.RetryableError(`Slack rate-limited ${method}`, {
+        retryAfter: (e.retryAfter ?? 1) * 1000,
+      });
+    case ErrorCode.PlatformError: {
+      const code = slackErrorCode(error) ?? "unknown_error";
+      if (alreadyDone.includes(code)) return "ok";
+      if (RETRYABLE_PLATFORM_ERRORS.has(code)) throw new Error(`Slack answered ${code} to ${method}`);
+      throw new restate.TerminalError(`Slack refused ${method}: ${code}`, { errorCode: 400 });
+    }
+    case ErrorCode.HTTPError:
+      if ((e.statusCode ?? 500) >= 500) throw new Error(`Slack answered HTTP ${e.statusCode} to ${method}`);
+      throw new restate.TerminalError(`Slack answered HTTP ${e.statusCode} to ${method}`, { errorCode: 400 });
+    default:
+      // Network errors and timeouts: the call may or may not have happened; retried with backoff.
+      throw new Error(`${method} failed: ${e?.message ?? String(error)}`);
+  }
+}
+
+export interface SlackStepOptions {
+  /** `ok:false` errors that mean the work is already done. */
+  readonly alreadyDone?: readonly string[];
+  /** Give up (TerminalError) after this many attempts; unbounded when unset. */
+  readonly maxAttempts?: number;
+}
+
+/**
+ * One Web API call as a durable step. `call` must return only what needs journaling (a ts, say), not the
+ * whole response. Returns null when Slack answered "already done".
+ */
+export function slackStep<T>(
+  ctx: restate.Context,
+  name: string,
+  method: string,
+  call: () => Promise<T>,
+  options: SlackStepOptions = {},
+): Promise<T | null> {
+  return ctx.run(
+    name,
+    async () => {
+      try {
+        return await call();
+      } catch (error) {
+        classifySlackFailure(error, method, options.alreadyDone ?? []);
+        return null;
+      }
+    },
+    options.maxAttempts === undefined
+      ? { initialRetryInterval: 200, maxRetryInterval: 30_000 }
+      : { maxRetryAttempts: options.maxAttempts, initialRetryInterval: 200, maxRetryInterval: 30_000 },
+  );
+}
+
+/** Runs a Slack step whose failure must not fail the caller (reactions, Home): logs and moves on. */
+export async function bestEffort(
+  ctx: restate.Context,
+  what: string,
+  step: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (error instanceof restate.CancelledError) throw error;
+    ctx.console.warn(`Could not ${what}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The whole product against the Slack emulator: a real restate-server, our services and the real Bolt app
+ * (over HTTP with signed requests, or in Socket Mode), with the scripted agent so that tests decide what
+ * each step answers and when. Everything on free ports, stopped by `close()`.
+ */
+import { type App, startApp } from "../../src/app.ts";
+import { type Env, parseConfig } from "../../src/config.ts";
+import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import { type IngressClient, ingressClient } from "./ingress.ts";
+import { testLogger } from "./logger.ts";
+import { freePorts } from "./ports.ts";
+import { startTestRestate, type TestRestate } from "./restate-server.ts";
+import { createScriptedAgent } from "./scripted-agent.ts";
+import { type StepSink, startStepSink } from "./step-sink.ts";
+
+export interface SlackStack {
+  readonly emulator: SlackEmulator;
+  readonly restate: TestRestate;
+  readonly sink: StepSink;
+  readonly app: App;
+  readonly ingress: IngressClient;
+  close(): Promise<void>;
+}
+
+export async function startSlackStack(
+  options: { socketMode?: boolean; env?: Env; emulator?: Parameters<typeof startSlackEmulator>[0] } = {},
+): Promise<SlackStack> {
+  const emulator = await startSlackEmulator(options.emulator ?? {});
+  const restate = await startTestRestate();
+  const sink = await startStepSink();
+  const [servicesPort, boltPort] = (await freePorts(2)) as [number, number];
+  const bot = emulator.workspace.bot;
+  const env: Record<string, string | undefined> = {
+    RESTATE_EMBEDDED: "false",
+    RESTATE_INGRESS_URL: restate.ingressUrl,
+    RESTATE_ADMIN_URL: restate.adminUrl,
+    RESTATE_AUTO_REGISTER: "true",
+    SERVICES_PORT: String(servicesPort),
+    SLACK_BOT_TOKEN: bot.botToken,
+    SLACK_SIGNING_SECRET: bot.signingSecret,
+    ...(options.socketMode ? { SLACK_APP_TOKEN: bot.appToken } : {}),
+    SLACK_API_URL: emulator.apiUrl,
+    PORT: String(boltPort),
+    SLACK_BIND_ADDRESS: "127.0.0.1",
+    SLACK_POST_INTERVAL_MS: "50",
+    HOME_DEBOUNCE_MS: "50",
+    ...options.env,
+  };
+  const app = await startApp({
+    config: parseConfig(env),
+    logger: testLogger(),
+    agent: createScriptedAgent(sink.url),
+  });
+  emulator.appUrl = options.socketMode ? null : (app.slack?.eventsUrl ?? null);
+  if (options.socketMode) await emulator.socketConnected();
+  return {
+    emulator,
+    restate,
+    sink,
+    app,
+    ingress: ingressClient(restate.ingressUrl),
+    async close() {
+      await app.stop();
+      await sink.close();
+      await emulator.close();
+      await restate.stop();
+    },
+  };
+}
