@@ -194,8 +194,7 @@ function getPermalink(ctx: MethodContext, args: Args): Json {
 
 function replies(ctx: MethodContext, args: Args): Json {
   const channel = ctx.workspace.channel(str(args, "channel"));
-  if (!channel?.members.has(ctx.workspace.bot.userId))
-    throw new SlackApiError("channel_not_found");
+  if (!channel?.members.has(ctx.workspace.bot.userId)) throw new SlackApiError("channel_not_found");
   const ts = str(args, "ts");
   if (!ctx.workspace.message(channel.id, ts)) throw new SlackApiError("thread_not_found");
   const oldest = Number(str(args, "oldest", false) || "0");
