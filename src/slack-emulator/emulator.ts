@@ -149,6 +149,7 @@ export class SlackEmulator extends EventEmitter {
     this.socket = new SocketModeServer({
       ackTimeoutMs: options.socketAckTimeoutMs ?? 3000,
       maxRetries: options.socketMaxRetries ?? 3,
+      onSend: (sent) => this.emit("envelope", sent),
     });
   }
 

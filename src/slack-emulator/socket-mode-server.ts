@@ -18,6 +18,13 @@ export interface SocketDelivery {
   readonly response: Record<string, unknown> | undefined;
 }
 
+export interface SocketModeOptions {
+  readonly ackTimeoutMs: number;
+  readonly maxRetries: number;
+  /** Told of every envelope sent (attempt 0 is the first send). */
+  readonly onSend?: (sent: { type: EnvelopeType; attempt: number; payload: Record<string, unknown> }) => void;
+}
+
 export class SocketModeServer {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly tickets = new Set<string>();
@@ -25,9 +32,9 @@ export class SocketModeServer {
   private readonly pendingAcks = new Map<string, (payload: Record<string, unknown> | undefined) => void>();
   private connectedWaiters: (() => void)[] = [];
 
-  private readonly options: { ackTimeoutMs: number; maxRetries: number };
+  private readonly options: SocketModeOptions;
 
-  constructor(options: { ackTimeoutMs: number; maxRetries: number }) {
+  constructor(options: SocketModeOptions) {
     this.options = options;
   }
 
@@ -109,6 +116,7 @@ export class SocketModeServer {
           resolve({ payload: body });
         });
       });
+      this.options.onSend?.({ type, attempt, payload });
       ws.send(
         JSON.stringify({
           envelope_id: envelopeId,

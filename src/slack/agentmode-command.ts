@@ -66,9 +66,13 @@ export function parseThreadLink(text: string): ThreadLink | undefined {
   return { host: url.host, channel, threadTs };
 }
 
+/** Words of a command; a link Slack wrapped as `<url|a label with spaces>` is one word. */
+function words(text: string): string[] {
+  return text.match(/<[^>]*>|\S+/g) ?? [];
+}
+
 export function parseAgentModeCommand(text: string): AgentModeCommand {
-  const words = text.trim().split(/\s+/).filter(Boolean);
-  const [first, second, ...rest] = words;
+  const [first, second, ...rest] = words(text);
   if (!first || (first.toLowerCase() === "help" && !second)) return { kind: "help" };
   const mode = parseModeChoice(first);
   if (mode === undefined) {

@@ -1,0 +1,102 @@
+/**
+ * Socket Mode end to end: the emulator plays Slack's socket endpoint (`apps.connections.open`, `hello`,
+ * envelopes, acks). An envelope is acknowledged only after the message reached Restate: with Restate down
+ * there is no ack, Slack sends the envelope again, and the message is accepted once.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { SessionStatus } from "../../src/restate/chat-service.ts";
+import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const ALICE = "U0ALICE01";
+const BOT = "U0AGENT01";
+const GENERAL = "C0GENERAL";
+
+let stack: SlackStack;
+before(async () => {
+  stack = await startSlackStack({
+    socketMode: true,
+    emulator: { socketAckTimeoutMs: 1500, socketMaxRetries: 10 },
+  });
+  stack.sink.setDefaultReply(() => ({ output: "answered over the socket", done: true }));
+});
+after(() => stack?.close());
+
+const history = async (key: string) =>
+  (
+    await stack.ingress.call<{ entries: { content: string }[] }>(
+      `ChatService/${encodeURIComponent(key)}/get_history`,
+    )
+  ).entries;
+
+test("a mention over Socket Mode starts a session and is answered in its thread", async () => {
+  const { message, answers } = await stack.emulator.userPosts({
+    user: ALICE,
+    channel: GENERAL,
+    text: `<@${BOT}> hi`,
+  });
+  // Both envelopes (message and app_mention) are acknowledged; on a slow machine one may take a re-send.
+  assert.deepEqual(
+    answers.map((a) => a.acked),
+    [true, true],
+  );
+  await waitFor(
+    () =>
+      stack.emulator
+        .thread(GENERAL, message.ts)
+        .some((m) => m.user === BOT && m.text === "answered over the socket") || undefined,
+    { what: "the answer" },
+  );
+  const key = `T0001:${GENERAL}:${message.ts}`;
+  assert.deepEqual(
+    (await history(key)).map((e) => e.content),
+    ["hi", "answered over the socket"],
+    "accepted once",
+  );
+});
+
+test("with Restate down the envelope is not acknowledged, Slack sends it again, and the message is accepted once", async () => {
+  await stack.restate.server.stop();
+  let resent = false;
+  const onEnvelope = (sent: { attempt: number }) => {
+    if (sent.attempt >= 1) resent = true;
+  };
+  stack.emulator.on("envelope", onEnvelope);
+  const posting = stack.emulator.userPosts({
+    user: ALICE,
+    channel: GENERAL,
+    text: `<@${BOT}> are you there`,
+  });
+  try {
+    // The first send was not acknowledged (Restate is down): Slack sends it again. Then Restate comes back.
+    await waitFor(() => resent, { what: "the envelope to be sent again", timeoutMs: 10_000 });
+  } finally {
+    stack.emulator.off("envelope", onEnvelope);
+    await stack.restate.killAndRestart();
+  }
+  const { message, answers } = await posting;
+  const [first] = answers;
+  assert.equal(first?.acked, true);
+  assert.ok((first?.attempts ?? 0) >= 2, `sent ${first?.attempts} times`);
+  const key = `T0001:${GENERAL}:${message.ts}`;
+  await waitFor(async () => ((await history(key)).length === 2 ? true : undefined), { what: "the run" });
+  assert.deepEqual(
+    (await history(key)).map((e) => e.content),
+    ["are you there", "answered over the socket"],
+  );
+  const status = await stack.ingress.call<SessionStatus>(`ChatService/${encodeURIComponent(key)}/get_status`);
+  assert.equal(status.queue.length, 0);
+});
+
+test("a slash command's answer travels back in the envelope's acknowledgement", async () => {
+  const answer = await stack.emulator.slashCommand({
+    user: ALICE,
+    channel: GENERAL,
+    command: "/agentmode",
+    text: "nonsense",
+  });
+  assert.equal(answer.acked, true);
+  assert.match((answer.body as { text?: string }).text ?? "", /Unknown mode "nonsense"/);
+  assert.ok(stack.emulator.ephemeralsFor(ALICE).some((e) => e.text.includes("Unknown mode")));
+});

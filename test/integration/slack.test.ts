@@ -1,0 +1,699 @@
+/**
+ * The Slack adapter end to end over HTTP: the emulator sends correctly signed requests to the real Bolt
+ * app, which forwards into a real restate-server running our services; what Slack would show is read back
+ * from the emulator. Agent steps are scripted (and held when a race must be forced).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { SessionStatus } from "../../src/restate/chat-service.ts";
+import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
+import type { SinkCall } from "../helpers/step-sink.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const ALICE = "U0ALICE01";
+const BOB = "U0BOB0002";
+const CAROL = "U0CAROL03";
+const BOT = "U0AGENT01";
+const GENERAL = "C0GENERAL";
+
+let stack: SlackStack;
+before(async () => {
+  stack = await startSlackStack({ env: { QUEUE_MAX: "5" } });
+  stack.sink.setDefaultReply((call) =>
+    call.iteration >= 2 ? { output: "all done", done: true } : { output: "step one", done: false },
+  );
+});
+after(() => stack?.close());
+
+let channels = 0;
+/** A fresh public channel with everyone (and the bot) in it, so channel settings do not leak between tests. */
+function newChannel(): string {
+  channels += 1;
+  const id = `C0TEST${String(channels).padStart(3, "0")}`;
+  stack.emulator.workspace.addChannel({
+    id,
+    name: `test-${channels}`,
+    kind: "public",
+    members: [ALICE, BOB, CAROL, BOT],
+  });
+  return id;
+}
+
+const keyOf = (channel: string, ts: string) => `T0001:${channel}:${ts}`;
+const status = (key: string) =>
+  stack.ingress.call<SessionStatus>(`ChatService/${encodeURIComponent(key)}/get_status`);
+const history = async (key: string) =>
+  (
+    await stack.ingress.call<{ entries: { role: string; content: string }[] }>(
+      `ChatService/${encodeURIComponent(key)}/get_history`,
+    )
+  ).entries;
+const stepsOf = (key: string) => (call: SinkCall) => call.kind === "step" && call.sessionKey === key;
+const firstStepOf = (key: string) => (call: SinkCall) =>
+  call.kind === "step" && call.sessionKey === key && call.iteration === 1;
+
+function botText(channel: string, threadTs: string): string {
+  return stack.emulator
+    .thread(channel, threadTs)
+    .filter((message) => message.user === BOT)
+    .map((message) => message.text)
+    .join("\n\n");
+}
+
+async function repliesInclude(channel: string, threadTs: string, text: string) {
+  return waitFor(() => botText(channel, threadTs).includes(text) || undefined, {
+    what: `"${text}" in thread ${threadTs}`,
+  });
+}
+
+async function reactionIs(channel: string, ts: string, reaction: string) {
+  return waitFor(
+    () => {
+      const reactions = stack.emulator.botReactions(channel, ts);
+      return reactions.length === 1 && reactions[0] === reaction ? true : undefined;
+    },
+    { what: `:${reaction}: (only) on ${ts}, have ${stack.emulator.botReactions(channel, ts)}` },
+  );
+}
+
+async function idle(key: string) {
+  return waitFor(async () => ((await status(key)).activeRun === null ? true : undefined), {
+    what: `${key} idle`,
+  });
+}
+
+function post(user: string, channel: string, text: string, threadTs?: string) {
+  return stack.emulator.userPosts({ user, channel, text, ...(threadTs ? { threadTs } : {}) });
+}
+
+describe("threads are sessions", () => {
+  test("a mention starts a session; the agent's outputs land in its thread and its fate shows as a reaction", async () => {
+    const { message, answers } = await post(ALICE, GENERAL, `<@${BOT}> do something`);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200],
+      "the message and the app_mention are both acknowledged",
+    );
+    const key = keyOf(GENERAL, message.ts);
+    await repliesInclude(GENERAL, message.ts, "all done");
+    assert.match(botText(GENERAL, message.ts), /step one[\s\S]*all done/, "iteration outputs in order");
+    await reactionIs(GENERAL, message.ts, "white_check_mark");
+    const session = await status(key);
+    assert.equal(session.exists, true);
+    assert.deepEqual(session.people, [ALICE]);
+    assert.deepEqual(session.origin, {
+      team: "T0001",
+      channel: GENERAL,
+      threadTs: message.ts,
+      permalink: `https://acme.slack.com/archives/${GENERAL}/p${message.ts.replace(".", "")}`,
+    });
+    assert.deepEqual(await history(key), [
+      { role: "user", content: "do something" },
+      { role: "system", content: "all done" },
+    ]);
+    for (const reply of stack.emulator.thread(GENERAL, message.ts).filter((m) => m.user === BOT)) {
+      assert.equal(reply.metadata?.event_type, "agent_output");
+    }
+  });
+
+  test("replies in the thread reach the session without a mention; threads without a session get nothing", async () => {
+    const { message } = await post(ALICE, GENERAL, `<@${BOT}> first`);
+    const key = keyOf(GENERAL, message.ts);
+    await idle(key);
+    await post(BOB, GENERAL, "and a follow-up", message.ts);
+    await waitFor(
+      async () => (await history(key)).some((e) => e.content === "and a follow-up") || undefined,
+      {
+        what: "the follow-up in the history",
+      },
+    );
+    assert.deepEqual((await status(key)).people, [ALICE, BOB]);
+
+    const unrelated = await post(ALICE, GENERAL, "a normal message");
+    const reply = await post(BOB, GENERAL, "a normal reply", unrelated.message.ts);
+    assert.deepEqual(
+      reply.answers.map((a) => a.status),
+      [200],
+    );
+    const other = keyOf(GENERAL, unrelated.message.ts);
+    assert.equal((await status(other)).exists, false, "no session for a thread nobody mentioned the bot in");
+    assert.equal(stack.sink.executions(stepsOf(other)), 0);
+  });
+
+  test("a DM starts a session in a thread of its own", async () => {
+    const dm = stack.emulator.workspace.directMessageWith(ALICE);
+    const { message } = await post(ALICE, dm.id, "hello agent");
+    await repliesInclude(dm.id, message.ts, "all done");
+    const replies = stack.emulator.thread(dm.id, message.ts).filter((m) => m.user === BOT);
+    assert.ok(
+      replies.every((m) => m.threadTs === message.ts),
+      "the bot answers in the DM's thread",
+    );
+    assert.equal((await status(keyOf(dm.id, message.ts))).exists, true);
+  });
+
+  test("thread broadcasts and file shares are forwarded (files noted); the mention is stripped", async () => {
+    const { message } = await post(ALICE, GENERAL, `<@${BOT}>   summarise  this`);
+    const key = keyOf(GENERAL, message.ts);
+    await idle(key);
+    await stack.emulator.userPosts({
+      user: BOB,
+      channel: GENERAL,
+      text: "also to the channel",
+      threadTs: message.ts,
+      broadcast: true,
+    });
+    await stack.emulator.userPosts({
+      user: BOB,
+      channel: GENERAL,
+      text: "see attached",
+      threadTs: message.ts,
+      files: [{ id: "F0001", name: "report.pdf" }],
+    });
+    await waitFor(
+      async () => (await history(key)).some((e) => e.content.startsWith("see attached")) || undefined,
+      {
+        what: "the file share",
+      },
+    );
+    const contents = (await history(key)).filter((e) => e.role === "user").map((e) => e.content);
+    assert.deepEqual(contents, ["summarise  this", "also to the channel", "see attached\n[1 file attached]"]);
+  });
+
+  test("the bot's own messages, other bots' messages and edits are not forwarded", async () => {
+    const { message } = await post(ALICE, GENERAL, `<@${BOT}> hi`);
+    const key = keyOf(GENERAL, message.ts);
+    await repliesInclude(GENERAL, message.ts, "all done");
+    await idle(key);
+    // The emulator echoed the bot's posts to the app as message events, as Slack does; none became input.
+    assert.ok(stack.emulator.callsTo("chat.postMessage").length > 0);
+    await stack.emulator.deliverEvent({
+      type: "message",
+      subtype: "bot_message",
+      bot_id: "B0OTHER01",
+      text: "I am another bot",
+      ts: stack.emulator.workspace.nextTs(),
+      thread_ts: message.ts,
+      channel: GENERAL,
+      channel_type: "channel",
+    });
+    const edit = await stack.emulator.userEdits({
+      user: ALICE,
+      channel: GENERAL,
+      ts: message.ts,
+      text: `<@${BOT}> hi, edited`,
+    });
+    assert.equal(edit.status, 200);
+    const users = (await history(key)).filter((e) => e.role === "user").map((e) => e.content);
+    assert.deepEqual(users, ["hi"]);
+    assert.equal(stack.sink.executions(firstStepOf(key)), 1);
+  });
+});
+
+describe("exactly once from Slack", () => {
+  for (const order of ["message-first", "mention-first"] as const) {
+    test(`a mention delivered as message and app_mention (${order}) and then retried by Slack gives one run`, async () => {
+      const { message, envelopes, answers } = await stack.emulator.userPosts({
+        user: ALICE,
+        channel: GENERAL,
+        text: `<@${BOT}> once please`,
+        order,
+      });
+      assert.equal(envelopes.length, 2);
+      assert.ok(answers.every((a) => a.status === 200));
+      for (const envelope of envelopes) {
+        const retry = await stack.emulator.deliverEvent({}, { envelope, retryNum: 1 });
+        assert.equal(retry.status, 200);
+      }
+      const key = keyOf(GENERAL, message.ts);
+      await repliesInclude(GENERAL, message.ts, "all done");
+      await idle(key);
+      assert.deepEqual(
+        (await history(key)).map((e) => e.content),
+        ["once please", "all done"],
+      );
+      assert.equal(stack.sink.executions(firstStepOf(key)), 1, "one run");
+      const runs = await stack.restate.query(
+        `SELECT id FROM sys_invocation WHERE target_service_name = 'AgentSession' AND target_handler_name = 'run' AND target_service_key LIKE '${key}/%'`,
+      );
+      assert.equal(runs.length, 1);
+    });
+  }
+
+  test("requests with a bad, stale or missing signature get 401 and reach nothing", async () => {
+    const ts = stack.emulator.workspace.nextTs();
+    const event = {
+      type: "app_mention",
+      user: ALICE,
+      text: `<@${BOT}> forged`,
+      ts,
+      channel: GENERAL,
+      event_ts: ts,
+    };
+    const envelope = JSON.stringify({
+      type: "event_callback",
+      team_id: "T0001",
+      event,
+      event_id: "EvFORGED",
+    });
+    const forged = await stack.emulator.postToApp(envelope, "application/json", { secret: "not-the-secret" });
+    const stale = await stack.emulator.postToApp(envelope, "application/json", {
+      timestamp: Math.floor(Date.now() / 1000) - 6 * 60,
+    });
+    const unsigned = await stack.emulator.postToApp(envelope, "application/json", { unsigned: true });
+    assert.deepEqual([forged.status, stale.status, unsigned.status], [401, 401, 401]);
+    assert.equal((await status(keyOf(GENERAL, ts))).exists, false);
+  });
+
+  test("when Restate cannot be reached the event request fails, and Slack's retry is accepted once", async () => {
+    await stack.restate.server.stop();
+    let first: Awaited<ReturnType<typeof post>>;
+    try {
+      first = await post(ALICE, GENERAL, `<@${BOT}> are you there`);
+    } finally {
+      await stack.restate.killAndRestart();
+    }
+    assert.ok(
+      first.answers.every((a) => a.status === 500),
+      `answers: ${first.answers.map((a) => a.status)}`,
+    );
+    const key = keyOf(GENERAL, first.message.ts);
+    for (const envelope of first.envelopes) {
+      assert.equal((await stack.emulator.deliverEvent({}, { envelope, retryNum: 1 })).status, 200);
+    }
+    await repliesInclude(GENERAL, first.message.ts, "all done");
+    assert.deepEqual(
+      (await history(key)).map((e) => e.content),
+      ["are you there", "all done"],
+    );
+  });
+});
+
+describe("modes in a thread", () => {
+  test("INTERRUPT: a reply stops the running answer and starts over; the first message shows it was stopped", async () => {
+    const channel = newChannel();
+    const held = stack.sink.hold(
+      (call) => call.kind === "step" && call.iteration === 1 && call.history.length === 1,
+    );
+    const first = await post(ALICE, channel, `<@${BOT}> write a poem`);
+    const key = keyOf(channel, first.message.ts);
+    await held.arrived;
+    await reactionIs(channel, first.message.ts, "eyes");
+    const second = await post(BOB, channel, "make it a haiku", first.message.ts);
+    await reactionIs(channel, first.message.ts, "black_square_for_stop");
+    await reactionIs(channel, second.message.ts, "white_check_mark");
+    held.release({ output: "a long poem nobody asked for", done: true });
+    await idle(key);
+    assert.ok(!botText(channel, first.message.ts).includes("nobody asked for"));
+  });
+
+  test("QUEUE via !agentmode: the thread's mode is set, the command is not forwarded, and a reply waits its turn", async () => {
+    const channel = newChannel();
+    const held = stack.sink.hold(
+      (call) => call.kind === "step" && call.iteration === 1 && call.history.length === 1,
+    );
+    const first = await post(ALICE, channel, `<@${BOT}> long task`);
+    const key = keyOf(channel, first.message.ts);
+    await held.arrived;
+    await post(ALICE, channel, "!agentmode queue", first.message.ts);
+    await waitFor(
+      () =>
+        stack.emulator.ephemeralsFor(ALICE).some((e) => e.text.includes("Mode for this thread: *Queue*")) ||
+        undefined,
+      {
+        what: "the confirmation",
+      },
+    );
+    assert.equal((await status(key)).mode, "QUEUE");
+    const queued = await post(BOB, channel, "next task", first.message.ts);
+    await reactionIs(channel, queued.message.ts, "hourglass_flowing_sand");
+    assert.deepEqual(
+      (await status(key)).queue.map((q) => q.content),
+      ["next task"],
+    );
+    held.release({ output: "long task done", done: true });
+    await reactionIs(channel, first.message.ts, "white_check_mark");
+    await reactionIs(channel, queued.message.ts, "white_check_mark");
+    const users = (await history(key)).filter((e) => e.role === "user").map((e) => e.content);
+    assert.deepEqual(users, ["long task", "next task"], "!agentmode never reached the agent");
+  });
+
+  test("INCORPORATE via !agentmode: a reply is handed to the running agent", async () => {
+    const channel = newChannel();
+    const held = stack.sink.hold(
+      (call) => call.kind === "step" && call.iteration === 1 && call.history.length === 1,
+    );
+    const first = await post(ALICE, channel, `<@${BOT}> plan a trip`);
+    const key = keyOf(channel, first.message.ts);
+    await held.arrived;
+    await post(BOB, channel, "!agentmode incorporate", first.message.ts);
+    await waitFor(async () => ((await status(key)).mode === "INCORPORATE" ? true : undefined), {
+      what: "the mode",
+    });
+    const extra = await post(BOB, channel, "with a stop in Lyon", first.message.ts);
+    await reactionIs(channel, extra.message.ts, "twisted_rightwards_arrows");
+    held.release({ output: "planning", done: false });
+    const second = await stack.sink.waitForCall(
+      (c) => c.sessionKey === key && c.iteration === 2,
+      "the next iteration",
+    );
+    assert.ok(second.history.some((item) => item.content === "with a stop in Lyon"));
+    await reactionIs(channel, extra.message.ts, "white_check_mark");
+  });
+
+  test("!agentmode with an unknown mode is answered with an error and changes nothing", async () => {
+    const { message } = await post(ALICE, GENERAL, `<@${BOT}> hello`);
+    const key = keyOf(GENERAL, message.ts);
+    await idle(key);
+    await post(ALICE, GENERAL, "!agentmode sometimes", message.ts);
+    await waitFor(
+      () =>
+        stack.emulator.ephemeralsFor(ALICE).some((e) => e.text.includes('Unknown mode "sometimes"')) ||
+        undefined,
+      {
+        what: "the error",
+      },
+    );
+    assert.equal((await status(key)).modeSource, "default");
+  });
+});
+
+describe("/agentmode", () => {
+  const run = (channel: string, text: string, user = ALICE) =>
+    stack.emulator.slashCommand({ user, channel, command: "/agentmode", text });
+  const answerText = (answer: { body: unknown }) => {
+    const body = answer.body as { text?: string; blocks?: unknown } | null;
+    return `${body?.text ?? ""}${body?.blocks ? JSON.stringify(body.blocks) : ""}`;
+  };
+
+  test("without arguments it lists the channel's default and its sessions, with controls", async () => {
+    const channel = newChannel();
+    const { message } = await post(ALICE, channel, `<@${BOT}> list me`);
+    await idle(keyOf(channel, message.ts));
+    const answer = await run(channel, "");
+    assert.equal(answer.status, 200);
+    const body = answer.body as { response_type: string; blocks: { accessory?: { action_id: string } }[] };
+    assert.equal(body.response_type, "ephemeral");
+    assert.ok(body.blocks.some((b) => b.accessory?.action_id === "channel_mode"));
+    assert.ok(body.blocks.some((b) => b.accessory?.action_id === `list_mode:${keyOf(channel, message.ts)}`));
+    assert.match(answerText(answer), /Default mode in this channel: Interrupt/);
+
+    // The listing's control changes the thread's mode.
+    const listing = stack.emulator.ephemeralsFor(ALICE).at(-1);
+    assert.ok(listing);
+    await stack.emulator.interact({
+      user: ALICE,
+      on: { channel, ts: listing.ts },
+      actionId: `list_mode:${keyOf(channel, message.ts)}`,
+      option: "QUEUE",
+    });
+    assert.equal((await status(keyOf(channel, message.ts))).mode, "QUEUE");
+  });
+
+  test("with a mode it sets the channel's default", async () => {
+    const channel = newChannel();
+    const answer = await run(channel, "Queue");
+    assert.match(answerText(answer), /Default mode in this channel is now \*Queue\*/);
+    const { message } = await post(ALICE, channel, `<@${BOT}> hi`);
+    const session = await status(keyOf(channel, message.ts));
+    assert.deepEqual([session.mode, session.modeSource], ["QUEUE", "channel"]);
+  });
+
+  test("with a mode and a thread link it sets that thread's mode, in every link form", async () => {
+    const channel = newChannel();
+    const { message } = await post(ALICE, channel, `<@${BOT}> thread one`);
+    const key = keyOf(channel, message.ts);
+    const reply = await post(BOB, channel, "a reply", message.ts);
+    const root = `https://acme.slack.com/archives/${channel}/p${message.ts.replace(".", "")}`;
+    const replyLink = `https://acme.slack.com/archives/${channel}/p${reply.message.ts.replace(".", "")}?thread_ts=${message.ts}&cid=${channel}`;
+    for (const [link, mode] of [
+      [root, "QUEUE"],
+      [`<${replyLink}>`, "INCORPORATE"],
+      [`<${root}|the thread>`, "INTERRUPT"],
+    ] as const) {
+      const answer = await run(channel, `${mode.toLowerCase()} ${link}`, CAROL);
+      assert.match(answerText(answer), /Mode for that thread/, answerText(answer));
+      assert.equal((await status(key)).mode, mode);
+    }
+  });
+
+  test("bad input gets an ephemeral error with the usage and changes nothing", async () => {
+    const channel = newChannel();
+    const { message } = await post(ALICE, channel, `<@${BOT}> guarded`);
+    const key = keyOf(channel, message.ts);
+    const elsewhere = `https://acme.slack.com/archives/${GENERAL}/p${message.ts.replace(".", "")}`;
+    const otherWorkspace = `https://evil.slack.com/archives/${channel}/p${message.ts.replace(".", "")}`;
+    const noSession = `https://acme.slack.com/archives/${channel}/p1700000000000100`;
+    const cases: [string, RegExp][] = [
+      ["sometimes", /Unknown mode "sometimes"/],
+      [`queue ${elsewhere}`, /That thread is in another channel/],
+      [`queue ${otherWorkspace}`, /not to this workspace/],
+      [`queue ${noSession}`, /This thread has no agent session/],
+      ["queue not-a-link", /is not a link to a Slack thread/],
+    ];
+    for (const [text, expected] of cases) {
+      const answer = await run(channel, text);
+      assert.equal(answer.status, 200);
+      assert.match(answerText(answer), expected, text);
+      assert.match(answerText(answer), /Usage/, text);
+    }
+    const session = await status(key);
+    assert.equal(session.modeSource, "default");
+    assert.equal(
+      (await stack.ingress.call<{ mode: string | null }>(`ChannelSettings/T0001:${channel}/get_mode`)).mode,
+      null,
+    );
+  });
+
+  test("inside a thread Slack itself refuses the command and points to !agentmode and the shortcut", async () => {
+    const answer = await stack.emulator.slashCommand({
+      user: ALICE,
+      channel: GENERAL,
+      command: "/agentmode",
+      text: "queue",
+      threadTs: "1700000000.000100",
+    });
+    assert.match(answer.refusedByClient ?? "", /!agentmode/);
+  });
+});
+
+describe("the Agent mode shortcut", () => {
+  test("opens a modal on a thread's message, and submitting it sets the thread's mode", async () => {
+    const channel = newChannel();
+    const { message } = await post(ALICE, channel, `<@${BOT}> shortcut me`);
+    const reply = await post(BOB, channel, "a reply", message.ts);
+    const key = keyOf(channel, message.ts);
+    await idle(key);
+    await stack.emulator.messageShortcut({
+      user: CAROL,
+      channel,
+      ts: reply.message.ts,
+      callbackId: "agentmode_thread",
+    });
+    const modal = await waitFor(() => stack.emulator.modalOf(CAROL), { what: "the modal" });
+    assert.equal(modal.view.callback_id, "agentmode_modal");
+    const answer = await stack.emulator.submitModal({
+      user: CAROL,
+      viewId: modal.id,
+      values: { mode: { mode_choice: "QUEUE" } },
+    });
+    assert.equal(answer.status, 200);
+    assert.equal((await status(key)).mode, "QUEUE");
+    await waitFor(
+      () => stack.emulator.ephemeralsFor(CAROL).some((e) => e.text.includes("*Queue*")) || undefined,
+      {
+        what: "the confirmation in the thread",
+      },
+    );
+  });
+
+  test("on a thread without a session it says so", async () => {
+    const plain = await post(ALICE, GENERAL, "no agent here");
+    await stack.emulator.messageShortcut({
+      user: ALICE,
+      channel: GENERAL,
+      ts: plain.message.ts,
+      callbackId: "agentmode_thread",
+    });
+    const modal = await waitFor(() => stack.emulator.modalOf(ALICE), { what: "the notice" });
+    assert.match(JSON.stringify(modal.view.blocks), /no agent session yet/);
+  });
+});
+
+describe("App Home", () => {
+  test("shows queued runs with their text; remove and stop work from it", async () => {
+    const channel = newChannel();
+    await stack.emulator.slashCommand({ user: ALICE, channel, command: "/agentmode", text: "queue" });
+    const held = stack.sink.hold(
+      (call) => call.kind === "step" && call.iteration === 1 && call.history.length === 1,
+    );
+    const first = await post(ALICE, channel, `<@${BOT}> first job`);
+    const key = keyOf(channel, first.message.ts);
+    await held.arrived;
+    await post(ALICE, channel, "second job", first.message.ts);
+    await post(BOB, channel, "third job", first.message.ts);
+    await stack.emulator.openHome(ALICE);
+    const home = await waitFor(
+      () => {
+        const view = JSON.stringify(stack.emulator.homeOf(ALICE)?.view ?? {});
+        return view.includes("second job") && view.includes("third job") ? view : undefined;
+      },
+      { what: "the Home listing both queued jobs" },
+    );
+    assert.match(home, /Running, iteration 1/);
+
+    const queued = (await status(key)).queue;
+    const second = queued.find((q) => q.content === "second job");
+    assert.ok(second);
+    await stack.emulator.interact({
+      user: ALICE,
+      on: { home: true },
+      actionId: `home_remove:${key}:${second.id}`,
+    });
+    assert.deepEqual(
+      (await status(key)).queue.map((q) => q.content),
+      ["third job"],
+    );
+    await waitFor(
+      () => !JSON.stringify(stack.emulator.homeOf(ALICE)?.view).includes("second job") || undefined,
+      {
+        what: "the Home without the removed job",
+      },
+    );
+    await reactionIs(
+      channel,
+      stack.emulator.thread(channel, first.message.ts)[1]?.ts ?? "",
+      "black_square_for_stop",
+    );
+
+    const next = stack.sink.hold(
+      (call) =>
+        call.kind === "step" && call.sessionKey === key && call.history.at(-1)?.content === "third job",
+    );
+    await stack.emulator.interact({ user: ALICE, on: { home: true }, actionId: `home_stop:${key}` });
+    await reactionIs(channel, first.message.ts, "black_square_for_stop");
+    await next.arrived;
+    next.release({ output: "third done", done: true });
+    held.release({ output: "too late", done: true });
+    await idle(key);
+  });
+
+  test("with no sessions it explains how to start one and what the modes do", async () => {
+    await stack.emulator.openHome(CAROL);
+    const home = await waitFor(() => stack.emulator.homeOf(CAROL), { what: "Carol's Home" });
+    assert.match(
+      JSON.stringify(home.view),
+      /no agent sessions yet[\s\S]*Interrupt[\s\S]*Incorporate[\s\S]*Queue/,
+    );
+  });
+
+  test("someone outside the session cannot stop it: the control is refused and explained", async () => {
+    const held = stack.sink.hold(
+      (call) => call.kind === "step" && call.iteration === 1 && call.history[0]?.content === "private work",
+    );
+    const first = await post(ALICE, GENERAL, `<@${BOT}> private work`);
+    const key = keyOf(GENERAL, first.message.ts);
+    await held.arrived;
+    await stack.emulator.openHome(ALICE);
+    const aliceHome = await waitFor(
+      () => {
+        const home = stack.emulator.homeOf(ALICE);
+        return home && JSON.stringify(home.view).includes(`home_stop:${key}`) ? home : undefined;
+      },
+      { what: "Alice's Home with the running session" },
+    );
+    // Carol gets hold of Alice's Home controls (a stale or shared view): the rules still apply.
+    stack.emulator.workspace.homes.set(CAROL, { ...aliceHome, user: CAROL });
+    await stack.emulator.interact({ user: CAROL, on: { home: true }, actionId: `home_stop:${key}` });
+    await stack.emulator.interact({ user: CAROL, on: { home: true }, actionId: `home_reset:${key}` });
+    const notice = await waitFor(() => stack.emulator.modalOf(CAROL), { what: "the explanation" });
+    assert.match(JSON.stringify(notice.view), /Only the people in this session may/);
+    const session = await status(key);
+    assert.ok(session.activeRun, "the run is still going");
+    assert.equal(session.historyLength, 1);
+    held.release({ output: "done", done: true });
+    await idle(key);
+  });
+});
+
+describe("posting back", () => {
+  test("a 429 is retried after its Retry-After and the reply is posted once", async () => {
+    const channel = newChannel();
+    stack.emulator.inject({
+      method: "chat.postMessage",
+      when: (args) => args.channel === channel,
+      effect: { kind: "status", status: 429, retryAfter: 1 },
+    });
+    const { message } = await post(ALICE, channel, `<@${BOT}> rate limit me`);
+    await repliesInclude(channel, message.ts, "all done");
+    const calls = stack.emulator.callsTo("chat.postMessage").filter((c) => c.args.channel === channel);
+    assert.equal(calls[0]?.status, 429);
+    assert.ok(calls.length >= 2);
+    const replies = stack.emulator.thread(channel, message.ts).filter((m) => m.user === BOT);
+    const parts = replies.flatMap((m) => (m.metadata?.event_payload.parts as { iteration: number }[]) ?? []);
+    assert.deepEqual(
+      parts.map((p) => p.iteration),
+      [1, 2],
+      "each output posted exactly once",
+    );
+  });
+
+  test("a permanent error ends the run as failed instead of retrying forever", async () => {
+    const channel = newChannel();
+    stack.emulator.inject({
+      method: "chat.postMessage",
+      when: (args) => args.channel === channel,
+      effect: { kind: "error", error: "not_in_channel" },
+      times: 100,
+    });
+    const held = stack.sink.hold(
+      (call) => call.kind === "step" && call.iteration === 2 && call.history[0]?.content === "doomed",
+    );
+    const { message } = await post(ALICE, channel, `<@${BOT}> doomed`);
+    const key = keyOf(channel, message.ts);
+    await reactionIs(channel, message.ts, "x");
+    await idle(key);
+    held.release({ output: "never shown", done: true });
+    assert.equal(stack.emulator.thread(channel, message.ts).filter((m) => m.user === BOT).length, 0);
+  });
+
+  test("a reaction that landed although its answer was lost does not fail the run", async () => {
+    const channel = newChannel();
+    stack.emulator.inject({
+      method: "reactions.add",
+      when: (args) => args.channel === channel && args.name === "eyes",
+      effect: { kind: "drop", when: "after" },
+    });
+    const { message } = await post(ALICE, channel, `<@${BOT}> react`);
+    await repliesInclude(channel, message.ts, "all done");
+    await reactionIs(channel, message.ts, "white_check_mark");
+    const adds = stack.emulator
+      .callsTo("reactions.add")
+      .filter((c) => c.args.channel === channel && c.args.name === "eyes");
+    assert.deepEqual(
+      adds.map((c) => c.error ?? (c.status === 0 ? "dropped" : "ok")),
+      ["dropped", "already_reacted"],
+    );
+  });
+
+  test("a long output is split to fit Slack's limits", async () => {
+    const long = `${"word ".repeat(1500)}end`;
+    const held = stack.sink.hold(
+      (call) => call.kind === "step" && call.iteration === 1 && call.history[0]?.content === "be verbose",
+    );
+    const { message } = await post(ALICE, GENERAL, `<@${BOT}> be verbose`);
+    await held.arrived;
+    held.release({ output: long, done: true });
+    await repliesInclude(GENERAL, message.ts, "end");
+    const replies = stack.emulator.thread(GENERAL, message.ts).filter((m) => m.user === BOT);
+    assert.ok(replies.length >= 2);
+    assert.ok(replies.every((m) => m.text.length <= 4000));
+    assert.equal(
+      replies
+        .map((m) => m.text)
+        .join(" ")
+        .replace(/\s+/g, " "),
+      long.replace(/\s+/g, " ").trim(),
+    );
+  });
+});
