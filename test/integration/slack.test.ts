@@ -361,6 +361,42 @@ describe("modes in a thread", () => {
     await reactionIs(channel, extra.message.ts, "white_check_mark");
   });
 
+  test("a message refused because the queue is full is explained to its sender in the thread", async () => {
+    const channel = newChannel();
+    const held = stack.sink.hold(
+      (call) => call.kind === "step" && call.iteration === 1 && call.history.length === 1,
+    );
+    const first = await post(ALICE, channel, `<@${BOT}> busy work`);
+    const key = keyOf(channel, first.message.ts);
+    await held.arrived;
+    await post(ALICE, channel, "!agentmode queue", first.message.ts);
+    await waitFor(async () => ((await status(key)).mode === "QUEUE" ? true : undefined), {
+      what: "queue mode",
+    });
+    for (let i = 1; i <= 5; i += 1) await post(BOB, channel, `waiting ${i}`, first.message.ts);
+    await waitFor(async () => ((await status(key)).queue.length === 5 ? true : undefined), {
+      what: "a full queue",
+    });
+    const refused = await post(CAROL, channel, "one too many", first.message.ts);
+    assert.deepEqual(
+      refused.answers.map((a) => a.status),
+      [200],
+      "accepted by Restate: the refusal is the session's answer, not a delivery failure",
+    );
+    await waitFor(
+      () =>
+        stack.emulator
+          .ephemeralsFor(CAROL)
+          .some((e) => e.threadTs === first.message.ts && /queue is full \(5 of 5/.test(e.text)) || undefined,
+      { what: "the explanation to Carol" },
+    );
+    const session = await status(key);
+    assert.equal(session.queue.length, 5);
+    assert.ok(!session.people.includes(CAROL), "a refused message changes nothing");
+    await stack.ingress.call(`ChatService/${encodeURIComponent(key)}/reset`);
+    held.release({ output: "x", done: true });
+  });
+
   test("!agentmode with an unknown mode is answered with an error and changes nothing", async () => {
     const { message } = await post(ALICE, GENERAL, `<@${BOT}> hello`);
     const key = keyOf(GENERAL, message.ts);

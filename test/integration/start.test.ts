@@ -7,8 +7,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { isAlive } from "../../src/runtime/restate-server.ts";
+import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { ingressClient } from "../helpers/ingress.ts";
 import { isolatedEnv, startMain } from "../helpers/main-process.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -260,4 +261,87 @@ test("against an external server npm start does not register by itself; npm run 
     await main.stop();
     await restate.stop();
   }
+});
+
+describe("with Slack settings", () => {
+  test("npm start also starts the Bolt app, which answers a mention in its thread", async () => {
+    const emulator = await startSlackEmulator();
+    const bot = emulator.workspace.bot;
+    const port = await freePort();
+    const main = startMain({
+      ...(await isolatedEnv()),
+      SLACK_BOT_TOKEN: bot.botToken,
+      SLACK_SIGNING_SECRET: bot.signingSecret,
+      SLACK_API_URL: emulator.apiUrl,
+      PORT: String(port),
+      SLACK_BIND_ADDRESS: "127.0.0.1",
+      DEMO_ITERATION_MS: "0",
+      DEMO_MAX_ITERATIONS: "1",
+    });
+    try {
+      await main.waitForLine(
+        /^Slack app \(HTTP\) for https:\/\/acme\.slack\.com\/ listening on 127\.0\.0\.1:\d+\/slack\/events$/,
+      );
+      await main.waitForLine(/^Ready$/);
+      assert.ok(!main.lines.some((line) => /Slack is not configured/.test(line.msg)));
+      emulator.appUrl = `http://127.0.0.1:${port}/slack/events`;
+      const { message } = await emulator.userPosts({
+        user: "U0ALICE01",
+        channel: "C0GENERAL",
+        text: "<@U0AGENT01> hello",
+      });
+      await waitFor(
+        () => emulator.thread("C0GENERAL", message.ts).some((m) => m.text === "Done") || undefined,
+        {
+          what: "the demo agent's answer in the thread",
+        },
+      );
+    } finally {
+      await main.stop();
+      await emulator.close();
+    }
+  });
+
+  test("a half-configured Slack, a refused token or a busy port stops start-up with a message that says so", async () => {
+    const half = startMain({ ...(await isolatedEnv()), SLACK_BOT_TOKEN: "xoxb-only-a-token" });
+    assert.equal(await half.exited, 1);
+    assert.match(half.output(), /SLACK_SIGNING_SECRET: missing: HTTP mode needs it/);
+
+    const emulator = await startSlackEmulator();
+    try {
+      const refused = startMain({
+        ...(await isolatedEnv()),
+        SLACK_BOT_TOKEN: "xoxb-not-the-right-one",
+        SLACK_SIGNING_SECRET: emulator.workspace.bot.signingSecret,
+        SLACK_API_URL: emulator.apiUrl,
+        PORT: String(await freePort()),
+      });
+      assert.equal(await refused.exited, 1);
+      assert.match(refused.output(), /Slack refused SLACK_BOT_TOKEN \(invalid_auth\)/);
+
+      const port = await freePort();
+      const blocker = await occupy(port);
+      try {
+        const busy = startMain({
+          ...(await isolatedEnv()),
+          SLACK_BOT_TOKEN: emulator.workspace.bot.botToken,
+          SLACK_SIGNING_SECRET: emulator.workspace.bot.signingSecret,
+          SLACK_API_URL: emulator.apiUrl,
+          PORT: String(port),
+          SLACK_BIND_ADDRESS: "127.0.0.1",
+        });
+        assert.equal(await busy.exited, 1);
+        assert.match(
+          busy.output(),
+          new RegExp(
+            `Port ${port} on 127.0.0.1 is already in use, so the Slack app \\(PORT\\) cannot listen there`,
+          ),
+        );
+      } finally {
+        blocker.close();
+      }
+    } finally {
+      await emulator.close();
+    }
+  });
 });

@@ -143,3 +143,42 @@ test("every setting is documented in .env.example and in the README's settings t
     "no stale settings",
   );
 });
+
+test("no Slack settings means no Slack connection; a token and secret mean HTTP; an app token means Socket Mode", () => {
+  assert.equal(parseConfig({}).slack, null);
+  const http = parseConfig({
+    SLACK_BOT_TOKEN: "xoxb-1",
+    SLACK_SIGNING_SECRET: "0123456789abcdef",
+    PORT: "3100",
+  }).slack;
+  assert.deepEqual(http, {
+    mode: "http",
+    botToken: "xoxb-1",
+    signingSecret: "0123456789abcdef",
+    port: 3100,
+    bindAddress: "0.0.0.0",
+  });
+  const socket = parseConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" }).slack;
+  assert.deepEqual(socket, { mode: "socket", botToken: "xoxb-1", appToken: "xapp-1", signingSecret: null });
+  const api = parseConfig({ SLACK_API_URL: "http://127.0.0.1:9999/api" }).slackApi;
+  assert.equal(api.url, "http://127.0.0.1:9999/api/");
+  assert.equal(parseConfig({}).slackApi.url, "https://slack.com/api/");
+});
+
+test("a half-configured Slack stops start-up and says what is missing", () => {
+  assert.match(
+    problemsOf({ SLACK_BOT_TOKEN: "xoxb-1" }).join("\n"),
+    /SLACK_SIGNING_SECRET: missing: HTTP mode needs it/,
+  );
+  assert.match(
+    problemsOf({ SLACK_SIGNING_SECRET: "0123456789abcdef" }).join("\n"),
+    /SLACK_BOT_TOKEN: missing/,
+  );
+  assert.match(problemsOf({ SLACK_APP_TOKEN: "xapp-1" }).join("\n"), /SLACK_BOT_TOKEN: missing/);
+  assert.match(
+    problemsOf({ SLACK_BOT_TOKEN: "xoxp-user", SLACK_SIGNING_SECRET: "0123456789abcdef" }).join("\n"),
+    /SLACK_BOT_TOKEN: must be a bot token/,
+  );
+  // Reported together with the other problems, not one round at a time.
+  assert.equal(problemsOf({ SLACK_BOT_TOKEN: "xoxb-1", MODE: "FAST" }).length, 2);
+});

@@ -108,11 +108,14 @@ export function createSlackChannel(options: {
     ctx.set("flushScheduled", true);
   }
 
-  /** Posts `text` into the thread once, even across crashes and retries. Returns the message's ts. */
+  /**
+   * Posts `text` into the thread once, even across crashes and retries. Returns the message's ts and when
+   * Slack had it (the pace counts from there), both journaled with the step.
+   */
   async function postOnce(
     ctx: ChannelContext,
     post: { channel: string; threadTs: string; text: string; payload: AgentOutputPayload; now: number },
-  ): Promise<string | null> {
+  ): Promise<{ ts: string | null; at: number } | null> {
     // If this step runs here (rather than being replayed), no earlier attempt got as far as the post.
     let firstToPost = false;
     await ctx.run(`about to post ${post.payload.post_id}`, () => {
@@ -121,7 +124,7 @@ export function createSlackChannel(options: {
     return slackStep(ctx, `post ${post.payload.post_id}`, "chat.postMessage", async () => {
       if (!firstToPost) {
         const found = await findOwnPost(client, post.channel, post.threadTs, post.payload.post_id, post.now);
-        if (found) return found;
+        if (found) return { ts: found, at: Date.now() };
       }
       // From here on the post may land without us hearing back: a retry must look first.
       firstToPost = false;
@@ -136,7 +139,7 @@ export function createSlackChannel(options: {
           event_payload: { ...post.payload, parts: post.payload.parts.map((part) => ({ ...part })) },
         },
       });
-      return response.ts ?? null;
+      return { ts: response.ts ?? null, at: Date.now() };
     });
   }
 
@@ -208,8 +211,11 @@ export function createSlackChannel(options: {
             continued: part.continued === true,
           })),
         };
+        let postedAt = now;
         try {
-          await postOnce(ctx, { channel, threadTs: group.threadTs, text: first, payload, now });
+          postedAt =
+            (await postOnce(ctx, { channel, threadTs: group.threadTs, text: first, payload, now }))?.at ??
+            now;
         } catch (error) {
           if (!(error instanceof restate.TerminalError)) throw error;
           ctx.console.warn(
@@ -223,7 +229,7 @@ export function createSlackChannel(options: {
               .fail_run({ runId, reason: `its reply could not be posted (${error.message})` });
           }
         }
-        ctx.set("nextSlotAt", now + postIntervalMs);
+        ctx.set("nextSlotAt", postedAt + postIntervalMs);
         if (((await ctx.get("outbox")) ?? []).length > 0) scheduleFlush(ctx, postIntervalMs);
       },
     },

@@ -77,7 +77,8 @@ export function buildChannelListing(input: {
   }
   let shown = 0;
   for (const session of sessions) {
-    if (blocks.length + 3 > MAX_MESSAGE_BLOCKS) break;
+    // Two blocks per session; two more at the end (the "not shown" note and the usage).
+    if (blocks.length + 2 > MAX_MESSAGE_BLOCKS - 2) break;
     const running = session.activeRun ? `running, iteration ${session.activeRun.iteration}` : "idle";
     const waiting = session.queue.length > 0 ? `, ${session.queue.length} waiting` : "";
     blocks.push({ type: "divider" });

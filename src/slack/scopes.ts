@@ -1,0 +1,46 @@
+/**
+ * The bot scopes the app needs, and why: each Web API method we call and each event we take, with the
+ * scope Slack requires for it. manifest.yml asks for exactly these; a test checks both against the code.
+ */
+
+/** Web API methods we call, and the scopes they need (none: any bot token may call them). */
+export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
+  "auth.test": [],
+  "chat.postMessage": ["chat:write"],
+  "chat.postEphemeral": ["chat:write"],
+  // Looking for our own earlier post on a retry: the thread's history, with its message metadata.
+  "conversations.replies": [
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "mpim:history",
+    "metadata.message:read",
+  ],
+  "reactions.add": ["reactions:write"],
+  "reactions.remove": ["reactions:write"],
+  "views.publish": [],
+  "views.open": [],
+};
+
+/** Events we subscribe to, and the scopes they need. */
+export const EVENT_SCOPES: Readonly<Record<string, readonly string[]>> = {
+  app_home_opened: [],
+  app_mention: ["app_mentions:read"],
+  "message.channels": ["channels:history"],
+  "message.groups": ["groups:history"],
+  "message.im": ["im:history"],
+  "message.mpim": ["mpim:history"],
+};
+
+/** The slash command and the message shortcut. */
+export const FEATURE_SCOPES: readonly string[] = ["commands"];
+
+export function requiredScopes(): string[] {
+  return [
+    ...new Set([
+      ...Object.values(METHOD_SCOPES).flat(),
+      ...Object.values(EVENT_SCOPES).flat(),
+      ...FEATURE_SCOPES,
+    ]),
+  ].sort();
+}

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { classifyMessage, type SlackMessageEvent } from "../../../src/slack/incoming-message.ts";
+
+const workspace = { teamId: "T0001", botUserId: "UBOT", url: "https://acme.slack.com/" };
+const base = { channel: "C1", user: "U1", ts: "1700000000.000200" };
+const message = (fields: Partial<SlackMessageEvent>): SlackMessageEvent => ({
+  type: "message",
+  ...base,
+  ...fields,
+});
+
+test("a mention starts a session keyed by team, channel and thread root, with the mention stripped", () => {
+  const result = classifyMessage(message({ text: "<@UBOT> do  something" }), workspace);
+  assert.equal(result.kind, "forward");
+  if (result.kind !== "forward") return;
+  assert.equal(result.key, "T0001:C1:1700000000.000200");
+  assert.equal(result.idempotencyKey, "C1:1700000000.000200");
+  assert.equal(result.message.content, "do  something");
+  assert.equal(result.message.startsSession, true);
+  assert.equal(result.message.user, "U1");
+  assert.deepEqual(result.message.source, {
+    team: "T0001",
+    channel: "C1",
+    ts: "1700000000.000200",
+    threadTs: "1700000000.000200",
+    permalink: "https://acme.slack.com/archives/C1/p1700000000000200",
+  });
+});
+
+test("the message and app_mention copies of one message make the identical request", () => {
+  const text = "<@UBOT|agent> look at this";
+  const files = [{ id: "F1", name: "a.png", mode: "hosted" }];
+  const asMessage = classifyMessage(
+    message({ text, thread_ts: "1700000000.000100", subtype: "file_share", files }),
+    workspace,
+  );
+  const asMention = classifyMessage(
+    { type: "app_mention", ...base, text, thread_ts: "1700000000.000100", files: [{ id: "F1" }] },
+    workspace,
+  );
+  assert.deepEqual(asMessage, asMention);
+  assert.equal(asMessage.kind === "forward" && asMessage.message.content, "look at this\n[1 file attached]");
+});
+
+test("a reply in a thread without a mention joins an existing session only", () => {
+  const result = classifyMessage(message({ text: "more", thread_ts: "1700000000.000100" }), workspace);
+  assert.ok(result.kind === "forward" && result.message.startsSession === false);
+  assert.equal(result.kind === "forward" && result.key, "T0001:C1:1700000000.000100");
+});
+
+test("in a DM every message may start a session, top level or in a thread", () => {
+  const top = classifyMessage(message({ channel: "D1", text: "hi" }), workspace);
+  assert.ok(top.kind === "forward" && top.message.startsSession && top.key === "T0001:D1:1700000000.000200");
+  const reply = classifyMessage(
+    message({ channel: "D1", text: "hi", thread_ts: "1700000000.000100" }),
+    workspace,
+  );
+  assert.ok(reply.kind === "forward" && reply.message.startsSession);
+});
+
+test("what is not forwarded: channel chatter, bots (us included), edits, deletions, joins, empty mentions", () => {
+  const ignored: SlackMessageEvent[] = [
+    message({ text: "just chatting" }),
+    message({ text: "<@UBOT> hi", bot_id: "B2" }),
+    message({ text: "hello", user: "UBOT", thread_ts: "1700000000.000100" }),
+    message({ subtype: "message_changed" }),
+    message({ subtype: "message_deleted" }),
+    message({ subtype: "channel_join", text: "<@U1> has joined" }),
+    message({ subtype: "bot_message", text: "<@UBOT>" }),
+    message({ text: "<@UBOT>   " }),
+    { type: "message", text: "<@UBOT> no user", ts: "1.2", channel: "C1" },
+  ];
+  for (const event of ignored)
+    assert.equal(classifyMessage(event, workspace).kind, "ignore", JSON.stringify(event));
+});
+
+test("!agentmode in a thread is a command, not a message; outside a thread it is ignored", () => {
+  const command = classifyMessage(
+    message({ text: "!agentmode Queue", thread_ts: "1700000000.000100" }),
+    workspace,
+  );
+  assert.deepEqual(command, {
+    kind: "agentmode",
+    key: "T0001:C1:1700000000.000100",
+    channel: "C1",
+    threadTs: "1700000000.000100",
+    user: "U1",
+    args: "Queue",
+  });
+  assert.equal(classifyMessage(message({ text: "<@UBOT> !agentmode queue" }), workspace).kind, "ignore");
+});
