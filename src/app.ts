@@ -3,11 +3,13 @@
  * server (embedded, or a check that the external one answers), the registration of our endpoint.
  * Listening happens here, never at import time; `main.ts` owns the process (settings, signals, exit).
  */
+import { resolve } from "node:path";
 import type { Agent } from "./agent/agent.ts";
 import { createDemoAgent } from "./agent/demo-agent.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { startServicesEndpoint } from "./restate/endpoint.ts";
+import { ensureRequestIdentity } from "./runtime/request-identity.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
 import { createServices } from "./services.ts";
@@ -48,13 +50,20 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
 
   try {
     const agent = givenAgent ?? createDemoAgent(config.demoAgent);
+    // The embedded server signs its requests; our endpoint then accepts only those (and RESTATE_IDENTITY_KEYS).
+    const identity = config.restate.embedded ? ensureRequestIdentity(resolve(config.restate.dataDir)) : null;
+    const identityKeys = [...config.restate.identityKeys, ...(identity ? [identity.publicKey] : [])];
     const endpoint = await startServicesEndpoint({
       services: createServices({ config, agent, logger }),
       port: config.services.port,
       host: config.services.bindAddress,
       logger,
+      identityKeys,
     });
     cleanups.push(() => endpoint.close());
+    if (identityKeys.length > 0) {
+      logger.info(`Our services endpoint accepts only requests signed with ${identityKeys.join(", ")}`);
+    }
 
     let ingressUrl = config.restate.ingressUrl;
     let adminUrl = config.restate.adminUrl;
@@ -66,6 +75,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
         adminPort: config.restate.adminPort,
         nodePort: config.restate.nodePort,
         logger,
+        ...(identity ? { requestIdentityKeyPath: identity.privateKeyPath } : {}),
       });
       cleanups.push(() => server.stop());
       ingressUrl = server.ingressUrl;

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { MODES, type Mode } from "./restate/modes.ts";
+import { PUBLIC_KEY_PATTERN } from "./runtime/request-identity.ts";
 
 export type LogFormat = "pretty" | "json";
 
@@ -26,6 +27,8 @@ export interface Config {
     readonly autoRegister: boolean;
     readonly idempotencyRetentionMs: number;
     readonly journalRetentionMs: number;
+    /** Public keys whose signatures our endpoint accepts (the embedded server's key is added by itself). */
+    readonly identityKeys: readonly string[];
   };
   readonly services: {
     readonly port: number;
@@ -133,6 +136,18 @@ const EnvSchema = z.object({
   RESTATE_AUTO_REGISTER: bool.optional(),
   RESTATE_IDEMPOTENCY_RETENTION: duration.default(24 * 3_600_000),
   RESTATE_JOURNAL_RETENTION: duration.default(3_600_000),
+  RESTATE_IDENTITY_KEYS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(",")
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(z.string().regex(PUBLIC_KEY_PATTERN, "must be keys like publickeyv1_... separated by commas")),
+    )
+    .default([]),
   SERVICES_PORT: port.default(9080),
   SERVICES_BIND_ADDRESS: z.string().min(1).default("127.0.0.1"),
   SERVICES_ADVERTISED_URL: httpUrl.optional(),
@@ -226,6 +241,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       autoRegister: e.RESTATE_AUTO_REGISTER ?? e.RESTATE_EMBEDDED,
       idempotencyRetentionMs: e.RESTATE_IDEMPOTENCY_RETENTION,
       journalRetentionMs: e.RESTATE_JOURNAL_RETENTION,
+      identityKeys: e.RESTATE_IDENTITY_KEYS,
     },
     services: {
       port: e.SERVICES_PORT,

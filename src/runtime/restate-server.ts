@@ -28,6 +28,8 @@ export interface EmbeddedRestateOptions {
   readonly retryPolicy?: { readonly initialIntervalMs: number; readonly maxIntervalMs: number };
   /** How long to wait for the server to become healthy. */
   readonly startTimeoutMs?: number;
+  /** Private key (PEM file) the server signs its requests to our endpoint with. */
+  readonly requestIdentityKeyPath?: string;
 }
 
 export interface EmbeddedRestate {
@@ -89,6 +91,13 @@ export function restateConfigToml(options: EmbeddedRestateOptions): string {
     "[admin]",
     `bind-address = "${bind}:${options.adminPort}"`,
   ];
+  if (options.requestIdentityKeyPath) {
+    lines.push(
+      "",
+      "[worker.invoker]",
+      `request-identity-private-key-pem-file = ${JSON.stringify(options.requestIdentityKeyPath)}`,
+    );
+  }
   if (options.retryPolicy) {
     lines.push(
       "",

@@ -9,7 +9,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { parse as parseQuery } from "node:querystring";
 import {
@@ -60,6 +66,35 @@ export interface HeldCall {
   readonly arrived: Promise<ApiCall>;
   release(): void;
 }
+
+/** Random faults on a share of calls: what real Slack does on a bad day. */
+export interface Chaos {
+  readonly methods: readonly string[];
+  /** Share of calls that fail, 0..1. */
+  readonly rate: number;
+  /** Seed of the random choices, so a run can be repeated. */
+  readonly seed: number;
+}
+
+/** A small seeded random generator (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CHAOS_EFFECTS: readonly FaultEffect[] = [
+  { kind: "status", status: 429, retryAfter: 1 },
+  { kind: "status", status: 500 },
+  { kind: "status", status: 503 },
+  { kind: "drop", when: "before" },
+  { kind: "drop", when: "after" },
+];
 
 /** What the app answered to a request the emulator sent it. */
 export interface AppAnswer {
@@ -132,12 +167,17 @@ export class SlackEmulator extends EventEmitter {
   private readonly holds: {
     method: string;
     when?: (args: Json) => boolean;
+    /** Hold the answer after the call has done its work (stored the post, say), rather than before. */
+    afterWork: boolean;
     call?: ApiCall;
     arrive: (c: ApiCall) => void;
     gate: Promise<void>;
     open: () => void;
     claimed: boolean;
   }[] = [];
+  private chaos: { config: Chaos; random: () => number } | null = null;
+  /** Faults chaos caused, by kind. */
+  readonly chaosCounts: Record<string, number> = {};
   private readonly lastPostAt = new Map<string, number>();
   private readonly responseUrls = new Map<string, { user: string; channel: string; ephemeralTs?: string }>();
   private readonly options: EmulatorOptions;
@@ -247,14 +287,34 @@ export class SlackEmulator extends EventEmitter {
     if (hold) {
       hold.claimed = true;
       hold.call = call;
-      hold.arrive(call);
-      await hold.gate;
+      if (!hold.afterWork) {
+        hold.arrive(call);
+        await hold.gate;
+      }
     }
 
-    const fault = this.faults.find(
+    let fault: Fault | undefined = this.faults.find(
       (f) => f.method === method && (f.times ?? 1) > 0 && (!f.when || f.when(args)),
     );
     if (fault) fault.times = (fault.times ?? 1) - 1;
+    if (
+      !fault &&
+      this.chaos?.config.methods.includes(method) &&
+      this.chaos.random() < this.chaos.config.rate
+    ) {
+      const effect = CHAOS_EFFECTS[Math.floor(this.chaos.random() * CHAOS_EFFECTS.length)] ?? {
+        kind: "status",
+        status: 500,
+      };
+      const name =
+        effect.kind === "status"
+          ? String(effect.status)
+          : effect.kind === "drop"
+            ? `drop-${effect.when}`
+            : effect.error;
+      this.chaosCounts[name] = (this.chaosCounts[name] ?? 0) + 1;
+      fault = { method, effect };
+    }
     if (fault?.effect.kind === "drop" && fault.effect.when === "before") {
       call.status = 0;
       request.socket.destroy();
@@ -296,6 +356,11 @@ export class SlackEmulator extends EventEmitter {
       });
     }
     if (method === "chat.postMessage") this.lastPostAt.set(String(args.channel ?? ""), Date.now());
+    if (hold?.afterWork) {
+      // The work is done (the post is stored); the answer waits, so the caller cannot know it landed.
+      hold.arrive(call);
+      await hold.gate;
+    }
     if (fault?.effect.kind === "drop" && fault.effect.when === "after") {
       call.status = 0;
       call.ok = true;
@@ -384,8 +449,16 @@ export class SlackEmulator extends EventEmitter {
     this.faults.push({ ...fault, times: fault.times ?? 1 });
   }
 
-  /** Holds the next matching call until `release()`; `arrived` resolves when it comes in. */
-  hold(method: string, when?: (args: Json) => boolean): HeldCall {
+  /** Random faults on a share of calls to these methods; `null` turns them off. */
+  setChaos(chaos: Chaos | null): void {
+    this.chaos = chaos ? { config: chaos, random: seededRandom(chaos.seed) } : null;
+  }
+
+  /**
+   * Holds the next matching call until `release()`; `arrived` resolves when it comes in (or, with
+   * `afterWork`, once it has done its work and only its answer is held back).
+   */
+  hold(method: string, when?: (args: Json) => boolean, options: { afterWork?: boolean } = {}): HeldCall {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => {
       open = resolve;
@@ -394,7 +467,15 @@ export class SlackEmulator extends EventEmitter {
     const arrived = new Promise<ApiCall>((resolve) => {
       arrive = resolve;
     });
-    const entry = { method, ...(when ? { when } : {}), arrive, gate, open, claimed: false };
+    const entry = {
+      method,
+      ...(when ? { when } : {}),
+      afterWork: options.afterWork === true,
+      arrive,
+      gate,
+      open,
+      claimed: false,
+    };
     this.holds.push(entry);
     return { arrived, release: () => open() };
   }
@@ -405,33 +486,57 @@ export class SlackEmulator extends EventEmitter {
 
   // ---------- Requests to the app ----------
 
-  /** Sends a signed request to the app over HTTP. */
+  /**
+   * Sends a signed request to the app over HTTP, on a connection of its own (as Slack's deliveries come):
+   * a server that closes a connection after a refused request cannot take the next request down with it.
+   */
   async postToApp(
     body: string,
     contentType: string,
     options: SignOptions & { retryNum?: number } = {},
   ): Promise<AppAnswer> {
     if (!this.appUrl) throw new Error("the app's URL is not set (appUrl)");
-    const response = await fetch(this.appUrl, {
-      method: "POST",
-      headers: {
-        "content-type": contentType,
-        ...signedHeaders(this.workspace.bot.signingSecret, body, options),
-        ...(options.retryNum
-          ? { "x-slack-retry-num": String(options.retryNum), "x-slack-retry-reason": "http_error" }
-          : {}),
-      },
-      body,
-      signal: AbortSignal.timeout(10_000),
+    const url = new URL(this.appUrl);
+    const headers = {
+      "content-type": contentType,
+      "content-length": String(Buffer.byteLength(body)),
+      ...signedHeaders(this.workspace.bot.signingSecret, body, options),
+      ...(options.retryNum
+        ? { "x-slack-retry-num": String(options.retryNum), "x-slack-retry-reason": "http_error" }
+        : {}),
+    };
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers,
+          agent: false,
+          timeout: 10_000,
+        },
+        (response) => {
+          let received = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            received += chunk;
+          });
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, text: received }));
+          response.on("error", reject);
+        },
+      );
+      request.on("timeout", () => request.destroy(new Error("the app did not answer within 10 s")));
+      request.on("error", reject);
+      request.end(body);
     });
-    const text = await response.text();
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
       // plain text answer
     }
-    return { status: response.status, body: parsed };
+    return { status, body: parsed };
   }
 
   private async toApp(

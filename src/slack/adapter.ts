@@ -8,6 +8,7 @@ import type { SlackConnection } from "../config.ts";
 import { StartupError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Mode } from "../restate/modes.ts";
+import { isDeliveryError } from "./delivery-error.ts";
 import type { Workspace } from "./incoming-message.ts";
 import { registerListeners } from "./listeners/index.ts";
 import { createSessionsClient } from "./sessions-client.ts";
@@ -39,6 +40,16 @@ export async function startSlackAdapter(options: {
           endpoints: EVENTS_PATH,
           processBeforeResponse: true,
           logger: slackLogger,
+          // 500 (Slack retries) only when the event could not be handed to Restate; 400 for a payload we
+          // cannot process, which a retry would not change.
+          processEventErrorHandler: async ({ error, response, logger: boltLogger }) => {
+            if (response.headersSent) return false;
+            const status = isDeliveryError(error) ? 500 : 400;
+            boltLogger.warn(`Answering ${status} to an event: ${(error as Error).message}`);
+            response.writeHead(status);
+            response.end();
+            return false;
+          },
         })
       : new AckAfterProcessingReceiver({
           appToken: connection.appToken,

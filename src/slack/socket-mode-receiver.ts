@@ -5,11 +5,13 @@
  * lost if forwarding it into Restate then fails. Here the `ack` Bolt calls only records the response; the
  * envelope is acknowledged over the socket once processing succeeded, with that response. If processing
  * fails there is no ack, and Slack delivers the envelope again (with `retry_attempt`), exactly like an HTTP
- * request answered with a 500. Transport only: all business logic stays in the listeners.
+ * request answered with a 500. (Processing failures other than delivery into Restate are acknowledged:
+ * a payload we cannot process fails the same way every time.) Transport only: the logic stays in the listeners.
  */
 import type { App, Receiver, ReceiverEvent } from "@slack/bolt";
 import { SocketModeClient } from "@slack/socket-mode";
 import type { Logger as SlackLogger } from "@slack/web-api";
+import { isDeliveryError } from "./delivery-error.ts";
 
 interface SlackEventArgs {
   readonly ack: (response?: Record<string, unknown>) => Promise<void>;
@@ -62,10 +64,16 @@ export class AckAfterProcessingReceiver implements Receiver {
     try {
       await this.app?.processEvent(event);
     } catch (error) {
+      if (isDeliveryError(error)) {
+        this.logger.warn(
+          `Not acknowledging envelope ${args.envelope_id} (${args.type}): Slack will send it again: ${(error as Error).message}`,
+        );
+        return;
+      }
+      // A payload we cannot process: a second delivery would fail the same way.
       this.logger.warn(
-        `Not acknowledging envelope ${args.envelope_id} (${args.type}): processing failed, Slack will send it again: ${(error as Error).message}`,
+        `Acknowledging envelope ${args.envelope_id} (${args.type}) that failed: ${(error as Error).message}`,
       );
-      return;
     }
     try {
       await args.ack(response);

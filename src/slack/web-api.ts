@@ -87,6 +87,17 @@ export function classifySlackFailure(error: unknown, method: string, alreadyDone
   }
 }
 
+/**
+ * Whether a failed call may have done its work all the same: no answer (network failure, timeout) or a
+ * 5xx. A 429 and an `ok:false` answer mean Slack did nothing.
+ */
+export function mayHaveLanded(error: unknown): boolean {
+  const e = error as { code?: string; statusCode?: number };
+  if (e?.code === ErrorCode.RateLimitedError || e?.code === ErrorCode.PlatformError) return false;
+  if (e?.code === ErrorCode.HTTPError) return (e.statusCode ?? 500) >= 500;
+  return true;
+}
+
 export interface SlackStepOptions {
   /** `ok:false` errors that mean the work is already done. */
   readonly alreadyDone?: readonly string[];

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureRequestIdentity } from "../../src/runtime/request-identity.ts";
 import { registerDeployment } from "../../src/runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "../../src/runtime/restate-server.ts";
 import { testLogger } from "./logger.ts";
@@ -16,6 +17,8 @@ export interface TestRestate {
   readonly adminUrl: string;
   readonly dataDir: string;
   readonly server: EmbeddedRestate;
+  /** The key the server signs its requests with (`publickeyv1_...`), when started with `requestIdentity`. */
+  readonly identityKey: string | null;
   register(endpointUrl: string): Promise<void>;
   /** Runs SQL against Restate's introspection tables (sys_invocation, sys_journal, state, ...). */
   query<Row = Record<string, unknown>>(sql: string): Promise<Row[]>;
@@ -26,8 +29,9 @@ export interface TestRestate {
   stop(): Promise<void>;
 }
 
-export async function startTestRestate(): Promise<TestRestate> {
+export async function startTestRestate(settings: { requestIdentity?: boolean } = {}): Promise<TestRestate> {
   const dataDir = mkdtempSync(join(tmpdir(), "restate-test-"));
+  const identity = settings.requestIdentity ? ensureRequestIdentity(dataDir) : null;
   const [ingressPort, adminPort, nodePort] = (await freePorts(3)) as [number, number, number];
   const options = {
     dataDir,
@@ -37,12 +41,14 @@ export async function startTestRestate(): Promise<TestRestate> {
     nodePort,
     logger: testLogger(),
     retryPolicy: { initialIntervalMs: 50, maxIntervalMs: 500 },
+    ...(identity ? { requestIdentityKeyPath: identity.privateKeyPath } : {}),
   };
   let server = await startEmbeddedRestate(options);
   const handle: TestRestate = {
     ingressUrl: server.ingressUrl,
     adminUrl: server.adminUrl,
     dataDir,
+    identityKey: identity?.publicKey ?? null,
     get server() {
       return server;
     },

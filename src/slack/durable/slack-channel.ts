@@ -9,12 +9,14 @@
  * `post_id` in its message metadata; the lookup happens only when an earlier attempt got as far as the
  * post, not on every post. A post Slack refuses for good ends the runs whose output it carried as failed.
  */
+
+import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
-import type { WebClient } from "@slack/web-api";
+import { ErrorCode, type WebClient } from "@slack/web-api";
 import { ChatServiceRef } from "../../restate/contracts.ts";
 import type { RunOutput } from "../../restate/session-effects.ts";
 import { escapeMrkdwn, splitForSlack } from "../text.ts";
-import { slackStep } from "../web-api.ts";
+import { classifySlackFailure, mayHaveLanded, SLACK_REQUEST_TIMEOUT_MS } from "../web-api.ts";
 import { SLACK_CHANNEL, SlackChannelRef } from "./contracts.ts";
 
 /** `metadata.event_type` of every message the agent posts. */
@@ -45,6 +47,15 @@ type ChannelState = {
 type ChannelContext = restate.ObjectContext<ChannelState>;
 
 const DISCARDED_REMEMBERED = 200;
+/**
+ * How long a request that may have reached Slack is given to land before a retry looks for it: our
+ * client's timeout, and some more.
+ */
+export const LANDING_GRACE_MS = SLACK_REQUEST_TIMEOUT_MS + 5000;
+
+type PostResult =
+  | { kind: "posted"; ts: string | null; at: number }
+  | { kind: "rate-limited"; retryAfterMs: number; at: number };
 /** How far back to look for our own post on a retry (seconds): covers any retry backoff. */
 const LOOKBACK_SECONDS = 3600;
 
@@ -111,36 +122,64 @@ export function createSlackChannel(options: {
   /**
    * Posts `text` into the thread once, even across crashes and retries. Returns the message's ts and when
    * Slack had it (the pace counts from there), both journaled with the step.
+   *
+   * Each try is a marker step and a post step. If the marker runs (rather than being replayed), no earlier
+   * attempt got as far as this post, so it posts at once. Otherwise an earlier attempt may have posted:
+   * possibly with its request still on its way to Slack, so the retry first gives it `LANDING_GRACE_MS`
+   * from when it was sent, then looks for its `post_id` in the thread. A 429 means nothing landed: it is a
+   * journaled answer, followed by a durable sleep for its Retry-After and a fresh try.
    */
   async function postOnce(
     ctx: ChannelContext,
     post: { channel: string; threadTs: string; text: string; payload: AgentOutputPayload; now: number },
-  ): Promise<{ ts: string | null; at: number } | null> {
-    // If this step runs here (rather than being replayed), no earlier attempt got as far as the post.
-    let firstToPost = false;
-    await ctx.run(`about to post ${post.payload.post_id}`, () => {
-      firstToPost = true;
-    });
-    return slackStep(ctx, `post ${post.payload.post_id}`, "chat.postMessage", async () => {
-      if (!firstToPost) {
-        const found = await findOwnPost(client, post.channel, post.threadTs, post.payload.post_id, post.now);
-        if (found) return { ts: found, at: Date.now() };
-      }
-      // From here on the post may land without us hearing back: a retry must look first.
-      firstToPost = false;
-      const response = await client.chat.postMessage({
-        channel: post.channel,
-        thread_ts: post.threadTs,
-        text: post.text,
-        unfurl_links: false,
-        unfurl_media: false,
-        metadata: {
-          event_type: AGENT_OUTPUT_EVENT,
-          event_payload: { ...post.payload, parts: post.payload.parts.map((part) => ({ ...part })) },
-        },
+  ): Promise<{ ts: string | null; at: number }> {
+    const id = post.payload.post_id;
+    let sentAt = post.now;
+    for (let attempt = 1; ; attempt += 1) {
+      let firstToPost = false;
+      await ctx.run(`about to post ${id} (${attempt})`, () => {
+        firstToPost = true;
       });
-      return { ts: response.ts ?? null, at: Date.now() };
-    });
+      const notBefore = sentAt;
+      const result = await ctx.run(
+        `post ${id} (${attempt})`,
+        async (): Promise<PostResult> => {
+          if (!firstToPost) {
+            await delay(Math.max(0, notBefore + LANDING_GRACE_MS - Date.now()));
+            const found = await findOwnPost(client, post.channel, post.threadTs, id, notBefore);
+            if (found) return { kind: "posted", ts: found, at: Date.now() };
+          }
+          try {
+            const response = await client.chat.postMessage({
+              channel: post.channel,
+              thread_ts: post.threadTs,
+              text: post.text,
+              unfurl_links: false,
+              unfurl_media: false,
+              metadata: {
+                event_type: AGENT_OUTPUT_EVENT,
+                event_payload: { ...post.payload, parts: post.payload.parts.map((part) => ({ ...part })) },
+              },
+            });
+            return { kind: "posted", ts: response.ts ?? null, at: Date.now() };
+          } catch (error) {
+            const limited = error as { code?: string; retryAfter?: number };
+            if (limited.code === ErrorCode.RateLimitedError) {
+              return { kind: "rate-limited", retryAfterMs: (limited.retryAfter ?? 1) * 1000, at: Date.now() };
+            }
+            // A network failure, a timeout or a 5xx may have posted all the same: the next try looks first.
+            if (mayHaveLanded(error)) firstToPost = false;
+            classifySlackFailure(error, "chat.postMessage", []);
+            throw error;
+          }
+        },
+        { initialRetryInterval: 200, maxRetryInterval: 30_000 },
+      );
+      if (result.kind === "posted") return result;
+      ctx.console.info(`Slack asked to wait ${result.retryAfterMs} ms before posting into ${post.channel}`);
+      await ctx.sleep(result.retryAfterMs);
+      sentAt = result.at + result.retryAfterMs;
+    }
   }
 
   return restate.object({

@@ -97,6 +97,22 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     if (done) await refreshListing(args as ActionArgs);
   });
 
+  // A control we do not know (an old Home after an upgrade, say) is acknowledged at once, not left to time out.
+  const known = [
+    HOME_ACTIONS.mode,
+    HOME_ACTIONS.stop,
+    HOME_ACTIONS.reset,
+    HOME_ACTIONS.remove,
+    LISTING_ACTIONS.sessionMode,
+  ];
+  app.action<BlockAction>(
+    { action_id: new RegExp(`^(?!(${known.join("|")}):|${LISTING_ACTIONS.channelMode}$)`) },
+    async ({ ack, action }) => {
+      await ack();
+      logger.debug(`Ignored an unknown control (${action.action_id})`);
+    },
+  );
+
   app.action<BlockAction>({ action_id: pattern(LISTING_ACTIONS.sessionMode) }, async (args) => {
     await args.ack();
     const mode = modeFromOption(selected(args as ActionArgs));

@@ -7,6 +7,7 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { parseThreadModeArgs } from "../agentmode-command.ts";
+import { DeliveryError } from "../delivery-error.ts";
 import { classifyMessage, type SlackMessageEvent } from "../incoming-message.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { MODE_LABELS } from "../views/home-view.ts";
@@ -41,7 +42,11 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
         logger.debug(`Not forwarded (${incoming.reason})`);
         return;
       case "forward":
-        await sessions.forward(incoming.key, incoming.message, incoming.idempotencyKey);
+        await sessions
+          .forward(incoming.key, incoming.message, incoming.idempotencyKey)
+          .catch((error: unknown) => {
+            throw new DeliveryError(error);
+          });
         logger.debug({ session: incoming.key }, "Forwarded a message");
         return;
       case "agentmode": {
@@ -56,7 +61,7 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
         try {
           await sessions.setMode(incoming.key, parsed.mode, incoming.user);
         } catch (error) {
-          if (!isRefusal(error)) throw error;
+          if (!isRefusal(error)) throw new DeliveryError(error);
           await tellInThread(client, deps, where, refusalMessage(error));
           return;
         }
@@ -77,6 +82,8 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
 
   app.event("app_home_opened", async ({ event }) => {
     if (event.tab !== "home") return;
-    await sessions.homeOpened(workspace.teamId, event.user);
+    await sessions.homeOpened(workspace.teamId, event.user).catch((error: unknown) => {
+      throw new DeliveryError(error);
+    });
   });
 }

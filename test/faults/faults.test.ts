@@ -1,0 +1,390 @@
+/**
+ * The fault suite (`npm run test:faults`): nothing lost, nothing done twice, whatever breaks.
+ * Every figure is observed from outside our code (Restate's state and introspection, the Slack emulator's
+ * posts keyed by run id and iteration). Kills happen at exact points: the emulator holds a Web API call
+ * (before or after it did its work) while the test sends SIGKILL. FAULTS_SCALE=quick runs fewer rounds
+ * (what CI runs); the default is the full count. The table of figures is printed at the end.
+ */
+import assert from "node:assert/strict";
+import { connect } from "node:http2";
+import { after, before, describe, test } from "node:test";
+import { seededRandom } from "../../src/slack-emulator/emulator.ts";
+import { generateBadRequests } from "./bad-requests.ts";
+import { checkMessages, emptyFigures, type Figures, formatTable, type Message, settle } from "./checks.ts";
+import { BOT, type Rig, startRig } from "./rig.ts";
+
+const quick = process.env.FAULTS_SCALE === "quick";
+const SCALE = {
+  deliveries: quick ? 6 : 30,
+  kills: quick ? 5 : 20,
+  chaosMessages: quick ? 8 : 30,
+  outages: quick ? 2 : 5,
+  badRequests: quick ? 250 : 1000,
+};
+const SEED = Number(process.env.FAULTS_SEED ?? Date.now() % 1_000_000);
+
+let rig: Rig;
+const rows: (Figures & { scenario: string })[] = [];
+before(async () => {
+  rig = await startRig();
+});
+after(async () => {
+  const notes = rows.flatMap((row) => row.problems.map((problem) => `  ${row.scenario}: ${problem}`));
+  process.stdout.write(
+    `\nFault suite (seed ${SEED}, ${quick ? "quick" : "full"}):\n${formatTable(rows)}\n${notes.length ? `\nNotes:\n${notes.join("\n")}\n` : ""}\n`,
+  );
+  await rig?.close();
+});
+
+function record(scenario: string, figures: Figures): void {
+  rows.push({ scenario, ...figures });
+  assert.equal(figures.lost, 0, `lost: ${figures.problems.join("\n")}`);
+  assert.equal(figures.duplicated, 0, `duplicated: ${figures.problems.join("\n")}`);
+  assert.equal(figures.disordered, 0, "posts out of order");
+}
+
+const STATE_QUERY =
+  "SELECT service_name, service_key, key, value_utf8 FROM state ORDER BY service_name, service_key, key";
+
+/** The state of everything, once background work (reactions, Home publishes, posts) has finished. */
+async function quiescentState(): Promise<Record<string, unknown>[]> {
+  let previous = JSON.stringify(await rig.restate.query(STATE_QUERY));
+  for (let i = 0; i < 60; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const current = JSON.stringify(await rig.restate.query(STATE_QUERY));
+    if (current === previous) return JSON.parse(current) as Record<string, unknown>[];
+    previous = current;
+  }
+  throw new Error("the state never stopped changing");
+}
+
+async function mentionNew(text: string, options?: { extraDeliveries?: number }): Promise<Message> {
+  const channel = rig.newChannel();
+  const { ts, key } = await rig.mention(channel, text, options);
+  return { key, channel, ts, text };
+}
+
+/** The Web API calls a kill may hit, and whether the call has already done its work when it is held. */
+const KILL_POINTS = [
+  { method: "chat.postMessage", afterWork: false },
+  { method: "chat.postMessage", afterWork: true },
+  { method: "reactions.add", afterWork: false },
+  { method: "reactions.add", afterWork: true },
+  { method: "views.publish", afterWork: false },
+] as const;
+
+/**
+ * Rounds of: a new message; a random kill point on the next matching Web API call; when the call is held
+ * there, `kill` (which also restarts what it killed); then the call is released.
+ */
+async function killRounds(
+  kill: () => Promise<void>,
+  figures: Figures,
+  random: () => number,
+): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (let round = 0; round < SCALE.kills; round += 1) {
+    const point = KILL_POINTS[Math.floor(random() * KILL_POINTS.length)] ?? KILL_POINTS[0];
+    const held = rig.emulator.hold(point.method, undefined, { afterWork: point.afterWork });
+    messages.push(await mentionNew(`kill round ${round}`));
+    const arrived = await Promise.race([
+      held.arrived.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 20_000)),
+    ]);
+    if (arrived) {
+      await kill();
+      figures.crashed += 1;
+    }
+    held.release();
+  }
+  return messages;
+}
+
+describe("fault suite", () => {
+  test("every event delivered three times (a Slack retry and the app_mention/message overlap) gives one entry, one run", async () => {
+    const figures = emptyFigures();
+    const messages: Message[] = [];
+    for (let i = 0; i < SCALE.deliveries; i += 1)
+      messages.push(await mentionNew(`deliver me thrice ${i}`, { extraDeliveries: 1 }));
+    await settle(rig, messages);
+    await checkMessages(rig, messages, figures);
+    record("every event delivered 3 times", figures);
+  });
+
+  test("kill -9 of our process at random points during runs, restarted each time", async () => {
+    const figures = emptyFigures();
+    const messages = await killRounds(
+      async () => {
+        await rig.killProduct();
+        await rig.startProduct();
+      },
+      figures,
+      seededRandom(SEED),
+    );
+    await settle(rig, messages);
+    await checkMessages(rig, messages, figures);
+    record(`kill -9 of our process (${SCALE.kills} points)`, figures);
+    assert.ok(figures.crashed >= Math.ceil(SCALE.kills / 2), `only ${figures.crashed} kills happened`);
+  });
+
+  test("kill -9 of restate-server at random points during runs, restarted on its data", async () => {
+    const figures = emptyFigures();
+    const messages = await killRounds(() => rig.killRestate(), figures, seededRandom(SEED + 1));
+    await settle(rig, messages);
+    await checkMessages(rig, messages, figures);
+    record(`kill -9 of restate-server (${SCALE.kills} points)`, figures);
+    assert.ok(figures.crashed >= Math.ceil(SCALE.kills / 2), `only ${figures.crashed} kills happened`);
+  });
+
+  test("a crash between a post reaching Slack and its journal entry does not post twice", async () => {
+    const figures = emptyFigures();
+    const messages: Message[] = [];
+    for (const [index, kill] of [
+      async () => {
+        await rig.killProduct();
+        await rig.startProduct();
+      },
+      () => rig.killRestate(),
+    ].entries()) {
+      const channel = rig.newChannel();
+      // The post is stored by Slack, but its answer never reaches us: exactly the gap the journal cannot close.
+      const held = rig.emulator.hold("chat.postMessage", (args) => args.channel === channel, {
+        afterWork: true,
+      });
+      const lookupsBefore = rig.emulator
+        .callsTo("conversations.replies")
+        .filter((c) => c.args.channel === channel).length;
+      const { ts, key } = await rig.mention(channel, `post once ${index}`);
+      messages.push({ key, channel, ts, text: `post once ${index}` });
+      await held.arrived;
+      await kill();
+      figures.crashed += 1;
+      held.release();
+      await settle(rig, [messages.at(-1) as Message]);
+      const lookups = rig.emulator
+        .callsTo("conversations.replies")
+        .filter((c) => c.args.channel === channel).length;
+      assert.ok(lookups > lookupsBefore, "the retried post looked for its earlier copy first");
+    }
+    await checkMessages(rig, messages, figures);
+    record("crash between a post and its journal entry", figures);
+  });
+
+  test("Slack answering 429, 5xx or dropping the connection for 30% of calls: every post once, in order", async () => {
+    const figures = emptyFigures();
+    rig.emulator.setChaos({
+      methods: [
+        "chat.postMessage",
+        "reactions.add",
+        "reactions.remove",
+        "views.publish",
+        "conversations.replies",
+      ],
+      rate: 0.3,
+      seed: SEED + 2,
+    });
+    const messages: Message[] = [];
+    try {
+      for (let i = 0; i < SCALE.chaosMessages; i += 1) messages.push(await mentionNew(`chaos ${i}`));
+      await settle(rig, messages, 180_000);
+    } finally {
+      rig.emulator.setChaos(null);
+    }
+    await checkMessages(rig, messages, figures);
+    figures.problems.push(`faults injected: ${JSON.stringify(rig.emulator.chaosCounts)}`);
+    record("30% of Slack calls failing", figures);
+    assert.ok(Object.values(rig.emulator.chaosCounts).reduce((a, b) => a + b, 0) > 0, "faults were injected");
+  });
+
+  test("Restate unreachable when an event arrives: the request fails, Slack's retry is accepted once", async () => {
+    const figures = emptyFigures();
+    const messages: Message[] = [];
+    for (let i = 0; i < SCALE.outages; i += 1) {
+      const channel = rig.newChannel();
+      await rig.restate.server.stop();
+      const { workspace } = rig.emulator;
+      const message = workspace.addMessage({
+        ts: workspace.nextTs(),
+        channel,
+        user: "U0ALICE01",
+        text: `<@${BOT}> outage ${i}`,
+        clientMsgId: crypto.randomUUID(),
+      });
+      const { eventEnvelope, mentionEvent } = await import("../../src/slack-emulator/app-requests.ts");
+      const stored = workspace.channel(channel);
+      assert.ok(stored);
+      const envelope = eventEnvelope(workspace, mentionEvent(workspace, stored, message));
+      const failed = await rig.emulator.deliverEvent({}, { envelope });
+      assert.equal(failed.status, 500, "the event request fails while Restate is down");
+      await rig.killRestate();
+      figures.crashed += 1;
+      await rig.deliver([envelope]);
+      messages.push({
+        key: `${workspace.team.id}:${channel}:${message.ts}`,
+        channel,
+        ts: message.ts,
+        text: `outage ${i}`,
+      });
+    }
+    await settle(rig, messages);
+    await checkMessages(rig, messages, figures);
+    record("Restate unreachable when an event arrives", figures);
+  });
+
+  test("generated bad requests: the process stays up, nothing changes, each gets a 4xx or a harmless 200", async () => {
+    const stateBefore = await quiescentState();
+    const requests = generateBadRequests(SCALE.badRequests, SEED + 3, rig.emulator.workspace.team.id);
+    const answers: { kind: string; status: number; error?: string }[] = [];
+    const queue = [...requests];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let request = queue.shift(); request; request = queue.shift()) {
+          const signing = request.signing;
+          const answer = await rig.emulator
+            .postToApp(request.body, request.contentType, {
+              ...(signing === "unsigned" ? { unsigned: true } : {}),
+              ...(signing === "forged" ? { secret: "not-the-signing-secret" } : {}),
+              ...(signing === "stale" ? { timestamp: Math.floor(Date.now() / 1000) - 600 } : {}),
+              ...(signing === "tampered" ? { secret: "x" } : {}),
+            })
+            .catch((error: unknown) => ({
+              status: -1,
+              body: (error as NodeJS.ErrnoException).code ?? String(error),
+            }));
+          answers.push({
+            kind: request.kind,
+            status: answer.status,
+            ...(answer.status === -1 ? { error: String(answer.body) } : {}),
+          });
+        }
+      }),
+    );
+    const figures = emptyFigures();
+    figures.tried = answers.length;
+    const byKind = new Map<string, Set<number>>();
+    for (const answer of answers)
+      byKind.set(answer.kind, (byKind.get(answer.kind) ?? new Set()).add(answer.status));
+    figures.problems.push(
+      ...[...byKind.entries()].map(([kind, statuses]) => `${kind}: ${[...statuses].join(", ")}`),
+    );
+    // An oversized upload may be cut by the server (after its 413) before the client reads the answer.
+    const cutUpload = (a: { kind: string; error?: string }) =>
+      a.kind === "oversized body" && (a.error === "EPIPE" || a.error === "ECONNRESET");
+    const harmful = answers.filter(
+      (a) => !(a.status === 200 || (a.status >= 400 && a.status < 500) || cutUpload(a)),
+    );
+    for (const [kind, statuses] of byKind) {
+      if (/signature|unsigned|tampered/.test(kind))
+        assert.deepEqual([...statuses], [401], `${kind} is refused`);
+    }
+    assert.deepEqual(harmful, [], "every bad request gets a 4xx or a harmless 200");
+
+    // Still up, and nothing changed in any session.
+    const alive = await mentionNew("still there?");
+    await settle(rig, [alive]);
+    await checkMessages(rig, [alive], figures);
+    const stateAfter = await rig.restate.query(
+      `SELECT service_name, service_key, key, value_utf8 FROM state WHERE service_key NOT LIKE '%${alive.channel}%' AND NOT (service_name = 'UserHome') ORDER BY service_name, service_key, key`,
+    );
+    const comparable = stateBefore.filter((row) => row.service_name !== "UserHome");
+    assert.deepEqual(stateAfter, comparable, "no session changed");
+    figures.tried = answers.length;
+    record(`bad requests (${answers.length})`, figures);
+  });
+
+  test("security: signed requests only, loopback only, no secrets in logs or in Restate", async () => {
+    const { bot } = rig.emulator.workspace;
+    // Our endpoint refuses calls that Restate did not sign.
+    const servicesUrl = (
+      await rig.restate.query<{ endpoint: string }>("SELECT endpoint FROM sys_deployment")
+    )[0]?.endpoint;
+    assert.ok(servicesUrl, "a deployment is registered");
+    const session = connect(servicesUrl);
+    const status = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/invoke/ChatService/get_status",
+        "content-type": "application/vnd.restate.invocation.v5",
+      });
+      stream.on("response", (headers) => resolve(Number(headers[":status"])));
+      stream.on("error", reject);
+      stream.end();
+    });
+    const discovery = await new Promise<number>((resolve, reject) => {
+      const stream = session.request({
+        ":method": "GET",
+        ":path": "/discover",
+        accept: "application/vnd.restate.endpointmanifest.v3+json",
+      });
+      stream.on("response", (headers) => resolve(Number(headers[":status"])));
+      stream.on("error", reject);
+      stream.end();
+    });
+    session.close();
+    assert.equal(status, 401, "an unsigned invocation is refused");
+    assert.equal(discovery, 401, "unsigned discovery is refused");
+
+    // Everything listens on loopback only.
+    const listening = (await import("node:fs")).readFileSync("/proc/net/tcp", "utf8");
+    const ports = [
+      new URL(servicesUrl).port,
+      new URL(rig.restate.ingressUrl).port,
+      new URL(rig.restate.adminUrl).port,
+    ].map(Number);
+    for (const port of ports) {
+      const hex = port.toString(16).toUpperCase().padStart(4, "0");
+      const lines = listening
+        .split("\n")
+        .filter((line) => new RegExp(`^\\s*\\d+: [0-9A-F]{8}:${hex} 00000000:0000 0A `).test(line));
+      assert.ok(lines.length > 0, `something listens on ${port}`);
+      for (const line of lines)
+        assert.match(line, new RegExp(`: 0100007F:${hex} `), `port ${port} listens on 127.0.0.1 only`);
+    }
+
+    // No token or secret in any log we produced (debug level), in any state, journal or input.
+    const secrets = {
+      "bot token": bot.botToken,
+      "signing secret": bot.signingSecret,
+      "app token": bot.appToken,
+    };
+    const logs = rig.logs();
+    assert.ok(logs.length > 10_000, "the logs were captured");
+    for (const [name, secret] of Object.entries(secrets))
+      assert.ok(!logs.includes(secret), `the ${name} is in a log`);
+    const state = await rig.restate.query<{ value_utf8: string | null }>("SELECT value_utf8 FROM state");
+    const journal = await rig.restate.query<{ raw: string | null; entry_json: string | null }>(
+      "SELECT raw, entry_json FROM sys_journal",
+    );
+    const stored = [
+      ...state.map((row) => row.value_utf8 ?? ""),
+      ...journal.map(
+        (row) => `${Buffer.from(row.raw ?? "", "hex").toString("latin1")}${row.entry_json ?? ""}`,
+      ),
+    ].join("\n");
+    assert.ok(stored.length > 1000, "state and journals were read");
+    for (const [name, secret] of Object.entries(secrets))
+      assert.ok(!stored.includes(secret), `the ${name} is stored in Restate`);
+
+    // Handlers meant for our own objects refuse calls from the ingress.
+    for (const path of [
+      "ChatService/x/run_ended",
+      "ChatService/x/fail_run",
+      "AgentSession/x%2Fy/run",
+      "ChannelSettings/T:C/add_session",
+      "SlackThread/x/changed",
+      "SlackThread/x/refused",
+      "SlackChannel/T:C/enqueue",
+      "SlackChannel/T:C/discard",
+      "SlackChannel/T:C/flush",
+      "UserHome/T:U/session_changed",
+      "UserHome/T:U/publish",
+    ]) {
+      const response = await rig.ingress.request(path, {});
+      assert.equal(response.status, 400, `${path} answered ${response.status}`);
+      assert.match(response.message, /not public/, path);
+    }
+    const figures = emptyFigures();
+    figures.tried = 1;
+    record("security checks", figures);
+  });
+});

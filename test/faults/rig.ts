@@ -1,0 +1,195 @@
+/**
+ * The fault suite's rig: the real product (`node src/main.ts`: services endpoint and Bolt app in one
+ * process) against a real restate-server (signing its requests) and the Slack emulator. Either process
+ * can be killed with SIGKILL and started again on the same ports and data. Events are delivered the way
+ * Slack delivers them: a failed delivery is retried (with `X-Slack-Retry-Num`) on a compressed schedule.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import type { Json } from "../../src/slack-emulator/app-requests.ts";
+import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
+import { freePorts } from "../helpers/ports.ts";
+import { startTestRestate, type TestRestate } from "../helpers/restate-server.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+export const BOT = "U0AGENT01";
+export const PEOPLE = ["U0ALICE01", "U0BOB0002", "U0CAROL03"] as const;
+/** Iterations of every demo run (and so posts per message): DEMO_MAX_ITERATIONS with no early stop. */
+export const ITERATIONS = 3;
+
+export interface Rig {
+  readonly emulator: SlackEmulator;
+  readonly restate: TestRestate;
+  readonly ingress: IngressClient;
+  readonly logDir: string;
+  /** The product process: SIGKILL it, start it again. */
+  killProduct(): Promise<void>;
+  startProduct(): Promise<void>;
+  /** SIGKILL restate-server and start it again on its data folder. */
+  killRestate(): Promise<void>;
+  /** A new channel with everyone in it. */
+  newChannel(): string;
+  /** A person mentions the bot at the top of a channel: delivered (and retried) until the app takes it. */
+  mention(
+    channel: string,
+    text: string,
+    options?: { extraDeliveries?: number },
+  ): Promise<{ ts: string; key: string }>;
+  /** Delivers envelopes like Slack: retried until answered 200, up to ~40 s. */
+  deliver(envelopes: readonly Json[]): Promise<void>;
+  /** Everything the product and restate-server logged. */
+  logs(): string;
+  close(): Promise<void>;
+}
+
+export async function startRig(): Promise<Rig> {
+  const emulator = await startSlackEmulator();
+  const restate = await startTestRestate({ requestIdentity: true });
+  const [servicesPort, boltPort] = (await freePorts(2)) as [number, number];
+  const logDir = mkdtempSync(join(tmpdir(), "faults-"));
+  const productLog: WriteStream = createWriteStream(join(logDir, "product.log"), { flags: "a" });
+  const bot = emulator.workspace.bot;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "/tmp",
+    RESTATE_EMBEDDED: "false",
+    RESTATE_INGRESS_URL: restate.ingressUrl,
+    RESTATE_ADMIN_URL: restate.adminUrl,
+    RESTATE_AUTO_REGISTER: "true",
+    RESTATE_IDENTITY_KEYS: restate.identityKey ?? "",
+    SERVICES_PORT: String(servicesPort),
+    SLACK_BOT_TOKEN: bot.botToken,
+    SLACK_SIGNING_SECRET: bot.signingSecret,
+    SLACK_API_URL: emulator.apiUrl,
+    PORT: String(boltPort),
+    SLACK_BIND_ADDRESS: "127.0.0.1",
+    DEMO_ITERATION_MS: "150",
+    DEMO_DONE_PROBABILITY: "0",
+    DEMO_MAX_ITERATIONS: String(ITERATIONS),
+    SLACK_POST_INTERVAL_MS: "100",
+    HOME_DEBOUNCE_MS: "100",
+    // The most talkative level: the secrets check greps every line.
+    LOG_LEVEL: "debug",
+    LOG_FORMAT: "json",
+  };
+  emulator.appUrl = `http://127.0.0.1:${boltPort}/slack/events`;
+
+  let product: ChildProcess | null = null;
+  const startProduct = async () => {
+    const child = spawn(process.execPath, ["src/main.ts"], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    product = child;
+    child.stderr?.pipe(productLog, { end: false });
+    await new Promise<void>((resolve, reject) => {
+      let seen = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        productLog.write(chunk);
+        seen += chunk.toString();
+        if (seen.includes('"msg":"Ready"')) resolve();
+      });
+      child.once("exit", (code) =>
+        reject(new Error(`the product exited (${code}) before it was ready; see ${logDir}/product.log`)),
+      );
+    });
+  };
+  const killProduct = async () => {
+    const child = product;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  };
+
+  await startProduct();
+  const ingress = ingressClient(restate.ingressUrl);
+  let channels = 0;
+
+  const deliver = async (envelopes: readonly Json[]) => {
+    for (const envelope of envelopes) {
+      for (let attempt = 0; ; attempt += 1) {
+        const answer = await emulator
+          .deliverEvent({}, { envelope, ...(attempt > 0 ? { retryNum: attempt } : {}) })
+          .catch(() => ({ status: 0 }));
+        if (answer.status === 200) break;
+        if (attempt >= 80) throw new Error(`an event was never accepted (last answer ${answer.status})`);
+        await delay(500);
+      }
+    }
+  };
+
+  return {
+    emulator,
+    restate,
+    ingress,
+    logDir,
+    killProduct,
+    startProduct,
+    async killRestate() {
+      await restate.killAndRestart();
+    },
+    newChannel() {
+      channels += 1;
+      const id = `C0FAULT${String(channels).padStart(3, "0")}`;
+      emulator.workspace.addChannel({
+        id,
+        name: `faults-${channels}`,
+        kind: "public",
+        members: [...PEOPLE, BOT],
+      });
+      return id;
+    },
+    async mention(channel, text, options = {}) {
+      const { workspace } = emulator;
+      const person = PEOPLE[channels % PEOPLE.length] ?? PEOPLE[0];
+      // Store the message as Slack does, then deliver its events (message and app_mention) like Slack.
+      const message = workspace.addMessage({
+        ts: workspace.nextTs(),
+        channel,
+        user: person,
+        text: `<@${BOT}> ${text}`,
+        clientMsgId: crypto.randomUUID(),
+      });
+      const stored = workspace.channel(channel);
+      if (!stored) throw new Error(`no channel ${channel}`);
+      const { eventEnvelope, messageEvent, mentionEvent } = await import(
+        "../../src/slack-emulator/app-requests.ts"
+      );
+      const envelopes = [
+        eventEnvelope(workspace, messageEvent(workspace, stored, message)),
+        eventEnvelope(workspace, mentionEvent(workspace, stored, message)),
+      ];
+      await deliver(envelopes);
+      // Slack's own retries of deliveries it thinks failed: the same envelopes again, marked as retries.
+      for (let extra = 0; extra < (options.extraDeliveries ?? 0); extra += 1) {
+        const envelope = envelopes[extra % envelopes.length];
+        if (envelope) await emulator.deliverEvent({}, { envelope, retryNum: 1 + extra });
+      }
+      return { ts: message.ts, key: `${workspace.team.id}:${channel}:${message.ts}` };
+    },
+    deliver,
+    logs() {
+      const read = (path: string) => {
+        try {
+          return readFileSync(path, "utf8");
+        } catch {
+          return "";
+        }
+      };
+      return read(join(logDir, "product.log")) + read(join(restate.dataDir, "restate-server.log"));
+    },
+    async close() {
+      await killProduct();
+      productLog.end();
+      await emulator.close();
+      await restate.stop();
+    },
+  };
+}
