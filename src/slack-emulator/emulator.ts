@@ -10,6 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
+  Agent,
   createServer,
   request as httpRequest,
   type IncomingMessage,
@@ -113,6 +114,8 @@ export interface EmulatorOptions {
   readonly postIntervalMs?: number;
   /** Send the app `message` events for the bot's own posts and edits, as Slack does (default true). */
   readonly echoBotMessages?: boolean;
+  /** Reuse connections to the app (keep-alive) instead of one connection per request. */
+  readonly appKeepAlive?: boolean;
   /** Socket Mode: how long to wait for an ack before sending an envelope again, and how often. */
   readonly socketAckTimeoutMs?: number;
   readonly socketMaxRetries?: number;
@@ -181,10 +184,14 @@ export class SlackEmulator extends EventEmitter {
   private readonly lastPostAt = new Map<string, number>();
   private readonly responseUrls = new Map<string, { user: string; channel: string; ephemeralTs?: string }>();
   private readonly options: EmulatorOptions;
+  private postIntervalMs: number | null;
+  private readonly appAgent: Agent | null;
 
   constructor(options: EmulatorOptions = {}) {
     super();
     this.options = options;
+    this.postIntervalMs = options.postIntervalMs ?? null;
+    this.appAgent = options.appKeepAlive ? new Agent({ keepAlive: true, maxSockets: 64 }) : null;
     this.workspace = options.workspace ?? createDefaultWorkspace();
     this.socket = new SocketModeServer({
       ackTimeoutMs: options.socketAckTimeoutMs ?? 3000,
@@ -223,6 +230,7 @@ export class SlackEmulator extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    this.appAgent?.destroy();
     this.socket.close();
     for (const hold of this.holds) hold.open();
     const server = this.server;
@@ -330,10 +338,10 @@ export class SlackEmulator extends EventEmitter {
     }
     if (fault?.effect.kind === "error") return answer(200, { ok: false, error: fault.effect.error });
 
-    if (method === "chat.postMessage" && this.options.postIntervalMs) {
+    if (method === "chat.postMessage" && this.postIntervalMs) {
       const channel = String(args.channel ?? "");
       const last = this.lastPostAt.get(channel) ?? 0;
-      const wait = last + this.options.postIntervalMs - Date.now();
+      const wait = last + this.postIntervalMs - Date.now();
       if (wait > 0) {
         this.rateLimited += 1;
         return answer(
@@ -379,6 +387,7 @@ export class SlackEmulator extends EventEmitter {
           kind: change === "posted" ? "message" : "message_changed",
           channel: message.channel,
           ts: message.ts,
+          threadTs: message.threadTs ?? null,
         });
         if (this.options.echoBotMessages === false) return;
         const channel = this.workspace.channel(message.channel);
@@ -449,6 +458,11 @@ export class SlackEmulator extends EventEmitter {
     this.faults.push({ ...fault, times: fault.times ?? 1 });
   }
 
+  /** Slack's per-channel pace for chat.postMessage (429 with Retry-After beyond it); `null` turns it off. */
+  setPostInterval(ms: number | null): void {
+    this.postIntervalMs = ms;
+  }
+
   /** Random faults on a share of calls to these methods; `null` turns them off. */
   setChaos(chaos: Chaos | null): void {
     this.chaos = chaos ? { config: chaos, random: seededRandom(chaos.seed) } : null;
@@ -513,7 +527,7 @@ export class SlackEmulator extends EventEmitter {
           path: url.pathname,
           method: "POST",
           headers,
-          agent: false,
+          agent: this.appAgent ?? false,
           timeout: 10_000,
         },
         (response) => {

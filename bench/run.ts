@@ -1,0 +1,265 @@
+/**
+ * `npm run bench`: measures the product against raw Restate on this machine and writes the figures as JSON
+ * under bench/results/ (with the machine's cores, Node and Restate versions, and the date).
+ *   --quick   a few seconds, only to prove the benchmark works (npm test runs it; no thresholds)
+ *   --large   also grows to 100,000 sessions for the memory scenario
+ *   --out DIR where to write the JSON
+ * Targets are goals, printed as met or missed, never assertions.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, platform, release } from "node:os";
+import { join } from "node:path";
+import { restateServerBinary } from "../src/runtime/restate-server.ts";
+import { startBenchRig } from "./rig.ts";
+import {
+  ackLatency,
+  burst,
+  firstPost,
+  growSessions,
+  interruptLatency,
+  measureFloor,
+  memoryPoint,
+  queueHandoff,
+  throughput,
+} from "./scenarios.ts";
+import type { Latency } from "./stats.ts";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const large = args.includes("--large");
+const outIndex = args.indexOf("--out");
+const outDir =
+  outIndex >= 0 ? (args[outIndex + 1] ?? "bench/results") : new URL("./results", import.meta.url).pathname;
+
+const P = quick
+  ? {
+      floorSeconds: 0.5,
+      ackSeconds: 0.4,
+      firstPostSeconds: 0.5,
+      interrupts: 5,
+      handoffs: 5,
+      throughput: 30,
+      sessions: [30],
+      burst: 3,
+    }
+  : {
+      floorSeconds: 4,
+      ackSeconds: 5,
+      firstPostSeconds: 5,
+      interrupts: 50,
+      handoffs: 50,
+      throughput: 1000,
+      sessions: large ? [100, 10_000, 100_000] : [100, 10_000],
+      burst: 100,
+    };
+
+function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+function row(cells: (string | number)[], widths: number[]): string {
+  return cells
+    .map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i] ?? 0) : String(cell).padStart(widths[i] ?? 0)))
+    .join("  ");
+}
+
+function latencyCells(l: Latency): (string | number)[] {
+  return [l.count, l.p50, l.p95, l.p99, l.max];
+}
+
+/** The limits restate-server runs with (its defaults, with our configuration applied). */
+function restateLimits(dataDir: string): Record<string, string> {
+  const dump = execFileSync(
+    restateServerBinary(),
+    ["--dump-config", "--config-file", join(dataDir, "restate.toml")],
+    {
+      encoding: "utf8",
+    },
+  );
+  const pick = (section: string, key: string) => {
+    const start = section ? dump.indexOf(`[${section}]`) : 0;
+    const match = new RegExp(`^${key} = (.+)$`, "m").exec(dump.slice(Math.max(0, start)));
+    return match?.[1]?.replaceAll('"', "") ?? "?";
+  };
+  return {
+    "rocksdb-total-memory-size": pick("", "rocksdb-total-memory-size"),
+    "worker.invoker.memory-limit": pick("worker.invoker", "memory-limit"),
+    "admin.query-engine.memory-size": pick("admin.query-engine", "memory-size"),
+  };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  log(`Starting (${quick ? "quick" : large ? "large" : "full"})`);
+  const rig = await startBenchRig();
+  try {
+    const restateVersion = execFileSync(restateServerBinary(), ["--version"], { encoding: "utf8" }).trim();
+    log("Floor: raw Restate");
+    const floor = await measureFloor(rig, P.floorSeconds);
+
+    log("Memory at start, then the first sessions");
+    const memory = [memoryPoint(rig, 0)];
+    let sessions = 0;
+    const first = P.sessions[0] ?? 100;
+    await growSessions(rig, first, 50);
+    sessions += first;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    memory.push(memoryPoint(rig, sessions));
+
+    log("1. Event acknowledgement at 50, 100, 200 events/s");
+    const ack = await ackLatency(rig, [50, 100, 200], P.ackSeconds);
+    sessions += ack.reduce((sum, r) => sum + r.sent, 0);
+    log("2. Event to first post");
+    const firstPostLatency = await firstPost(rig, 10, P.firstPostSeconds);
+    sessions += Math.round(10 * P.firstPostSeconds);
+    log("3. Interrupt");
+    const interrupt = await interruptLatency(rig, P.interrupts);
+    sessions += P.interrupts;
+    log("4. Queue hand-off");
+    const handoff = await queueHandoff(rig, P.handoffs);
+    sessions += P.handoffs;
+    log(`5. Throughput across ${P.throughput} threads`);
+    const sustained = await throughput(rig, P.throughput, 16);
+    sessions += P.throughput;
+    log(`7. Burst of ${P.burst} messages into one channel`);
+    const burstResult = await burst(rig, P.burst);
+    sessions += P.burst;
+    for (const target of P.sessions.slice(1)) {
+      log(`6. Growing to ${target} sessions`);
+      if (target > sessions) await growSessions(rig, target - sessions, 500);
+      sessions = Math.max(sessions, target);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      memory.push(memoryPoint(rig, sessions));
+    }
+
+    const at100 = ack.find((r) => r.rate === 100);
+    const rssBase = memory.find((m) => m.sessions > 0)?.productRssMiB ?? Number.NaN;
+    const rssLast = memory.at(-1)?.productRssMiB ?? Number.NaN;
+    const messagesGoal = floor.callPerSecond / Math.max(1, sustained.invocationsPerMessage) / 2;
+    const targets = [
+      {
+        name: "ack p50 <= 1.5 x raw send p50 (100 events/s)",
+        goal: `<= ${Math.round(floor.sendLatency.latency.p50 * 1.5 * 100) / 100} ms`,
+        actual: `${at100?.latency.p50} ms`,
+        met: (at100?.latency.p50 ?? Infinity) <= floor.sendLatency.latency.p50 * 1.5,
+      },
+      {
+        name: "ack p99 < 50 ms (100 events/s)",
+        goal: "< 50 ms",
+        actual: `${at100?.latency.p99} ms`,
+        met: (at100?.latency.p99 ?? Infinity) < 50,
+      },
+      {
+        name: "interrupt p50 <= 25 ms (to the new run's first step)",
+        goal: "<= 25 ms",
+        actual: `${interrupt.toNewRunFirstStep.p50} ms`,
+        met: interrupt.toNewRunFirstStep.p50 <= 25,
+      },
+      {
+        name: "messages/s >= 50% of raw calls/s / invocations per message",
+        goal: `>= ${Math.round(messagesGoal * 10) / 10}/s`,
+        actual: `${sustained.perSecond}/s`,
+        met: sustained.perSecond >= messagesGoal,
+      },
+      {
+        name: "no 429 in the burst",
+        goal: "0",
+        actual: String(burstResult.rateLimited),
+        met: burstResult.rateLimited === 0,
+      },
+      {
+        name: `our RSS flat (+-10%) from ${memory.find((m) => m.sessions > 0)?.sessions} to ${memory.at(-1)?.sessions} sessions`,
+        goal: "+-10%",
+        actual: `${rssBase} -> ${rssLast} MiB (${Math.round(((rssLast - rssBase) / rssBase) * 1000) / 10}%)`,
+        met: Math.abs(rssLast - rssBase) <= rssBase * 0.1,
+      },
+    ];
+
+    const results = {
+      date: started.toISOString(),
+      mode: quick ? "quick" : large ? "large" : "full",
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model ?? "?",
+        os: `${platform()} ${release()}`,
+        node: process.version,
+        restate: restateVersion,
+      },
+      definition: {
+        agent: "demo, DEMO_ITERATION_MS=0, exactly 3 iterations, every iteration posted",
+        slack:
+          "fate reactions and Home updates on, SLACK_POST_INTERVAL_MS=1000, HOME_DEBOUNCE_MS=1000 (defaults)",
+        threads: "one channel per thread except in the burst and queue scenarios",
+      },
+      floor: {
+        sendLatencyAt100PerSecond: floor.sendLatency.latency,
+        callLatencyAt100PerSecond: floor.callLatency.latency,
+        sendPerSecond: floor.sendPerSecond,
+        callPerSecond: floor.callPerSecond,
+      },
+      ackLatency: ack.map((r) => ({
+        rate: r.rate,
+        sent: r.sent,
+        failed: r.failed,
+        ...r.latency,
+        p50VsRawSend: Math.round((r.latency.p50 / floor.sendLatency.latency.p50) * 100) / 100,
+      })),
+      eventToFirstPost: firstPostLatency,
+      interrupt,
+      queueHandoff: handoff,
+      throughput: sustained,
+      memory: { points: memory, restateLimits: restateLimits(rig.dataDir) },
+      burst: burstResult,
+      targets,
+    };
+
+    const out = [
+      "",
+      `Benchmark ${results.mode}, ${results.date}, ${results.machine.cores} cores, Node ${results.machine.node}, ${restateVersion}`,
+      "",
+      row(["latency (ms)", "n", "p50", "p95", "p99", "max"], [44, 6, 8, 8, 8, 8]),
+      row(["raw Restate send @100/s", ...latencyCells(floor.sendLatency.latency)], [44, 6, 8, 8, 8, 8]),
+      row(["raw Restate call @100/s", ...latencyCells(floor.callLatency.latency)], [44, 6, 8, 8, 8, 8]),
+      ...ack.map((r) =>
+        row([`1. Slack event ack @${r.rate}/s`, ...latencyCells(r.latency)], [44, 6, 8, 8, 8, 8]),
+      ),
+      row(["2. event to first post", ...latencyCells(firstPostLatency)], [44, 6, 8, 8, 8, 8]),
+      row(
+        ["3. interrupt to new run's first step", ...latencyCells(interrupt.toNewRunFirstStep)],
+        [44, 6, 8, 8, 8, 8],
+      ),
+      row(
+        ["3. interrupt to old run stopped", ...latencyCells(interrupt.toOldRunStopped)],
+        [44, 6, 8, 8, 8, 8],
+      ),
+      row(["4. queue hand-off", ...latencyCells(handoff)], [44, 6, 8, 8, 8, 8]),
+      "",
+      `raw Restate at saturation: ${floor.sendPerSecond} sends/s, ${floor.callPerSecond} calls/s`,
+      `5. ${sustained.messages} messages fully processed in ${sustained.seconds} s: ${sustained.perSecond} messages/s; ${sustained.invocationsPerMessage} invocations and ${sustained.journalEntriesPerMessage} journal entries per message`,
+      ...sustained.byHandler.map(
+        (h) =>
+          `     ${h.handler.padEnd(34)} ${String(h.perMessage).padStart(6)} inv, ${String(h.entriesPerMessage).padStart(6)} entries  ${h.why}`,
+      ),
+      `6. memory: ${memory.map((m) => `${m.sessions} sessions: ours ${m.productRssMiB} MiB, restate-server ${m.restateRssMiB} MiB RSS and ${m.restateDiskMiB} MiB disk`).join("; ")}`,
+      `   restate-server limits: ${JSON.stringify(results.memory.restateLimits)}`,
+      `7. burst of ${burstResult.messages} into one channel: ${burstResult.postsPerMessage} posts per message, ${burstResult.rateLimited} x 429, drained in ${burstResult.secondsToDrain} s`,
+      "",
+      "Targets (goals, not assertions):",
+      ...targets.map((t) => `  ${t.met ? "met   " : "MISSED"} ${t.name}: ${t.actual} (goal ${t.goal})`),
+      "",
+    ].join("\n");
+    process.stdout.write(out);
+    mkdirSync(outDir, { recursive: true });
+    const file = join(
+      outDir,
+      `${started.toISOString().replaceAll(":", "-").slice(0, 19)}${quick ? "-quick" : ""}.json`,
+    );
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    log(`Wrote ${file}`);
+  } finally {
+    await rig.close();
+  }
+}
+
+await main();

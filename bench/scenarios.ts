@@ -1,0 +1,306 @@
+/**
+ * The benchmark's scenarios. Each returns plain figures; run.ts prints and stores them.
+ * Times: the benchmark's own clock for what it sends, the emulator's for what Slack receives (same
+ * process), Restate's introspection (`sys_invocation`, `sys_journal`) for what happens inside runs
+ * (same machine clock, millisecond resolution).
+ */
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { type BenchRig, ITERATIONS, rssMiB, type Thread } from "./rig.ts";
+import { type Latency, type OpenLoopResult, openLoop, saturate, summarize } from "./stats.ts";
+
+const raw = async (url: string): Promise<boolean> => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  await response.arrayBuffer();
+  return response.ok;
+};
+
+export interface Floor {
+  readonly sendLatency: OpenLoopResult;
+  readonly callLatency: OpenLoopResult;
+  readonly sendPerSecond: number;
+  readonly callPerSecond: number;
+}
+
+/** Raw Restate: ingress send and call to a trivial virtual object on the same server. */
+export async function measureFloor(rig: BenchRig, seconds: number): Promise<Floor> {
+  const send = (i: number) => raw(`${rig.ingressUrl}/Trivial/k${i % 64}/noop/send`);
+  const call = (i: number) => raw(`${rig.ingressUrl}/Trivial/k${i % 64}/noop`);
+  await saturate(8, Math.min(1, seconds), call); // warm up connections and JIT
+  const sendLatency = await openLoop(100, seconds, send);
+  const callLatency = await openLoop(100, seconds, call);
+  const sendPerSecond = (await saturate(32, seconds, send)).perSecond;
+  const callPerSecond = (await saturate(32, seconds, call)).perSecond;
+  return { sendLatency, callLatency, sendPerSecond, callPerSecond };
+}
+
+/** Waits until every thread has all its iterations posted (or the time is up); returns how many did. */
+export async function settle(rig: BenchRig, threads: readonly Thread[], timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = threads.filter((t) => new Set(rig.posted(t.ts).iterations).size >= ITERATIONS).length;
+    if (done === threads.length || Date.now() > deadline) return done;
+    await delay(50);
+  }
+}
+
+/** 1. Signed event in, HTTP 200 out, at fixed rates (each event the mention of a new thread). */
+export async function ackLatency(rig: BenchRig, rates: readonly number[], seconds: number) {
+  const results: OpenLoopResult[] = [];
+  for (const rate of rates) {
+    const threads: Thread[] = [];
+    results.push(
+      await openLoop(rate, seconds, async () => {
+        const { thread, ok } = await rig.mention(rig.newChannel(), undefined, { onlyMention: true });
+        threads.push(thread);
+        return ok;
+      }),
+    );
+    // Let the work these events started finish, so the next rate starts from a quiet system.
+    await settle(rig, threads, 120_000);
+  }
+  return results;
+}
+
+/** 2. Event to the first post in its thread (the emulator receiving chat.postMessage). */
+export async function firstPost(rig: BenchRig, rate: number, seconds: number): Promise<Latency> {
+  const threads: Thread[] = [];
+  await openLoop(rate, seconds, async () => {
+    const { thread, ok } = await rig.mention(rig.newChannel());
+    threads.push(thread);
+    return ok;
+  });
+  await settle(rig, threads, 60_000);
+  return summarize(
+    threads.flatMap((t) => {
+      const first = rig.posted(t.ts).firstAt;
+      return first === null ? [] : [first - t.sentAt];
+    }),
+  );
+}
+
+interface RunRow {
+  id: string;
+  created_at: string;
+  completed_at: string | null;
+}
+
+async function runsOf(rig: BenchRig, key: string): Promise<RunRow[]> {
+  return rig.query<RunRow>(
+    `SELECT id, created_at, completed_at FROM sys_invocation WHERE target_service_name = 'AgentSession' AND target_handler_name = 'run' AND target_service_key LIKE '${key}/%' ORDER BY created_at`,
+  );
+}
+
+async function firstStepAt(rig: BenchRig, invocationId: string): Promise<number | null> {
+  const rows = await rig.query<{ at: string | null }>(
+    `SELECT min(appended_at) AS at FROM sys_journal WHERE id = '${invocationId}' AND entry_type = 'Command: Run'`,
+  );
+  return rows[0]?.at ? Date.parse(rows[0].at) : null;
+}
+
+/**
+ * 3. Interrupt: a reply in a thread whose run is active (sent as soon as the first message was accepted),
+ * until the new run's first step, and until the old run has stopped.
+ */
+export async function interruptLatency(rig: BenchRig, count: number) {
+  const toNewRun: number[] = [];
+  const toOldStopped: number[] = [];
+  let interruptedWhileRunning = 0;
+  const replies: { thread: Thread; sentAt: number }[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const { thread } = await rig.mention(rig.newChannel(), undefined, { onlyMention: true });
+    const reply = await rig.reply(thread, "no, do this instead");
+    replies.push({ thread, sentAt: reply.sentAt });
+    await delay(20);
+  }
+  await delay(2000);
+  for (const { thread, sentAt } of replies) {
+    const [old, fresh] = await runsOf(rig, thread.key);
+    if (!old || !fresh) continue;
+    const first = await firstStepAt(rig, fresh.id);
+    if (first !== null) toNewRun.push(first - sentAt);
+    if (old.completed_at) {
+      const stopped = Date.parse(old.completed_at);
+      toOldStopped.push(stopped - sentAt);
+      if (stopped >= sentAt) interruptedWhileRunning += 1;
+    }
+  }
+  return {
+    count,
+    interruptedWhileRunning,
+    toNewRunFirstStep: summarize(toNewRun),
+    toOldRunStopped: summarize(toOldStopped),
+  };
+}
+
+/** 4. Queue hand-off: a run's end until the next queued run's first step (threads in a QUEUE channel). */
+export async function queueHandoff(rig: BenchRig, count: number) {
+  const channel = rig.newChannel();
+  await fetch(`${rig.ingressUrl}/ChannelSettings/T0001:${channel}/set_mode`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ mode: "QUEUE" }),
+  });
+  const threads: Thread[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const { thread } = await rig.mention(channel, undefined, { onlyMention: true });
+    await rig.reply(thread, "and then this");
+    threads.push(thread);
+    await delay(20);
+  }
+  await delay(2000);
+  const handoffs: number[] = [];
+  for (const thread of threads) {
+    const [first, second] = await runsOf(rig, thread.key);
+    if (!first?.completed_at || !second) continue;
+    const started = await firstStepAt(rig, second.id);
+    if (started !== null) handoffs.push(started - Date.parse(first.completed_at));
+  }
+  return summarize(handoffs);
+}
+
+/** Why each kind of invocation is there, for the report. */
+export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
+  "ChatService/process_user_message":
+    "the message itself: decides what it does (start, interrupt, incorporate, queue)",
+  "AgentSession/run": "the agent run: the loop, one durable step per iteration",
+  "ChatService/run_ended": "the run reports its end: history, fate, the queue moves on",
+  "SlackChannel/enqueue": "each iteration's output into the channel's paced outbox",
+  "SlackChannel/flush": "a paced post into the thread (several outputs coalesced into one when they wait)",
+  "SlackThread/changed": "fate reactions on the message, and Home updates for its people",
+  "UserHome/session_changed": "a person's Home learns that one of their sessions changed",
+  "UserHome/publish": "debounced views.publish of a person's Home",
+  "ChatService/get_status": "the Home reads each listed session's status when it publishes",
+  "AgentSession/get_progress": "get_status reads a running run's iteration",
+  "ChannelSettings/add_session": "a new session joins its channel's list (for /agentmode)",
+  "ChannelSettings/get_mode": "a message during a run reads the channel's default mode",
+};
+
+export interface Throughput {
+  readonly messages: number;
+  readonly seconds: number;
+  readonly perSecond: number;
+  readonly invocationsPerMessage: number;
+  readonly journalEntriesPerMessage: number;
+  readonly byHandler: { handler: string; perMessage: number; entriesPerMessage: number; why: string }[];
+}
+
+/** 5. Messages fully processed (all iterations posted) per second, across `count` new threads. */
+export async function throughput(rig: BenchRig, count: number, concurrency: number): Promise<Throughput> {
+  const since = new Date(Date.now() - 5).toISOString();
+  const threads: Thread[] = [];
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next += 1;
+        const { thread } = await rig.mention(rig.newChannel());
+        threads.push(thread);
+      }
+    }),
+  );
+  await settle(rig, threads, 600_000);
+  const end = Math.max(...threads.map((t) => rig.posted(t.ts).lastAt ?? 0));
+  const seconds = (end - start) / 1000;
+  // Home publishes are debounced: let the last ones happen before counting.
+  await delay(2500);
+  const rows = await rig.query<{ service: string; handler: string; n: number; entries: number }>(
+    `SELECT target_service_name AS service, target_handler_name AS handler, count(*) AS n, sum(journal_size) AS entries FROM sys_invocation WHERE created_at >= '${since}' AND target_service_name != 'Trivial' GROUP BY target_service_name, target_handler_name ORDER BY n DESC`,
+  );
+  const total = rows.reduce((sum, row) => sum + Number(row.n), 0);
+  const entries = rows.reduce((sum, row) => sum + Number(row.entries), 0);
+  const per = (n: number) => Math.round((n / count) * 100) / 100;
+  return {
+    messages: count,
+    seconds: Math.round(seconds * 100) / 100,
+    perSecond: Math.round((count / seconds) * 10) / 10,
+    invocationsPerMessage: per(total),
+    journalEntriesPerMessage: per(entries),
+    byHandler: rows.map((row) => ({
+      handler: `${row.service}/${row.handler}`,
+      perMessage: per(Number(row.n)),
+      entriesPerMessage: per(Number(row.entries)),
+      why: INVOCATION_REASONS[`${row.service}/${row.handler}`] ?? "",
+    })),
+  };
+}
+
+function directorySize(path: string): number {
+  let total = 0;
+  for (const name of readdirSync(path)) {
+    const full = join(path, name);
+    const stat = statSync(full, { throwIfNoEntry: false });
+    if (!stat) continue;
+    total += stat.isDirectory() ? directorySize(full) : stat.size;
+  }
+  return total;
+}
+
+export interface MemoryPoint {
+  readonly sessions: number;
+  readonly productRssMiB: number;
+  readonly restateRssMiB: number;
+  readonly restateDiskMiB: number;
+}
+
+export function memoryPoint(rig: BenchRig, sessions: number): MemoryPoint {
+  return {
+    sessions,
+    productRssMiB: rssMiB(rig.productPid),
+    restateRssMiB: rssMiB(rig.restatePid),
+    restateDiskMiB: Math.round((directorySize(rig.dataDir) / 1024 / 1024) * 10) / 10,
+  };
+}
+
+/** 6. More sessions, in batches that the system digests before the next one. */
+export async function growSessions(rig: BenchRig, count: number, batch: number): Promise<void> {
+  for (let made = 0; made < count; made += batch) {
+    const size = Math.min(batch, count - made);
+    const threads: Thread[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < size) {
+          next += 1;
+          threads.push((await rig.mention(rig.newChannel(), undefined, { onlyMention: true })).thread);
+        }
+      }),
+    );
+    await settle(rig, threads, 600_000);
+  }
+}
+
+/** 7. A burst of messages into one channel with the emulator enforcing Slack's ~1 post/s per channel. */
+export async function burst(rig: BenchRig, count: number) {
+  const channel = rig.newChannel();
+  rig.emulator.setPostInterval(1000);
+  const limitedBefore = rig.emulator.rateLimited;
+  try {
+    const start = performance.now();
+    const threads: Thread[] = [];
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        await delay(i); // all within ~count ms, as a burst does
+        threads.push((await rig.mention(channel)).thread);
+      }),
+    );
+    const done = await settle(rig, threads, count * 3000 + 30_000);
+    const posts = threads.reduce((sum, t) => sum + rig.posted(t.ts).posts, 0);
+    const last = Math.max(...threads.map((t) => rig.posted(t.ts).lastAt ?? 0));
+    return {
+      messages: count,
+      completed: done,
+      postsPerMessage: Math.round((posts / count) * 100) / 100,
+      rateLimited: rig.emulator.rateLimited - limitedBefore,
+      secondsToDrain: Math.round(((last - start) / 1000) * 10) / 10,
+    };
+  } finally {
+    rig.emulator.setPostInterval(null);
+  }
+}
