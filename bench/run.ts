@@ -14,6 +14,7 @@ import { restateServerBinary } from "../src/runtime/restate-server.ts";
 import { startBenchRig } from "./rig.ts";
 import {
   ackLatency,
+  ackLatencyWithWork,
   burst,
   firstPost,
   growSessions,
@@ -21,6 +22,7 @@ import {
   measureFloor,
   memoryPoint,
   queueHandoff,
+  quiesce,
   throughput,
 } from "./scenarios.ts";
 import type { Latency } from "./stats.ts";
@@ -107,15 +109,20 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     memory.push(memoryPoint(rig, sessions));
 
-    log("1. Event acknowledgement at 50, 100, 200 events/s");
+    log("1a. Event acknowledgement at 50, 100, 200 events/s (events that start no work)");
     const ack = await ackLatency(rig, [50, 100, 200], P.ackSeconds);
-    sessions += ack.reduce((sum, r) => sum + r.sent, 0);
+    log("1b. The same with every event starting a session");
+    const ackWithWork = await ackLatencyWithWork(rig, [50, 100, 200], P.ackSeconds);
+    sessions += ackWithWork.reduce((sum, r) => sum + r.sent, 0);
+    await quiesce(rig);
     log("2. Event to first post");
     const firstPostLatency = await firstPost(rig, 10, P.firstPostSeconds);
     sessions += Math.round(10 * P.firstPostSeconds);
+    await quiesce(rig);
     log("3. Interrupt");
     const interrupt = await interruptLatency(rig, P.interrupts);
     sessions += P.interrupts;
+    await quiesce(rig);
     log("4. Queue hand-off");
     const handoff = await queueHandoff(rig, P.handoffs);
     sessions += P.handoffs;
@@ -198,6 +205,12 @@ async function main(): Promise<void> {
         sendPerSecond: floor.sendPerSecond,
         callPerSecond: floor.callPerSecond,
       },
+      ackLatencyWithWork: ackWithWork.map((r) => ({
+        rate: r.rate,
+        sent: r.sent,
+        failed: r.failed,
+        ...r.latency,
+      })),
       ackLatency: ack.map((r) => ({
         rate: r.rate,
         sent: r.sent,
@@ -222,7 +235,13 @@ async function main(): Promise<void> {
       row(["raw Restate send @100/s", ...latencyCells(floor.sendLatency.latency)], [44, 6, 8, 8, 8, 8]),
       row(["raw Restate call @100/s", ...latencyCells(floor.callLatency.latency)], [44, 6, 8, 8, 8, 8]),
       ...ack.map((r) =>
-        row([`1. Slack event ack @${r.rate}/s`, ...latencyCells(r.latency)], [44, 6, 8, 8, 8, 8]),
+        row([`1a. Slack event ack @${r.rate}/s`, ...latencyCells(r.latency)], [44, 6, 8, 8, 8, 8]),
+      ),
+      ...ackWithWork.map((r) =>
+        row(
+          [`1b. ack, each event a new session @${r.rate}/s`, ...latencyCells(r.latency)],
+          [44, 6, 8, 8, 8, 8],
+        ),
       ),
       row(["2. event to first post", ...latencyCells(firstPostLatency)], [44, 6, 8, 8, 8, 8]),
       row(

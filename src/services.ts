@@ -41,6 +41,11 @@ export function createServices(deps: {
     createChannelSettings({ journalRetentionMs }),
     createSlackThread({ client, journalRetentionMs }),
     createSlackChannel({ client, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
-    createUserHome({ client, debounceMs: config.slackApi.homeDebounceMs, journalRetentionMs }),
+    createUserHome({
+      client,
+      debounceMs: config.slackApi.homeDebounceMs,
+      defaultMode: config.defaultMode,
+      journalRetentionMs,
+    }),
   ];
 }

@@ -3,7 +3,10 @@
  * run, the queue, the people in it and where it lives (its origin), and it is the only place that decides
  * what a new message does. Being exclusive per key, it sees messages and run reports one at a time, so the
  * active run and the queue stay exact. Knows nothing of Slack: callers pass plain messages (with an opaque
- * source), and every change is reported through `SessionEffects`.
+ * source), and every change is reported through `SessionEffects`, with a summary of the session.
+ *
+ * State: `meta` (created, title, origin, people, own mode), `activeRun`, `queue`, `history`; each read at
+ * most once per handler, since every read and write is a journal entry.
  */
 import * as restate from "@restatedev/restate-sdk";
 import { AgentSessionRef, CHAT_SERVICE, ChannelSettingsRef } from "./contracts.ts";
@@ -17,14 +20,16 @@ import {
   RunReportSchema,
   SetModeSchema,
 } from "./schemas.ts";
-import type { Fate, FateChange, SessionEffects } from "./session-effects.ts";
+import type { Fate, FateChange, SessionEffects, SessionSummary } from "./session-effects.ts";
 import {
   type ActiveRun,
   enqueue,
   type HistoryEntry,
+  NEW_SESSION,
   type RunOutcome,
   removeQueued,
   SessionError,
+  type SessionMeta,
   type SessionOrigin,
   settleRun,
   signalNameFor,
@@ -33,16 +38,10 @@ import {
 } from "./session-state.ts";
 
 type ChatState = {
-  history: HistoryEntry[];
-  mode: Mode;
+  meta: SessionMeta;
   activeRun: ActiveRun;
   queue: UserInput[];
-  /** When the session accepted its first message; a session "exists" from then on. */
-  createdAt: string;
-  origin: SessionOrigin;
-  people: string[];
-  /** The session's first message, to tell sessions apart in lists. */
-  title: string;
+  history: HistoryEntry[];
 };
 type ChatContext = restate.ObjectContext<ChatState>;
 type ChatSharedContext = restate.ObjectSharedContext<ChatState>;
@@ -91,6 +90,9 @@ export interface SessionStatus {
   readonly historyLength: number;
 }
 
+/** Characters of the first message kept as the session's title. */
+const TITLE_LENGTH = 200;
+
 async function nowIso(ctx: restate.Context): Promise<string> {
   return new Date(await ctx.date.now()).toISOString();
 }
@@ -101,17 +103,13 @@ async function channelMode(ctx: ChatContext | ChatSharedContext): Promise<Mode |
   return (await ctx.objectClient(ChannelSettingsRef, channelKey).get_mode()).mode;
 }
 
-/** Characters of the first message kept as the session's title. */
-const TITLE_LENGTH = 200;
-
 const fates = (inputs: readonly UserInput[], fate: Fate): FateChange[] =>
   inputs.map((input) => ({ input, fate }));
 
 /** Only the session's people may stop or reset it; a caller that does not say who it is is trusted (curl). */
-async function assertMayControl(ctx: ChatContext, by: string | undefined, what: string): Promise<void> {
+function assertMayControl(meta: SessionMeta, by: string | undefined, what: string): void {
   if (by === undefined) return;
-  const people = (await ctx.get("people")) ?? [];
-  if (!people.includes(by)) {
+  if (!meta.people.includes(by)) {
     throw new SessionError(`Only the people in this session may ${what}; you have not written in it.`, 403);
   }
 }
@@ -119,20 +117,34 @@ async function assertMayControl(ctx: ChatContext, by: string | undefined, what: 
 export function createChatService(options: ChatServiceOptions) {
   const { effects } = options;
 
-  /** Tells the effects what changed, if the session lives somewhere (a Slack thread). */
-  async function report(
+  /** Tells the effects what changed, with the session as it is now, if it lives somewhere (a Slack thread). */
+  function report(
     ctx: ChatContext,
+    now: { meta: SessionMeta; active: ActiveRun | null; queue: readonly UserInput[] },
     changed: FateChange[],
     stoppedRunIds: string[] = [],
-  ): Promise<void> {
-    const origin = await ctx.get("origin");
-    if (!origin) return;
+  ): void {
+    const { meta, active, queue } = now;
+    if (!meta.origin) return;
+    const first = active?.inputs[0];
+    const summary: SessionSummary = {
+      key: ctx.key,
+      title: meta.title,
+      origin: meta.origin,
+      mode: meta.mode,
+      activeRun:
+        active && first
+          ? { id: active.id, key: active.key, startedAt: active.startedAt, input: first }
+          : null,
+      queue,
+    };
     effects.changed(ctx, {
       sessionKey: ctx.key,
-      origin,
-      people: (await ctx.get("people")) ?? [],
+      origin: meta.origin,
+      people: meta.people,
       fates: changed,
       stoppedRunIds,
+      summary,
     });
   }
 
@@ -144,6 +156,7 @@ export function createChatService(options: ChatServiceOptions) {
    */
   async function startRun(
     ctx: ChatContext,
+    meta: SessionMeta,
     inputs: readonly UserInput[],
     history: readonly HistoryEntry[],
     now?: string,
@@ -160,10 +173,9 @@ export function createChatService(options: ChatServiceOptions) {
     };
     ctx.set("activeRun", pending);
     ctx.console.info("Starting new agent run");
-    const origin = (await ctx.get("origin")) ?? null;
     const handle = ctx
       .objectSendClient(AgentSessionRef, key)
-      .run({ sessionKey: ctx.key, runId, history: [...history], origin });
+      .run({ sessionKey: ctx.key, runId, history: [...history], origin: meta.origin });
     const run: ActiveRun = { ...pending, invocationId: await handle.invocationId };
     ctx.set("activeRun", run);
     return run;
@@ -171,34 +183,37 @@ export function createChatService(options: ChatServiceOptions) {
 
   /**
    * After the active run has ended (or was stopped): messages the run was handed but never took in go
-   * first, then the queue; with neither, the session goes idle. Returns the fates of the messages that
-   * now run.
+   * first, then the queue; with neither, the session goes idle. Returns the new run, the queue as it is
+   * now, and the fates of the messages that now run.
    */
   async function startNext(
     ctx: ChatContext,
+    meta: SessionMeta,
     leftovers: readonly UserInput[],
     history: HistoryEntry[],
-  ): Promise<{ run: ActiveRun | null; fates: FateChange[] }> {
-    const queue = (await ctx.get("queue")) ?? [];
+  ): Promise<{ run: ActiveRun | null; queue: UserInput[]; fates: FateChange[] }> {
+    let queue = (await ctx.get("queue")) ?? [];
     let inputs: readonly UserInput[] = leftovers;
     if (inputs.length === 0 && queue.length > 0) {
       const [next, ...rest] = queue;
       inputs = next ? [next] : [];
-      ctx.set("queue", rest);
+      queue = rest;
+      ctx.set("queue", queue);
     }
     if (inputs.length === 0) {
       ctx.set("history", history);
       ctx.clear("activeRun");
-      return { run: null, fates: [] };
+      return { run: null, queue, fates: [] };
     }
     history.push(...inputs.map(toHistoryEntry));
     ctx.set("history", history);
-    return { run: await startRun(ctx, inputs, history), fates: fates(inputs, "running") };
+    return { run: await startRun(ctx, meta, inputs, history), queue, fates: fates(inputs, "running") };
   }
 
   /** Ends the active run by stopping it (interrupt from outside, stop_run, delivery failure). */
   async function stopActive(
     ctx: ChatContext,
+    meta: SessionMeta,
     active: ActiveRun,
     outcome: "stopped" | "failed",
   ): Promise<{ next: ActiveRun | null }> {
@@ -207,8 +222,8 @@ export function createChatService(options: ChatServiceOptions) {
     history.push(...active.incorporated.map(toHistoryEntry));
     logRunEnd(ctx, active, outcome);
     const ended = fates([...active.inputs, ...active.incorporated], outcome);
-    const next = await startNext(ctx, [], history);
-    await report(ctx, [...ended, ...next.fates], [active.id]);
+    const next = await startNext(ctx, meta, [], history);
+    report(ctx, { meta, active: next.run, queue: next.queue }, [...ended, ...next.fates], [active.id]);
     return { next: next.run };
   }
 
@@ -234,8 +249,8 @@ export function createChatService(options: ChatServiceOptions) {
           idempotencyRetention: options.idempotencyRetentionMs,
         },
         async (ctx: ChatContext, message): Promise<MessageReceipt> => {
-          const createdAt = await ctx.get("createdAt");
-          if (!createdAt && !message.startsSession) {
+          const stored = (await ctx.get("meta")) ?? NEW_SESSION;
+          if (!stored.createdAt && !message.startsSession) {
             ctx.console.debug("Ignoring a message for a thread without a session");
             return { decision: "ignored", messageId: null, runId: null };
           }
@@ -252,54 +267,64 @@ export function createChatService(options: ChatServiceOptions) {
           const active = await ctx.get("activeRun");
           let decision = decideOnMessage(false, options.defaultMode);
           if (active) {
-            const own = await ctx.get("mode");
-            const { mode } = resolveMode(own, own ? null : await channelMode(ctx), options.defaultMode);
+            const { mode } = resolveMode(
+              stored.mode,
+              stored.mode ? null : await channelMode(ctx),
+              options.defaultMode,
+            );
             decision = decideOnMessage(true, mode);
           }
 
-          if (decision === "queue" && active) {
+          let queue: UserInput[] | null = null;
+          if (decision === "queue") {
             // Refuse before changing anything: a full queue leaves the session as it was.
-            const queue = (await ctx.get("queue")) ?? [];
-            if (queue.length >= options.queueMax) {
-              const origin = await ctx.get("origin");
-              try {
-                enqueue(queue, input, options.queueMax);
-              } catch (error) {
-                if (origin && error instanceof SessionError) {
-                  effects.refused(ctx, { sessionKey: ctx.key, origin, input, reason: error.message });
-                }
-                throw error;
+            queue = (await ctx.get("queue")) ?? [];
+            try {
+              queue = enqueue(queue, input, options.queueMax);
+            } catch (error) {
+              if (stored.origin && error instanceof SessionError) {
+                effects.refused(ctx, {
+                  sessionKey: ctx.key,
+                  origin: stored.origin,
+                  input,
+                  reason: error.message,
+                });
               }
+              throw error;
             }
           }
 
-          if (!createdAt) {
-            ctx.set("createdAt", now);
-            ctx.set("title", message.content.slice(0, TITLE_LENGTH));
+          let meta = stored;
+          if (!meta.createdAt) {
+            meta = {
+              ...meta,
+              createdAt: now,
+              title: message.content.slice(0, TITLE_LENGTH),
+              origin: source
+                ? {
+                    team: source.team,
+                    channel: source.channel,
+                    threadTs: source.threadTs,
+                    permalink: source.permalink,
+                  }
+                : null,
+            };
             const channelKey = channelKeyOf(ctx.key);
             if (channelKey)
               ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
-            if (source) {
-              ctx.set("origin", {
-                team: source.team,
-                channel: source.channel,
-                threadTs: source.threadTs,
-                permalink: source.permalink,
-              });
-            }
           }
-          if (input.by) {
-            const people = (await ctx.get("people")) ?? [];
-            if (!people.includes(input.by)) ctx.set("people", [...people, input.by]);
-          }
-          const history = (await ctx.get("history")) ?? [];
+          if (input.by && !meta.people.includes(input.by))
+            meta = { ...meta, people: [...meta.people, input.by] };
+          if (meta !== stored) ctx.set("meta", meta);
 
           switch (decision) {
             case "start": {
+              const history = (await ctx.get("history")) ?? [];
               history.push(toHistoryEntry(input));
               ctx.set("history", history);
-              const run = await startRun(ctx, [input], history, now);
-              await report(ctx, fates([input], "running"));
+              const run = await startRun(ctx, meta, [input], history, now);
+              // Without an active run the queue is empty: every run's end takes the next queued message.
+              report(ctx, { meta, active: run, queue: [] }, fates([input], "running"));
               return { messageId: input.id, decision: "started", runId: run.id };
             }
             case "interrupt": {
@@ -307,11 +332,13 @@ export function createChatService(options: ChatServiceOptions) {
               ctx.console.info("Interrupting ongoing agent run");
               ctx.invocation(active.invocationId as restate.InvocationId).cancel();
               logRunEnd(ctx, active, "interrupted");
+              const history = (await ctx.get("history")) ?? [];
               history.push(...active.incorporated.map(toHistoryEntry), toHistoryEntry(input));
               ctx.set("history", history);
-              const run = await startRun(ctx, [input], history, now);
-              await report(
+              const run = await startRun(ctx, meta, [input], history, now);
+              report(
                 ctx,
+                { meta, active: run, queue: (await ctx.get("queue")) ?? [] },
                 [
                   ...fates([...active.inputs, ...active.incorporated], "stopped"),
                   ...fates([input], "running"),
@@ -328,16 +355,20 @@ export function createChatService(options: ChatServiceOptions) {
                 .invocation(active.invocationId as restate.InvocationId)
                 .signal<UserInput>(signalNameFor(position))
                 .resolve(input);
-              ctx.set("activeRun", { ...active, incorporated: [...active.incorporated, input] });
-              await report(ctx, fates([input], "incorporated"));
+              const run = { ...active, incorporated: [...active.incorporated, input] };
+              ctx.set("activeRun", run);
+              report(
+                ctx,
+                { meta, active: run, queue: (await ctx.get("queue")) ?? [] },
+                fates([input], "incorporated"),
+              );
               return { messageId: input.id, decision: "incorporated", runId: active.id };
             }
             case "queue": {
-              if (!active) throw new Error("unreachable: queue without an active run");
-              const queue = enqueue((await ctx.get("queue")) ?? [], input, options.queueMax);
+              if (!active || !queue) throw new Error("unreachable: queue without an active run");
               ctx.set("queue", queue);
               ctx.console.info(`Queueing new input behind the ongoing agent run (position ${queue.length})`);
-              await report(ctx, fates([input], "queued"));
+              report(ctx, { meta, active, queue }, fates([input], "queued"));
               return {
                 messageId: input.id,
                 decision: "queued",
@@ -352,27 +383,28 @@ export function createChatService(options: ChatServiceOptions) {
       /** Called by a run when it ends. Reports from runs that are no longer active are ignored. */
       run_ended: restate.handlers.object.exclusive(
         { input: restate.serde.schema(RunReportSchema), ingressPrivate: true },
-        async (ctx: ChatContext, report_): Promise<void> => {
+        async (ctx: ChatContext, ended): Promise<void> => {
           const active = await ctx.get("activeRun");
-          if (!active || active.id !== report_.runId) {
-            ctx.console.debug(`Ignoring the end of run ${report_.runId}: it is no longer the active run`);
+          if (!active || active.id !== ended.runId) {
+            ctx.console.debug(`Ignoring the end of run ${ended.runId}: it is no longer the active run`);
             return;
           }
-          if (report_.outcome === "interrupted") {
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+          if (ended.outcome === "interrupted") {
             // Cancelled from outside ChatService (Restate UI or CLI): the same as stop_run.
-            await stopActive(ctx, active, "stopped");
+            await stopActive(ctx, meta, active, "stopped");
             return;
           }
           const history = (await ctx.get("history")) ?? [];
-          const { additions, unconsumed } = settleRun(active, report_);
+          const { additions, unconsumed } = settleRun(active, ended);
           history.push(...additions);
-          logRunEnd(ctx, active, report_.outcome);
-          if (report_.outcome === "failed")
-            ctx.console.warn(`Agent run ${active.id} failed: ${report_.error ?? ""}`);
+          logRunEnd(ctx, active, ended.outcome);
+          if (ended.outcome === "failed")
+            ctx.console.warn(`Agent run ${active.id} failed: ${ended.error ?? ""}`);
           const consumed = active.incorporated.slice(0, active.incorporated.length - unconsumed.length);
-          const ended = fates([...active.inputs, ...consumed], report_.outcome);
-          const next = await startNext(ctx, unconsumed, history);
-          await report(ctx, [...ended, ...next.fates]);
+          const endedFates = fates([...active.inputs, ...consumed], ended.outcome);
+          const next = await startNext(ctx, meta, unconsumed, history);
+          report(ctx, { meta, active: next.run, queue: next.queue }, [...endedFates, ...next.fates]);
         },
       ),
 
@@ -383,7 +415,7 @@ export function createChatService(options: ChatServiceOptions) {
           const active = await ctx.get("activeRun");
           if (!active || active.id !== runId) return;
           ctx.console.warn(`Agent run ${runId} failed: ${reason}`);
-          await stopActive(ctx, active, "failed");
+          await stopActive(ctx, (await ctx.get("meta")) ?? NEW_SESSION, active, "failed");
         },
       ),
 
@@ -394,11 +426,12 @@ export function createChatService(options: ChatServiceOptions) {
           ctx: ChatContext,
           { by },
         ): Promise<{ stoppedRunId: string | null; nextRunId: string | null }> => {
-          await assertMayControl(ctx, by, "stop its run");
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+          assertMayControl(meta, by, "stop its run");
           const active = await ctx.get("activeRun");
           if (!active) return { stoppedRunId: null, nextRunId: null };
           ctx.console.info("Stopping ongoing agent run");
-          const { next } = await stopActive(ctx, active, "stopped");
+          const { next } = await stopActive(ctx, meta, active, "stopped");
           return { stoppedRunId: active.id, nextRunId: next?.id ?? null };
         },
       ),
@@ -407,7 +440,8 @@ export function createChatService(options: ChatServiceOptions) {
       reset: restate.handlers.object.exclusive(
         { input: restate.serde.schema(ActorSchema), accept: "*/*" },
         async (ctx: ChatContext, { by }): Promise<{ stoppedRunId: string | null; droppedQueued: number }> => {
-          await assertMayControl(ctx, by, "reset it");
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+          assertMayControl(meta, by, "reset it");
           const active = await ctx.get("activeRun");
           const queue = (await ctx.get("queue")) ?? [];
           if (active) {
@@ -419,7 +453,12 @@ export function createChatService(options: ChatServiceOptions) {
           ctx.clear("history");
           ctx.console.info("Session reset");
           const stopped = active ? [...active.inputs, ...active.incorporated] : [];
-          await report(ctx, fates([...stopped, ...queue], "stopped"), active ? [active.id] : []);
+          report(
+            ctx,
+            { meta, active: null, queue: [] },
+            fates([...stopped, ...queue], "stopped"),
+            active ? [active.id] : [],
+          );
           return { stoppedRunId: active?.id ?? null, droppedQueued: queue.length };
         },
       ),
@@ -428,14 +467,15 @@ export function createChatService(options: ChatServiceOptions) {
       remove_queued: restate.handlers.object.exclusive(
         { input: restate.serde.schema(RemoveQueuedSchema) },
         async (ctx: ChatContext, { id, by }): Promise<{ removed: UserInput }> => {
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
           const current = (await ctx.get("queue")) ?? [];
           const queued = current.find((entry) => entry.id === id);
           if (queued && by !== undefined && queued.by !== by) {
-            await assertMayControl(ctx, by, "remove someone else's queued message");
+            assertMayControl(meta, by, "remove someone else's queued message");
           }
           const { queue, removed } = removeQueued(current, id);
           ctx.set("queue", queue);
-          await report(ctx, fates([removed], "stopped"));
+          report(ctx, { meta, active: await ctx.get("activeRun"), queue }, fates([removed], "stopped"));
           return { removed };
         },
       ),
@@ -447,14 +487,18 @@ export function createChatService(options: ChatServiceOptions) {
           ctx: ChatContext,
           { mode, requireSession },
         ): Promise<{ mode: Mode | null; previous: Mode | null }> => {
-          if (requireSession && !(await ctx.get("createdAt"))) {
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+          if (requireSession && !meta.createdAt) {
             throw new SessionError("This thread has no agent session: mention the agent to start one.", 404);
           }
-          const previous = await ctx.get("mode");
-          if (mode) ctx.set("mode", mode);
-          else ctx.clear("mode");
-          await report(ctx, []);
-          return { mode, previous };
+          const next = { ...meta, mode };
+          ctx.set("meta", next);
+          report(
+            ctx,
+            { meta: next, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
+            [],
+          );
+          return { mode, previous: meta.mode };
         },
       ),
 
@@ -465,10 +509,13 @@ export function createChatService(options: ChatServiceOptions) {
       ),
 
       get_status: restate.handlers.object.shared(async (ctx: ChatSharedContext): Promise<SessionStatus> => {
-        const own = await ctx.get("mode");
+        const meta = (await ctx.get("meta")) ?? NEW_SESSION;
         const active = await ctx.get("activeRun");
-        const createdAt = await ctx.get("createdAt");
-        const { mode, source } = resolveMode(own, own ? null : await channelMode(ctx), options.defaultMode);
+        const { mode, source } = resolveMode(
+          meta.mode,
+          meta.mode ? null : await channelMode(ctx),
+          options.defaultMode,
+        );
         let activeRun: SessionStatus["activeRun"] = null;
         const first = active?.inputs[0];
         if (active && first) {
@@ -485,11 +532,11 @@ export function createChatService(options: ChatServiceOptions) {
         }
         return {
           key: ctx.key,
-          exists: createdAt !== null,
-          createdAt,
-          title: (await ctx.get("title")) ?? null,
-          origin: (await ctx.get("origin")) ?? null,
-          people: (await ctx.get("people")) ?? [],
+          exists: meta.createdAt !== null,
+          createdAt: meta.createdAt,
+          title: meta.title,
+          origin: meta.origin,
+          people: meta.people,
           mode,
           modeSource: source,
           activeRun,

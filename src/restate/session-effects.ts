@@ -6,6 +6,7 @@
  * Implementations must only issue journaled commands (sends), never do I/O themselves.
  */
 import type * as restate from "@restatedev/restate-sdk";
+import type { Mode } from "./modes.ts";
 import type { SessionOrigin, UserInput } from "./session-state.ts";
 
 /** Where a user message stands; shown in Slack as a reaction on the message. */
@@ -16,6 +17,23 @@ export interface FateChange {
   readonly fate: Fate;
 }
 
+/** What a session looks like after a change: enough for a person's Home without asking the session. */
+export interface SessionSummary {
+  readonly key: string;
+  readonly title: string | null;
+  readonly origin: SessionOrigin | null;
+  /** The session's own mode; null when it follows its channel's default (then `MODE`). */
+  readonly mode: Mode | null;
+  readonly activeRun: {
+    readonly id: string;
+    /** AgentSession key of the run, to read its iteration. */
+    readonly key: string;
+    readonly startedAt: string;
+    readonly input: UserInput;
+  } | null;
+  readonly queue: readonly UserInput[];
+}
+
 export interface SessionChange {
   readonly sessionKey: string;
   readonly origin: SessionOrigin;
@@ -24,6 +42,7 @@ export interface SessionChange {
   readonly fates: readonly FateChange[];
   /** Runs that ended by interrupt or stop: their outputs not yet delivered are to be dropped. */
   readonly stoppedRunIds: readonly string[];
+  readonly summary: SessionSummary;
 }
 
 export interface RunOutput {

@@ -4,6 +4,7 @@
  * Must not import the Restate SDK: errors here are plain `SessionError`s that the service maps to
  * `TerminalError`s (see `asTerminalError` in chat-service.ts).
  */
+import type { Mode } from "./modes.ts";
 
 /** One entry of the chat history, as in the Python example: user messages and runs' final outputs. */
 export interface HistoryEntry {
@@ -27,6 +28,27 @@ export interface MessageRef {
   readonly channel: string;
   readonly ts: string;
 }
+
+/** What a session knows about itself, kept in one state entry (read once per handler). */
+export interface SessionMeta {
+  /** When the session accepted its first message; a session "exists" from then on. */
+  readonly createdAt: string | null;
+  /** The first message, shortened, to tell sessions apart in lists. */
+  readonly title: string | null;
+  readonly origin: SessionOrigin | null;
+  /** Everyone who started or wrote in the session, in order of their first message. */
+  readonly people: readonly string[];
+  /** The session's own mode; null to follow the channel default, then `MODE`. */
+  readonly mode: Mode | null;
+}
+
+export const NEW_SESSION: SessionMeta = {
+  createdAt: null,
+  title: null,
+  origin: null,
+  people: [],
+  mode: null,
+};
 
 /** A user message once ChatService has accepted it. */
 export interface UserInput {

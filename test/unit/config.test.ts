@@ -29,6 +29,7 @@ test("with nothing set, the defaults are the documented ones", () => {
     autoRegister: true,
     idempotencyRetentionMs: 24 * 3_600_000,
     journalRetentionMs: 3_600_000,
+    identityKeys: [],
   });
   assert.deepEqual(config.services, {
     port: 9080,
@@ -181,4 +182,13 @@ test("a half-configured Slack stops start-up and says what is missing", () => {
   );
   // Reported together with the other problems, not one round at a time.
   assert.equal(problemsOf({ SLACK_BOT_TOKEN: "xoxb-1", MODE: "FAST" }).length, 2);
+});
+
+test("RESTATE_IDENTITY_KEYS takes request-identity public keys, and nothing else", () => {
+  const keys = parseConfig({
+    RESTATE_IDENTITY_KEYS:
+      "publickeyv1_3TGRtjN9BChgbwhnNHRoZT6Sc4DXbtL5UiNwS6pBsTCs, publickeyv1_2G8dCQhArfvGpzPw5Vx2ALciR4xCLHfS5YaT93XjNxX9",
+  }).restate.identityKeys;
+  assert.equal(keys.length, 2);
+  assert.match(problemsOf({ RESTATE_IDENTITY_KEYS: "ssh-ed25519 AAAA" }).join("\n"), /RESTATE_IDENTITY_KEYS/);
 });

@@ -36,14 +36,19 @@ export interface OutboxGroup {
   readonly parts: readonly OutboxPart[];
 }
 
-type ChannelState = {
-  outbox: OutboxGroup[];
+/** The channel's posting state, in one entry: read once and written once per handler. */
+interface ChannelPosting {
+  readonly outbox: readonly OutboxGroup[];
   /** Earliest time (epoch ms) of the next post. */
-  nextSlotAt: number;
-  flushScheduled: boolean;
+  readonly nextSlotAt: number;
+  readonly flushScheduled: boolean;
   /** Runs that were stopped: their outputs are dropped, also when they arrive late. */
-  discarded: string[];
-};
+  readonly discarded: readonly string[];
+}
+
+const IDLE: ChannelPosting = { outbox: [], nextSlotAt: 0, flushScheduled: false, discarded: [] };
+
+type ChannelState = { posting: ChannelPosting };
 type ChannelContext = restate.ObjectContext<ChannelState>;
 
 const DISCARDED_REMEMBERED = 200;
@@ -116,7 +121,6 @@ export function createSlackChannel(options: {
     ctx
       .objectSendClient(SlackChannelRef, ctx.key)
       .flush(restate.rpc.sendOpts({ delay: Math.max(0, delayMs) }));
-    ctx.set("flushScheduled", true);
   }
 
   /**
@@ -182,94 +186,114 @@ export function createSlackChannel(options: {
     }
   }
 
+  /**
+   * Posts the first group of the outbox (or the first piece of it, for a long one) and returns the state
+   * after it: the rest of the outbox, and the next slot. A post Slack refuses for good ends the runs whose
+   * output it carried as failed.
+   */
+  async function postNext(ctx: ChannelContext, state: ChannelPosting, now: number): Promise<ChannelPosting> {
+    const [group, ...rest] = state.outbox;
+    if (!group) return state;
+    const [first, remaining] = splitForSlack(escapeMrkdwn(group.parts.map((part) => part.text).join("\n\n")));
+    const last = group.parts.at(-1);
+    const outbox =
+      remaining && last
+        ? [
+            {
+              ...group,
+              parts: [{ runId: last.runId, iteration: last.iteration, text: remaining, continued: true }],
+            },
+            ...rest,
+          ]
+        : rest;
+    const [team, channel] = ctx.key.split(":") as [string, string];
+    const payload: AgentOutputPayload = {
+      post_id: ctx.rand.uuidv4(),
+      session_key: group.sessionKey,
+      parts: group.parts.map((part) => ({
+        run_id: part.runId,
+        iteration: part.iteration,
+        continued: part.continued === true,
+      })),
+    };
+    try {
+      const posted = await postOnce(ctx, { channel, threadTs: group.threadTs, text: first, payload, now });
+      return { ...state, outbox, nextSlotAt: posted.at + postIntervalMs };
+    } catch (error) {
+      if (!(error instanceof restate.TerminalError)) throw error;
+      ctx.console.warn(`Could not post into ${team}:${channel} thread ${group.threadTs}: ${error.message}`);
+      for (const runId of new Set(group.parts.map((part) => part.runId))) {
+        ctx
+          .objectSendClient(ChatServiceRef, group.sessionKey)
+          .fail_run({ runId, reason: `its reply could not be posted (${error.message})` });
+      }
+      return { ...state, outbox: rest, nextSlotAt: now + postIntervalMs };
+    }
+  }
+
   return restate.object({
     name: SLACK_CHANNEL,
     description:
       "Posts agent outputs into a channel's threads at Slack's pace, coalescing when they come fast.",
     options: { journalRetention: options.journalRetentionMs, ingressPrivate: true },
     handlers: {
+      /**
+       * An output to post. When nothing waits and the channel's pace allows, it is posted right here;
+       * otherwise it joins the outbox (with earlier outputs of its thread, to go out as one message).
+       */
       enqueue: async (ctx: ChannelContext, output: RunOutput): Promise<void> => {
         if (output.text.trim() === "") return;
-        if (((await ctx.get("discarded")) ?? []).includes(output.runId)) {
+        let state = (await ctx.get("posting")) ?? IDLE;
+        if (state.discarded.includes(output.runId)) {
           ctx.console.debug(`Dropping output of stopped run ${output.runId}`);
           return;
         }
-        const outbox = (await ctx.get("outbox")) ?? [];
         const part: OutboxPart = { runId: output.runId, iteration: output.iteration, text: output.text };
-        const index = outbox.findIndex((group) => group.threadTs === output.origin.threadTs);
-        const existing = outbox[index];
+        const index = state.outbox.findIndex((group) => group.threadTs === output.origin.threadTs);
+        const existing = state.outbox[index];
+        const outbox = [...state.outbox];
         if (existing) outbox[index] = { ...existing, parts: [...existing.parts, part] };
         else outbox.push({ sessionKey: output.sessionKey, threadTs: output.origin.threadTs, parts: [part] });
-        ctx.set("outbox", outbox);
-        if (await ctx.get("flushScheduled")) return;
-        const nextSlotAt = (await ctx.get("nextSlotAt")) ?? 0;
-        scheduleFlush(ctx, nextSlotAt === 0 ? 0 : nextSlotAt - (await ctx.date.now()));
+        state = { ...state, outbox };
+        if (!state.flushScheduled) {
+          const now = await ctx.date.now();
+          if (state.outbox.length === 1 && now >= state.nextSlotAt) {
+            state = await postNext(ctx, state, now);
+            if (state.outbox.length > 0) {
+              scheduleFlush(ctx, state.nextSlotAt - now);
+              state = { ...state, flushScheduled: true };
+            }
+          } else {
+            scheduleFlush(ctx, state.nextSlotAt - now);
+            state = { ...state, flushScheduled: true };
+          }
+        }
+        ctx.set("posting", state);
       },
 
       discard: async (ctx: ChannelContext, { runIds }: { runIds: string[] }): Promise<void> => {
-        const outbox = ((await ctx.get("outbox")) ?? [])
+        const state = (await ctx.get("posting")) ?? IDLE;
+        const outbox = state.outbox
           .map((group) => ({ ...group, parts: group.parts.filter((part) => !runIds.includes(part.runId)) }))
           .filter((group) => group.parts.length > 0);
-        ctx.set("outbox", outbox);
-        const discarded = (await ctx.get("discarded")) ?? [];
-        ctx.set("discarded", [...runIds, ...discarded].slice(0, DISCARDED_REMEMBERED));
+        ctx.set("posting", {
+          ...state,
+          outbox,
+          discarded: [...runIds, ...state.discarded].slice(0, DISCARDED_REMEMBERED),
+        });
       },
 
       flush: async (ctx: ChannelContext): Promise<void> => {
-        ctx.set("flushScheduled", false);
-        const [group, ...rest] = (await ctx.get("outbox")) ?? [];
-        if (!group) return;
-        const now = await ctx.date.now();
-        const nextSlotAt = (await ctx.get("nextSlotAt")) ?? 0;
-        if (now < nextSlotAt) {
-          scheduleFlush(ctx, nextSlotAt - now);
-          return;
-        }
-        const [first, remaining] = splitForSlack(
-          escapeMrkdwn(group.parts.map((part) => part.text).join("\n\n")),
-        );
-        const last = group.parts.at(-1);
-        const outbox =
-          remaining && last
-            ? [
-                {
-                  ...group,
-                  parts: [{ runId: last.runId, iteration: last.iteration, text: remaining, continued: true }],
-                },
-                ...rest,
-              ]
-            : rest;
-        ctx.set("outbox", outbox);
-        const [team, channel] = ctx.key.split(":") as [string, string];
-        const payload: AgentOutputPayload = {
-          post_id: ctx.rand.uuidv4(),
-          session_key: group.sessionKey,
-          parts: group.parts.map((part) => ({
-            run_id: part.runId,
-            iteration: part.iteration,
-            continued: part.continued === true,
-          })),
-        };
-        let postedAt = now;
-        try {
-          postedAt =
-            (await postOnce(ctx, { channel, threadTs: group.threadTs, text: first, payload, now }))?.at ??
-            now;
-        } catch (error) {
-          if (!(error instanceof restate.TerminalError)) throw error;
-          ctx.console.warn(
-            `Could not post into ${team}:${channel} thread ${group.threadTs}: ${error.message}`,
-          );
-          ctx.set("outbox", rest);
-          const runIds = [...new Set(group.parts.map((part) => part.runId))];
-          for (const runId of runIds) {
-            ctx
-              .objectSendClient(ChatServiceRef, group.sessionKey)
-              .fail_run({ runId, reason: `its reply could not be posted (${error.message})` });
+        let state: ChannelPosting = { ...((await ctx.get("posting")) ?? IDLE), flushScheduled: false };
+        if (state.outbox.length > 0) {
+          const now = await ctx.date.now();
+          if (now >= state.nextSlotAt) state = await postNext(ctx, state, now);
+          if (state.outbox.length > 0) {
+            scheduleFlush(ctx, state.nextSlotAt - now);
+            state = { ...state, flushScheduled: true };
           }
         }
-        ctx.set("nextSlotAt", postedAt + postIntervalMs);
-        if (((await ctx.get("outbox")) ?? []).length > 0) scheduleFlush(ctx, postIntervalMs);
+        ctx.set("posting", state);
       },
     },
   });

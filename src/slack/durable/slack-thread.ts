@@ -86,7 +86,7 @@ export function createSlackThread(options: { client: WebClient; journalRetention
         for (const person of change.people) {
           ctx
             .objectSendClient(UserHomeRef, homeKey(origin.team, person))
-            .session_changed({ sessionKey: change.sessionKey });
+            .session_changed({ summary: change.summary });
         }
       },
 

@@ -1,46 +1,95 @@
 /**
- * UserHome: one virtual object per person (`<team>:<user>`) that knows the sessions they are in and keeps
- * their App Home current. Changes are gathered for a short while (debounce) and published with one
- * `views.publish`; opening the Home publishes at once. The statuses are read from the sessions themselves
- * at publish time, so the Home never shows a stale copy. A failed publish is logged, never retried forever.
+ * UserHome: one virtual object per person (`<team>:<user>`) that keeps their App Home current. Each change
+ * of one of their sessions arrives with a summary of the session (pushed by the session itself), so a
+ * publish needs no round of status calls: it looks up only what the summaries cannot know, the iteration
+ * of running runs and the channel default of busy sessions that follow it. Changes within the debounce
+ * time share one `views.publish`; opening the Home publishes at once. A failed publish is logged.
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
-import type { SessionStatus } from "../../restate/chat-service.ts";
-import { ChatServiceRef } from "../../restate/contracts.ts";
-import { buildHomeView } from "../views/home-view.ts";
+import { AgentSessionRef, ChannelSettingsRef } from "../../restate/contracts.ts";
+import { channelKeyOf } from "../../restate/keys.ts";
+import type { Mode } from "../../restate/modes.ts";
+import type { SessionSummary } from "../../restate/session-effects.ts";
+import { buildHomeView, type SessionView } from "../views/home-view.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
 import { USER_HOME, UserHomeRef } from "./contracts.ts";
 
 type HomeState = {
-  /** Session keys, most recently changed first. */
-  sessions: string[];
+  /** The person's sessions, most recently changed first. */
+  sessions: SessionSummary[];
   publishScheduled: boolean;
 };
 type HomeContext = restate.ObjectContext<HomeState>;
 
-/** Sessions remembered per person; the Home shows as many of them as fit. */
+/** Sessions remembered per person. */
 const SESSIONS_REMEMBERED = 50;
-/** Sessions whose status is read for one publish. */
-const SESSIONS_READ = 25;
+/** Sessions considered for one publish (the view shows as many of them as fit Slack's 100 blocks). */
+const SESSIONS_SHOWN = 20;
 
 export function createUserHome(options: {
   client: WebClient;
   debounceMs: number;
+  defaultMode: Mode;
   journalRetentionMs: number;
 }) {
   const { client } = options;
 
+  /** The views of the sessions: summaries, plus the few facts only other objects know. */
+  async function sessionViews(
+    ctx: HomeContext,
+    summaries: readonly SessionSummary[],
+  ): Promise<SessionView[]> {
+    const busy = (s: SessionSummary) => s.activeRun !== null || s.queue.length > 0;
+    const channels = [
+      ...new Set(
+        summaries
+          .filter((s) => !s.mode && busy(s))
+          .flatMap((s) => (channelKeyOf(s.key) ? [channelKeyOf(s.key) as string] : [])),
+      ),
+    ];
+    const running = summaries.filter((s) => s.activeRun !== null);
+    // One Restate combinator over all lookups, so the journal is the same on replay.
+    const answers = await restate.RestatePromise.all<restate.RestatePromise<unknown>[]>([
+      ...channels.map((key) => ctx.objectClient(ChannelSettingsRef, key).get_mode()),
+      ...running.map((s) => ctx.objectClient(AgentSessionRef, s.activeRun?.key ?? "").get_progress()),
+    ]);
+    const modeOf = new Map(
+      channels.map((key, i) => [key, (answers[i] as { mode: Mode | null } | undefined)?.mode ?? null]),
+    );
+    const iterationOf = new Map(
+      running.map((s, i) => [
+        s.key,
+        (answers[channels.length + i] as { iteration: number } | undefined)?.iteration ?? 0,
+      ]),
+    );
+    return summaries.map((s) => {
+      const channelKey = channelKeyOf(s.key);
+      const resolved =
+        s.mode ?? (busy(s) ? ((channelKey ? modeOf.get(channelKey) : null) ?? options.defaultMode) : null);
+      return {
+        key: s.key,
+        exists: true,
+        title: s.title,
+        origin: s.origin,
+        mode: resolved,
+        modeSource: s.mode ? "session" : channelKey && modeOf.get(channelKey) ? "channel" : "default",
+        activeRun: s.activeRun
+          ? {
+              startedAt: s.activeRun.startedAt,
+              iteration: iterationOf.get(s.key) ?? 0,
+              input: s.activeRun.input,
+            }
+          : null,
+        queue: s.queue,
+      };
+    });
+  }
+
   async function publish(ctx: HomeContext): Promise<void> {
     const [, user] = ctx.key.split(":") as [string, string];
-    const keys = ((await ctx.get("sessions")) ?? []).slice(0, SESSIONS_READ);
-    const statuses: SessionStatus[] =
-      keys.length === 0
-        ? []
-        : await restate.RestatePromise.all(
-            keys.map((key) => ctx.objectClient(ChatServiceRef, key).get_status()),
-          );
-    const view = buildHomeView(statuses);
+    const summaries = ((await ctx.get("sessions")) ?? []).slice(0, SESSIONS_SHOWN);
+    const view = buildHomeView(await sessionViews(ctx, summaries));
     await bestEffort(ctx, `publish the Home of ${user}`, () =>
       slackStep(
         ctx,
@@ -62,11 +111,11 @@ export function createUserHome(options: {
       /** One of the person's sessions changed: publish soon (changes within the debounce time share one publish). */
       session_changed: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        async (ctx: HomeContext, { sessionKey }: { sessionKey: string }): Promise<void> => {
+        async (ctx: HomeContext, { summary }: { summary: SessionSummary }): Promise<void> => {
           const sessions = (await ctx.get("sessions")) ?? [];
           ctx.set(
             "sessions",
-            [sessionKey, ...sessions.filter((key) => key !== sessionKey)].slice(0, SESSIONS_REMEMBERED),
+            [summary, ...sessions.filter((s) => s.key !== summary.key)].slice(0, SESSIONS_REMEMBERED),
           );
           if (await ctx.get("publishScheduled")) return;
           ctx.set("publishScheduled", true);

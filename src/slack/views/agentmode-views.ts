@@ -3,11 +3,18 @@
  * controls) and the thread's mode modal. Pure functions within Slack's limits (50 blocks in a message).
  */
 import type { KnownBlock, ModalView } from "@slack/types";
-import type { SessionStatus } from "../../restate/chat-service.ts";
+
 import { MODES, type Mode } from "../../restate/modes.ts";
 import { AGENTMODE_USAGE } from "../agentmode-command.ts";
 import { preview } from "../text.ts";
-import { FOLLOW_DEFAULT, MODE_HELP, MODE_LABELS, modeSelect, threadLink } from "./home-view.ts";
+import {
+  FOLLOW_DEFAULT,
+  MODE_HELP,
+  MODE_LABELS,
+  modeSelect,
+  type SessionView,
+  threadLink,
+} from "./home-view.ts";
 
 export const MAX_MESSAGE_BLOCKS = 50;
 
@@ -35,7 +42,7 @@ export interface ModalMetadata {
 export function buildChannelListing(input: {
   channelMode: Mode | null;
   defaultMode: Mode;
-  sessions: readonly SessionStatus[];
+  sessions: readonly SessionView[];
 }): KnownBlock[] {
   const effective = input.channelMode ?? input.defaultMode;
   const blocks: KnownBlock[] = [
@@ -105,7 +112,7 @@ export function buildChannelListing(input: {
 /** The shortcut's modal: the thread's mode as radio buttons. */
 export function buildModeModal(
   metadata: ModalMetadata,
-  status: Pick<SessionStatus, "mode" | "modeSource">,
+  status: Pick<SessionView, "mode" | "modeSource">,
 ): ModalView {
   const options = [
     { text: plain("Follow the channel default"), value: FOLLOW_DEFAULT },
@@ -128,7 +135,7 @@ export function buildModeModal(
         type: "section",
         text: {
           type: "mrkdwn",
-          text: `What a new message in this thread does while the agent is working. Now: *${MODE_LABELS[status.mode]}*.`,
+          text: `What a new message in this thread does while the agent is working. Now: *${status.mode ? MODE_LABELS[status.mode] : "the channel default"}*.`,
         },
       },
       {

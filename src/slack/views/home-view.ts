@@ -4,11 +4,30 @@
  * (100 blocks in a Home view, 3,000 characters in a section, 75 in a button).
  */
 import type { HomeView, KnownBlock, PlainTextOption } from "@slack/types";
-import type { SessionStatus } from "../../restate/chat-service.ts";
-import { MODES, type Mode } from "../../restate/modes.ts";
+import { MODES, type Mode, type ModeSource } from "../../restate/modes.ts";
+import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { preview } from "../text.ts";
 
 export const MAX_HOME_BLOCKS = 100;
+
+/**
+ * What the views show of a session (a `SessionStatus` is one). `mode` is null when the session follows
+ * its channel's default and that default was not looked up (idle sessions on the Home).
+ */
+export interface SessionView {
+  readonly key: string;
+  readonly exists: boolean;
+  readonly title: string | null;
+  readonly origin: SessionOrigin | null;
+  readonly mode: Mode | null;
+  readonly modeSource: ModeSource;
+  readonly activeRun: {
+    readonly startedAt: string;
+    readonly iteration: number;
+    readonly input: UserInput;
+  } | null;
+  readonly queue: readonly UserInput[];
+}
 /** Queued messages listed per session; the rest are counted. */
 const QUEUED_SHOWN = 5;
 
@@ -42,15 +61,18 @@ export function slackDate(iso: string, format = "{date_short_pretty} {time}"): s
   return `<!date^${seconds}^${format}|${iso}>`;
 }
 
-function modeOptions(current: Mode): PlainTextOption[] {
+function modeOptions(current: Mode | null): PlainTextOption[] {
   return [
-    { text: plain(`Channel default (${MODE_LABELS[current]})`), value: FOLLOW_DEFAULT },
+    {
+      text: plain(current ? `Channel default (${MODE_LABELS[current]})` : "Channel default"),
+      value: FOLLOW_DEFAULT,
+    },
     ...MODES.map((mode) => ({ text: plain(MODE_LABELS[mode]), value: mode })),
   ];
 }
 
 /** The mode select of one session: its own mode, or "channel default" when it follows it. */
-export function modeSelect(actionId: string, status: Pick<SessionStatus, "mode" | "modeSource">) {
+export function modeSelect(actionId: string, status: Pick<SessionView, "mode" | "modeSource">) {
   const options = modeOptions(status.mode);
   const initial = status.modeSource === "session" ? options.find((o) => o.value === status.mode) : options[0];
   return {
@@ -63,14 +85,14 @@ export function modeSelect(actionId: string, status: Pick<SessionStatus, "mode" 
 }
 
 /** "Thread in #channel", the word Thread linking to it (Slack shows no channel mention inside a link's label). */
-export function threadLink(status: Pick<SessionStatus, "origin">): string {
+export function threadLink(status: Pick<SessionView, "origin">): string {
   const origin = status.origin;
   if (!origin) return "A session";
   const place = origin.channel.startsWith("D") ? "in your DM with the agent" : `in <#${origin.channel}>`;
   return origin.permalink ? `<${origin.permalink}|Thread> ${place}` : `Thread ${place}`;
 }
 
-function sessionBlocks(status: SessionStatus): KnownBlock[] {
+function sessionBlocks(status: SessionView): KnownBlock[] {
   const key = status.key;
   const blocks: KnownBlock[] = [{ type: "divider" }];
   const about = status.activeRun?.input.content ?? status.title;
@@ -91,7 +113,9 @@ function sessionBlocks(status: SessionStatus): KnownBlock[] {
       },
       {
         type: "mrkdwn",
-        text: `Mode: *${MODE_LABELS[status.mode]}*${status.modeSource === "session" ? "" : " (default)"}`,
+        text: status.mode
+          ? `Mode: *${MODE_LABELS[status.mode]}*${status.modeSource === "session" ? "" : " (default)"}`
+          : "Mode: channel default",
       },
     ],
   });
@@ -177,7 +201,7 @@ function emptyHome(): KnownBlock[] {
 }
 
 /** The Home of `userId`: their sessions (statuses newest first), as many as fit. */
-export function buildHomeView(sessions: readonly SessionStatus[]): HomeView {
+export function buildHomeView(sessions: readonly SessionView[]): HomeView {
   const blocks: KnownBlock[] = [{ type: "header", text: plain("Your agent sessions") }];
   const existing = sessions.filter((session) => session.exists);
   if (existing.length === 0) {
