@@ -31,7 +31,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+function startChild(
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<ChildProcess & { output: () => string }> {
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
@@ -44,7 +48,7 @@ function startChild(args: string[], env: Record<string, string>, ready: RegExp):
       if (ready.test(seen)) {
         child.stdout?.off("data", onData);
         child.stdout?.resume();
-        resolve(child);
+        resolve(Object.assign(child, { output: () => seen }));
       }
     };
     child.stdout?.on("data", onData);
@@ -71,6 +75,8 @@ export interface BenchRig {
   readonly adminUrl: string;
   readonly dataDir: string;
   readonly productPid: number;
+  /** Our process's memory after a full garbage collection (through its inspector). */
+  productMemoryAfterGc(): Promise<{ rssMiB: number; heapUsedMiB: number; arrayBuffersMiB: number }>;
   readonly restatePid: number;
   /** A new public channel with everyone in it. */
   newChannel(): string;
@@ -82,6 +88,8 @@ export interface BenchRig {
   ): Promise<{ thread: Thread; ok: boolean }>;
   /** A reply in a thread, without a mention. */
   reply(thread: Thread, text: string): Promise<{ ts: string; ok: boolean; sentAt: number }>;
+  /** Resolves when the bot has put `reaction` on a message (or after `timeoutMs`, with false). */
+  reacted(channel: string, ts: string, reaction: string, timeoutMs: number): Promise<boolean>;
   /** Iterations posted so far in a thread, and when (performance.now()) the first and last post arrived. */
   posted(threadTs: string): {
     iterations: number[];
@@ -110,6 +118,14 @@ export async function startBenchRig(): Promise<BenchRig> {
     string,
     { iterations: number[]; firstAt: number | null; lastAt: number | null; posts: number }
   >();
+  const reactionWaiters = new Map<string, () => void>();
+  emulator.on(
+    "change",
+    (change: { kind: string; channel: string; ts: string; name?: string; added?: boolean }) => {
+      if (change.kind === "reaction" && change.added)
+        reactionWaiters.get(`${change.channel}:${change.ts}:${change.name}`)?.();
+    },
+  );
   emulator.on("change", (change: { kind: string; channel: string; ts: string; threadTs: string | null }) => {
     if (change.kind !== "message" || !change.threadTs) return;
     const message = workspace.message(change.channel, change.ts);
@@ -129,8 +145,9 @@ export async function startBenchRig(): Promise<BenchRig> {
   );
   const dataDir = mkdtempSync(join(tmpdir(), "bench-"));
   const bot = workspace.bot;
+  // The inspector (loopback, idle unless asked) lets the memory scenario collect garbage before it measures.
   const product = await startChild(
-    ["src/main.ts"],
+    ["--inspect=127.0.0.1:0", "src/main.ts"],
     {
       RESTATE_INGRESS_URL: `http://127.0.0.1:${ingress}`,
       RESTATE_ADMIN_URL: `http://127.0.0.1:${admin}`,
@@ -153,6 +170,7 @@ export async function startBenchRig(): Promise<BenchRig> {
     /"msg":"Ready"/,
   );
   emulator.appUrl = `http://127.0.0.1:${bolt}/slack/events`;
+  const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(product.output())?.[1] ?? "";
   const ingressUrl = `http://127.0.0.1:${ingress}`;
   const adminUrl = `http://127.0.0.1:${admin}`;
   const restatePid = Number(readFileSync(join(dataDir, "restate-server.pid"), "utf8"));
@@ -179,6 +197,7 @@ export async function startBenchRig(): Promise<BenchRig> {
     adminUrl,
     dataDir,
     productPid: product.pid ?? 0,
+    productMemoryAfterGc: () => memoryAfterGc(inspectorUrl),
     restatePid,
     newChannel() {
       channels += 1;
@@ -230,6 +249,21 @@ export async function startBenchRig(): Promise<BenchRig> {
       const ok = await deliver(eventEnvelope(workspace, messageEvent(workspace, stored, message)));
       return { ts: message.ts, ok, sentAt };
     },
+    reacted(channel, ts, reaction, timeoutMs) {
+      if (emulator.botReactions(channel, ts).includes(reaction)) return Promise.resolve(true);
+      const key = `${channel}:${ts}:${reaction}`;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          reactionWaiters.delete(key);
+          resolve(false);
+        }, timeoutMs);
+        reactionWaiters.set(key, () => {
+          clearTimeout(timer);
+          reactionWaiters.delete(key);
+          resolve(true);
+        });
+      });
+    },
     posted(threadTs) {
       return posts.get(threadTs) ?? { iterations: [], firstAt: null, lastAt: null, posts: 0 };
     },
@@ -251,6 +285,45 @@ export async function startBenchRig(): Promise<BenchRig> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs a full garbage collection in a Node process through its inspector, then reads its memory. */
+async function memoryAfterGc(
+  url: string,
+): Promise<{ rssMiB: number; heapUsedMiB: number; arrayBuffersMiB: number }> {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = () => reject(new Error(`cannot reach the inspector at ${url}`));
+  });
+  const answers = new Map<number, (result: unknown) => void>();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+    if (message.id !== undefined) answers.get(message.id)?.(message.result);
+  };
+  let id = 0;
+  const send = (method: string, params: object = {}) =>
+    new Promise<unknown>((resolve) => {
+      id += 1;
+      answers.set(id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  try {
+    await send("HeapProfiler.collectGarbage");
+    const answer = (await send("Runtime.evaluate", {
+      expression: "JSON.stringify(process.memoryUsage())",
+      returnByValue: true,
+    })) as { result: { value: string } };
+    const usage = JSON.parse(answer.result.value) as { rss: number; heapUsed: number; arrayBuffers: number };
+    const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+    return {
+      rssMiB: mib(usage.rss),
+      heapUsedMiB: mib(usage.heapUsed),
+      arrayBuffersMiB: mib(usage.arrayBuffers),
+    };
+  } finally {
+    socket.close();
+  }
 }
 
 /** Resident memory of a process, in MiB (Linux). */

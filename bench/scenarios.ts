@@ -146,55 +146,75 @@ async function firstStepAt(rig: BenchRig, invocationId: string): Promise<number 
 }
 
 /**
- * 3. Interrupt: a reply in a thread whose run is active (sent as soon as the first message was accepted),
- * until the new run's first step, and until the old run has stopped.
+ * 3. Interrupt: a person replies as soon as the bot shows it is working (the :eyes: reaction on their
+ * first message) and the run is still going. Measured until the new run's first step and until the old
+ * run has stopped; and, within the session, from when it starts handling the reply.
  */
-export async function interruptLatency(rig: BenchRig, count: number) {
+export async function interruptLatency(rig: BenchRig, count: number, threadsPerSecond: number) {
   const toNewRun: number[] = [];
   const toOldStopped: number[] = [];
+  const sessionPath: number[] = [];
   let interruptedWhileRunning = 0;
-  const replies: { thread: Thread; sentAt: number }[] = [];
+  // Open loop: a new thread every 1/threadsPerSecond s, whether or not earlier ones are done.
+  const flows: Promise<{ thread: Thread; sentAt: number }>[] = [];
   for (let i = 0; i < count; i += 1) {
-    const { thread } = await rig.mention(rig.newChannel(), undefined, { onlyMention: true });
-    const reply = await rig.reply(thread, "no, do this instead");
-    replies.push({ thread, sentAt: reply.sentAt });
-    await delay(20);
+    flows.push(
+      (async () => {
+        const { thread } = await rig.mention(rig.newChannel(), undefined, { onlyMention: true });
+        await rig.reacted(thread.channel, thread.ts, "eyes", 5000);
+        const reply = await rig.reply(thread, "no, do this instead");
+        return { thread, sentAt: reply.sentAt };
+      })(),
+    );
+    await delay(1000 / threadsPerSecond);
   }
+  const replies = await Promise.all(flows);
   await delay(2000);
   for (const { thread, sentAt } of replies) {
     const [old, fresh] = await runsOf(rig, thread.key);
     if (!old || !fresh) continue;
     const first = await firstStepAt(rig, fresh.id);
-    if (first !== null) toNewRun.push(first - sentAt);
-    if (old.completed_at) {
-      const stopped = Date.parse(old.completed_at);
-      toOldStopped.push(stopped - sentAt);
-      if (stopped >= sentAt) interruptedWhileRunning += 1;
-    }
+    const stopped = old.completed_at ? Date.parse(old.completed_at) : null;
+    // Only replies that met a run still going are interrupts; a run that had already finished is not.
+    if (first === null || stopped === null || stopped < sentAt) continue;
+    interruptedWhileRunning += 1;
+    toNewRun.push(first - sentAt);
+    toOldStopped.push(stopped - sentAt);
+    const [handling] = await rig.query<{ running_at: string }>(
+      `SELECT running_at FROM sys_invocation WHERE target_service_name = 'ChatService' AND target_handler_name = 'process_user_message' AND target_service_key = '${thread.key}' ORDER BY created_at DESC LIMIT 1`,
+    );
+    if (handling?.running_at) sessionPath.push(first - Date.parse(handling.running_at));
   }
   return {
     count,
+    threadsPerSecond,
     interruptedWhileRunning,
     toNewRunFirstStep: summarize(toNewRun),
     toOldRunStopped: summarize(toOldStopped),
+    sessionHandlingToNewRunFirstStep: summarize(sessionPath),
   };
 }
 
 /** 4. Queue hand-off: a run's end until the next queued run's first step (threads in a QUEUE channel). */
-export async function queueHandoff(rig: BenchRig, count: number) {
+export async function queueHandoff(rig: BenchRig, count: number, threadsPerSecond: number) {
   const channel = rig.newChannel();
   await fetch(`${rig.ingressUrl}/ChannelSettings/T0001:${channel}/set_mode`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ mode: "QUEUE" }),
   });
-  const threads: Thread[] = [];
+  const flows: Promise<Thread>[] = [];
   for (let i = 0; i < count; i += 1) {
-    const { thread } = await rig.mention(channel, undefined, { onlyMention: true });
-    await rig.reply(thread, "and then this");
-    threads.push(thread);
-    await delay(20);
+    flows.push(
+      (async () => {
+        const { thread } = await rig.mention(channel, undefined, { onlyMention: true });
+        await rig.reply(thread, "and then this");
+        return thread;
+      })(),
+    );
+    await delay(1000 / threadsPerSecond);
   }
+  const threads = await Promise.all(flows);
   await delay(2000);
   const handoffs: number[] = [];
   for (const thread of threads) {
@@ -203,7 +223,7 @@ export async function queueHandoff(rig: BenchRig, count: number) {
     const started = await firstStepAt(rig, second.id);
     if (started !== null) handoffs.push(started - Date.parse(first.completed_at));
   }
-  return summarize(handoffs);
+  return { threadsPerSecond, ...summarize(handoffs) };
 }
 
 /** Why each kind of invocation is there, for the report. */
@@ -217,10 +237,12 @@ export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
   "SlackThread/changed": "fate reactions on the message, and Home updates for its people",
   "UserHome/session_changed": "a person's Home learns that one of their sessions changed",
   "UserHome/publish": "debounced views.publish of a person's Home",
-  "ChatService/get_status": "the Home reads each listed session's status when it publishes",
-  "AgentSession/get_progress": "get_status reads a running run's iteration",
-  "ChannelSettings/add_session": "a new session joins its channel's list (for /agentmode)",
-  "ChannelSettings/get_mode": "a message during a run reads the channel's default mode",
+  "ChatService/get_status": "someone reads a session's status",
+  "AgentSession/get_progress": "a Home publish reads the iteration of each running run",
+  "ChannelSettings/add_session": "a new session joins its channel (one-way): listed for /agentmode",
+  "ChatService/channel_mode_changed":
+    "the channel's answer to add_session: its default mode, so no message asks",
+  "ChannelSettings/get_mode": "a message in the instant before a new session heard its channel's default",
 };
 
 export interface Throughput {
@@ -286,15 +308,23 @@ function directorySize(path: string): number {
 
 export interface MemoryPoint {
   readonly sessions: number;
+  /** As the process happens to be: V8 grows its heap lazily, so this depends on when it last collected. */
   readonly productRssMiB: number;
+  /** After a full garbage collection: what the process really holds. */
+  readonly productRssAfterGcMiB: number;
+  readonly productHeapUsedAfterGcMiB: number;
   readonly restateRssMiB: number;
   readonly restateDiskMiB: number;
 }
 
-export function memoryPoint(rig: BenchRig, sessions: number): MemoryPoint {
+export async function memoryPoint(rig: BenchRig, sessions: number): Promise<MemoryPoint> {
+  const productRssMiB = rssMiB(rig.productPid);
+  const afterGc = await rig.productMemoryAfterGc();
   return {
     sessions,
-    productRssMiB: rssMiB(rig.productPid),
+    productRssMiB,
+    productRssAfterGcMiB: afterGc.rssMiB,
+    productHeapUsedAfterGcMiB: afterGc.heapUsedMiB,
     restateRssMiB: rssMiB(rig.restatePid),
     restateDiskMiB: Math.round((directorySize(rig.dataDir) / 1024 / 1024) * 10) / 10,
   };

@@ -1,51 +1,67 @@
 /**
  * ChannelSettings: one virtual object per `<team>:<channel>`: the channel's default mode for sessions that
- * have none of their own, and the channel's sessions (newest first), for listing them. Reads are shared
- * handlers, so reading never waits.
+ * have none of their own, and the channel's sessions. Sessions do not ask for the default on every
+ * message: a new session learns it when it registers here, and every change is pushed to all the channel's
+ * sessions (rare, and off the message path). One small state entry per session (`s:<key>`), read lazily,
+ * so a channel with many sessions costs nothing per message.
  */
 import * as restate from "@restatedev/restate-sdk";
-import { CHANNEL_SETTINGS } from "./contracts.ts";
+import { CHANNEL_SETTINGS, ChatServiceRef } from "./contracts.ts";
 import type { Mode } from "./modes.ts";
 import { SetModeSchema } from "./schemas.ts";
 
-type ChannelState = { mode: Mode; sessions: string[] };
-
-/** Sessions remembered per channel. */
-const SESSIONS_REMEMBERED = 100;
+/** Sessions listed by `get_overview` (the newest). */
+const RECENT_SESSIONS = 100;
+const SESSION_PREFIX = "s:";
 
 export function createChannelSettings(options: { readonly journalRetentionMs: number }) {
   return restate.object({
     name: CHANNEL_SETTINGS,
     description: "A channel's default mode for sessions without a mode of their own, and its sessions.",
-    options: { journalRetention: options.journalRetentionMs },
+    options: { journalRetention: options.journalRetentionMs, enableLazyState: true },
     handlers: {
       get_mode: restate.handlers.object.shared(
-        async (ctx: restate.ObjectSharedContext<ChannelState>): Promise<{ mode: Mode | null }> => ({
-          mode: (await ctx.get("mode")) ?? null,
+        async (ctx: restate.ObjectSharedContext): Promise<{ mode: Mode | null }> => ({
+          mode: (await ctx.get<Mode>("mode")) ?? null,
         }),
       ),
+
+      /** The default and the newest sessions, for `/agentmode`. */
       get_overview: restate.handlers.object.shared(
-        async (
-          ctx: restate.ObjectSharedContext<ChannelState>,
-        ): Promise<{ mode: Mode | null; sessions: string[] }> => ({
-          mode: (await ctx.get("mode")) ?? null,
-          sessions: (await ctx.get("sessions")) ?? [],
+        async (ctx: restate.ObjectSharedContext): Promise<{ mode: Mode | null; sessions: string[] }> => ({
+          mode: (await ctx.get<Mode>("mode")) ?? null,
+          sessions: (await ctx.get<string[]>("recent")) ?? [],
         }),
       ),
+
+      /** Sets (or with null clears) the default, and tells every session of the channel. */
       set_mode: restate.handlers.object.exclusive(
         { input: restate.serde.schema(SetModeSchema) },
-        async (ctx: restate.ObjectContext<ChannelState>, { mode }): Promise<{ mode: Mode | null }> => {
+        async (ctx: restate.ObjectContext, { mode }): Promise<{ mode: Mode | null }> => {
           if (mode) ctx.set("mode", mode);
           else ctx.clear("mode");
+          for (const name of await ctx.stateKeys()) {
+            if (!name.startsWith(SESSION_PREFIX)) continue;
+            ctx
+              .objectSendClient(ChatServiceRef, name.slice(SESSION_PREFIX.length))
+              .channel_mode_changed({ mode });
+          }
           return { mode };
         },
       ),
-      /** Called by a session of this channel when it starts. */
+
+      /**
+       * A session of this channel starts (sent one-way, so its first message never waits here): it is
+       * listed, and is told the default. Exclusive like `set_mode`, so a session hears of every change.
+       */
       add_session: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        async (ctx: restate.ObjectContext<ChannelState>, { key }: { key: string }): Promise<void> => {
-          const sessions = (await ctx.get("sessions")) ?? [];
-          ctx.set("sessions", [key, ...sessions.filter((k) => k !== key)].slice(0, SESSIONS_REMEMBERED));
+        async (ctx: restate.ObjectContext, { key }: { key: string }): Promise<void> => {
+          ctx.set(`${SESSION_PREFIX}${key}`, true);
+          const recent = (await ctx.get<string[]>("recent")) ?? [];
+          ctx.set("recent", [key, ...recent.filter((k) => k !== key)].slice(0, RECENT_SESSIONS));
+          const mode = (await ctx.get<Mode>("mode")) ?? null;
+          ctx.objectSendClient(ChatServiceRef, key).channel_mode_changed({ mode });
         },
       ),
     },

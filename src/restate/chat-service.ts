@@ -33,6 +33,7 @@ import {
   type SessionOrigin,
   settleRun,
   signalNameFor,
+  slackTsToIso,
   toHistoryEntry,
   type UserInput,
 } from "./session-state.ts";
@@ -97,12 +98,6 @@ async function nowIso(ctx: restate.Context): Promise<string> {
   return new Date(await ctx.date.now()).toISOString();
 }
 
-async function channelMode(ctx: ChatContext | ChatSharedContext): Promise<Mode | null> {
-  const channelKey = channelKeyOf(ctx.key);
-  if (!channelKey) return null;
-  return (await ctx.objectClient(ChannelSettingsRef, channelKey).get_mode()).mode;
-}
-
 const fates = (inputs: readonly UserInput[], fate: Fate): FateChange[] =>
   inputs.map((input) => ({ input, fate }));
 
@@ -132,6 +127,7 @@ export function createChatService(options: ChatServiceOptions) {
       title: meta.title,
       origin: meta.origin,
       mode: meta.mode,
+      channelMode: meta.channelMode,
       activeRun:
         active && first
           ? { id: active.id, key: active.key, startedAt: active.startedAt, input: first }
@@ -227,6 +223,20 @@ export function createChatService(options: ChatServiceOptions) {
     return { next: next.run };
   }
 
+  /**
+   * The channel's default, for a session that has not heard it yet: only in the moment between a new
+   * session's first message and its channel's answer to `add_session` (a session without a channel has
+   * none). Asked, not waited for, in every other case.
+   */
+  async function channelModeOf(
+    ctx: ChatSharedContext | ChatContext,
+    meta: SessionMeta,
+  ): Promise<Mode | null> {
+    const channelKey = channelKeyOf(ctx.key);
+    if (meta.channelModeKnown || !channelKey) return meta.channelMode;
+    return (await ctx.objectClient(ChannelSettingsRef, channelKey).get_mode()).mode;
+  }
+
   function logRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
     ctx.console.info(`Agent run ${run.id} ${outcome}`);
   }
@@ -254,8 +264,9 @@ export function createChatService(options: ChatServiceOptions) {
             ctx.console.debug("Ignoring a message for a thread without a session");
             return { decision: "ignored", messageId: null, runId: null };
           }
-          const now = await nowIso(ctx);
           const source = message.source;
+          // A Slack message carries when it was written; only other messages need a (journaled) clock read.
+          const now = source ? slackTsToIso(source.ts) : await nowIso(ctx);
           const input: UserInput = {
             id: ctx.rand.uuidv4(),
             content: message.content,
@@ -267,12 +278,8 @@ export function createChatService(options: ChatServiceOptions) {
           const active = await ctx.get("activeRun");
           let decision = decideOnMessage(false, options.defaultMode);
           if (active) {
-            const { mode } = resolveMode(
-              stored.mode,
-              stored.mode ? null : await channelMode(ctx),
-              options.defaultMode,
-            );
-            decision = decideOnMessage(true, mode);
+            const channelMode = stored.mode ? null : await channelModeOf(ctx, stored);
+            decision = decideOnMessage(true, resolveMode(stored.mode, channelMode, options.defaultMode).mode);
           }
 
           let queue: UserInput[] | null = null;
@@ -295,7 +302,8 @@ export function createChatService(options: ChatServiceOptions) {
           }
 
           let meta = stored;
-          if (!meta.createdAt) {
+          const created = !meta.createdAt;
+          if (created) {
             meta = {
               ...meta,
               createdAt: now,
@@ -308,14 +316,17 @@ export function createChatService(options: ChatServiceOptions) {
                     permalink: source.permalink,
                   }
                 : null,
+              // Without a channel there is no default to hear of.
+              channelModeKnown: channelKeyOf(ctx.key) === null,
             };
-            const channelKey = channelKeyOf(ctx.key);
-            if (channelKey)
-              ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
           }
           if (input.by && !meta.people.includes(input.by))
             meta = { ...meta, people: [...meta.people, input.by] };
           if (meta !== stored) ctx.set("meta", meta);
+          const channelKey = channelKeyOf(ctx.key);
+          // One-way: the channel lists the session and answers with its default (`channel_mode_changed`).
+          if (created && channelKey)
+            ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
 
           switch (decision) {
             case "start": {
@@ -323,6 +334,7 @@ export function createChatService(options: ChatServiceOptions) {
               history.push(toHistoryEntry(input));
               ctx.set("history", history);
               const run = await startRun(ctx, meta, [input], history, now);
+
               // Without an active run the queue is empty: every run's end takes the next queued message.
               report(ctx, { meta, active: run, queue: [] }, fates([input], "running"));
               return { messageId: input.id, decision: "started", runId: run.id };
@@ -480,6 +492,24 @@ export function createChatService(options: ChatServiceOptions) {
         },
       ),
 
+      /** The channel's default changed (pushed by ChannelSettings to every session of the channel). */
+      channel_mode_changed: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: ChatContext, { mode }: { mode: Mode | null }): Promise<void> => {
+          const stored = (await ctx.get("meta")) ?? NEW_SESSION;
+          if (stored.channelModeKnown && stored.channelMode === mode) return;
+          const meta: SessionMeta = { ...stored, channelMode: mode, channelModeKnown: true };
+          ctx.set("meta", meta);
+          // The first answer of a channel without a default changes nothing anyone sees.
+          if (stored.channelMode === mode) return;
+          report(
+            ctx,
+            { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
+            [],
+          );
+        },
+      ),
+
       /** The session's own mode; anyone in the thread may change it. */
       set_mode: restate.handlers.object.exclusive(
         { input: restate.serde.schema(SetModeSchema) },
@@ -511,11 +541,8 @@ export function createChatService(options: ChatServiceOptions) {
       get_status: restate.handlers.object.shared(async (ctx: ChatSharedContext): Promise<SessionStatus> => {
         const meta = (await ctx.get("meta")) ?? NEW_SESSION;
         const active = await ctx.get("activeRun");
-        const { mode, source } = resolveMode(
-          meta.mode,
-          meta.mode ? null : await channelMode(ctx),
-          options.defaultMode,
-        );
+        const channelMode = meta.mode ? null : await channelModeOf(ctx, meta);
+        const { mode, source } = resolveMode(meta.mode, channelMode, options.defaultMode);
         let activeRun: SessionStatus["activeRun"] = null;
         const first = active?.inputs[0];
         if (active && first) {

@@ -24,6 +24,8 @@ export interface SessionSummary {
   readonly origin: SessionOrigin | null;
   /** The session's own mode; null when it follows its channel's default (then `MODE`). */
   readonly mode: Mode | null;
+  /** Its channel's default mode, null when the channel has none. */
+  readonly channelMode: Mode | null;
   readonly activeRun: {
     readonly id: string;
     /** AgentSession key of the run, to read its iteration. */

@@ -40,6 +40,10 @@ export interface SessionMeta {
   readonly people: readonly string[];
   /** The session's own mode; null to follow the channel default, then `MODE`. */
   readonly mode: Mode | null;
+  /** The channel's default mode, as ChannelSettings last told the session (it pushes every change). */
+  readonly channelMode: Mode | null;
+  /** Whether `channelMode` is known: a new session hears it from its channel a moment after it starts. */
+  readonly channelModeKnown: boolean;
 }
 
 export const NEW_SESSION: SessionMeta = {
@@ -48,7 +52,15 @@ export const NEW_SESSION: SessionMeta = {
   origin: null,
   people: [],
   mode: null,
+  channelMode: null,
+  channelModeKnown: false,
 };
+
+/** The time of a Slack message (`1700000000.000100`), when it was written. */
+export function slackTsToIso(ts: string): string {
+  const [seconds = "0", micros = "0"] = ts.split(".");
+  return new Date(Number(seconds) * 1000 + Math.floor(Number(micros.padEnd(6, "0")) / 1000)).toISOString();
+}
 
 /** A user message once ChatService has accepted it. */
 export interface UserInput {

@@ -436,6 +436,34 @@ describe("session controls", () => {
   });
 });
 
+describe("channel defaults", () => {
+  test("a change of a channel's default reaches the sessions already in it", async () => {
+    const channel = `C${process.pid}PUSH`;
+    const sessions = [`T0001:${channel}:1700000000.000100`, `T0001:${channel}:1700000000.000200`];
+    for (const key of sessions) {
+      await stack.ingress.call(`ChatService/${key}/process_user_message`, {
+        content: "hello",
+        source: { team: "T0001", channel, ts: key.split(":")[2], threadTs: key.split(":")[2] },
+      });
+    }
+    assert.equal((await stack.status(sessions[0] ?? "")).modeSource, "default");
+    await stack.ingress.call(`ChannelSettings/T0001:${channel}/set_mode`, { mode: "incorporate" });
+    for (const key of sessions) {
+      await waitFor(
+        async () => {
+          const status = await stack.status(key);
+          return status.mode === "INCORPORATE" && status.modeSource === "channel" ? true : undefined;
+        },
+        { what: `${key} to follow the new default` },
+      );
+    }
+    const overview = await stack.ingress.call<{ sessions: string[] }>(
+      `ChannelSettings/T0001:${channel}/get_overview`,
+    );
+    assert.deepEqual([...overview.sessions].sort(), [...sessions].sort());
+  });
+});
+
 describe("bad input", () => {
   test("an unknown mode is refused with a clear error and changes nothing", async () => {
     const key = uniqueKey();

@@ -1,15 +1,14 @@
 /**
  * UserHome: one virtual object per person (`<team>:<user>`) that keeps their App Home current. Each change
  * of one of their sessions arrives with a summary of the session (pushed by the session itself), so a
- * publish needs no round of status calls: it looks up only what the summaries cannot know, the iteration
- * of running runs and the channel default of busy sessions that follow it. Changes within the debounce
- * time share one `views.publish`; opening the Home publishes at once. A failed publish is logged.
+ * publish needs no round of status calls: it looks up only what a summary cannot know, the iteration of a
+ * running run. Changes within the debounce time share one `views.publish`; opening the Home publishes at
+ * once. A failed publish is logged.
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
-import { AgentSessionRef, ChannelSettingsRef } from "../../restate/contracts.ts";
-import { channelKeyOf } from "../../restate/keys.ts";
-import type { Mode } from "../../restate/modes.ts";
+import { AgentSessionRef } from "../../restate/contracts.ts";
+import { type Mode, resolveMode } from "../../restate/modes.ts";
 import type { SessionSummary } from "../../restate/session-effects.ts";
 import { buildHomeView, type SessionView } from "../views/home-view.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
@@ -35,45 +34,25 @@ export function createUserHome(options: {
 }) {
   const { client } = options;
 
-  /** The views of the sessions: summaries, plus the few facts only other objects know. */
+  /** The views of the sessions: their summaries, plus the iteration of running runs (only the run knows it). */
   async function sessionViews(
     ctx: HomeContext,
     summaries: readonly SessionSummary[],
   ): Promise<SessionView[]> {
-    const busy = (s: SessionSummary) => s.activeRun !== null || s.queue.length > 0;
-    const channels = [
-      ...new Set(
-        summaries
-          .filter((s) => !s.mode && busy(s))
-          .flatMap((s) => (channelKeyOf(s.key) ? [channelKeyOf(s.key) as string] : [])),
-      ),
-    ];
     const running = summaries.filter((s) => s.activeRun !== null);
-    // One Restate combinator over all lookups, so the journal is the same on replay.
-    const answers = await restate.RestatePromise.all<restate.RestatePromise<unknown>[]>([
-      ...channels.map((key) => ctx.objectClient(ChannelSettingsRef, key).get_mode()),
-      ...running.map((s) => ctx.objectClient(AgentSessionRef, s.activeRun?.key ?? "").get_progress()),
-    ]);
-    const modeOf = new Map(
-      channels.map((key, i) => [key, (answers[i] as { mode: Mode | null } | undefined)?.mode ?? null]),
+    const progress = await restate.RestatePromise.all(
+      running.map((s) => ctx.objectClient(AgentSessionRef, s.activeRun?.key ?? "").get_progress()),
     );
-    const iterationOf = new Map(
-      running.map((s, i) => [
-        s.key,
-        (answers[channels.length + i] as { iteration: number } | undefined)?.iteration ?? 0,
-      ]),
-    );
+    const iterationOf = new Map(running.map((s, i) => [s.key, progress[i]?.iteration ?? 0]));
     return summaries.map((s) => {
-      const channelKey = channelKeyOf(s.key);
-      const resolved =
-        s.mode ?? (busy(s) ? ((channelKey ? modeOf.get(channelKey) : null) ?? options.defaultMode) : null);
+      const { mode, source } = resolveMode(s.mode, s.channelMode, options.defaultMode);
       return {
         key: s.key,
         exists: true,
         title: s.title,
         origin: s.origin,
-        mode: resolved,
-        modeSource: s.mode ? "session" : channelKey && modeOf.get(channelKey) ? "channel" : "default",
+        mode,
+        modeSource: source,
         activeRun: s.activeRun
           ? {
               startedAt: s.activeRun.startedAt,
