@@ -7,17 +7,24 @@ import { resolve } from "node:path";
 import type { Agent } from "./agent/agent.ts";
 import { createDemoAgent } from "./agent/demo-agent.ts";
 import type { Config } from "./config.ts";
+import { StartupError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { readAppManifest } from "./playground/app-manifest.ts";
+import { attachPlayground } from "./playground/server.ts";
 import { startServicesEndpoint } from "./restate/endpoint.ts";
 import { ensureRequestIdentity } from "./runtime/request-identity.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
 import { createServices } from "./services.ts";
 import { type SlackAdapter, startSlackAdapter } from "./slack/adapter.ts";
+import { SlackEmulator } from "./slack-emulator/emulator.ts";
+import { createDefaultWorkspace } from "./slack-emulator/workspace.ts";
 
 export interface App {
   readonly ingressUrl: string;
   readonly adminUrl: string;
+  /** The playground's page, when it runs (`SLACK_MODE=playground`). */
+  readonly playgroundUrl: string | null;
   /** The Bolt app, when Slack is configured. */
   readonly slack: SlackAdapter | null;
   /** Stops everything this app started, in reverse order. Safe to call twice. */
@@ -49,6 +56,9 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
   };
 
   try {
+    // The playground's emulated Slack comes first: runs that resume when Restate starts post into it.
+    const emulator = config.playground ? await startPlaygroundEmulator(config) : null;
+    if (emulator) cleanups.push(() => emulator.close());
     const agent = givenAgent ?? createDemoAgent(config.demoAgent);
     // The embedded server signs its requests; our endpoint then accepts only those (and RESTATE_IDENTITY_KEYS).
     const identity = config.restate.embedded ? ensureRequestIdentity(resolve(config.restate.dataDir)) : null;
@@ -119,15 +129,58 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
       });
       const adapter = slack;
       cleanups.push(() => adapter.stop());
-    } else {
+    }
+    let playgroundUrl: string | null = null;
+    if (emulator && slack) {
+      emulator.appUrl = slack.eventsUrl ?? null;
+      const page = attachPlayground({ emulator, manifest: readAppManifest(), restateUiUrl: adminUrl });
+      cleanups.push(async () => page.close());
+      playgroundUrl = emulator.url;
+      const ignored = config.playground?.ignoredSettings ?? [];
       logger.info(
-        "Slack is not configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset): running the Restate side only. " +
+        [
+          "LOCAL PLAYGROUND: a Slack workspace emulated on this machine (no real Slack, no login).",
+          `Open ${playgroundUrl} in a browser.`,
+          "It keeps its workspace in memory: a restart forgets the messages; the sessions stay in Restate.",
+          ...(ignored.length > 0 ? [`Not used in the playground: ${ignored.join(", ")}.`] : []),
+          "To connect a real workspace, set the Slack settings (README, 'In Slack') or SLACK_MODE=http|socket.",
+        ].join("\n"),
+      );
+    } else if (!slack) {
+      logger.info(
+        "SLACK_MODE=none: running the Restate side only. " +
           `Try: curl ${ingressUrl}/ChatService/ellie/process_user_message --json '{"content": "do something", "role": "user"}'`,
       );
     }
-    return { ingressUrl, adminUrl, slack, stop };
+    return { ingressUrl, adminUrl, playgroundUrl, slack, stop };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** The emulated Slack of the playground, with the token and signing secret the app was given. */
+async function startPlaygroundEmulator(config: Config): Promise<SlackEmulator> {
+  const { playground, slack } = config;
+  if (!playground || slack?.mode !== "http")
+    throw new Error("unreachable: the playground runs the app over HTTP");
+  const emulator = new SlackEmulator({
+    port: playground.port,
+    host: "127.0.0.1",
+    workspace: createDefaultWorkspace({ botToken: slack.botToken, signingSecret: slack.signingSecret }),
+    // Slack's pace for posts into one channel (about one a second): the app keeps to it, as with real Slack.
+    postIntervalMs: 1000,
+    appKeepAlive: true,
+  });
+  try {
+    return await emulator.start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StartupError(
+      code === "EADDRINUSE"
+        ? `Port ${playground.port} on 127.0.0.1 is already in use, so the playground (PLAYGROUND_PORT) cannot listen there.`
+        : `The playground cannot listen on 127.0.0.1:${playground.port}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

@@ -3,6 +3,7 @@
  * frozen `Config`, or throws a `ConfigError` that lists every problem at once. It never touches
  * `process.env` itself: the caller passes the environment (after dotenv has loaded `.env`).
  */
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { MODES, type Mode } from "./restate/modes.ts";
 import { PUBLIC_KEY_PATTERN } from "./runtime/request-identity.ts";
@@ -45,8 +46,17 @@ export interface Config {
     readonly level: "trace" | "debug" | "info" | "warn" | "error";
     readonly format: LogFormat;
   };
-  /** How the Bolt app reaches Slack; null when no Slack settings are given. */
+  /**
+   * How the Bolt app reaches Slack: a real workspace over HTTP or Socket Mode, the local playground (HTTP,
+   * against the emulated workspace, with a token and signing secret made up at start), or null (`none`).
+   */
   readonly slack: SlackConnection | null;
+  /** The local playground (`SLACK_MODE=playground`): its page and emulated Web API; null otherwise. */
+  readonly playground: {
+    readonly port: number;
+    /** Slack settings that were given but are not used in the playground, to say so at start. */
+    readonly ignoredSettings: readonly string[];
+  } | null;
   /** Where the durable side's Web API calls go, and its pace. Used whenever Slack is configured. */
   readonly slackApi: {
     /** Base URL of Slack's Web API (a local emulator in tests and in the playground). */
@@ -124,6 +134,13 @@ const mode = z
   .transform((v) => v.trim().toUpperCase())
   .pipe(z.enum(MODES, { error: (issue) => `must be one of ${MODES.join(", ")} (got "${issue.input}")` }));
 
+/** `none`: the Restate side alone (curl); the others say where Slack is. */
+export const SLACK_MODES = ["http", "socket", "playground", "none"] as const;
+export type SlackMode = (typeof SLACK_MODES)[number];
+
+/** Slack settings that belong to a real workspace. */
+const REAL_SLACK_SETTINGS = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL"];
+
 const EnvSchema = z.object({
   MODE: mode.default("INTERRUPT"),
   QUEUE_MAX: z.coerce.number().int().min(1, "must be at least 1").default(20),
@@ -156,6 +173,16 @@ const EnvSchema = z.object({
   DEMO_MAX_ITERATIONS: z.coerce.number().int().min(1, "must be at least 1").default(10),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   LOG_FORMAT: z.enum(["pretty", "json", "auto"]).default("auto"),
+  SLACK_MODE: z
+    .string()
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(
+      z.enum(SLACK_MODES, {
+        error: (issue) => `must be one of ${SLACK_MODES.join(", ")} (got "${issue.input}")`,
+      }),
+    )
+    .optional(),
+  PLAYGROUND_PORT: port.default(3030),
   SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token (xoxb-...)").optional(),
   SLACK_SIGNING_SECRET: z.string().min(8, "looks too short to be a signing secret").optional(),
   SLACK_APP_TOKEN: z.string().startsWith("xapp-", "must be an app-level token (xapp-...)").optional(),
@@ -168,28 +195,82 @@ const EnvSchema = z.object({
 
 type ParsedEnv = z.infer<typeof EnvSchema>;
 
-/** What is missing for a Slack connection, judged by which settings are present (valid or not). */
-function slackPresenceProblems(present: Readonly<Record<string, unknown>>): string[] {
+/**
+ * Which Slack mode the settings mean: `SLACK_MODE` when given; otherwise Slack settings mean a real
+ * workspace (Socket Mode with an app token, else HTTP) and their absence means the playground.
+ */
+function slackModeOf(present: Readonly<Record<string, unknown>>): SlackMode | undefined {
+  const given = typeof present.SLACK_MODE === "string" ? present.SLACK_MODE.trim().toLowerCase() : undefined;
+  if (given) return (SLACK_MODES as readonly string[]).includes(given) ? (given as SlackMode) : undefined;
   const has = (name: string) => name in present;
-  if (!has("SLACK_BOT_TOKEN") && !has("SLACK_SIGNING_SECRET") && !has("SLACK_APP_TOKEN")) return [];
-  if (!has("SLACK_BOT_TOKEN")) {
-    return ["SLACK_BOT_TOKEN: missing: other Slack settings are set, but not the bot token (xoxb-...)"];
-  }
-  if (!has("SLACK_APP_TOKEN") && !has("SLACK_SIGNING_SECRET")) {
-    return [
-      "SLACK_SIGNING_SECRET: missing: HTTP mode needs it to verify Slack's requests (or set SLACK_APP_TOKEN for Socket Mode)",
-    ];
-  }
-  return [];
+  if (!has("SLACK_BOT_TOKEN") && !has("SLACK_SIGNING_SECRET") && !has("SLACK_APP_TOKEN")) return "playground";
+  return has("SLACK_APP_TOKEN") ? "socket" : "http";
 }
 
-/** The Slack connection the (valid, complete) settings describe; null without Slack settings. */
-function slackConnection(e: ParsedEnv): SlackConnection | null {
+/** What is missing for the Slack mode, judged by which settings are present (valid or not). */
+function slackPresenceProblems(
+  present: Readonly<Record<string, unknown>>,
+  mode: SlackMode | undefined,
+): string[] {
+  const has = (name: string) => name in present;
+  const explicit = "SLACK_MODE" in present;
+  const problems: string[] = [];
+  if (mode === "http" || mode === "socket") {
+    if (!has("SLACK_BOT_TOKEN")) {
+      problems.push(
+        explicit
+          ? `SLACK_BOT_TOKEN: missing: SLACK_MODE=${mode} needs the bot token (xoxb-...)`
+          : "SLACK_BOT_TOKEN: missing: other Slack settings are set, but not the bot token (xoxb-...)",
+      );
+    }
+    if (mode === "http" && !has("SLACK_SIGNING_SECRET")) {
+      problems.push(
+        explicit
+          ? "SLACK_SIGNING_SECRET: missing: SLACK_MODE=http needs it to verify Slack's requests"
+          : "SLACK_SIGNING_SECRET: missing: HTTP mode needs it to verify Slack's requests (or set SLACK_APP_TOKEN for Socket Mode)",
+      );
+    }
+    if (mode === "socket" && !has("SLACK_APP_TOKEN")) {
+      problems.push("SLACK_APP_TOKEN: missing: SLACK_MODE=socket needs an app-level token (xapp-...)");
+    }
+  }
+  return problems;
+}
+
+/** A made-up secret for the playground, where the emulator and the Bolt app share it. */
+const localSecret = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
+
+/** The Slack connection for the mode (the settings are valid and complete for it). */
+function slackConnection(e: ParsedEnv, mode: SlackMode): SlackConnection | null {
   const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: appToken } = e;
-  if (!botToken) return null;
-  if (appToken) return { mode: "socket", botToken, appToken, signingSecret: secret ?? null };
-  if (!secret) return null;
-  return { mode: "http", botToken, signingSecret: secret, port: e.PORT, bindAddress: e.SLACK_BIND_ADDRESS };
+  switch (mode) {
+    case "none":
+      return null;
+    case "playground":
+      // Only the emulator on this machine sends the app requests: it binds loopback, whatever SLACK_BIND_ADDRESS says.
+      return {
+        mode: "http",
+        botToken: localSecret("xoxb-playground-"),
+        signingSecret: localSecret(""),
+        port: e.PORT,
+        bindAddress: "127.0.0.1",
+      };
+    case "socket":
+      return {
+        mode: "socket",
+        botToken: botToken ?? "",
+        appToken: appToken ?? "",
+        signingSecret: secret ?? null,
+      };
+    case "http":
+      return {
+        mode: "http",
+        botToken: botToken ?? "",
+        signingSecret: secret ?? "",
+        port: e.PORT,
+        bindAddress: e.SLACK_BIND_ADDRESS,
+      };
+  }
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -221,10 +302,13 @@ export function parseConfig(env: Env, isTty = false): Config {
     ...(result.success
       ? []
       : result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`)),
-    ...slackPresenceProblems(present),
+    ...slackPresenceProblems(present, slackModeOf(present)),
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
+  const slackMode = slackModeOf(present) ?? "none";
+  const slack = slackConnection(e, slackMode);
+  const playgroundApiUrl = `http://127.0.0.1:${e.PLAYGROUND_PORT}/api/`;
   const servicesHost = loopbackFor(e.SERVICES_BIND_ADDRESS);
   const config: Config = {
     defaultMode: e.MODE,
@@ -260,10 +344,19 @@ export function parseConfig(env: Env, isTty = false): Config {
       level: e.LOG_LEVEL,
       format: e.LOG_FORMAT === "auto" ? (isTty ? "pretty" : "json") : e.LOG_FORMAT,
     },
-    slack: slackConnection(e),
+    slack,
+    playground:
+      slackMode === "playground"
+        ? { port: e.PLAYGROUND_PORT, ignoredSettings: REAL_SLACK_SETTINGS.filter((name) => name in present) }
+        : null,
     slackApi: {
-      url: e.SLACK_API_URL.endsWith("/") ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
-      botToken: e.SLACK_BOT_TOKEN ?? null,
+      url:
+        slackMode === "playground"
+          ? playgroundApiUrl
+          : e.SLACK_API_URL.endsWith("/")
+            ? e.SLACK_API_URL
+            : `${e.SLACK_API_URL}/`,
+      botToken: slack?.botToken ?? null,
       postIntervalMs: e.SLACK_POST_INTERVAL_MS,
       homeDebounceMs: e.HOME_DEBOUNCE_MS,
     },

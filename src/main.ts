@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   dotenv.config({ quiet: true });
   let config: ReturnType<typeof parseConfig>;
   try {
-    config = parseConfig(process.env, process.stdout.isTTY === true);
+    // `npm run playground` passes --playground: the playground whatever the Slack settings say.
+    const forced = process.argv.includes("--playground") ? { SLACK_MODE: "playground" } : {};
+    config = parseConfig({ ...process.env, ...forced }, process.stdout.isTTY === true);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);

@@ -220,9 +220,13 @@ export class SlackEmulator extends EventEmitter {
       if (!this.socket.handleUpgrade(request, socket, head)) socket.destroy();
     });
     server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve) =>
-      server.listen(this.options.port ?? 0, this.options.host ?? "127.0.0.1", resolve),
-    );
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.options.port ?? 0, this.options.host ?? "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
     const { port } = server.address() as AddressInfo;
     this.baseUrl = `http://${this.options.host ?? "127.0.0.1"}:${port}`;
     this.server = server;
@@ -261,10 +265,14 @@ export class SlackEmulator extends EventEmitter {
   private async api(method: string, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     let args: Record<string, unknown>;
+    const contentType = request.headers["content-type"] ?? "";
     try {
-      args = parseArgs(request.headers["content-type"] ?? "", body);
+      args = parseArgs(contentType, body);
     } catch {
-      send(response, 200, { ok: false, error: "invalid_form_data" });
+      send(response, 200, {
+        ok: false,
+        error: contentType.includes("application/json") ? "invalid_json" : "invalid_form_data",
+      });
       return;
     }
     const call: ApiCall = { method, args, at: Date.now(), status: 200, ok: false };
@@ -433,7 +441,9 @@ export class SlackEmulator extends EventEmitter {
 
   private removeEphemeral(target: { ephemeralTs?: string }): void {
     const index = this.workspace.ephemerals.findIndex((e) => e.ts === target.ephemeralTs);
-    if (index >= 0) this.workspace.ephemerals.splice(index, 1);
+    if (index < 0) return;
+    const [removed] = this.workspace.ephemerals.splice(index, 1);
+    this.emit("change", { kind: "ephemeral_removed", ts: removed?.ts, user: removed?.user });
   }
 
   private addEphemeral(user: string, channel: string, body: Json, threadTs?: string): string {
@@ -855,6 +865,10 @@ export class SlackEmulator extends EventEmitter {
       const block: Json = {};
       for (const [actionId, value] of Object.entries(byAction)) {
         const found = this.findElement(stored.view.blocks, actionId);
+        if (found?.element.type === "plain_text_input") {
+          block[actionId] = { type: "plain_text_input", value };
+          continue;
+        }
         const option = ((found?.element.options as Json[] | undefined) ?? []).find((o) => o.value === value);
         block[actionId] = { type: found?.element.type ?? "radio_buttons", selected_option: option ?? null };
       }
@@ -883,8 +897,22 @@ export class SlackEmulator extends EventEmitter {
       {},
     );
     const body = answer.body as Json | null;
-    if (answer.status === 200 && body?.response_action !== "errors") this.workspace.modals.delete(stored.id);
+    if (answer.status === 200 && body?.response_action !== "errors") this.closeModal(input.user, stored.id);
     return answer;
+  }
+
+  /** A person closes a modal (the X or Cancel). Slack would send `view_closed` only for views with `notify_on_close`; ours have none, and the emulator sends nothing. */
+  closeModal(user: string, viewId: string): void {
+    const stored = this.workspace.modals.get(viewId);
+    if (!stored || stored.user !== user) return;
+    this.workspace.modals.delete(viewId);
+    this.emit("change", { kind: "modal", user, view_id: viewId, opened: false });
+  }
+
+  /** A person dismisses an ephemeral message shown to them. */
+  dismissEphemeral(user: string, ts: string): void {
+    if (this.workspace.ephemerals.some((e) => e.ts === ts && e.user === user))
+      this.removeEphemeral({ ephemeralTs: ts });
   }
 
   // ---------- What people see ----------

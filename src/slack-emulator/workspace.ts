@@ -65,6 +65,9 @@ export interface WorkspaceOptions {
   readonly teamId?: string;
   readonly domain?: string;
   readonly teamName?: string;
+  /** The bot's credentials, when the app was given them (the playground); made up otherwise. */
+  readonly botToken?: string;
+  readonly signingSecret?: string;
 }
 
 const randomId = (length: number) => randomBytes(length).toString("hex").toUpperCase().slice(0, length);
@@ -103,9 +106,9 @@ export class Workspace {
       botId: "B0AGENT01",
       appId: "A0AGENT01",
       name: "agent",
-      botToken: `xoxb-${randomBytes(12).toString("hex")}`,
+      botToken: options.botToken ?? `xoxb-${randomBytes(12).toString("hex")}`,
       appToken: `xapp-1-${randomBytes(12).toString("hex")}`,
-      signingSecret: randomBytes(16).toString("hex"),
+      signingSecret: options.signingSecret ?? randomBytes(16).toString("hex"),
       verificationToken: randomBytes(12).toString("hex"),
     };
     this.addUser({ id: this.bot.userId, name: this.bot.name, realName: "Agent", isBot: true });

@@ -45,7 +45,14 @@ process.once("exit", () => {
  * (removed when the test process exits).
  */
 export async function isolatedEnv(): Promise<Record<string, string>> {
-  const [ingress, admin, node, services] = (await freePorts(4)) as [number, number, number, number];
+  const [ingress, admin, node, services, playground, bolt] = (await freePorts(6)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const dataDir = mkdtempSync(join(tmpdir(), "main-test-"));
   dataDirs.push(dataDir);
   return {
@@ -53,16 +60,22 @@ export async function isolatedEnv(): Promise<Record<string, string>> {
     RESTATE_ADMIN_URL: `http://127.0.0.1:${admin}`,
     RESTATE_NODE_PORT: String(node),
     SERVICES_PORT: String(services),
+    // Without Slack settings `npm start` runs the playground: its page and the Bolt app get free ports too.
+    PLAYGROUND_PORT: String(playground),
+    PORT: String(bolt),
     RESTATE_DATA_DIR: dataDir,
     LOG_FORMAT: "json",
   };
 }
 
-export function startMain(env: Record<string, string>, options: { viaNpm?: boolean } = {}): MainProcess {
+export function startMain(
+  env: Record<string, string>,
+  options: { viaNpm?: boolean; script?: "start" | "playground" } = {},
+): MainProcess {
   // Only the given settings: nothing from the developer's shell or a .env file leaks into the test.
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
   const child = options.viaNpm
-    ? spawn("npm", ["start", "--silent"], {
+    ? spawn("npm", ["run", options.script ?? "start", "--silent"], {
         cwd: root,
         env: { ...baseEnv, ...env },
         stdio: ["ignore", "pipe", "pipe"],

@@ -94,6 +94,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const restate = await startTestRestate();
   const port = await freePort();
   const env: Record<string, string> = {
+    // The durable core alone: sessions from curl, no Slack (unless a test says otherwise).
+    SLACK_MODE: "none",
     ...Object.fromEntries(
       Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     ),

@@ -39,7 +39,8 @@ test("npm start runs the Python example's walk-through on the embedded server, a
   const main = startMain(env, { viaNpm: true });
   try {
     await main.waitForLine(/^Ready$/);
-    await main.waitForLine(/Slack is not configured .* running the Restate side only/);
+    // No Slack settings: the playground runs too (its own test drives it); the curl walk-through is unchanged.
+    await main.waitForLine(/LOCAL PLAYGROUND/);
     const serverPid = restatePid(main.dataDir);
     assert.ok(isAlive(serverPid));
 
@@ -149,6 +150,39 @@ test("a busy port ends start-up with a message that names it, and leaves nothing
     assert.match(main.output(), /our services endpoint \(SERVICES_PORT\) cannot listen there/);
   } finally {
     servicesBlocker.close();
+  }
+
+  const playgroundBlocker = await occupy(Number(env.PLAYGROUND_PORT));
+  try {
+    const main = startMain(env);
+    assert.equal(await main.exited, 1);
+    assert.match(
+      main.output(),
+      new RegExp(
+        `Port ${env.PLAYGROUND_PORT} on 127.0.0.1 is already in use, so the playground \\(PLAYGROUND_PORT\\)`,
+      ),
+    );
+    assert.ok(!existsSync(join(main.dataDir, "restate-server.pid")), "nothing else was started");
+  } finally {
+    playgroundBlocker.close();
+  }
+});
+
+test("SLACK_MODE chooses: http without its settings stops start-up; none runs the Restate side alone", async () => {
+  const strict = startMain({ ...(await isolatedEnv()), SLACK_MODE: "http" });
+  assert.equal(await strict.exited, 1);
+  assert.match(strict.output(), /SLACK_BOT_TOKEN: missing: SLACK_MODE=http needs the bot token/);
+  assert.match(strict.output(), /SLACK_SIGNING_SECRET: missing: SLACK_MODE=http needs it/);
+
+  const env: Record<string, string> = { ...(await isolatedEnv()), SLACK_MODE: "none" };
+  const alone = startMain(env);
+  try {
+    await alone.waitForLine(/^Ready$/);
+    assert.ok(alone.lines.some((line) => /SLACK_MODE=none: running the Restate side only/.test(line.msg)));
+    assert.ok(!alone.lines.some((line) => /LOCAL PLAYGROUND/.test(line.msg)));
+    await assert.rejects(fetch(`http://127.0.0.1:${env.PLAYGROUND_PORT}/`), "no playground listens");
+  } finally {
+    await alone.stop();
   }
 });
 

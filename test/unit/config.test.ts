@@ -145,8 +145,23 @@ test("every setting is documented in .env.example and in the README's settings t
   );
 });
 
-test("no Slack settings means no Slack connection; a token and secret mean HTTP; an app token means Socket Mode", () => {
-  assert.equal(parseConfig({}).slack, null);
+test("no Slack settings means the playground; a token and secret mean HTTP; an app token means Socket Mode", () => {
+  const playground = parseConfig({ PORT: "3100", PLAYGROUND_PORT: "3200" });
+  assert.equal(playground.playground?.port, 3200);
+  assert.equal(playground.slack?.mode, "http");
+  // The Bolt app takes the emulator's requests on loopback, with a token and secret made up for this run.
+  assert.deepEqual(
+    {
+      port: playground.slack?.mode === "http" && playground.slack.port,
+      bind: playground.slack?.mode === "http" && playground.slack.bindAddress,
+    },
+    { port: 3100, bind: "127.0.0.1" },
+  );
+  assert.match(playground.slack?.botToken ?? "", /^xoxb-playground-[0-9a-f]{32}$/);
+  assert.notEqual(playground.slack?.botToken, parseConfig({}).slack?.botToken);
+  assert.equal(playground.slackApi.url, "http://127.0.0.1:3200/api/");
+  assert.equal(playground.slackApi.botToken, playground.slack?.botToken);
+  assert.equal(parseConfig({}).playground?.port, 3030);
   const http = parseConfig({
     SLACK_BOT_TOKEN: "xoxb-1",
     SLACK_SIGNING_SECRET: "0123456789abcdef",
@@ -161,9 +176,42 @@ test("no Slack settings means no Slack connection; a token and secret mean HTTP;
   });
   const socket = parseConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" }).slack;
   assert.deepEqual(socket, { mode: "socket", botToken: "xoxb-1", appToken: "xapp-1", signingSecret: null });
-  const api = parseConfig({ SLACK_API_URL: "http://127.0.0.1:9999/api" }).slackApi;
+  const api = parseConfig({ SLACK_MODE: "none", SLACK_API_URL: "http://127.0.0.1:9999/api" }).slackApi;
   assert.equal(api.url, "http://127.0.0.1:9999/api/");
-  assert.equal(parseConfig({}).slackApi.url, "https://slack.com/api/");
+  assert.equal(parseConfig({ SLACK_MODE: "none" }).slackApi.url, "https://slack.com/api/");
+  assert.equal(parseConfig({ SLACK_MODE: "none" }).slack, null);
+  assert.equal(parseConfig({ SLACK_MODE: "none" }).playground, null);
+});
+
+test("SLACK_MODE makes the choice explicit: http and socket need their settings, playground ignores them", () => {
+  assert.match(
+    problemsOf({ SLACK_MODE: "http" }).join("\n"),
+    /SLACK_BOT_TOKEN: missing: SLACK_MODE=http needs/,
+  );
+  assert.match(
+    problemsOf({ SLACK_MODE: "http" }).join("\n"),
+    /SLACK_SIGNING_SECRET: missing: SLACK_MODE=http/,
+  );
+  assert.match(
+    problemsOf({ SLACK_MODE: "socket", SLACK_BOT_TOKEN: "xoxb-1" }).join("\n"),
+    /SLACK_APP_TOKEN: missing: SLACK_MODE=socket needs/,
+  );
+  assert.match(
+    problemsOf({ SLACK_MODE: "slack" }).join("\n"),
+    /SLACK_MODE: must be one of http, socket, playground, none/,
+  );
+  // Explicit socket with both tokens and a signing secret: Socket Mode (the secret is optional there).
+  assert.equal(
+    parseConfig({ SLACK_MODE: "Socket", SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" }).slack?.mode,
+    "socket",
+  );
+  const forced = parseConfig({
+    SLACK_MODE: "playground",
+    SLACK_BOT_TOKEN: "xoxb-real",
+    SLACK_SIGNING_SECRET: "0123456789abcdef",
+  });
+  assert.notEqual(forced.slack?.botToken, "xoxb-real");
+  assert.deepEqual(forced.playground?.ignoredSettings, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]);
 });
 
 test("a half-configured Slack stops start-up and says what is missing", () => {

@@ -96,7 +96,7 @@ test("tokens are checked and unknown methods are unknown_method", async () => {
     },
     body: "{not json",
   });
-  assert.deepEqual(await response.json(), { ok: false, error: "invalid_form_data" });
+  assert.deepEqual(await response.json(), { ok: false, error: "invalid_json" });
 });
 
 test("reactions answer already_reacted and no_reaction, as Slack does", async () => {

@@ -1,0 +1,40 @@
+/** The page's only connection to the playground: the workspace as one person sees it, changes, actions. */
+import type { ActionResult, PlaygroundAction, PlaygroundSnapshot } from "./protocol.ts";
+
+export async function loadSnapshot(user: string | null): Promise<PlaygroundSnapshot> {
+  const response = await fetch(`/playground/state${user ? `?user=${encodeURIComponent(user)}` : ""}`);
+  if (!response.ok) throw new Error(`The playground answered ${response.status}`);
+  return (await response.json()) as PlaygroundSnapshot;
+}
+
+export async function perform(user: string, action: PlaygroundAction): Promise<ActionResult> {
+  try {
+    const response = await fetch("/playground/actions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ user, action }),
+    });
+    const body = (await response.json()) as ActionResult | { ok: false; error: string };
+    return body;
+  } catch (error) {
+    return { ok: false, error: `The playground cannot be reached: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * Listens for changes (server-sent events; the browser reconnects by itself). `onHello` gets the
+ * playground's instance id at every (re)connection: a new id means it restarted.
+ */
+export function listen(handlers: {
+  onHello: (instance: string) => void;
+  onChange: () => void;
+  onConnection: (connected: boolean) => void;
+}): void {
+  const source = new EventSource("/playground/events");
+  source.addEventListener("hello", (event) => {
+    handlers.onConnection(true);
+    handlers.onHello((JSON.parse((event as MessageEvent<string>).data) as { instance: string }).instance);
+  });
+  source.addEventListener("change", () => handlers.onChange());
+  source.addEventListener("error", () => handlers.onConnection(false));
+}

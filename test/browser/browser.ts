@@ -1,0 +1,67 @@
+/**
+ * Debian's Chromium driven by playwright-core (never a downloaded browser), and the playground started as a
+ * person starts it (`npm run playground`) on free ports. Screenshots go to test-artifacts/ (not committed).
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const ARTIFACTS = new URL("../../test-artifacts/playground/", import.meta.url).pathname;
+
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+];
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH. The browser tests never download one.`,
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+}
+
+export interface Playground {
+  readonly url: string;
+  readonly main: MainProcess;
+  /** Stops it as Ctrl-C does and starts it again on the same ports and data folder. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `npm run playground` on free ports, with the demo agent's pace given (runs long enough to act on). */
+export async function startPlayground(settings: Record<string, string> = {}): Promise<Playground> {
+  const env = { ...(await isolatedEnv()), ...settings };
+  const start = async () => {
+    const main = startMain(env, { viaNpm: true, script: "playground" });
+    await main.waitForLine(/LOCAL PLAYGROUND/, "the playground banner");
+    await main.waitForLine(/^Ready$/, "the product to be ready");
+    return main;
+  };
+  let main = await start();
+  return {
+    url: `http://127.0.0.1:${env.PLAYGROUND_PORT}/`,
+    get main() {
+      return main;
+    },
+    async restart() {
+      await main.interrupt();
+      main = await start();
+    },
+    async stop() {
+      await main.interrupt();
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}

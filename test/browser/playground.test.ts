@@ -1,0 +1,221 @@
+/**
+ * The playground in a real browser, used only as a person uses it: typing, clicking and reading the page.
+ * Everything behind the page is real: `npm run playground` (embedded Restate, our services, the Bolt app
+ * over HTTP, the emulated Slack). Runs last several seconds each (the demo agent at 1.5 s per iteration), so
+ * there is time to act while the agent works, as there is in Slack.
+ */
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { launchBrowser, type Playground, screenshot, startPlayground } from "./browser.ts";
+
+let playground: Playground;
+let browser: Browser;
+let context: BrowserContext;
+
+before(async () => {
+  [playground, browser] = await Promise.all([
+    startPlayground({ DEMO_ITERATION_MS: "1500", DEMO_DONE_PROBABILITY: "0", DEMO_MAX_ITERATIONS: "4" }),
+    launchBrowser(),
+  ]);
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await playground?.stop();
+});
+
+const WAIT = 30_000;
+
+// Each test's page is closed after it: a browser keeps at most six connections to one host, and every open
+// page holds one for its event stream.
+afterEach(async () => {
+  for (const page of context.pages()) await page.close();
+});
+
+async function openAs(person: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on("pageerror", (error) => {
+    throw new Error(`the page failed: ${error.message}`);
+  });
+  await page.goto(playground.url);
+  await page.getByLabel("You are").selectOption({ label: person });
+  await page.getByText("Local playground").waitFor();
+  return page;
+}
+
+async function goTo(page: Page, channel: string): Promise<void> {
+  await page.getByRole("navigation").getByRole("button", { name: channel, exact: true }).click();
+  await page.getByRole("heading", { name: channel }).waitFor();
+}
+
+function message(scope: Page | Locator, text: string): Locator {
+  return scope.getByRole("article").filter({ hasText: text }).first();
+}
+
+async function say(page: Page, where: "channel" | "thread", text: string): Promise<void> {
+  const box =
+    where === "thread"
+      ? page.getByRole("complementary", { name: "Thread" }).getByRole("textbox")
+      : page.getByRole("main").getByRole("textbox");
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+async function reactionOn(target: Locator, name: string): Promise<void> {
+  await target.locator(`[data-reaction="${name}"]`).waitFor({ timeout: WAIT });
+}
+
+async function openHome(page: Page): Promise<Locator> {
+  await page.getByRole("navigation").getByRole("button", { name: "Agent Sessions" }).click();
+  await page.getByRole("tab", { name: "Home" }).click();
+  const home = page.getByTestId("home");
+  await home.waitFor({ timeout: WAIT });
+  return home;
+}
+
+describe("the playground in a browser", () => {
+  test("mention the bot in a channel: its replies arrive in the thread, with the reactions", async () => {
+    const page = await openAs("Alice Archer (@alice)");
+    await goTo(page, "# general");
+    await say(page, "channel", "@agent plan a team lunch");
+
+    const root = message(page.getByRole("main"), "plan a team lunch");
+    await root.getByText("@agent").waitFor();
+    await reactionOn(root, "eyes");
+    await root.getByRole("button", { name: /\d+ repl/ }).click({ timeout: WAIT });
+    const thread = page.getByRole("complementary", { name: "Thread" });
+    await message(thread, "Do another iteration").waitFor({ timeout: WAIT });
+    await message(thread, "Done").waitFor({ timeout: WAIT });
+    await reactionOn(message(thread, "plan a team lunch"), "white_check_mark");
+    await screenshot(page, "1-replies-in-thread");
+  });
+
+  test("interrupt mode: a reply while the agent works marks the earlier message interrupted", async () => {
+    const page = await openAs("Alice Archer (@alice)");
+    await goTo(page, "# general");
+    await say(page, "channel", "@agent count to ten");
+    const root = message(page.getByRole("main"), "count to ten");
+    await reactionOn(root, "eyes");
+    await root.hover();
+    await root.getByRole("button", { name: "Reply in thread" }).click();
+    await say(page, "thread", "no, count to five");
+
+    const thread = page.getByRole("complementary", { name: "Thread" });
+    await reactionOn(message(thread, "count to ten"), "black_square_for_stop");
+    await reactionOn(message(thread, "no, count to five"), "eyes");
+    await screenshot(page, "2-interrupted");
+  });
+
+  test("queue mode: the Home lists the queued runs; remove one, stop the run, the next one runs", async () => {
+    const page = await openAs("Bob Baker (@bob)");
+    await goTo(page, "# random");
+    await say(page, "channel", "/agentmode queue");
+    await page.getByText("Default mode in this channel is now Queue").waitFor({ timeout: WAIT });
+    await page.getByText("Only visible to you").first().waitFor();
+
+    await say(page, "channel", "@agent first task");
+    const root = message(page.getByRole("main"), "first task");
+    await reactionOn(root, "eyes");
+    await root.hover();
+    await root.getByRole("button", { name: "Reply in thread" }).click();
+    await say(page, "thread", "second task");
+    await say(page, "thread", "third task");
+    const thread = page.getByRole("complementary", { name: "Thread" });
+    await reactionOn(message(thread, "second task"), "hourglass_flowing_sand");
+    await reactionOn(message(thread, "third task"), "hourglass_flowing_sand");
+
+    const home = await openHome(page);
+    await home.getByText("1. second task").waitFor({ timeout: WAIT });
+    await home.getByText("2. third task").waitFor({ timeout: WAIT });
+    await home.getByText(/Running, iteration \d/).waitFor();
+    await screenshot(page, "3-home-with-queue");
+
+    await home.getByRole("article").or(home).getByText("1. second task").waitFor();
+    const secondRow = home.locator(".bk-section").filter({ hasText: "second task" });
+    await secondRow.getByRole("button", { name: "Remove" }).click();
+    await home.getByText("second task").waitFor({ state: "detached", timeout: WAIT });
+    await home.getByText("1. third task").waitFor({ timeout: WAIT });
+
+    await home.getByRole("button", { name: "Stop run" }).click();
+    // The stopped run's message is marked stopped; the one still waiting starts.
+    await goTo(page, "# random");
+    await message(page.getByRole("main"), "first task").getByRole("button", { name: /repl/ }).click();
+    await reactionOn(message(thread, "first task"), "black_square_for_stop");
+    await reactionOn(message(thread, "third task"), "eyes");
+    await reactionOn(message(thread, "second task"), "black_square_for_stop");
+    const again = await openHome(page);
+    await again.getByText(/Running, iteration \d/).waitFor({ timeout: WAIT });
+    assert.equal(await again.getByText("third task").count(), 1, "the third task is the running run now");
+  });
+
+  test("the shortcut's modal changes a thread's mode", async () => {
+    const page = await openAs("Carol Chen (@carol)");
+    await goTo(page, "# general");
+    await say(page, "channel", "@agent write a haiku");
+    const root = message(page.getByRole("main"), "write a haiku");
+    await reactionOn(root, "eyes");
+    await root.hover();
+    await root.getByRole("button", { name: "More actions" }).click();
+    await root.getByRole("menuitem", { name: "Agent mode" }).click();
+
+    const modal = page.getByRole("dialog", { name: "Agent mode" });
+    await modal.waitFor({ timeout: WAIT });
+    await screenshot(page, "4-mode-modal");
+    await modal.getByText("Incorporate", { exact: true }).click();
+    await modal.getByRole("button", { name: "Save" }).click();
+    await modal.waitFor({ state: "detached", timeout: WAIT });
+
+    await root.getByRole("button", { name: /repl/ }).click({ timeout: WAIT });
+    const thread = page.getByRole("complementary", { name: "Thread" });
+    await thread.getByText("Mode for this thread: Incorporate").waitFor({ timeout: WAIT });
+    await say(page, "thread", "make it about autumn");
+    await reactionOn(message(thread, "make it about autumn"), "twisted_rightwards_arrows");
+  });
+
+  test("/agentmode with a bad mode answers with an ephemeral error; in a thread Slack refuses the command", async () => {
+    const page = await openAs("Alice Archer (@alice)");
+    await goTo(page, "# general");
+    await say(page, "channel", "/agentmode fast");
+    const answer = message(page.getByRole("main"), 'Unknown mode "fast"');
+    await answer.waitFor({ timeout: WAIT });
+    await answer.getByText("Only visible to you").waitFor();
+    await screenshot(page, "5-bad-mode");
+
+    await say(page, "channel", "@agent a thread for a command");
+    const root = message(page.getByRole("main"), "a thread for a command");
+    await root.hover();
+    await root.getByRole("button", { name: "Reply in thread" }).click();
+    await say(page, "thread", "/agentmode queue");
+    const thread = page.getByRole("complementary", { name: "Thread" });
+    const refusal = message(thread, "/agentmode is not supported in threads");
+    await refusal.waitFor({ timeout: WAIT });
+    await refusal.getByText("!agentmode").waitFor();
+    await refusal.getByText("Agent mode").waitFor();
+  });
+});
+
+describe("a restart of the playground", () => {
+  test("forgets the workspace, not the sessions: the page says so and the Home still lists them", async () => {
+    const page = await openAs("Carol Chen (@carol)");
+    await goTo(page, "# random");
+    await say(page, "channel", "@agent remember this session");
+    await reactionOn(message(page.getByRole("main"), "remember this session"), "eyes");
+    const home = await openHome(page);
+    await home.getByText("remember this session").waitFor({ timeout: WAIT });
+
+    await playground.restart();
+    await page.getByRole("alert").getByText("The playground restarted").waitFor({ timeout: 60_000 });
+    const after = page.getByTestId("home");
+    await after.getByText("remember this session").waitFor({ timeout: WAIT });
+    await screenshot(page, "6-after-restart");
+    await goTo(page, "# random");
+    assert.equal(
+      await message(page.getByRole("main"), "remember this session").count(),
+      0,
+      "the messages are gone",
+    );
+  });
+});
