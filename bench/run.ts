@@ -163,10 +163,10 @@ async function main(): Promise<void> {
     const messagesGoal = floor.callPerSecond / Math.max(1, sustained.invocationsPerMessage) / 2;
     const targets = [
       {
-        name: "ack p50 <= 1.5 x raw send p50 (100 events/s)",
-        goal: `<= ${Math.round(floor.sendLatency.latency.p50 * 1.5 * 100) / 100} ms`,
+        name: "ack p50 <= 1.5 x raw send p50 (100 events/s, paired slices)",
+        goal: `<= ${Math.round((at100?.rawSend.latency.p50 ?? Number.NaN) * 1.5 * 100) / 100} ms`,
         actual: `${at100?.latency.p50} ms`,
-        met: (at100?.latency.p50 ?? Infinity) <= floor.sendLatency.latency.p50 * 1.5,
+        met: (at100?.latency.p50 ?? Infinity) <= (at100?.rawSend.latency.p50 ?? 0) * 1.5,
       },
       {
         name: "ack p99 < 50 ms (100 events/s)",
@@ -233,7 +233,8 @@ async function main(): Promise<void> {
         sent: r.sent,
         failed: r.failed,
         ...r.latency,
-        p50VsRawSend: Math.round((r.latency.p50 / floor.sendLatency.latency.p50) * 100) / 100,
+        rawSendPaired: r.rawSend.latency,
+        p50VsRawSend: Math.round((r.latency.p50 / r.rawSend.latency.p50) * 100) / 100,
       })),
       eventToFirstPost: firstPostLatency,
       interrupt,
@@ -256,9 +257,13 @@ async function main(): Promise<void> {
       row(["latency (ms)", "n", "p50", "p95", "p99", "max"], [48, 6, 8, 8, 8, 8]),
       row(["raw Restate send @100/s", ...latencyCells(floor.sendLatency.latency)], [48, 6, 8, 8, 8, 8]),
       row(["raw Restate call @100/s", ...latencyCells(floor.callLatency.latency)], [48, 6, 8, 8, 8, 8]),
-      ...ack.map((r) =>
+      ...ack.flatMap((r) => [
+        row(
+          [`1a. raw Restate send @${r.rate}/s (paired)`, ...latencyCells(r.rawSend.latency)],
+          [48, 6, 8, 8, 8, 8],
+        ),
         row([`1a. Slack event ack @${r.rate}/s`, ...latencyCells(r.latency)], [48, 6, 8, 8, 8, 8]),
-      ),
+      ]),
       ...ackWithWork.map((r) =>
         row(
           [`1b. ack, each event a new session @${r.rate}/s`, ...latencyCells(r.latency)],

@@ -8,7 +8,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { type BenchRig, ITERATIONS, rssMiB, type Thread } from "./rig.ts";
-import { type Latency, type OpenLoopResult, openLoop, saturate, summarize } from "./stats.ts";
+import { type Latency, type OpenLoopResult, openLoop, pairedOpenLoop, saturate, summarize } from "./stats.ts";
 
 const raw = async (url: string): Promise<boolean> => {
   const response = await fetch(url, {
@@ -70,20 +70,22 @@ export async function quiesce(rig: BenchRig, timeoutMs = 120_000): Promise<void>
  * The same shape as the raw send it is compared with.
  */
 export async function ackLatency(rig: BenchRig, rates: readonly number[], seconds: number) {
-  const results: OpenLoopResult[] = [];
+  const results: (OpenLoopResult & { rawSend: OpenLoopResult })[] = [];
   const channel = rig.newChannel();
+  const rawSend = (i: number) => raw(`${rig.ingressUrl}/Trivial/k${i % 64}/noop/send`);
+  const event = async () => {
+    const root = rig.emulator.workspace.nextTs();
+    const { ok } = await rig.reply(
+      { channel, ts: root, key: "", sentAt: 0 },
+      "a reply nobody asked the agent about",
+    );
+    return ok;
+  };
   for (const rate of rates) {
     await quiesce(rig);
-    results.push(
-      await openLoop(rate, seconds, async () => {
-        const root = rig.emulator.workspace.nextTs();
-        const { ok } = await rig.reply(
-          { channel, ts: root, key: "", sentAt: 0 },
-          "a reply nobody asked the agent about",
-        );
-        return ok;
-      }),
-    );
+    // Paired with raw sends at the same rate, slice by slice, so the ratio compares like with like.
+    const { first, second } = await pairedOpenLoop(rate, seconds, rawSend, event);
+    results.push({ ...second, rawSend: first });
   }
   return results;
 }

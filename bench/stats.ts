@@ -36,6 +36,8 @@ export interface OpenLoopResult {
   readonly latency: Latency;
   /** Requests completed per second over the run. */
   readonly achieved: number;
+  /** Every latency measured (ms), for merging runs. */
+  readonly samples: readonly number[];
 }
 
 /**
@@ -76,7 +78,41 @@ export async function openLoop(
     failed,
     latency: summarize(latencies),
     achieved: Math.round((latencies.length / elapsed) * 10) / 10,
+    samples: latencies,
   };
+}
+
+/**
+ * Two open loops at the same rate in alternating one-second slices, `seconds` of each: both see the same
+ * machine (these machines are shared and drift within minutes), so their ratio means something.
+ */
+export async function pairedOpenLoop(
+  rate: number,
+  seconds: number,
+  first: (i: number) => Promise<boolean>,
+  second: (i: number) => Promise<boolean>,
+): Promise<{ first: OpenLoopResult; second: OpenLoopResult }> {
+  const slices = Math.max(1, Math.round(seconds));
+  const runs = { first: [] as OpenLoopResult[], second: [] as OpenLoopResult[] };
+  let offset = 0;
+  for (let slice = 0; slice < slices; slice += 1) {
+    const base = offset;
+    runs.first.push(await openLoop(rate, seconds / slices, (i) => first(base + i)));
+    runs.second.push(await openLoop(rate, seconds / slices, (i) => second(base + i)));
+    offset += Math.round((rate * seconds) / slices);
+  }
+  const merge = (parts: OpenLoopResult[]): OpenLoopResult => {
+    const samples = parts.flatMap((p) => p.samples);
+    return {
+      rate,
+      sent: parts.reduce((n, p) => n + p.sent, 0),
+      failed: parts.reduce((n, p) => n + p.failed, 0),
+      latency: summarize(samples),
+      achieved: Math.round((parts.reduce((n, p) => n + p.achieved, 0) / parts.length) * 10) / 10,
+      samples,
+    };
+  };
+  return { first: merge(runs.first), second: merge(runs.second) };
 }
 
 /** As many requests as `concurrency` keeps in flight, for `seconds`: throughput at saturation. */
