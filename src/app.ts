@@ -5,7 +5,6 @@
  */
 import { resolve } from "node:path";
 import type { Agent } from "./agent/agent.ts";
-import { createDemoAgent } from "./agent/demo-agent.ts";
 import type { Config } from "./config.ts";
 import { StartupError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
@@ -15,7 +14,7 @@ import { startServicesEndpoint } from "./restate/endpoint.ts";
 import { ensureRequestIdentity } from "./runtime/request-identity.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
-import { createServices } from "./services.ts";
+import { createAgent, createServices } from "./services.ts";
 import { type SlackAdapter, startSlackAdapter } from "./slack/adapter.ts";
 import { SlackEmulator } from "./slack-emulator/emulator.ts";
 import { createDefaultWorkspace } from "./slack-emulator/workspace.ts";
@@ -59,7 +58,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     // The playground's emulated Slack comes first: runs that resume when Restate starts post into it.
     const emulator = config.playground ? await startPlaygroundEmulator(config) : null;
     if (emulator) cleanups.push(() => emulator.close());
-    const agent = givenAgent ?? createDemoAgent(config.demoAgent);
+    const agent = givenAgent ?? createAgent(config, logger);
     // The embedded server signs its requests; our endpoint then accepts only those (and RESTATE_IDENTITY_KEYS).
     const identity = config.restate.embedded ? ensureRequestIdentity(resolve(config.restate.dataDir)) : null;
     const identityKeys = [...config.restate.identityKeys, ...(identity ? [identity.publicKey] : [])];

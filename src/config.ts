@@ -37,11 +37,24 @@ export interface Config {
     /** The URL restate-server uses to reach our endpoint. */
     readonly advertisedUrl: string;
   };
+  /** `demo` (the Python example's agent, the default) or `llm` (a model through the AI SDK). */
+  readonly agent: "demo" | "llm";
   readonly demoAgent: {
     readonly iterationMs: number;
     readonly doneProbability: number;
     readonly maxIterations: number;
   };
+  /** The model of `AGENT=llm`: any OpenAI-compatible endpoint. Null with the demo agent. */
+  readonly llm: {
+    readonly baseUrl: string;
+    readonly apiKey: string;
+    readonly model: string;
+    readonly systemPrompt: string | null;
+    /** Model steps (agent iterations) per run before the model must answer without tools. */
+    readonly maxSteps: number;
+    /** Stream answers into Slack threads (false: one durable generate call per step, posted when done). */
+    readonly stream: boolean;
+  } | null;
   readonly log: {
     readonly level: "trace" | "debug" | "info" | "warn" | "error";
     readonly format: LogFormat;
@@ -66,6 +79,8 @@ export interface Config {
     readonly postIntervalMs: number;
     /** How long Home updates are gathered before one views.publish. */
     readonly homeDebounceMs: number;
+    /** Least time between two chat.update calls in one workspace (Slack allows about 50 a minute). */
+    readonly updateIntervalMs: number;
   };
 }
 
@@ -171,6 +186,17 @@ const EnvSchema = z.object({
   DEMO_ITERATION_MS: z.coerce.number().int().min(0, "must be 0 or more").default(3000),
   DEMO_DONE_PROBABILITY: z.coerce.number().min(0).max(1, "must be between 0 and 1").default(0.1),
   DEMO_MAX_ITERATIONS: z.coerce.number().int().min(1, "must be at least 1").default(10),
+  AGENT: z
+    .string()
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(["demo", "llm"], { error: (issue) => `must be demo or llm (got "${issue.input}")` }))
+    .default("demo"),
+  LLM_BASE_URL: httpUrl.optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().optional(),
+  LLM_SYSTEM_PROMPT: z.string().optional(),
+  LLM_MAX_STEPS: z.coerce.number().int().min(1, "must be at least 1").default(10),
+  LLM_STREAM: bool.default(true),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   LOG_FORMAT: z.enum(["pretty", "json", "auto"]).default("auto"),
   SLACK_MODE: z
@@ -191,6 +217,7 @@ const EnvSchema = z.object({
   SLACK_BIND_ADDRESS: z.string().min(1).default("0.0.0.0"),
   SLACK_POST_INTERVAL_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1000),
   HOME_DEBOUNCE_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1000),
+  SLACK_UPDATE_INTERVAL_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1300),
 });
 
 type ParsedEnv = z.infer<typeof EnvSchema>;
@@ -235,6 +262,20 @@ function slackPresenceProblems(
     }
   }
   return problems;
+}
+
+/** `AGENT=llm` needs its model's address, key and name. */
+function llmPresenceProblems(present: Readonly<Record<string, unknown>>): string[] {
+  const agent = typeof present.AGENT === "string" ? present.AGENT.trim().toLowerCase() : "demo";
+  if (agent !== "llm") return [];
+  const needs: [string, string][] = [
+    ["LLM_BASE_URL", "the model server's OpenAI-compatible API, e.g. https://api.openai.com/v1"],
+    ["LLM_API_KEY", "its API key (any value for a local server that takes none, such as Ollama)"],
+    ["LLM_MODEL", "the model's name, e.g. gpt-4.1-mini"],
+  ];
+  return needs
+    .filter(([name]) => !(name in present))
+    .map(([name, what]) => `${name}: missing: AGENT=llm needs ${what}`);
 }
 
 /** A made-up secret for the playground, where the emulator and the Bolt app share it. */
@@ -303,6 +344,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       ? []
       : result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`)),
     ...slackPresenceProblems(present, slackModeOf(present)),
+    ...llmPresenceProblems(present),
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
@@ -335,6 +377,18 @@ export function parseConfig(env: Env, isTty = false): Config {
         "",
       ),
     },
+    agent: e.AGENT,
+    llm:
+      e.AGENT === "llm"
+        ? {
+            baseUrl: (e.LLM_BASE_URL ?? "").replace(/\/+$/, ""),
+            apiKey: e.LLM_API_KEY ?? "",
+            model: e.LLM_MODEL ?? "",
+            systemPrompt: e.LLM_SYSTEM_PROMPT ?? null,
+            maxSteps: e.LLM_MAX_STEPS,
+            stream: e.LLM_STREAM,
+          }
+        : null,
     demoAgent: {
       iterationMs: e.DEMO_ITERATION_MS,
       doneProbability: e.DEMO_DONE_PROBABILITY,
@@ -359,6 +413,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       botToken: slack?.botToken ?? null,
       postIntervalMs: e.SLACK_POST_INTERVAL_MS,
       homeDebounceMs: e.HOME_DEBOUNCE_MS,
+      updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
     },
   };
   return deepFreeze(config);

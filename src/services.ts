@@ -3,16 +3,24 @@
  * (sessions, runs, channel settings) and the Slack side that shows them (threads, channels, Homes).
  * The one list that the endpoint serves and registers.
  */
+import * as clients from "@restatedev/restate-sdk-clients";
 import type { Agent } from "./agent/agent.ts";
+import { createDemoAgent } from "./agent/demo-agent.ts";
+import { createLlmAgent } from "./agent/llm-agent.ts";
+import { currentTimeTool } from "./agent/tools.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { createAgentSession } from "./restate/agent-session.ts";
 import { createChannelSettings } from "./restate/channel-settings.ts";
 import { createChatService } from "./restate/chat-service.ts";
+import { SlackWorkspaceRef } from "./slack/durable/contracts.ts";
 import { slackSessionEffects } from "./slack/durable/session-effects.ts";
 import { createSlackChannel } from "./slack/durable/slack-channel.ts";
 import { createSlackThread } from "./slack/durable/slack-thread.ts";
+import { createSlackWorkspace } from "./slack/durable/slack-workspace.ts";
 import { createUserHome } from "./slack/durable/user-home.ts";
+import { createLiveUpdater } from "./slack/live-updates.ts";
+import { readThreadTool } from "./slack/thread-tool.ts";
 import { createSlackWebClient } from "./slack/web-api.ts";
 
 /** A failing agent step is tried this often (with backoff) before its run ends as failed. */
@@ -25,10 +33,17 @@ export function createServices(deps: {
 }) {
   const { config, agent, logger } = deps;
   const journalRetentionMs = config.restate.journalRetentionMs;
+  const client = createSlackWebClient({ url: config.slackApi.url, token: config.slackApi.botToken, logger });
+  // Live updates reserve their chat.update slot through the ingress: they run inside a durable step.
+  const ingress = clients.connect({ url: config.restate.ingressUrl });
+  const live = createLiveUpdater({
+    client,
+    reserve: async (team) => ingress.objectClient(SlackWorkspaceRef, team).reserve_update(),
+    logger,
+  });
   // Sessions that came from Slack report to the Slack side; sessions started with curl have no origin
   // and report nowhere.
-  const effects = slackSessionEffects;
-  const client = createSlackWebClient({ url: config.slackApi.url, token: config.slackApi.botToken, logger });
+  const effects = slackSessionEffects(live);
   return [
     createChatService({
       defaultMode: config.defaultMode,
@@ -41,6 +56,7 @@ export function createServices(deps: {
     createChannelSettings({ journalRetentionMs }),
     createSlackThread({ client, journalRetentionMs }),
     createSlackChannel({ client, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
+    createSlackWorkspace({ updateIntervalMs: config.slackApi.updateIntervalMs, journalRetentionMs }),
     createUserHome({
       client,
       debounceMs: config.slackApi.homeDebounceMs,
@@ -48,4 +64,21 @@ export function createServices(deps: {
       journalRetentionMs,
     }),
   ];
+}
+
+/**
+ * The agent the settings ask for: the demo agent (`AGENT=demo`), or the LLM agent with its built-in tools
+ * (the current time, and reading the Slack thread when Slack is configured). Add tools here.
+ */
+export function createAgent(config: Config, logger: Logger): Agent {
+  if (!config.llm) return createDemoAgent(config.demoAgent);
+  const tools = [currentTimeTool];
+  if (config.slackApi.botToken) {
+    tools.push(
+      readThreadTool(
+        createSlackWebClient({ url: config.slackApi.url, token: config.slackApi.botToken, logger }),
+      ),
+    );
+  }
+  return createLlmAgent({ ...config.llm, tools });
 }

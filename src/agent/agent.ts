@@ -1,14 +1,23 @@
 /**
- * The agent interface: what AgentSession needs from an agent, and nothing about Restate or Slack.
- * An agent gets the run's working history and a small durable toolbox (`step`, `sleep`); everything that
- * talks to the outside world (a model, a clock, randomness) must go through `step`, so that a crash or a
- * retry replays its journaled result instead of doing it again.
+ * The agent interface: what AgentSession needs from an agent, and nothing about Slack. An agent gets the
+ * run's working history and a small durable toolbox (`step`, `sleep`); everything that talks to the outside
+ * world (a model, a clock, randomness) must go through `step` (or journal through `restate` itself, as the
+ * AI SDK middleware does), so that a crash or a retry replays its journaled result instead of doing it again.
  */
+import type * as restate from "@restatedev/restate-sdk";
 
-/** One item of a run's working history: user inputs and the agent's outputs (`system`). */
+/**
+ * One item of a session's history. The demo agent keeps `{role: "user" | "system", content: text}`; the LLM
+ * agent keeps the AI SDK's messages (`user`, `assistant`, `tool`), whose content may be a list of parts.
+ */
 export interface HistoryItem {
   readonly role: string;
-  readonly content: string;
+  readonly content: string | unknown[];
+}
+
+/** What an iteration has produced so far, shown live while it runs (best effort, never journaled). */
+export interface LiveOutput {
+  readonly text: string;
 }
 
 export interface AgentStepContext {
@@ -19,13 +28,23 @@ export interface AgentStepContext {
   /**
    * Runs `action` as a durable step. Once it has succeeded its result is journaled: after a crash the step
    * is not run again, its result is replayed. A step that throws is retried; a `TerminalError` (from
-   * `@restatedev/restate-sdk`) ends the run as failed.
+   * `@restatedev/restate-sdk`) ends the run as failed. `signal` aborts when the attempt ends (the run was
+   * interrupted or stopped, or our process lost its connection): pass it to any request the step makes.
    */
-  step<T>(name: string, action: () => Promise<T> | T): Promise<T>;
+  step<T>(name: string, action: (signal: AbortSignal) => Promise<T> | T): Promise<T>;
   /** A durable timer: it survives restarts, and cancelling the run ends it at once. */
   sleep(ms: number): Promise<void>;
   /** Logs with the run's context; silent while the run is replaying. */
   log(message: string): void;
+  /**
+   * Shows the iteration's output so far, while a step is still running (streaming). Best effort: it may be
+   * skipped or paced, and only the iteration's result counts. A no-op where nobody watches (curl sessions).
+   */
+  live(output: LiveOutput): void;
+  /** Whether anyone watches `live` output (a Slack thread); agents may then prefer streamed calls. */
+  readonly watched: boolean;
+  /** The run's Restate context, for libraries that journal through it themselves (durable model calls). */
+  readonly restate: restate.Context;
 }
 
 export interface AgentStepResult {
@@ -33,10 +52,36 @@ export interface AgentStepResult {
   readonly output: string;
   /** True when the run should end after this iteration. */
   readonly done: boolean;
+  /** `markdown`: the output is Markdown (rendered as such in Slack); plain text otherwise. */
+  readonly format?: "text" | "markdown";
+  /** Short lines shown with the output, one per tool call (`current_time()`, ...). */
+  readonly notes?: readonly string[];
+  /**
+   * What this iteration adds to the session's history. When an agent returns it, the run reports its
+   * messages (with the inputs it took in, in place) and they are the history; without it, only the run's
+   * final output is kept, as `system` (the Python example's way).
+   */
+  readonly messages?: readonly HistoryItem[];
 }
 
 export interface Agent {
   readonly name: string;
+  /** Streams its iterations: each iteration of a watched run gets a message that `live` output updates. */
+  readonly streams?: boolean;
   /** One iteration of the agent loop over the run's working history. */
   step(ctx: AgentStepContext, history: readonly HistoryItem[]): Promise<AgentStepResult>;
+}
+
+/** A history item's content as one line of text (parts summarised), for logs and previews. */
+export function contentText(content: HistoryItem["content"]): string {
+  if (typeof content === "string") return content;
+  return content
+    .map((part) => {
+      const p = part as { type?: string; text?: string; toolName?: string };
+      if (p.type === "text" || p.type === "reasoning") return p.text ?? "";
+      if (p.type === "tool-call") return `[calls ${p.toolName}]`;
+      if (p.type === "tool-result") return `[result of ${p.toolName}]`;
+      return `[${p.type ?? "part"}]`;
+    })
+    .join(" ");
 }

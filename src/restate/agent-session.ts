@@ -8,10 +8,10 @@
  * surfaces as a `CancelledError` at the next durable step: the run records it, reports, and rethrows.
  */
 import * as restate from "@restatedev/restate-sdk";
-import type { Agent, AgentStepContext, HistoryItem } from "../agent/agent.ts";
+import { type Agent, type AgentStepContext, contentText, type HistoryItem } from "../agent/agent.ts";
 import { AGENT_SESSION, ChatServiceRef } from "./contracts.ts";
 import { RunInputSchema } from "./schemas.ts";
-import type { SessionEffects } from "./session-effects.ts";
+import type { LiveMessage, SessionEffects } from "./session-effects.ts";
 import { signalNameFor, type UserInput } from "./session-state.ts";
 
 export interface RunProgress {
@@ -33,9 +33,10 @@ export interface AgentSessionOptions {
 /** The log format of the Python example: `message_history=['do something', 'system: Done']`. */
 export function formatHistoryForLog(history: readonly HistoryItem[]): string {
   const quote = (text: string) => `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
-  const items = history.map((item) =>
-    quote(item.role === "user" ? item.content : `${item.role}: ${item.content}`),
-  );
+  const items = history.map((item) => {
+    const text = contentText(item.content);
+    return quote(item.role === "user" ? text : `${item.role}: ${text}`);
+  });
   return `message_history=[${items.join(", ")}]`;
 }
 
@@ -63,9 +64,14 @@ export function createAgentSession(options: AgentSessionOptions) {
         async (ctx: restate.ObjectContext<RunState>, input) => {
           const { sessionKey, runId, origin } = input;
           const chat = ctx.objectSendClient(ChatServiceRef, sessionKey);
+          const { effects } = options;
           const working: HistoryItem[] = [...input.history];
+          // What the run adds to the history when its agent keeps messages: inputs taken in, in place.
+          const added: HistoryItem[] = [];
+          let keepsMessages = false;
           let consumed = 0;
           let iteration = 0;
+          let live: LiveMessage | null = null;
           try {
             for (;;) {
               if (iteration > 0) {
@@ -75,7 +81,9 @@ export function createAgentSession(options: AgentSessionOptions) {
                   next = await takeHandedInput(ctx, consumed + 1)
                 ) {
                   consumed += 1;
-                  working.push({ role: next.role, content: next.content });
+                  const item = { role: next.role, content: next.content };
+                  working.push(item);
+                  added.push(item);
                   ctx.console.info(`Incorporating new input for ${sessionKey}: ${next.content}`);
                 }
               }
@@ -84,31 +92,68 @@ export function createAgentSession(options: AgentSessionOptions) {
               ctx.console.info(
                 `Running iteration of agent for ${sessionKey} with input items: ${formatHistoryForLog(working)}`,
               );
+              live =
+                agent.streams && origin
+                  ? await effects.openLive(ctx, { sessionKey, origin, runId, iteration })
+                  : null;
+              const message = live;
               const stepContext: AgentStepContext = {
                 sessionKey,
                 runId,
                 iteration,
                 step: (name, action) =>
-                  ctx.run(name, async () => action(), { maxRetryAttempts: options.stepMaxAttempts }),
+                  ctx.run(name, async () => action(ctx.request().attemptCompletedSignal), {
+                    maxRetryAttempts: options.stepMaxAttempts,
+                  }),
                 sleep: (ms) => ctx.sleep(ms),
-                log: (message) => ctx.console.info(message),
+                log: (text) => ctx.console.info(text),
+                live: (output) => {
+                  if (message && origin)
+                    effects.live(origin, message, output, ctx.request().attemptCompletedSignal);
+                },
+                watched: message !== null,
+                restate: ctx,
               };
-              const result = await agent.step(stepContext, working);
+              let result: Awaited<ReturnType<Agent["step"]>>;
+              try {
+                result = await agent.step(stepContext, working);
+              } catch (error) {
+                if (message)
+                  effects.endLive(
+                    message,
+                    error instanceof restate.CancelledError ? "interrupted" : "failed",
+                  );
+                throw error;
+              }
+              if (message) effects.endLive(message, "done");
               ctx.console.info(`Agent generated output for ${sessionKey}: ${result.output}`);
-              working.push({ role: "system", content: result.output });
-              if (origin) {
-                options.effects.output(ctx, {
+              const messages = result.messages ?? [{ role: "system", content: result.output }];
+              if (result.messages) keepsMessages = true;
+              working.push(...messages);
+              added.push(...messages);
+              if (origin && (result.output.trim() !== "" || (result.notes?.length ?? 0) > 0 || live)) {
+                effects.output(ctx, {
                   sessionKey,
                   origin,
                   runId,
                   iteration,
                   text: result.output,
                   final: result.done,
+                  format: result.format ?? "text",
+                  notes: result.notes ?? [],
+                  live,
                 });
               }
+              live = null;
               if (result.done) {
                 ctx.set("progress", { iteration, outcome: "done" });
-                chat.run_ended({ runId, outcome: "done", output: result.output, consumed });
+                chat.run_ended({
+                  runId,
+                  outcome: "done",
+                  output: result.output,
+                  consumed,
+                  ...(keepsMessages ? { messages: added } : {}),
+                });
                 return { outcome: "done" as const, output: result.output, iterations: iteration };
               }
             }
@@ -120,6 +165,19 @@ export function createAgentSession(options: AgentSessionOptions) {
             } else if (error instanceof restate.TerminalError) {
               ctx.console.warn(`Agent run ${runId} for ${sessionKey} failed: ${error.message}`);
               ctx.set("progress", { iteration, outcome: "failed" });
+              if (origin) {
+                // Never a silent stop: the thread says what went wrong (in the iteration's live message, if any).
+                effects.output(ctx, {
+                  sessionKey,
+                  origin,
+                  runId,
+                  iteration,
+                  text: "",
+                  final: true,
+                  notes: [`:warning: The agent stopped: ${error.message}`],
+                  live,
+                });
+              }
               chat.run_ended({ runId, outcome: "failed", error: error.message, consumed });
             }
             throw error;

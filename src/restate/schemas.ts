@@ -66,7 +66,11 @@ export const ActorSchema = z.object({ by }).default({});
 
 export const RemoveQueuedSchema = z.object({ id: z.string({ error: "id must be a string" }).min(1), by });
 
-const HistoryItemSchema = z.object({ role: z.string(), content: z.string() });
+/** A history item: text, or (the AI SDK's messages) a list of parts, kept as Restate gave them. */
+const HistoryItemSchema = z.object({
+  role: z.string(),
+  content: z.union([z.string(), z.array(z.unknown())]),
+});
 
 /** `AgentSession.run`: everything a run needs is in its input; it reads no other state. */
 export const RunInputSchema = z.object({
@@ -83,6 +87,8 @@ export const RunReportSchema = z.object({
   output: z.string().optional(),
   error: z.string().optional(),
   consumed: z.number().int().min(0),
+  /** The history items the run adds (its inputs taken in, in place, and its messages), when it keeps them. */
+  messages: z.array(HistoryItemSchema).optional(),
 });
 
 /** A run's output could not be delivered (Slack refused the post for good). */

@@ -6,6 +6,7 @@
  * Implementations must only issue journaled commands (sends), never do I/O themselves.
  */
 import type * as restate from "@restatedev/restate-sdk";
+import type { LiveOutput } from "../agent/agent.ts";
 import type { Mode } from "./modes.ts";
 import type { SessionOrigin, UserInput } from "./session-state.ts";
 
@@ -55,6 +56,17 @@ export interface RunOutput {
   readonly text: string;
   /** The run's last output. */
   readonly final: boolean;
+  /** `markdown` for a model's answer; plain text (shown as typed) otherwise. */
+  readonly format?: "text" | "markdown" | undefined;
+  /** Short lines shown with the output (tool calls), or a failure's explanation. */
+  readonly notes?: readonly string[] | undefined;
+  /** The message this iteration streamed into, which the output replaces; null when it was not streamed. */
+  readonly live?: LiveMessage | null | undefined;
+}
+
+/** A message that shows an iteration while it runs (see `SessionEffects.openLive`). */
+export interface LiveMessage {
+  readonly ts: string;
 }
 
 export interface SessionEffects {
@@ -64,6 +76,25 @@ export interface SessionEffects {
     refusal: { sessionKey: string; origin: SessionOrigin; input: UserInput; reason: string },
   ): void;
   output(ctx: restate.Context, output: RunOutput): void;
+  /**
+   * Opens the message that an iteration of a streaming agent shows itself in while it runs (durably: once
+   * per iteration, also across retries). Null when there is nowhere to show it.
+   */
+  openLive(
+    ctx: restate.Context,
+    at: { sessionKey: string; origin: SessionOrigin; runId: string; iteration: number },
+  ): Promise<LiveMessage | null>;
+  /**
+   * Shows an iteration's output so far in its live message. The one effect that does I/O itself: it is
+   * called from inside a durable step, is best effort and paced, and is never journaled. `signal` is the
+   * step's attempt: when it aborts (the run was interrupted), the message says so and updates stop.
+   */
+  live(origin: SessionOrigin, message: LiveMessage, output: LiveOutput, signal: AbortSignal): void;
+  /**
+   * The iteration is over: no more live updates for this message. Done or failed, its final text comes by
+   * `output`; interrupted, the message is marked so (best effort, like `live`).
+   */
+  endLive(message: LiveMessage, outcome: "done" | "failed" | "interrupted"): void;
 }
 
 /** For a deployment without Slack: changes are only logged by the objects themselves. */
@@ -71,4 +102,7 @@ export const noSessionEffects: SessionEffects = {
   changed() {},
   refused() {},
   output() {},
+  openLive: async () => null,
+  live() {},
+  endLive() {},
 };

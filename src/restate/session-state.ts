@@ -4,13 +4,12 @@
  * Must not import the Restate SDK: errors here are plain `SessionError`s that the service maps to
  * `TerminalError`s (see `asTerminalError` in chat-service.ts).
  */
+import type { HistoryItem } from "../agent/agent.ts";
 import type { Mode } from "./modes.ts";
 
 /** One entry of the chat history, as in the Python example: user messages and runs' final outputs. */
-export interface HistoryEntry {
-  readonly role: string;
-  readonly content: string;
-}
+/** One item of a session's history (see `HistoryItem` in the agent interface). */
+export type HistoryEntry = HistoryItem;
 
 /** Where a session lives outside Restate: the Slack thread it answers in. Null for curl sessions. */
 export interface SessionOrigin {
@@ -97,6 +96,8 @@ export interface RunReport {
   readonly output?: string | undefined;
   readonly error?: string | undefined;
   readonly consumed: number;
+  /** When the agent keeps its messages: everything the run adds to the history, inputs taken in included. */
+  readonly messages?: readonly HistoryItem[] | undefined;
 }
 
 /** A rule of the session was broken (full queue, unknown id...). Carries an HTTP-like status. */
@@ -144,14 +145,17 @@ export function removeQueued(
 
 /**
  * What the history gains when the active run ends normally (done or failed), and which incorporated
- * messages it never took in. The inputs it consumed come before its final output; the unconsumed ones
- * come after it and start the next run, so no message is lost and none is used twice.
+ * messages it never took in. The inputs it consumed come before its final output (or, when the run
+ * reports its messages, in place among them); the unconsumed ones come after it and start the next run,
+ * so no message is lost and none is used twice.
  */
 export function settleRun(
   run: ActiveRun,
   report: RunReport,
 ): { additions: HistoryEntry[]; unconsumed: UserInput[] } {
   const consumed = Math.max(0, Math.min(report.consumed, run.incorporated.length));
+  if (report.messages)
+    return { additions: [...report.messages], unconsumed: run.incorporated.slice(consumed) };
   const additions = run.incorporated.slice(0, consumed).map(toHistoryEntry);
   if (report.outcome === "done" && report.output !== undefined) {
     additions.push({ role: "system", content: report.output });

@@ -22,6 +22,8 @@ export const LIMITS = {
   viewTitle: 24,
   privateMetadata: 3000,
   messageText: 40_000,
+  /** The `markdown` blocks of one message together. */
+  markdownTotal: 12_000,
 } as const;
 
 type Json = Record<string, unknown>;
@@ -99,6 +101,7 @@ function checkBlocks(blocks: unknown, max: number): void {
   check(list.length <= max, `more than ${max} blocks`);
   const actionIds = new Set<string>();
   const blockIds = new Set<string>();
+  let markdownChars = 0;
   for (const [index, block] of list.entries()) {
     const path = `blocks[${index}]`;
     check(
@@ -154,6 +157,17 @@ function checkBlocks(blocks: unknown, max: number): void {
         }
         break;
       }
+      case "markdown":
+        check(
+          typeof block.text === "string" && block.text.length > 0,
+          `${path}.text must be a non-empty string`,
+        );
+        markdownChars += (block.text as string).length;
+        check(
+          markdownChars <= LIMITS.markdownTotal,
+          `markdown blocks are longer than ${LIMITS.markdownTotal} characters together`,
+        );
+        break;
       case "input":
         check(typeof block.element === "object" && block.element !== null, `${path}.element is required`);
         checkElement(block.element as Json, `${path}.element`, actionIds);

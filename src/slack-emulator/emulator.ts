@@ -106,12 +106,20 @@ export interface AppAnswer {
   readonly attempts?: number;
 }
 
+/** A sliding-window limit: at most `max` calls within any `windowMs`. */
+export interface UpdateLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
 export interface EmulatorOptions {
   readonly port?: number;
   readonly host?: string;
   readonly workspace?: Workspace;
   /** Least time between two posts into one channel; faster posts get 429 with Retry-After. Off by default. */
   readonly postIntervalMs?: number;
+  /** Most chat.update calls in the workspace within any window (Slack: about 50 a minute); off by default. */
+  readonly updateLimit?: UpdateLimit;
   /** Send the app `message` events for the bot's own posts and edits, as Slack does (default true). */
   readonly echoBotMessages?: boolean;
   /** Reuse connections to the app (keep-alive) instead of one connection per request. */
@@ -185,12 +193,15 @@ export class SlackEmulator extends EventEmitter {
   private readonly responseUrls = new Map<string, { user: string; channel: string; ephemeralTs?: string }>();
   private readonly options: EmulatorOptions;
   private postIntervalMs: number | null;
+  private updateLimit: UpdateLimit | null;
+  private updatesAt: number[] = [];
   private readonly appAgent: Agent | null;
 
   constructor(options: EmulatorOptions = {}) {
     super();
     this.options = options;
     this.postIntervalMs = options.postIntervalMs ?? null;
+    this.updateLimit = options.updateLimit ?? null;
     this.appAgent = options.appKeepAlive ? new Agent({ keepAlive: true, maxSockets: 64 }) : null;
     this.workspace = options.workspace ?? createDefaultWorkspace();
     this.socket = new SocketModeServer({
@@ -346,6 +357,20 @@ export class SlackEmulator extends EventEmitter {
     }
     if (fault?.effect.kind === "error") return answer(200, { ok: false, error: fault.effect.error });
 
+    if (method === "chat.update" && this.updateLimit) {
+      const now = Date.now();
+      const { max, windowMs } = this.updateLimit;
+      this.updatesAt = this.updatesAt.filter((at) => at > now - windowMs);
+      const wait = this.updatesAt.length >= max ? (this.updatesAt[0] ?? now) + windowMs - now : 0;
+      if (wait > 0) {
+        this.rateLimited += 1;
+        return answer(
+          429,
+          { ok: false, error: "ratelimited" },
+          { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) },
+        );
+      }
+    }
     if (method === "chat.postMessage" && this.postIntervalMs) {
       const channel = String(args.channel ?? "");
       const last = this.lastPostAt.get(channel) ?? 0;
@@ -372,6 +397,7 @@ export class SlackEmulator extends EventEmitter {
       });
     }
     if (method === "chat.postMessage") this.lastPostAt.set(String(args.channel ?? ""), Date.now());
+    if (method === "chat.update" && this.updateLimit) this.updatesAt.push(Date.now());
     if (hold?.afterWork) {
       // The work is done (the post is stored); the answer waits, so the caller cannot know it landed.
       hold.arrive(call);
@@ -471,6 +497,12 @@ export class SlackEmulator extends EventEmitter {
   /** Slack's per-channel pace for chat.postMessage (429 with Retry-After beyond it); `null` turns it off. */
   setPostInterval(ms: number | null): void {
     this.postIntervalMs = ms;
+  }
+
+  /** Slack's workspace-wide limit for chat.update (429 with Retry-After beyond it); `null` turns it off. */
+  setUpdateLimit(limit: UpdateLimit | null): void {
+    this.updateLimit = limit;
+    this.updatesAt = [];
   }
 
   /** Random faults on a share of calls to these methods; `null` turns them off. */

@@ -8,7 +8,10 @@ export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
   "auth.test": [],
   "chat.postMessage": ["chat:write"],
   "chat.postEphemeral": ["chat:write"],
-  // Looking for our own earlier post on a retry: the thread's history, with its message metadata.
+  // Streamed answers: a live message updated in place, then replaced with the final text.
+  "chat.update": ["chat:write"],
+  // Looking for our own earlier post on a retry (with its message metadata), and the LLM agent's
+  // read_thread tool: a thread's history.
   "conversations.replies": [
     "channels:history",
     "groups:history",

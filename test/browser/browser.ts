@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -64,4 +64,41 @@ export async function startPlayground(settings: Record<string, string> = {}): Pr
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+/** How long a person waits for something to appear. */
+export const WAIT = 30_000;
+
+/** Opens the playground in a new page as one of its people. A script error on the page fails the test. */
+export async function openPageAs(context: BrowserContext, url: string, person: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on("pageerror", (error) => {
+    throw new Error(`the page failed: ${error.message}`);
+  });
+  await page.goto(url);
+  await page.getByLabel("You are").selectOption({ label: person });
+  await page.getByText("Local playground").waitFor();
+  return page;
+}
+
+export async function goTo(page: Page, channel: string): Promise<void> {
+  await page.getByRole("navigation").getByRole("button", { name: channel, exact: true }).click();
+  await page.getByRole("heading", { name: channel }).waitFor();
+}
+
+export function message(scope: Page | Locator, text: string): Locator {
+  return scope.getByRole("article").filter({ hasText: text }).first();
+}
+
+export async function say(page: Page, where: "channel" | "thread", text: string): Promise<void> {
+  const box =
+    where === "thread"
+      ? page.getByRole("complementary", { name: "Thread" }).getByRole("textbox")
+      : page.getByRole("main").getByRole("textbox");
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+export async function reactionOn(target: Locator, name: string): Promise<void> {
+  await target.locator(`[data-reaction="${name}"]`).waitFor({ timeout: WAIT });
 }

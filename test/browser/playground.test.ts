@@ -7,7 +7,18 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { launchBrowser, type Playground, screenshot, startPlayground } from "./browser.ts";
+import {
+  goTo,
+  launchBrowser,
+  message,
+  openPageAs,
+  type Playground,
+  reactionOn,
+  say,
+  screenshot,
+  startPlayground,
+  WAIT,
+} from "./browser.ts";
 
 let playground: Playground;
 let browser: Browser;
@@ -27,45 +38,14 @@ after(async () => {
   await playground?.stop();
 });
 
-const WAIT = 30_000;
-
 // Each test's page is closed after it: a browser keeps at most six connections to one host, and every open
 // page holds one for its event stream.
 afterEach(async () => {
   for (const page of context.pages()) await page.close();
 });
 
-async function openAs(person: string): Promise<Page> {
-  const page = await context.newPage();
-  page.on("pageerror", (error) => {
-    throw new Error(`the page failed: ${error.message}`);
-  });
-  await page.goto(playground.url);
-  await page.getByLabel("You are").selectOption({ label: person });
-  await page.getByText("Local playground").waitFor();
-  return page;
-}
-
-async function goTo(page: Page, channel: string): Promise<void> {
-  await page.getByRole("navigation").getByRole("button", { name: channel, exact: true }).click();
-  await page.getByRole("heading", { name: channel }).waitFor();
-}
-
-function message(scope: Page | Locator, text: string): Locator {
-  return scope.getByRole("article").filter({ hasText: text }).first();
-}
-
-async function say(page: Page, where: "channel" | "thread", text: string): Promise<void> {
-  const box =
-    where === "thread"
-      ? page.getByRole("complementary", { name: "Thread" }).getByRole("textbox")
-      : page.getByRole("main").getByRole("textbox");
-  await box.fill(text);
-  await box.press("Enter");
-}
-
-async function reactionOn(target: Locator, name: string): Promise<void> {
-  await target.locator(`[data-reaction="${name}"]`).waitFor({ timeout: WAIT });
+function openAs(person: string): Promise<Page> {
+  return openPageAs(context, playground.url, person);
 }
 
 async function openHome(page: Page): Promise<Locator> {

@@ -240,3 +240,34 @@ test("RESTATE_IDENTITY_KEYS takes request-identity public keys, and nothing else
   assert.equal(keys.length, 2);
   assert.match(problemsOf({ RESTATE_IDENTITY_KEYS: "ssh-ed25519 AAAA" }).join("\n"), /RESTATE_IDENTITY_KEYS/);
 });
+
+test("AGENT=llm needs the model's URL, key and name, and says so for each one missing", () => {
+  assert.equal(parseConfig({}).agent, "demo");
+  assert.equal(parseConfig({}).llm, null);
+  const problems = problemsOf({ AGENT: "llm" });
+  assert.equal(problems.length, 3);
+  assert.match(problems[0] ?? "", /^LLM_BASE_URL: missing: AGENT=llm needs/);
+  assert.match(problems[1] ?? "", /^LLM_API_KEY: missing/);
+  assert.match(problems[2] ?? "", /^LLM_MODEL: missing/);
+  assert.deepEqual(problemsOf({ AGENT: "gpt" }), ['AGENT: must be demo or llm (got "gpt")']);
+  assert.deepEqual(
+    problemsOf({ AGENT: "llm", LLM_BASE_URL: "api.openai.com", LLM_API_KEY: "k", LLM_MODEL: "m" }),
+    ["LLM_BASE_URL: must be an http:// or https:// URL"],
+  );
+  const config = parseConfig({
+    AGENT: "LLM",
+    LLM_BASE_URL: "http://localhost:11434/v1/",
+    LLM_API_KEY: "ollama",
+    LLM_MODEL: "llama3.1",
+    LLM_STREAM: "false",
+  });
+  assert.deepEqual(config.llm, {
+    baseUrl: "http://localhost:11434/v1",
+    apiKey: "ollama",
+    model: "llama3.1",
+    systemPrompt: null,
+    maxSteps: 10,
+    stream: false,
+  });
+  assert.equal(config.slackApi.updateIntervalMs, 1300);
+});

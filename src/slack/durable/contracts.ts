@@ -4,15 +4,18 @@
  */
 import type { SlackChannel } from "./slack-channel.ts";
 import type { SlackThread } from "./slack-thread.ts";
+import type { SlackWorkspace } from "./slack-workspace.ts";
 import type { UserHome } from "./user-home.ts";
 
 export const SLACK_THREAD = "SlackThread";
 export const SLACK_CHANNEL = "SlackChannel";
 export const USER_HOME = "UserHome";
+export const SLACK_WORKSPACE = "SlackWorkspace";
 
 export const SlackThreadRef: SlackThread = { name: SLACK_THREAD };
 export const SlackChannelRef: SlackChannel = { name: SLACK_CHANNEL };
 export const UserHomeRef: UserHome = { name: USER_HOME };
+export const SlackWorkspaceRef: SlackWorkspace = { name: SLACK_WORKSPACE };
 
 /** `T0001:C0001` for SlackChannel. */
 export function channelObjectKey(team: string, channel: string): string {

@@ -12,12 +12,13 @@
 
 import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
+import type { KnownBlock } from "@slack/types";
 import { ErrorCode, type WebClient } from "@slack/web-api";
 import { ChatServiceRef } from "../../restate/contracts.ts";
-import type { RunOutput } from "../../restate/session-effects.ts";
-import { escapeMrkdwn, splitForSlack } from "../text.ts";
-import { classifySlackFailure, mayHaveLanded, SLACK_REQUEST_TIMEOUT_MS } from "../web-api.ts";
-import { SLACK_CHANNEL, SlackChannelRef } from "./contracts.ts";
+import type { LiveMessage, RunOutput } from "../../restate/session-effects.ts";
+import { LIVE_PLACEHOLDER, renderLive, renderOutputs } from "../output-message.ts";
+import { classifySlackFailure, mayHaveLanded, SLACK_REQUEST_TIMEOUT_MS, slackStep } from "../web-api.ts";
+import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./contracts.ts";
 
 /** `metadata.event_type` of every message the agent posts. */
 export const AGENT_OUTPUT_EVENT = "agent_output";
@@ -28,12 +29,17 @@ export interface OutboxPart {
   readonly text: string;
   /** The rest of a long output whose beginning is already posted. */
   readonly continued?: boolean;
+  readonly format?: "text" | "markdown" | undefined;
+  /** Tool-call lines or a failure's explanation, shown with the text. */
+  readonly notes?: readonly string[] | undefined;
 }
 
 export interface OutboxGroup {
   readonly sessionKey: string;
   readonly threadTs: string;
   readonly parts: readonly OutboxPart[];
+  /** The live message these parts replace (`chat.update`); absent for a new post. Never coalesced. */
+  readonly updateTs?: string;
 }
 
 /** The channel's posting state, in one entry: read once and written once per handler. */
@@ -135,7 +141,14 @@ export function createSlackChannel(options: {
    */
   async function postOnce(
     ctx: ChannelContext,
-    post: { channel: string; threadTs: string; text: string; payload: AgentOutputPayload; now: number },
+    post: {
+      channel: string;
+      threadTs: string;
+      text: string;
+      blocks?: KnownBlock[] | undefined;
+      payload: AgentOutputPayload;
+      now: number;
+    },
   ): Promise<{ ts: string | null; at: number }> {
     const id = post.payload.post_id;
     let sentAt = post.now;
@@ -158,6 +171,7 @@ export function createSlackChannel(options: {
               channel: post.channel,
               thread_ts: post.threadTs,
               text: post.text,
+              ...(post.blocks ? { blocks: post.blocks } : {}),
               unfurl_links: false,
               unfurl_media: false,
               metadata: {
@@ -194,30 +208,49 @@ export function createSlackChannel(options: {
   async function postNext(ctx: ChannelContext, state: ChannelPosting, now: number): Promise<ChannelPosting> {
     const [group, ...rest] = state.outbox;
     if (!group) return state;
-    const [first, remaining] = splitForSlack(escapeMrkdwn(group.parts.map((part) => part.text).join("\n\n")));
+    const rendered = renderOutputs(group.parts);
     const last = group.parts.at(-1);
     const outbox =
-      remaining && last
+      rendered.rest && last
         ? [
             {
-              ...group,
-              parts: [{ runId: last.runId, iteration: last.iteration, text: remaining, continued: true }],
+              sessionKey: group.sessionKey,
+              threadTs: group.threadTs,
+              parts: [
+                {
+                  runId: last.runId,
+                  iteration: last.iteration,
+                  text: rendered.rest,
+                  continued: true,
+                  format: last.format,
+                },
+              ],
             },
             ...rest,
           ]
         : rest;
     const [team, channel] = ctx.key.split(":") as [string, string];
-    const payload: AgentOutputPayload = {
-      post_id: ctx.rand.uuidv4(),
-      session_key: group.sessionKey,
-      parts: group.parts.map((part) => ({
-        run_id: part.runId,
-        iteration: part.iteration,
-        continued: part.continued === true,
-      })),
-    };
     try {
-      const posted = await postOnce(ctx, { channel, threadTs: group.threadTs, text: first, payload, now });
+      if (group.updateTs && (await updateOnce(ctx, team, channel, group.updateTs, rendered))) {
+        return { ...state, outbox, nextSlotAt: Math.max(state.nextSlotAt, now) };
+      }
+      const payload: AgentOutputPayload = {
+        post_id: ctx.rand.uuidv4(),
+        session_key: group.sessionKey,
+        parts: group.parts.map((part) => ({
+          run_id: part.runId,
+          iteration: part.iteration,
+          continued: part.continued === true,
+        })),
+      };
+      const posted = await postOnce(ctx, {
+        channel,
+        threadTs: group.threadTs,
+        text: rendered.text,
+        blocks: rendered.blocks,
+        payload,
+        now,
+      });
       return { ...state, outbox, nextSlotAt: posted.at + postIntervalMs };
     } catch (error) {
       if (!(error instanceof restate.TerminalError)) throw error;
@@ -228,6 +261,45 @@ export function createSlackChannel(options: {
           .fail_run({ runId, reason: `its reply could not be posted (${error.message})` });
       }
       return { ...state, outbox: rest, nextSlotAt: now + postIntervalMs };
+    }
+  }
+
+  /**
+   * Replaces a live message with an iteration's final text, at the workspace's pace for `chat.update`.
+   * Updating is idempotent, so a retry just updates again. False when the message is gone (deleted by
+   * someone): the text is then posted as a new message instead.
+   */
+  async function updateOnce(
+    ctx: ChannelContext,
+    team: string,
+    channel: string,
+    ts: string,
+    rendered: { text: string; blocks?: KnownBlock[] | undefined },
+  ): Promise<boolean> {
+    const slot = await ctx.objectClient(SlackWorkspaceRef, team).reserve_update();
+    const now = await ctx.date.now();
+    if (slot > now) await ctx.sleep(slot - now);
+    try {
+      await slackStep(ctx, `update ${ts}`, "chat.update", () =>
+        client.chat
+          .update({
+            channel,
+            ts,
+            text: rendered.text,
+            ...(rendered.blocks ? { blocks: rendered.blocks } : {}),
+          })
+          .then(() => true),
+      );
+      return true;
+    } catch (error) {
+      if (
+        error instanceof restate.TerminalError &&
+        /message_not_found|cant_update_message/.test(error.message)
+      ) {
+        ctx.console.warn(`Live message ${ts} in ${channel} is gone; posting the answer as a new message`);
+        return false;
+      }
+      throw error;
     }
   }
 
@@ -242,18 +314,32 @@ export function createSlackChannel(options: {
        * otherwise it joins the outbox (with earlier outputs of its thread, to go out as one message).
        */
       enqueue: async (ctx: ChannelContext, output: RunOutput): Promise<void> => {
-        if (output.text.trim() === "") return;
+        if (output.text.trim() === "" && (output.notes?.length ?? 0) === 0 && !output.live) return;
         let state = (await ctx.get("posting")) ?? IDLE;
         if (state.discarded.includes(output.runId)) {
           ctx.console.debug(`Dropping output of stopped run ${output.runId}`);
           return;
         }
-        const part: OutboxPart = { runId: output.runId, iteration: output.iteration, text: output.text };
-        const index = state.outbox.findIndex((group) => group.threadTs === output.origin.threadTs);
+        const part: OutboxPart = {
+          runId: output.runId,
+          iteration: output.iteration,
+          text: output.text,
+          format: output.format,
+          notes: output.notes,
+        };
+        const index = output.live
+          ? -1
+          : state.outbox.findIndex((group) => group.threadTs === output.origin.threadTs && !group.updateTs);
         const existing = state.outbox[index];
         const outbox = [...state.outbox];
         if (existing) outbox[index] = { ...existing, parts: [...existing.parts, part] };
-        else outbox.push({ sessionKey: output.sessionKey, threadTs: output.origin.threadTs, parts: [part] });
+        else
+          outbox.push({
+            sessionKey: output.sessionKey,
+            threadTs: output.origin.threadTs,
+            parts: [part],
+            ...(output.live ? { updateTs: output.live.ts } : {}),
+          });
         state = { ...state, outbox };
         if (!state.flushScheduled) {
           const now = await ctx.date.now();
@@ -269,6 +355,39 @@ export function createSlackChannel(options: {
           }
         }
         ctx.set("posting", state);
+      },
+
+      /**
+       * Posts the message an iteration of a streaming agent shows itself in (at the channel's pace, once
+       * even across retries, like every post) and returns it; null for a run that was stopped already.
+       */
+      open_live: async (
+        ctx: ChannelContext,
+        at: { sessionKey: string; threadTs: string; runId: string; iteration: number },
+      ): Promise<LiveMessage | null> => {
+        const state = (await ctx.get("posting")) ?? IDLE;
+        if (state.discarded.includes(at.runId)) return null;
+        const now = await ctx.date.now();
+        if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
+        const [, channel] = ctx.key.split(":") as [string, string];
+        const placeholder = renderLive("", "growing");
+        const posted = await postOnce(ctx, {
+          channel,
+          threadTs: at.threadTs,
+          text: LIVE_PLACEHOLDER,
+          blocks: placeholder.blocks,
+          payload: {
+            post_id: ctx.rand.uuidv4(),
+            session_key: at.sessionKey,
+            parts: [{ run_id: at.runId, iteration: at.iteration, continued: false }],
+          },
+          now: Math.max(now, state.nextSlotAt),
+        });
+        ctx.set("posting", {
+          ...((await ctx.get("posting")) ?? IDLE),
+          nextSlotAt: posted.at + postIntervalMs,
+        });
+        return posted.ts ? { ts: posted.ts } : null;
       },
 
       discard: async (ctx: ChannelContext, { runIds }: { runIds: string[] }): Promise<void> => {

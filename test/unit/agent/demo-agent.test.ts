@@ -12,12 +12,16 @@ function recordingContext(iteration: number) {
     iteration,
     async step(name, action) {
       calls.push(`step:${name}`);
-      return action();
+      return action(new AbortController().signal);
     },
     async sleep(ms) {
       calls.push(`sleep:${ms}`);
     },
     log() {},
+    live() {},
+    watched: false,
+    // The demo agent journals only through `step` and `sleep`; it never touches the Restate context.
+    restate: null as never,
   };
   return { ctx, calls };
 }

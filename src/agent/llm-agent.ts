@@ -1,0 +1,261 @@
+/**
+ * The LLM agent (`AGENT=llm`): any OpenAI-compatible model through the Vercel AI SDK. One agent iteration
+ * is one model step; the tool calls it asks for run as durable steps, and their results go back to the
+ * model in the next iteration. So the session's modes keep their meaning: an interrupt cancels between or
+ * during steps (the model request is aborted with the attempt), and incorporated messages join the
+ * conversation before the next model step.
+ *
+ * Durability of the model call:
+ * - streamed (a Slack thread watches): the whole streamed call is one durable step that journals the
+ *   finished answer; the words shown on the way are best effort (`ctx.live`);
+ * - not streamed (curl sessions, or `LLM_STREAM=false`): `generateText` over the model wrapped with
+ *   Restate's `durableCalls` middleware, which journals each generate call.
+ * Either way a crash or a retry never calls the model again for a step that already answered.
+ *
+ * The history is kept in the AI SDK's message format (user, assistant and tool messages), so follow-ups
+ * in the thread continue the same conversation.
+ */
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import * as restate from "@restatedev/restate-sdk";
+import { durableCalls } from "@restatedev/vercel-ai-middleware";
+import {
+  APICallError,
+  generateText,
+  type LanguageModel,
+  type LanguageModelMiddleware,
+  type ModelMessage,
+  streamText,
+  type ToolSet,
+  tool,
+  wrapLanguageModel,
+} from "ai";
+import type { Agent, AgentStepContext, HistoryItem } from "./agent.ts";
+import type { AgentTool } from "./tools.ts";
+
+export interface LlmAgentOptions {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly model: string;
+  readonly systemPrompt: string | null;
+  /** Iterations per run; the last one must answer without tools. */
+  readonly maxSteps: number;
+  readonly stream: boolean;
+  readonly tools: readonly AgentTool[];
+  /** Attempts of a failing model call before the run ends with the error (default 10). */
+  readonly maxAttempts?: number;
+}
+
+export const DEFAULT_SYSTEM_PROMPT =
+  "You are a helpful assistant in a Slack thread. Answer concisely in Markdown. Use the tools when they help.";
+
+/** What one model step answered: journaled as is (plain JSON). */
+interface ModelAnswer {
+  readonly text: string;
+  readonly messages: ModelMessage[];
+  readonly toolCalls: { toolCallId: string; toolName: string; input: unknown }[];
+}
+
+type ToolOutput = { type: "json"; value: unknown } | { type: "error-text"; value: string };
+
+/**
+ * A failed model call as Restate should see it: rate limits, overload and timeouts are retried (after the
+ * server's Retry-After when it gives one); a bad key, a missing model or a too-long context end the run
+ * with the server's own explanation.
+ */
+export function modelFailure(error: unknown): Error {
+  if (error instanceof restate.TerminalError) return error;
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    const detail = error.message || "no explanation";
+    if (error.isRetryable) {
+      const retryAfter = Number(error.responseHeaders?.["retry-after"]);
+      return new restate.RetryableError(
+        `The model server answered ${status ?? "without a status"}: ${detail}`,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfter: retryAfter * 1000 } : {},
+      );
+    }
+    const what =
+      status === 401 || status === 403
+        ? "The model server refused the API key"
+        : status === 404
+          ? "The model server does not know the model or the URL"
+          : "The model server refused the request";
+    return new restate.TerminalError(`${what} (${status ?? "?"}): ${detail}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Keeps failures of a generate call sorted (see `modelFailure`) inside the middleware's durable step. */
+const sortFailures: LanguageModelMiddleware = {
+  specificationVersion: "v4",
+  wrapGenerate: async ({ doGenerate }) => {
+    try {
+      return await doGenerate();
+    } catch (error) {
+      throw modelFailure(error);
+    }
+  },
+};
+
+/** The history as model messages. The demo agent's outputs (`system`) read as the assistant's words. */
+export function toModelMessages(history: readonly HistoryItem[]): ModelMessage[] {
+  return history.flatMap((item): ModelMessage[] => {
+    switch (item.role) {
+      case "user":
+        return [{ role: "user", content: item.content } as ModelMessage];
+      case "assistant":
+      case "tool":
+        return [item as unknown as ModelMessage];
+      case "system":
+        return typeof item.content === "string" ? [{ role: "assistant", content: item.content }] : [];
+      default:
+        return [];
+    }
+  });
+}
+
+function short(text: string, max: number): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/** A tool call as one compact line in the thread. */
+function toolNote(call: ModelAnswer["toolCalls"][number], output: ToolOutput): string {
+  const input = JSON.stringify(call.input ?? {});
+  const args = input === "{}" ? "" : short(input, 80);
+  const failed = output.type === "error-text" ? ` :warning: ${short(output.value, 80)}` : "";
+  return `:hammer_and_wrench: \`${call.toolName}\`(${args})${failed}`;
+}
+
+export function createLlmAgent(options: LlmAgentOptions): Agent {
+  const provider = createOpenAICompatible({
+    name: "llm",
+    baseURL: options.baseUrl,
+    apiKey: options.apiKey,
+    includeUsage: true,
+  });
+  const model: LanguageModel = provider.chatModel(options.model);
+  const tools = new Map(options.tools.map((t) => [t.name, t]));
+  // The model sees the tools' descriptions and schemas; it never runs them (no `execute`): we do, durably.
+  const toolSet: ToolSet = Object.fromEntries(
+    options.tools.map((t) => [t.name, tool({ description: t.description, inputSchema: t.inputSchema })]),
+  );
+  const system = options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
+  const maxAttempts = options.maxAttempts ?? 10;
+
+  function callOptions(ctx: AgentStepContext, history: readonly HistoryItem[]) {
+    const last = ctx.iteration >= options.maxSteps;
+    return {
+      system,
+      messages: toModelMessages(history),
+      ...(toolSet && Object.keys(toolSet).length > 0
+        ? { tools: toolSet, toolChoice: last ? ("none" as const) : ("auto" as const) }
+        : {}),
+      // Restate retries, durably and with backoff; the SDK must not retry behind the journal's back.
+      maxRetries: 0,
+    };
+  }
+
+  /** A streamed model step: one durable step that shows the words as they come and journals the answer. */
+  function streamed(ctx: AgentStepContext, history: readonly HistoryItem[]): Promise<ModelAnswer> {
+    return ctx.step(`model step ${ctx.iteration}`, async (signal): Promise<ModelAnswer> => {
+      const result = streamText({
+        model,
+        ...callOptions(ctx, history),
+        abortSignal: signal,
+        onError: () => {},
+      });
+      let text = "";
+      let failure: unknown = null;
+      for await (const part of result.fullStream) {
+        if (part.type === "text-delta") {
+          text += part.text;
+          ctx.live({ text });
+        } else if (part.type === "error") {
+          failure = part.error;
+        } else if (part.type === "abort") {
+          throw new Error("The model call was aborted");
+        }
+      }
+      if (failure) throw modelFailure(failure);
+      const response = await result.response;
+      const toolCalls = await result.toolCalls;
+      return plain({
+        text,
+        messages: response.messages,
+        toolCalls: toolCalls.map((c) => ({ toolCallId: c.toolCallId, toolName: c.toolName, input: c.input })),
+      });
+    });
+  }
+
+  /** A model step without streaming: each generate call journaled by Restate's AI SDK middleware. */
+  async function generated(ctx: AgentStepContext, history: readonly HistoryItem[]): Promise<ModelAnswer> {
+    const durableModel = wrapLanguageModel({
+      model: model as Parameters<typeof wrapLanguageModel>[0]["model"],
+      middleware: [durableCalls(ctx.restate, { maxRetryAttempts: maxAttempts }), sortFailures],
+    });
+    const result = await generateText({
+      model: durableModel,
+      ...callOptions(ctx, history),
+      abortSignal: ctx.restate.request().attemptCompletedSignal,
+    });
+    return plain({
+      text: result.text,
+      messages: result.response.messages,
+      toolCalls: result.toolCalls.map((c) => ({
+        toolCallId: c.toolCallId,
+        toolName: c.toolName,
+        input: c.input,
+      })),
+    });
+  }
+
+  async function runTool(ctx: AgentStepContext, call: ModelAnswer["toolCalls"][number]): Promise<ToolOutput> {
+    return ctx.step(`tool ${call.toolName} (${call.toolCallId})`, async (signal): Promise<ToolOutput> => {
+      const known = tools.get(call.toolName);
+      if (!known) return { type: "error-text", value: `There is no tool named ${call.toolName}.` };
+      const input = known.inputSchema.safeParse(call.input ?? {});
+      if (!input.success) return { type: "error-text", value: `Invalid input: ${input.error.message}` };
+      try {
+        const value = await known.execute(input.data, { sessionKey: ctx.sessionKey, signal });
+        return { type: "json", value: plain(value ?? null) };
+      } catch (error) {
+        if (signal.aborted) throw error;
+        return { type: "error-text", value: (error as Error).message || String(error) };
+      }
+    });
+  }
+
+  return {
+    name: "llm",
+    streams: options.stream,
+    async step(ctx, history) {
+      const answer = ctx.watched ? await streamed(ctx, history) : await generated(ctx, history);
+      const notes: string[] = [];
+      const results: unknown[] = [];
+      for (const call of answer.toolCalls) {
+        const output = await runTool(ctx, call);
+        notes.push(toolNote(call, output));
+        results.push({ type: "tool-result", toolCallId: call.toolCallId, toolName: call.toolName, output });
+        ctx.log(`Tool ${call.toolName} answered for ${ctx.sessionKey}`);
+      }
+      const done = answer.toolCalls.length === 0;
+      const text = done && answer.text.trim() === "" ? "_The model gave no answer._" : answer.text;
+      return {
+        output: text,
+        done,
+        format: "markdown",
+        notes,
+        messages: [
+          ...(answer.messages as unknown as HistoryItem[]),
+          ...(results.length > 0 ? [{ role: "tool", content: results }] : []),
+        ],
+      };
+    },
+  };
+}
+
+/** Journaled values must be plain JSON (no undefined, dates or class instances). */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

@@ -1,0 +1,32 @@
+/**
+ * SlackWorkspace: one virtual object per Slack workspace (key: team id) that paces `chat.update`, which
+ * Slack allows about 50 times a minute for the whole workspace: two answers streaming at once already
+ * share it. Every update (a live message's next words, and an iteration's final text) first reserves a
+ * slot here; the pace lives in Restate state, so it survives crashes and is one for every copy of the app.
+ */
+import * as restate from "@restatedev/restate-sdk";
+import { SLACK_WORKSPACE } from "./contracts.ts";
+
+type WorkspaceState = { nextUpdateAt: number };
+
+export function createSlackWorkspace(options: { updateIntervalMs: number; journalRetentionMs: number }) {
+  return restate.object({
+    name: SLACK_WORKSPACE,
+    description: "Paces chat.update across a workspace (Slack allows about 50 a minute).",
+    options: { journalRetention: options.journalRetentionMs },
+    handlers: {
+      /**
+       * The time (epoch ms) at which the caller may make its update; the caller waits until then. Open to
+       * the ingress: live updates reserve from inside a running step, where only the ingress can be called.
+       */
+      reserve_update: async (ctx: restate.ObjectContext<WorkspaceState>): Promise<number> => {
+        const now = await ctx.date.now();
+        const slot = Math.max(now, (await ctx.get("nextUpdateAt")) ?? 0);
+        ctx.set("nextUpdateAt", slot + options.updateIntervalMs);
+        return slot;
+      },
+    },
+  });
+}
+
+export type SlackWorkspace = ReturnType<typeof createSlackWorkspace>;

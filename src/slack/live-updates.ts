@@ -1,0 +1,106 @@
+/**
+ * Live messages: while a model streams an iteration, its words appear in the thread by `chat.update` of
+ * the iteration's message. This runs inside the model's durable step, so it is best effort by design:
+ * nothing here is journaled, an update that fails is skipped, and only the iteration's final text (posted
+ * durably by SlackChannel) counts. Each update first reserves a slot at its workspace's SlackWorkspace (the
+ * one pace for `chat.update` there), then sends the newest text; text that grows while it waits goes out
+ * with the next slot, so a fast model costs no more calls than the pace allows.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import { ErrorCode, type WebClient } from "@slack/web-api";
+import type { LiveOutput } from "../agent/agent.ts";
+import type { Logger } from "../logger.ts";
+import type { LiveMessage } from "../restate/session-effects.ts";
+import type { SessionOrigin } from "../restate/session-state.ts";
+import { renderLive } from "./output-message.ts";
+
+interface Stream {
+  readonly origin: SessionOrigin;
+  readonly ts: string;
+  text: string;
+  shown: string;
+  /** No more updates (the iteration has its result, or gave up). */
+  closed: boolean;
+  pumping: boolean;
+}
+
+export interface LiveUpdater {
+  show(origin: SessionOrigin, message: LiveMessage, output: LiveOutput): void;
+  end(message: LiveMessage, outcome: "done" | "failed" | "interrupted"): void;
+}
+
+export function createLiveUpdater(options: {
+  client: WebClient;
+  /** Reserves the workspace's next `chat.update` slot; resolves to its time (epoch ms). */
+  reserve: (team: string) => Promise<number>;
+  logger: Logger;
+}): LiveUpdater {
+  const { client, logger } = options;
+  const streams = new Map<string, Stream>();
+
+  async function update(stream: Stream, text: string, state: "growing" | "interrupted"): Promise<boolean> {
+    const slot = await options.reserve(stream.origin.team);
+    const wait = slot - Date.now();
+    if (wait > 0) await delay(wait);
+    if (stream.closed && state === "growing") return false;
+    const rendered = renderLive(text, state);
+    try {
+      await client.chat.update({
+        channel: stream.origin.channel,
+        ts: stream.ts,
+        text: rendered.text,
+        ...(rendered.blocks ? { blocks: rendered.blocks } : {}),
+      });
+      return true;
+    } catch (error) {
+      const e = error as { code?: string; retryAfter?: number; message?: string };
+      if (e.code === ErrorCode.RateLimitedError) {
+        await delay((e.retryAfter ?? 1) * 1000);
+        return true;
+      }
+      logger.debug(
+        `Live update of ${stream.ts} failed (${e.message ?? String(error)}); no more live updates`,
+      );
+      return false;
+    }
+  }
+
+  async function pump(stream: Stream): Promise<void> {
+    stream.pumping = true;
+    try {
+      while (!stream.closed && stream.text !== stream.shown) {
+        const text = stream.text;
+        if (!(await update(stream, text, "growing"))) break;
+        stream.shown = text;
+      }
+    } catch (error) {
+      logger.debug(`Live updates of ${stream.ts} stopped: ${(error as Error).message}`);
+    } finally {
+      stream.pumping = false;
+    }
+  }
+
+  return {
+    show(origin, message, output) {
+      let stream = streams.get(message.ts);
+      if (!stream) {
+        stream = { origin, ts: message.ts, text: "", shown: "", closed: false, pumping: false };
+        streams.set(message.ts, stream);
+      }
+      if (stream.closed) return;
+      stream.text = output.text;
+      if (!stream.pumping) void pump(stream);
+    },
+    end(message, outcome) {
+      const stream = streams.get(message.ts);
+      if (!stream) return;
+      streams.delete(message.ts);
+      stream.closed = true;
+      if (outcome === "interrupted") {
+        update(stream, stream.text, "interrupted").catch((error: unknown) =>
+          logger.debug(`Could not mark ${stream.ts} interrupted: ${(error as Error).message}`),
+        );
+      }
+    },
+  };
+}

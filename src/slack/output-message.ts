@@ -1,0 +1,128 @@
+/**
+ * How agent outputs look in Slack. Plain outputs (the demo agent's) are the message text, escaped. A
+ * model's Markdown goes into Slack's `markdown` block, which renders standard Markdown (headings, lists,
+ * tables, code) as Slack shows it; tool calls are one compact context line each, above the answer. Pure.
+ */
+import type { KnownBlock } from "@slack/types";
+import { escapeMrkdwn, MAX_MESSAGE_CHARS, preview, splitForSlack } from "./text.ts";
+
+/** Slack allows 12,000 characters of `markdown` blocks per message; stay a little under. */
+export const MAX_MARKDOWN_CHARS = 11_000;
+/** A section block's text limit. */
+const SECTION_CHARS = 3000;
+/** Tool-call lines shown per message; more are summed up in one line. */
+export const MAX_NOTES = 10;
+/** What a live message shows before the first words arrive, and at the end of a text still growing. */
+export const LIVE_PLACEHOLDER = "_Thinking…_";
+export const LIVE_CURSOR = " ▍";
+
+export interface OutputPart {
+  readonly text: string;
+  readonly format?: "text" | "markdown" | undefined;
+  readonly notes?: readonly string[] | undefined;
+}
+
+export interface RenderedMessage {
+  readonly text: string;
+  /** Absent for a plain message (text only). */
+  readonly blocks?: KnownBlock[];
+  /** What did not fit, to go out as the next message (in the same format, without notes). */
+  readonly rest: string;
+}
+
+function noteBlocks(notes: readonly string[]): KnownBlock[] {
+  const shown =
+    notes.length > MAX_NOTES
+      ? [...notes.slice(0, MAX_NOTES - 1), `…and ${notes.length - MAX_NOTES + 1} more`]
+      : notes;
+  return shown.map((note) => ({
+    type: "context",
+    elements: [{ type: "mrkdwn", text: preview(note, 2900) }],
+  }));
+}
+
+const TABLE_ROW = /^\s*\|.*\|\s*$/;
+const TABLE_SEPARATOR = /^\s*\|(\s*:?-+:?\s*\|)+\s*$/;
+
+function tableCells(row: string): string[] {
+  return row
+    .trim()
+    .replace(/^\|/, "")
+    .replace(/\|$/, "")
+    .split("|")
+    .map((cell) => cell.trim());
+}
+
+/**
+ * Markdown as Slack's `markdown` block shows it. The block renders what models write (headings, lists,
+ * emphasis, links, code, quotes) except tables, which would arrive as rows of pipes in a proportional font:
+ * each table becomes a code block with its columns lined up.
+ */
+export function slackMarkdown(text: string): string {
+  const lines = text.split("\n");
+  const out: string[] = [];
+  let fenced = false;
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i] ?? "";
+    if (line.trimStart().startsWith("```")) fenced = !fenced;
+    if (!fenced && TABLE_ROW.test(line) && TABLE_SEPARATOR.test(lines[i + 1] ?? "")) {
+      const rows = [tableCells(line)];
+      i += 2;
+      while (i < lines.length && TABLE_ROW.test(lines[i] ?? "")) rows.push(tableCells(lines[i++] ?? ""));
+      i -= 1;
+      const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length))) ?? [];
+      const format = (row: string[]) =>
+        widths
+          .map((w, c) => (row[c] ?? "").padEnd(w))
+          .join("  ")
+          .trimEnd();
+      out.push("```", format(rows[0] ?? []), widths.map((w) => "-".repeat(w)).join("  "));
+      for (const row of rows.slice(1)) out.push(format(row));
+      out.push("```");
+      continue;
+    }
+    out.push(line);
+  }
+  return out.join("\n");
+}
+
+/** A markdown block; the type is newer than @slack/types' list of known blocks. */
+function markdownBlock(text: string): KnownBlock {
+  return { type: "markdown", text } as unknown as KnownBlock;
+}
+
+/** One message for the outputs of a thread (several when they came fast and were coalesced). */
+export function renderOutputs(parts: readonly OutputPart[]): RenderedMessage {
+  const notes = parts.flatMap((part) => part.notes ?? []);
+  const body = parts
+    .map((part) => (part.format === "markdown" ? slackMarkdown(part.text) : part.text))
+    .filter((text) => text.trim() !== "")
+    .join("\n\n");
+  const markdown = parts.some((part) => part.format === "markdown");
+  if (!markdown && notes.length === 0) {
+    const [first, rest] = splitForSlack(escapeMrkdwn(body));
+    return { text: first, rest };
+  }
+  const [first, rest] = markdown
+    ? splitForSlack(body, MAX_MARKDOWN_CHARS)
+    : splitForSlack(escapeMrkdwn(body), SECTION_CHARS);
+  const blocks: KnownBlock[] = noteBlocks(notes);
+  if (first) {
+    blocks.push(markdown ? markdownBlock(first) : { type: "section", text: { type: "mrkdwn", text: first } });
+  }
+  const fallback = [...notes, first].filter((line) => line !== "").join("\n");
+  return { text: preview(fallback, MAX_MESSAGE_CHARS) || "(no answer)", blocks, rest };
+}
+
+/** A live message: what the model has written so far, with a cursor while it grows. */
+export function renderLive(text: string, state: "growing" | "interrupted"): RenderedMessage {
+  const shown = text.trim() === "" ? LIVE_PLACEHOLDER : slackMarkdown(text);
+  const [first] = splitForSlack(shown, MAX_MARKDOWN_CHARS);
+  const blocks: KnownBlock[] = [markdownBlock(state === "growing" ? `${first}${LIVE_CURSOR}` : first)];
+  if (state === "interrupted")
+    blocks.push({
+      type: "context",
+      elements: [{ type: "mrkdwn", text: ":black_square_for_stop: _Interrupted_" }],
+    });
+  return { text: preview(shown, MAX_MESSAGE_CHARS), blocks, rest: "" };
+}

@@ -1,0 +1,37 @@
+/**
+ * The LLM agent's tool for reading its Slack thread: the earlier messages of the thread its session
+ * belongs to (people's and the bot's), oldest first, so the model can refer to what was said before it
+ * was mentioned.
+ */
+import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
+import { defineTool } from "../agent/tools.ts";
+
+export function readThreadTool(client: WebClient) {
+  return defineTool({
+    name: "read_thread",
+    description:
+      "Reads the messages of the Slack thread this conversation happens in (oldest first), including messages written before the bot was mentioned.",
+    inputSchema: z.object({
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(200)
+        .optional()
+        .describe("How many of the latest messages (default 50)"),
+    }),
+    execute: async ({ limit }, { sessionKey, signal }) => {
+      const [team, channel, threadTs] = sessionKey.split(":");
+      if (!team || !channel || !threadTs) throw new Error("This conversation is not a Slack thread.");
+      signal.throwIfAborted();
+      const response = await client.conversations.replies({ channel, ts: threadTs, limit: 200 });
+      const messages = (response.messages ?? []).slice(-(limit ?? 50));
+      return messages.map((message) => ({
+        ts: message.ts,
+        from: message.bot_id ? "bot" : message.user ? `<@${message.user}>` : "unknown",
+        text: message.text ?? "",
+      }));
+    },
+  });
+}

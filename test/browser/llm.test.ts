@@ -1,0 +1,78 @@
+/**
+ * The LLM agent in the playground, in a real browser: `npm run playground` with `AGENT=llm` against a fake
+ * OpenAI-compatible model server (the only stand-in: a model cannot be reached from here). A person
+ * mentions the bot and watches the answer stream into the thread and end as rendered Markdown, with the
+ * tool call as one line.
+ */
+import { after, before, describe, test } from "node:test";
+import type { Browser, BrowserContext } from "playwright-core";
+import { type FakeLlm, startFakeLlm } from "../helpers/fake-llm.ts";
+import {
+  goTo,
+  launchBrowser,
+  message,
+  openPageAs,
+  type Playground,
+  reactionOn,
+  say,
+  screenshot,
+  startPlayground,
+  WAIT,
+} from "./browser.ts";
+
+let fake: FakeLlm;
+let playground: Playground;
+let browser: Browser;
+let context: BrowserContext;
+
+before(async () => {
+  fake = await startFakeLlm();
+  [playground, browser] = await Promise.all([
+    startPlayground({
+      AGENT: "llm",
+      LLM_BASE_URL: fake.baseUrl,
+      LLM_API_KEY: fake.apiKey,
+      LLM_MODEL: "fake-model-1",
+      SLACK_UPDATE_INTERVAL_MS: "250",
+    }),
+    launchBrowser(),
+  ]);
+  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await playground?.stop();
+  await fake?.close();
+});
+
+describe("the LLM agent in the playground", () => {
+  test("a mention gets a streamed answer that ends as rendered Markdown, with its tool call as one line", async () => {
+    fake.reply = (_request, call) =>
+      call === 0
+        ? { text: "Checking the clock.", toolCalls: [{ name: "current_time", args: {} }] }
+        : {
+            text: "## Lunch plan\n\n- **Pizza** at noon, in the big room\n- Salad for those who asked, and coffee after",
+            chunkSize: 3,
+            chunkDelayMs: 60,
+          };
+    const page = await openPageAs(context, playground.url, "Alice Archer (@alice)");
+    await goTo(page, "# general");
+    await say(page, "channel", "@agent plan a team lunch");
+    const root = message(page.getByRole("main"), "plan a team lunch");
+    await root.getByRole("button", { name: /\d+ repl/ }).click({ timeout: WAIT });
+    const thread = page.getByRole("complementary", { name: "Thread" });
+
+    await message(thread, "Checking the clock.").getByText("current_time").waitFor({ timeout: WAIT });
+    await thread.getByText("▍").first().waitFor({ timeout: WAIT });
+    await screenshot(page, "llm-1-streaming");
+    const answer = message(thread, "Lunch plan");
+    await answer.locator(".md-heading", { hasText: "Lunch plan" }).waitFor({ timeout: WAIT });
+    await answer.locator("strong", { hasText: "Pizza" }).waitFor({ timeout: WAIT });
+    await answer.getByText("coffee after").waitFor({ timeout: WAIT });
+    await thread.getByText("▍").waitFor({ state: "detached", timeout: WAIT });
+    await reactionOn(message(thread, "plan a team lunch"), "white_check_mark");
+    await screenshot(page, "llm-2-answered");
+  });
+});

@@ -1,0 +1,412 @@
+/**
+ * The LLM agent end to end: `node src/main.ts` with `AGENT=llm` (embedded restate-server, our services, the
+ * Bolt app over HTTP) against the Slack emulator and a fake OpenAI-compatible model server, which counts
+ * every model call and can be slow, hold an answer, or fail. Everything is observed from outside: the
+ * model calls as the fake received them, the thread as the emulator holds it, the history through the
+ * ingress.
+ */
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import type { SlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
+import { type ChatRequest, type FakeLlm, startFakeLlm, textOf } from "../helpers/fake-llm.ts";
+import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const CHANNEL = "C0GENERAL";
+const ALICE = "U0ALICE01";
+
+let emulator: SlackEmulator;
+let fake: FakeLlm;
+let env: Record<string, string>;
+let main: MainProcess;
+
+async function startProduct(): Promise<MainProcess> {
+  const started = startMain(env);
+  await started.waitForLine(/^Ready$/);
+  return started;
+}
+
+before(async () => {
+  emulator = await startSlackEmulator();
+  fake = await startFakeLlm();
+  const bot = emulator.workspace.bot;
+  env = {
+    ...(await isolatedEnv()),
+    SLACK_BOT_TOKEN: bot.botToken,
+    SLACK_SIGNING_SECRET: bot.signingSecret,
+    SLACK_API_URL: emulator.apiUrl,
+    SLACK_BIND_ADDRESS: "127.0.0.1",
+    SLACK_POST_INTERVAL_MS: "50",
+    SLACK_UPDATE_INTERVAL_MS: "200",
+    HOME_DEBOUNCE_MS: "50",
+    AGENT: "llm",
+    LLM_BASE_URL: fake.baseUrl,
+    LLM_API_KEY: fake.apiKey,
+    LLM_MODEL: "fake-model-1",
+    LLM_SYSTEM_PROMPT: "You are the test assistant.",
+  };
+  main = await startProduct();
+  emulator.appUrl = `http://127.0.0.1:${env.PORT}/slack/events`;
+});
+
+after(async () => {
+  await main?.stop();
+  await fake?.close();
+  await emulator?.close();
+});
+
+beforeEach(() => {
+  fake.reset();
+  emulator.setUpdateLimit(null);
+});
+
+function botReplies(threadTs: string): EmMessage[] {
+  return emulator.thread(CHANNEL, threadTs).filter((m) => m.botId);
+}
+
+function markdownOf(message: EmMessage | undefined): string {
+  const blocks = (message?.blocks ?? []) as { type: string; text?: string }[];
+  return blocks
+    .filter((b) => b.type === "markdown")
+    .map((b) => b.text ?? "")
+    .join("\n");
+}
+
+function contextOf(message: EmMessage | undefined): string[] {
+  const blocks = (message?.blocks ?? []) as { type: string; elements?: { text?: string }[] }[];
+  return blocks
+    .filter((b) => b.type === "context")
+    .map((b) => (b.elements ?? []).map((e) => e.text).join(" "));
+}
+
+async function mention(text: string): Promise<string> {
+  const { message } = await emulator.userPosts({
+    user: ALICE,
+    channel: CHANNEL,
+    text: `<@U0AGENT01> ${text}`,
+  });
+  return message.ts;
+}
+
+async function reply(threadTs: string, text: string): Promise<void> {
+  await emulator.userPosts({ user: ALICE, channel: CHANNEL, text, threadTs });
+}
+
+function sessionKey(threadTs: string): string {
+  return `${emulator.workspace.team.id}:${CHANNEL}:${threadTs}`;
+}
+
+async function chat(key: string, handler: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${main.ingressUrl}/ChatService/${encodeURIComponent(key)}/${handler}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body ?? {}),
+  });
+  assert.ok(response.ok, `${handler}: ${response.status} ${await response.clone().text()}`);
+  return response.json();
+}
+
+function roles(request: ChatRequest): string {
+  return request.messages.map((m) => m.role).join(",");
+}
+
+/** A promise and its release, to hold a model answer until the test lets it go. */
+function gate(): { promise: Promise<void>; release: () => void } {
+  let release = () => {};
+  const promise = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { promise, release };
+}
+
+describe("the LLM agent", () => {
+  test("streams an answer into one message, updated in place, that ends as the model's Markdown", async () => {
+    const answer = "## Plan\n\n- **first** step\n- second step\n\n| a | b |\n|---|---|\n| 1 | 2 |";
+    // As Slack's markdown block shows it: the same Markdown, the table (which it does not render) lined up in code.
+    const shown = "## Plan\n\n- **first** step\n- second step\n\n```\na  b\n-  -\n1  2\n```";
+    fake.reply = () => ({ text: answer, chunkSize: 6, chunkDelayMs: 60 });
+    const root = await mention("make a plan");
+    const final = await waitFor(() => botReplies(root).find((m) => markdownOf(m) === shown), {
+      what: "the final answer in the thread",
+    });
+    assert.equal(botReplies(root).length, 1, "one message for the answer");
+    const updates = emulator.calls.filter((c) => c.method === "chat.update" && c.args.ts === final.ts);
+    assert.ok(updates.length >= 2, `updated while streaming and at the end (${updates.length} updates)`);
+    const texts = updates.map((c) => JSON.stringify(c.args.blocks ?? ""));
+    assert.ok(
+      texts.some((t) => t.includes("▍")),
+      "a partial text with a cursor was shown before the end",
+    );
+    assert.ok(!JSON.stringify(final.blocks).includes("▍"), "the final text has no cursor");
+    assert.equal(fake.calls.length, 1, "one model call");
+    const request = fake.calls[0]?.request as ChatRequest;
+    assert.equal(request.model, "fake-model-1");
+    assert.equal(request.stream, true);
+    assert.equal(request.messages[0]?.role, "system");
+    assert.equal(textOf(request.messages[0]), "You are the test assistant.");
+    assert.equal(fake.calls[0]?.lastUser, "make a plan");
+    await waitFor(() => emulator.workspace.message(CHANNEL, root)?.reactions.has("white_check_mark"), {
+      what: "the done reaction",
+    });
+  });
+
+  test("a follow-up in the thread continues the same conversation", async () => {
+    fake.reply = (request) => ({
+      text: `Answer ${request.messages.filter((m) => m.role === "user").length}`,
+    });
+    const root = await mention("first question");
+    await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Answer 1"), { what: "answer 1" });
+    await reply(root, "second question");
+    await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Answer 2"), { what: "answer 2" });
+    const second = fake.calls[1]?.request as ChatRequest;
+    assert.equal(roles(second), "system,user,assistant,user");
+    assert.equal(textOf(second.messages[1]), "first question");
+    assert.equal(textOf(second.messages[2]), "Answer 1");
+    assert.equal(textOf(second.messages[3]), "second question");
+    const history = (await chat(sessionKey(root), "get_history")) as { entries: { role: string }[] };
+    assert.deepEqual(
+      history.entries.map((e) => e.role),
+      ["user", "assistant", "user", "assistant"],
+      "the history is kept in the AI SDK's message format",
+    );
+  });
+
+  test("tool calls run once as durable steps, show as one line each, and their results go back to the model", async () => {
+    fake.reply = (_request, call) =>
+      call === 0
+        ? {
+            text: "Let me look.",
+            toolCalls: [
+              { name: "current_time", args: { timeZone: "Europe/Berlin" } },
+              { name: "read_thread", args: { limit: 5 } },
+            ],
+          }
+        : { text: "It is late, and you asked about the time." };
+    const root = await mention("what time is it? (asked in the thread)");
+    const answer = await waitFor(() => botReplies(root).find((m) => markdownOf(m).startsWith("It is late")), {
+      what: "the answer after the tools",
+    });
+    const first = botReplies(root).find((m) => markdownOf(m) === "Let me look.");
+    assert.ok(first, "the first step's text is its own message");
+    const lines = contextOf(first);
+    assert.equal(lines.length, 2, "one context line per tool call");
+    assert.match(lines[0] ?? "", /`current_time`\(\{"timeZone":"Europe\/Berlin"\}\)/);
+    assert.match(lines[1] ?? "", /`read_thread`\(\{"limit":5\}\)/);
+    assert.deepEqual(contextOf(answer), []);
+
+    assert.equal(fake.calls.length, 2);
+    const second = fake.calls[1]?.request as ChatRequest;
+    assert.equal(roles(second), "system,user,assistant,tool,tool");
+    const time = JSON.parse(String(second.messages[3]?.content));
+    assert.equal(time.timeZone, "Europe/Berlin");
+    assert.ok(Date.now() - Date.parse(time.iso) < 60_000, "the tool gave the current time");
+    const thread = JSON.parse(String(second.messages[4]?.content)) as { text: string }[];
+    assert.ok(
+      thread.some((m) => m.text.includes("what time is it? (asked in the thread)")),
+      "read_thread read the Slack thread",
+    );
+    assert.equal(second.messages[2]?.tool_calls?.length, 2);
+  });
+
+  test("INTERRUPT aborts the model request at once and starts a new run with both messages", async (t) => {
+    const held = gate();
+    fake.reply = (_request, call) =>
+      call === 0
+        ? { text: "A long answer that never ends", chunkSize: 4, hold: held.promise }
+        : { text: "Short one" };
+    const root = await mention("write a long essay");
+    await fake.waitForCalls(1);
+    const live = await waitFor(() => botReplies(root)[0], { what: "the live message" });
+    const interruptedAt = Date.now();
+    await reply(root, "no, just a short one");
+    await waitFor(() => fake.calls[0]?.aborted, { what: "the first model request aborted" });
+    // Reported, not asserted (timings are the benchmark's business): the message's delivery to Slack's
+    // ack, the interrupt, and the aborted request's connection closing.
+    t.diagnostic(
+      `model request aborted ${(fake.calls[0]?.endedAt ?? 0) - interruptedAt} ms after the new message`,
+    );
+    await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Short one"), {
+      what: "the new answer",
+    });
+    const second = fake.calls[1]?.request as ChatRequest;
+    assert.deepEqual(second.messages.filter((m) => m.role === "user").map(textOf), [
+      "write a long essay",
+      "no, just a short one",
+    ]);
+    await waitFor(
+      () => contextOf(emulator.workspace.message(CHANNEL, live.ts)).some((line) => /Interrupted/.test(line)),
+      { what: "the interrupted answer marked so" },
+    );
+    held.release();
+  });
+
+  test("INCORPORATE: a message during a model step joins the conversation before the next step", async () => {
+    const held = gate();
+    fake.reply = (_request, call) =>
+      call === 0
+        ? { text: "Checking the time.", toolCalls: [{ name: "current_time", args: {} }], hold: held.promise }
+        : { text: "Done, with your note." };
+    const root = await mention("check the time");
+    await chat(sessionKey(root), "set_mode", { mode: "INCORPORATE" });
+    await fake.waitForCalls(1);
+    await reply(root, "and mind the time zone");
+    await waitFor(() => emulator.thread(CHANNEL, root).some((m) => m.text === "and mind the time zone"), {
+      what: "the second message in the thread",
+    });
+    const status = (await waitFor(
+      async () => {
+        const s = (await chat(sessionKey(root), "get_status")) as {
+          activeRun: { incorporated: unknown[] } | null;
+        };
+        return (s.activeRun?.incorporated.length ?? 0) > 0 ? s : undefined;
+      },
+      { what: "the message handed to the running agent" },
+    )) as { activeRun: { incorporated: unknown[] } };
+    assert.equal(status.activeRun.incorporated.length, 1);
+    held.release();
+    await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Done, with your note."), {
+      what: "the answer",
+    });
+    const second = fake.calls[1]?.request as ChatRequest;
+    assert.equal(roles(second), "system,user,assistant,tool,user");
+    assert.equal(textOf(second.messages.at(-1)), "and mind the time zone");
+    assert.equal(fake.calls.length, 2, "one run: no new run for the incorporated message");
+  });
+
+  test("QUEUE: the next message runs after the current answer, seeing it", async () => {
+    const held = gate();
+    fake.reply = (request, call) =>
+      call === 0
+        ? { text: "First answer", hold: held.promise }
+        : { text: `Answer to: ${textOf(request.messages.at(-1))}` };
+    const root = await mention("first");
+    await chat(sessionKey(root), "set_mode", { mode: "QUEUE" });
+    await fake.waitForCalls(1);
+    await reply(root, "second");
+    await waitFor(
+      async () => ((await chat(sessionKey(root), "get_status")) as { queue: unknown[] }).queue.length === 1,
+      { what: "the second message queued" },
+    );
+    assert.equal(fake.calls.length, 1, "the queued message waits");
+    held.release();
+    await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Answer to: second"), {
+      what: "the queued message's answer",
+    });
+    assert.ok(botReplies(root).some((m) => markdownOf(m) === "First answer"));
+    assert.equal(roles(fake.calls[1]?.request as ChatRequest), "system,user,assistant,user");
+  });
+
+  test("a 429 from the model is retried (after its Retry-After), and the answer arrives", async () => {
+    fake.reply = (_request, call) =>
+      call === 0
+        ? {
+            status: 429,
+            error: "Rate limit reached for requests",
+            code: "rate_limit_exceeded",
+            retryAfter: 1,
+          }
+        : { text: "Answered after the limit" };
+    const root = await mention("are you busy?");
+    await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Answered after the limit"), {
+      what: "the answer after the retry",
+    });
+    assert.equal(fake.calls.length, 2);
+    assert.equal(fake.calls[0]?.status, 429);
+  });
+
+  test("a refused key ends the run with a message in the thread that says so, without retrying", async () => {
+    fake.reply = () => ({
+      status: 401,
+      error: "Incorrect API key provided: sk-bad.",
+      code: "invalid_api_key",
+    });
+    const root = await mention("hello?");
+    const message = await waitFor(
+      () => botReplies(root).find((m) => contextOf(m).some((line) => /The agent stopped/.test(line))),
+      { what: "the explanation in the thread" },
+    );
+    assert.match(contextOf(message).join(" "), /refused the API key \(401\): Incorrect API key provided/);
+    await waitFor(() => emulator.workspace.message(CHANNEL, root)?.reactions.has("x"), {
+      what: "the failed reaction",
+    });
+    assert.equal(fake.calls.length, 1, "a refused key is not retried");
+    assert.equal(botReplies(root).length, 1, "the explanation replaced the live message");
+  });
+
+  test("two answers streaming at once share the workspace's chat.update pace: no 429", async () => {
+    // Slack's limit scaled down (50 a minute becomes 6 a second) against our pace of one update per 200 ms
+    // for the whole workspace: both streams and both final updates must stay under it.
+    emulator.setUpdateLimit({ max: 6, windowMs: 1000 });
+    const limitedBefore = emulator.rateLimited;
+    fake.reply = (request) => ({
+      text: `Streaming answer for ${textOf(request.messages.at(-1))}, word by word, slowly enough to update`,
+      chunkSize: 5,
+      chunkDelayMs: 40,
+    });
+    const [a, b] = await Promise.all([mention("thread A"), mention("thread B")]);
+    for (const root of [a, b]) {
+      await waitFor(() => botReplies(root).some((m) => markdownOf(m).startsWith("Streaming answer for")), {
+        what: "both answers",
+      });
+    }
+    assert.equal(emulator.rateLimited - limitedBefore, 0, "no chat.update was refused");
+  });
+
+  test("a session without a thread (curl) gets durable generate calls through Restate's AI SDK middleware", async () => {
+    fake.reply = (_request, call) =>
+      call === 0 ? { text: "", toolCalls: [{ name: "current_time", args: {} }] } : { text: "It is now." };
+    const key = `ellie-${Date.now()}`;
+    await chat(key, "process_user_message", { content: "what time is it", role: "user" });
+    const history = (await waitFor(
+      async () => {
+        const h = (await chat(key, "get_history")) as { entries: { role: string }[] };
+        return h.entries.length >= 4 ? h : undefined;
+      },
+      { what: "the run's messages in the history" },
+    )) as { entries: { role: string; content: unknown }[] };
+    assert.deepEqual(
+      history.entries.map((e) => e.role),
+      ["user", "assistant", "tool", "assistant"],
+    );
+    assert.equal(fake.calls.length, 2);
+    assert.ok(
+      fake.calls.every((c) => c.request.stream !== true),
+      "not streamed: nobody watches",
+    );
+  });
+
+  test("killing our process in the middle of a run does not call the model again for steps that answered", async () => {
+    const held = gate();
+    fake.reply = (_request, call) =>
+      call === 0
+        ? { text: "Step one.", toolCalls: [{ name: "current_time", args: {} }] }
+        : call === 1
+          ? { text: "Step two is slow", chunkSize: 4, hold: held.promise }
+          : { text: "Step two, after the crash." };
+    const root = await mention("do it in two steps");
+    await fake.waitForCalls(2);
+    main.process.kill("SIGKILL");
+    await main.exited;
+    held.release();
+    main = await startProduct();
+    await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Step two, after the crash."), {
+      what: "the run finished after the restart",
+      timeoutMs: 60_000,
+    });
+    assert.equal(fake.calls.length, 3, "only the step in flight was called again");
+    const [, inFlight, again] = fake.calls;
+    assert.equal(roles(inFlight?.request as ChatRequest), "system,user,assistant,tool");
+    assert.deepEqual(
+      again?.request.messages,
+      inFlight?.request.messages,
+      "the retried step sees the journaled first step and tool result, unchanged",
+    );
+    assert.equal(
+      botReplies(root).filter((m) => markdownOf(m) === "Step one.").length,
+      1,
+      "the first step's answer was posted once",
+    );
+  });
+});
