@@ -118,14 +118,15 @@ export function createAgentSession(options: AgentSessionOptions) {
               try {
                 result = await agent.step(stepContext, working);
               } catch (error) {
-                if (message)
+                if (message && origin)
                   effects.endLive(
+                    origin,
                     message,
                     error instanceof restate.CancelledError ? "interrupted" : "failed",
                   );
                 throw error;
               }
-              if (message) effects.endLive(message, "done");
+              if (message && origin) effects.endLive(origin, message, "done");
               ctx.console.info(`Agent generated output for ${sessionKey}: ${result.output}`);
               const messages = result.messages ?? [{ role: "system", content: result.output }];
               if (result.messages) keepsMessages = true;

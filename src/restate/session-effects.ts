@@ -94,7 +94,7 @@ export interface SessionEffects {
    * The iteration is over: no more live updates for this message. Done or failed, its final text comes by
    * `output`; interrupted, the message is marked so (best effort, like `live`).
    */
-  endLive(message: LiveMessage, outcome: "done" | "failed" | "interrupted"): void;
+  endLive(origin: SessionOrigin, message: LiveMessage, outcome: "done" | "failed" | "interrupted"): void;
 }
 
 /** For a deployment without Slack: changes are only logged by the objects themselves. */

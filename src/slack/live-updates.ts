@@ -14,6 +14,9 @@ import type { LiveMessage } from "../restate/session-effects.ts";
 import type { SessionOrigin } from "../restate/session-state.ts";
 import { renderLive } from "./output-message.ts";
 
+/** How long an ended live message ignores late words. */
+const CLOSED_KEPT_MS = 60_000;
+
 interface Stream {
   readonly origin: SessionOrigin;
   readonly ts: string;
@@ -26,7 +29,7 @@ interface Stream {
 
 export interface LiveUpdater {
   show(origin: SessionOrigin, message: LiveMessage, output: LiveOutput): void;
-  end(message: LiveMessage, outcome: "done" | "failed" | "interrupted"): void;
+  end(origin: SessionOrigin, message: LiveMessage, outcome: "done" | "failed" | "interrupted"): void;
 }
 
 export function createLiveUpdater(options: {
@@ -80,22 +83,29 @@ export function createLiveUpdater(options: {
     }
   }
 
+  function streamOf(origin: SessionOrigin, message: LiveMessage): Stream {
+    let stream = streams.get(message.ts);
+    if (!stream) {
+      stream = { origin, ts: message.ts, text: "", shown: "", closed: false, pumping: false };
+      streams.set(message.ts, stream);
+    }
+    return stream;
+  }
+
   return {
     show(origin, message, output) {
-      let stream = streams.get(message.ts);
-      if (!stream) {
-        stream = { origin, ts: message.ts, text: "", shown: "", closed: false, pumping: false };
-        streams.set(message.ts, stream);
-      }
+      const stream = streamOf(origin, message);
       if (stream.closed) return;
       stream.text = output.text;
       if (!stream.pumping) void pump(stream);
     },
-    end(message, outcome) {
-      const stream = streams.get(message.ts);
-      if (!stream) return;
-      streams.delete(message.ts);
+    end(origin, message, outcome) {
+      const stream = streamOf(origin, message);
+      if (stream.closed) return;
       stream.closed = true;
+      // Kept a while as closed: an interrupted step still streams until its attempt's signal aborts the
+      // request, and its late words must not reopen the message after it was marked interrupted.
+      setTimeout(() => streams.delete(message.ts), CLOSED_KEPT_MS).unref();
       if (outcome === "interrupted") {
         update(stream, stream.text, "interrupted").catch((error: unknown) =>
           logger.debug(`Could not mark ${stream.ts} interrupted: ${(error as Error).message}`),

@@ -29,8 +29,8 @@ export function slackSessionEffects(live: LiveUpdater): SessionEffects {
     live(origin, message, output, signal) {
       if (!signal.aborted) live.show(origin, message, output);
     },
-    endLive(message, outcome) {
-      live.end(message, outcome);
+    endLive(origin, message, outcome) {
+      live.end(origin, message, outcome);
     },
   };
 }
