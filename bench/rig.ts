@@ -101,7 +101,8 @@ export interface BenchRig {
   close(): Promise<void>;
 }
 
-export async function startBenchRig(): Promise<BenchRig> {
+/** `env`: settings on top of the benchmark's definition (the LLM scenario's agent). */
+export async function startBenchRig(options: { env?: Record<string, string> } = {}): Promise<BenchRig> {
   const emulator = await startSlackEmulator({ appKeepAlive: true });
   const { workspace } = emulator;
   for (let i = 0; i < PEOPLE; i += 1) {
@@ -166,6 +167,7 @@ export async function startBenchRig(): Promise<BenchRig> {
       DEMO_MAX_ITERATIONS: String(ITERATIONS),
       LOG_LEVEL: "info",
       LOG_FORMAT: "json",
+      ...options.env,
     },
     /"msg":"Ready"/,
   );

@@ -11,6 +11,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { restateServerBinary } from "../src/runtime/restate-server.ts";
+import { startFakeLlm } from "../test/helpers/fake-llm.ts";
+import { llmScenario } from "./llm-scenario.ts";
 import { startBenchRig } from "./rig.ts";
 import {
   ackLatency,
@@ -44,6 +46,7 @@ const P = quick
       throughput: 30,
       sessions: [30],
       burst: 3,
+      llm: 1,
     }
   : {
       floorSeconds: 4,
@@ -54,6 +57,7 @@ const P = quick
       throughput: 1000,
       sessions: large ? [100, 10_000, 100_000] : [100, 10_000],
       burst: 100,
+      llm: 20,
     };
 
 /**
@@ -150,6 +154,22 @@ async function main(): Promise<void> {
       memory.push(await memoryPoint(rig, sessions));
     }
 
+    log(
+      "8. LLM agent (a fake OpenAI-compatible server): streamed words into Slack, interrupt during a model call",
+    );
+    const fake = await startFakeLlm();
+    const llmRig = await startBenchRig({
+      env: { AGENT: "llm", LLM_BASE_URL: fake.baseUrl, LLM_API_KEY: fake.apiKey, LLM_MODEL: "bench-model" },
+    });
+    let llm: Awaited<ReturnType<typeof llmScenario>>;
+    try {
+      // Threads spaced by the workspace's chat.update pace (SLACK_UPDATE_INTERVAL_MS, default 1300 ms).
+      llm = await llmScenario(llmRig, fake, P.llm, 1400);
+    } finally {
+      await llmRig.close();
+      await fake.close();
+    }
+
     const at100 = ack.find((r) => r.rate === 100);
     const rssBase = memory.find((m) => m.sessions > 0)?.productRssAfterGcMiB ?? Number.NaN;
     const rssLast = memory.at(-1)?.productRssAfterGcMiB ?? Number.NaN;
@@ -215,6 +235,7 @@ async function main(): Promise<void> {
         slack:
           "fate reactions and Home updates on, SLACK_POST_INTERVAL_MS=1000, HOME_DEBOUNCE_MS=1000 (defaults)",
         threads: "one channel per thread except in the burst and queue scenarios",
+        llm: "AGENT=llm against a fake OpenAI-compatible server on this machine (8 characters every 15 ms), threads 1.4 s apart (the default chat.update pace)",
       },
       floor: {
         sendLatencyAt100PerSecond: floor.sendLatency.latency,
@@ -247,6 +268,7 @@ async function main(): Promise<void> {
         restateLimits: restateLimits(rig.dataDir),
       },
       burst: burstResult,
+      llm,
       targets,
     };
 
@@ -291,6 +313,12 @@ async function main(): Promise<void> {
       ),
       row(
         [`4. queue hand-off @${LATENCY_THREADS_PER_SECOND} threads/s`, ...latencyCells(handoff)],
+        [48, 6, 8, 8, 8, 8],
+      ),
+      row(["8. LLM: model's first words to Slack", ...latencyCells(llm.firstWord)], [48, 6, 8, 8, 8, 8]),
+      row(["8. LLM: model's last words to final text", ...latencyCells(llm.finalText)], [48, 6, 8, 8, 8, 8]),
+      row(
+        ["8. LLM: interrupt to model request aborted", ...latencyCells(llm.interruptToAbort)],
         [48, 6, 8, 8, 8, 8],
       ),
       "",

@@ -48,6 +48,9 @@ export interface RecordedCall {
   endedAfterMs: number | null;
   /** The same, as a time (epoch ms). */
   endedAt: number | null;
+  /** When the first streamed words were sent, and the whole answer (epoch ms); null until then. */
+  firstChunkAt: number | null;
+  finishedAt: number | null;
   readonly status: number;
 }
 
@@ -112,6 +115,8 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
       aborted: false,
       endedAfterMs: null,
       endedAt: null,
+      firstChunkAt: null,
+      finishedAt: null,
       status: "status" in planned ? planned.status : 200,
     };
     calls.push(call);
@@ -192,6 +197,7 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
     for (const [i, piece] of pieces.entries()) {
       if (res.destroyed) return;
       send({ content: piece });
+      call.firstChunkAt ??= Date.now();
       if (i === 0 && planned.hold) await planned.hold;
       if (planned.chunkDelayMs) await sleep(planned.chunkDelayMs);
     }
@@ -202,6 +208,7 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
     });
     send({}, finishReason, { usage });
     res.end("data: [DONE]\n\n");
+    call.finishedAt = Date.now();
   }
 
   const server: Server = createServer((req, res) => {

@@ -52,6 +52,8 @@ test("the quick benchmark runs every scenario and writes its figures", async () 
     assert.ok(results.throughput.byHandler.length > 0, "work per handler, with the reason for each");
     assert.ok(results.memory.points.length >= 2 && results.memory.points[0].productRssAfterGcMiB > 0);
     assert.equal(results.burst.completed, results.burst.messages, "every burst message fully processed");
+    for (const figure of ["firstWord", "finalText", "interruptToAbort"])
+      assert.ok(results.llm[figure].count > 0, `LLM figure ${figure} measured`);
     assert.ok(results.targets.length >= 6);
     assert.match(stdout, /Targets \(goals, not assertions\)/);
   } finally {
