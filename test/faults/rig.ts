@@ -32,9 +32,6 @@ export interface Rig {
   startProduct(): Promise<void>;
   /** SIGKILL restate-server and start it again on its data folder. */
   killRestate(): Promise<void>;
-  /** The two halves of `killRestate`. */
-  stopRestateHard(): Promise<void>;
-  restartRestate(): Promise<void>;
   /** A new channel with everyone in it. */
   newChannel(): string;
   /** A person mentions the bot at the top of a channel: delivered (and retried) until the app takes it. */
@@ -138,8 +135,6 @@ export async function startRig(): Promise<Rig> {
     async killRestate() {
       await restate.killAndRestart();
     },
-    stopRestateHard: () => restate.kill(),
-    restartRestate: () => restate.restart(),
     newChannel() {
       channels += 1;
       const id = `C0FAULT${String(channels).padStart(3, "0")}`;

@@ -26,9 +26,6 @@ export interface TestRestate {
   waitForJournalEntry(invocationId: string, entryType: string): Promise<void>;
   /** SIGKILL, then start again on the same data folder and ports. */
   killAndRestart(): Promise<void>;
-  /** The two halves of `killAndRestart`, for what should happen while the server is down. */
-  kill(): Promise<void>;
-  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,14 +76,8 @@ export async function startTestRestate(settings: { requestIdentity?: boolean } =
       );
     },
     async killAndRestart() {
-      await handle.kill();
-      await handle.restart();
-    },
-    async kill() {
       server.kill("SIGKILL");
       await server.exited;
-    },
-    async restart() {
       server = await startEmbeddedRestate(options);
     },
     async stop() {

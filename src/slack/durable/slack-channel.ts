@@ -7,7 +7,9 @@
  *
  * Exactly once: a post that may have reached Slack just before a crash is recognised on retry by the
  * `post_id` in its message metadata; the lookup happens only when an earlier attempt got as far as the
- * post, not on every post. A post Slack refuses for good ends the runs whose output it carried as failed.
+ * post, not on every post. An attempt Restate has given up on (its connection is gone) never posts, so it
+ * cannot post alongside the attempt that replaced it. A post Slack refuses for good ends the runs whose
+ * output it carried as failed.
  */
 
 import { setTimeout as delay } from "node:timers/promises";
@@ -158,14 +160,20 @@ export function createSlackChannel(options: {
         firstToPost = true;
       });
       const notBefore = sentAt;
+      // An attempt whose connection to Restate is gone (restate-server died) keeps running its closure while
+      // Restate starts a new attempt: it must not post alongside the new one. Its end aborts this signal.
+      const attemptOver = ctx.request().attemptCompletedSignal;
       const result = await ctx.run(
         `post ${id} (${attempt})`,
         async (): Promise<PostResult> => {
           if (!firstToPost) {
-            await delay(Math.max(0, notBefore + LANDING_GRACE_MS - Date.now()));
+            await delay(Math.max(0, notBefore + LANDING_GRACE_MS - Date.now()), undefined, {
+              signal: attemptOver,
+            });
             const found = await findOwnPost(client, post.channel, post.threadTs, id, notBefore);
             if (found) return { kind: "posted", ts: found, at: Date.now() };
           }
+          attemptOver.throwIfAborted();
           try {
             const response = await client.chat.postMessage({
               channel: post.channel,
