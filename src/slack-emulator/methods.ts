@@ -103,6 +103,7 @@ export function messageJson(message: EmMessage, withMetadata: boolean): Json {
         }
       : {}),
     ...(message.edited ? { edited: message.edited } : {}),
+    ...(message.streamingState ? { streaming_state: message.streamingState } : {}),
   };
 }
 
@@ -158,6 +159,99 @@ function updateMessage(ctx: MethodContext, args: Args): Json {
   message.edited = { user: ctx.workspace.bot.userId, ts: ctx.workspace.nextTs() };
   ctx.onBotMessage(message, "changed");
   return { channel: channel.id, ts: message.ts, text: message.text };
+}
+
+/** `markdown_text` of the streaming methods: at most 12,000 characters, like a markdown block. */
+function markdownText(args: Args, required: boolean): string {
+  const text = str(args, "markdown_text", required);
+  if (text.length > LIMITS.markdownTotal)
+    throw new SlackApiError("msg_too_long", "markdown_text is over 12,000");
+  return text;
+}
+
+function streamedMarkdown(text: string): unknown[] | undefined {
+  return text ? [{ type: "markdown", text }] : undefined;
+}
+
+/**
+ * chat.startStream: a reply in a thread that grows by chat.appendStream until chat.stopStream. Outside a DM
+ * it needs the person it streams to (`recipient_user_id`, `recipient_team_id`).
+ */
+function startStream(ctx: MethodContext, args: Args): Json {
+  const { workspace } = ctx;
+  const channel = channelForBot(ctx, str(args, "channel"));
+  const threadTs = str(args, "thread_ts");
+  const root = workspace.message(channel.id, threadTs);
+  if (!root || (root.threadTs && root.threadTs !== root.ts)) throw new SlackApiError("thread_not_found");
+  if (channel.kind !== "im") {
+    const user = str(args, "recipient_user_id", false);
+    const team = str(args, "recipient_team_id", false);
+    if (!user || !team)
+      throw new SlackApiError(
+        "invalid_arguments",
+        "recipient_user_id and recipient_team_id are required outside a DM",
+      );
+    if (!workspace.users.has(user)) throw new SlackApiError("user_not_found");
+    if (team !== workspace.team.id) throw new SlackApiError("team_not_found");
+  }
+  const text = markdownText(args, false);
+  const blocks = streamedMarkdown(text);
+  const message = workspace.addMessage({
+    ts: workspace.nextTs(),
+    channel: channel.id,
+    user: workspace.bot.userId,
+    botId: workspace.bot.botId,
+    appId: workspace.bot.appId,
+    text,
+    ...(blocks ? { blocks } : {}),
+    threadTs,
+  });
+  message.streamingState = "in_progress";
+  ctx.onBotMessage(message, "posted");
+  return { channel: channel.id, ts: message.ts };
+}
+
+function streamingMessage(ctx: MethodContext, args: Args): EmMessage {
+  const channel = channelForBot(ctx, str(args, "channel"));
+  const message = ctx.workspace.message(channel.id, str(args, "ts"));
+  if (!message) throw new SlackApiError("message_not_found");
+  if (message.botId !== ctx.workspace.bot.botId) throw new SlackApiError("cant_update_message");
+  if (message.streamingState !== "in_progress") throw new SlackApiError("message_not_in_streaming_state");
+  return message;
+}
+
+function appendToStream(message: EmMessage, text: string): void {
+  if (message.text.length + text.length > LIMITS.markdownTotal)
+    throw new SlackApiError("msg_too_long", "the streamed text is over 12,000");
+  message.text += text;
+  message.blocks = streamedMarkdown(message.text) ?? [];
+}
+
+function appendStream(ctx: MethodContext, args: Args): Json {
+  const message = streamingMessage(ctx, args);
+  appendToStream(message, markdownText(args, true));
+  ctx.onBotMessage(message, "changed");
+  return { channel: message.channel, ts: message.ts };
+}
+
+/** chat.stopStream: the last words, blocks at the bottom and metadata; the message is final after it. */
+function stopStream(ctx: MethodContext, args: Args): Json {
+  const message = streamingMessage(ctx, args);
+  const blocks = json(args, "blocks");
+  if (blocks !== undefined) blockKit(() => validateMessageBlocks(blocks));
+  const metadata = json(args, "metadata") as EmMessage["metadata"] | undefined;
+  if (
+    metadata !== undefined &&
+    (typeof metadata?.event_type !== "string" || typeof metadata.event_payload !== "object")
+  ) {
+    throw new SlackApiError("invalid_metadata_format");
+  }
+  appendToStream(message, markdownText(args, false));
+  if (blocks !== undefined) message.blocks = [...(message.blocks ?? []), ...(blocks as unknown[])];
+  if (metadata) message.metadata = metadata;
+  message.streamingState = "completed";
+  ctx.onBotMessage(message, "changed");
+  return { channel: message.channel, ts: message.ts, message: messageJson(message, true) };
 }
 
 function postEphemeral(ctx: MethodContext, args: Args): Json {
@@ -310,6 +404,9 @@ export const METHODS: Readonly<Record<string, Method>> = {
   "apps.connections.open": (ctx) => ({ url: ctx.socketUrl() }),
   "chat.postMessage": postMessage,
   "chat.update": updateMessage,
+  "chat.startStream": startStream,
+  "chat.appendStream": appendStream,
+  "chat.stopStream": stopStream,
   "chat.postEphemeral": postEphemeral,
   "chat.getPermalink": getPermalink,
   "conversations.replies": replies,

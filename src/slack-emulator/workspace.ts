@@ -36,12 +36,14 @@ export interface EmMessage {
   readonly threadTs?: string;
   readonly subtype?: string;
   readonly files?: EmFile[];
-  readonly metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
   readonly clientMsgId?: string;
   /** reaction name -> users who reacted */
   readonly reactions: Map<string, Set<string>>;
   readonly replies: string[];
   edited?: { user: string; ts: string };
+  /** A message streamed by chat.startStream: `in_progress` until chat.stopStream. */
+  streamingState?: "in_progress" | "completed";
 }
 
 export interface EmEphemeral {

@@ -192,3 +192,56 @@ test("conversations.replies returns the thread with metadata when asked, in page
   const bare = await bot.conversations.replies({ channel: "C0GENERAL", ts: ts ?? "" });
   assert.equal(bare.messages?.[1]?.metadata, undefined);
 });
+
+test("streaming: start, append and stop grow one reply; outside a DM it needs its recipient; a stopped stream takes no more", async () => {
+  const { ts: root } = await bot.chat.postMessage({ channel: "C0GENERAL", text: "question" });
+  const threadTs = root ?? "";
+  assert.equal(
+    await slackError(bot.chat.startStream({ channel: "C0GENERAL", thread_ts: threadTs })),
+    "invalid_arguments",
+    "a channel needs recipient_user_id and recipient_team_id",
+  );
+  const team = emulator.workspace.team.id;
+  const started = await bot.chat.startStream({
+    channel: "C0GENERAL",
+    thread_ts: threadTs,
+    recipient_user_id: "U0ALICE01",
+    recipient_team_id: team,
+    markdown_text: "**Hello**",
+  });
+  const ts = started.ts ?? "";
+  await bot.chat.appendStream({ channel: "C0GENERAL", ts, markdown_text: ", world" });
+  const stopped = await bot.chat.stopStream({
+    channel: "C0GENERAL",
+    ts,
+    markdown_text: ".",
+    metadata: { event_type: "agent_output", event_payload: { post_id: "s1" } },
+  });
+  assert.equal(stopped.message?.text, "**Hello**, world.");
+  const message = emulator.workspace.message("C0GENERAL", ts);
+  assert.deepEqual(message?.blocks, [{ type: "markdown", text: "**Hello**, world." }]);
+  assert.equal(message?.threadTs, threadTs);
+  assert.equal(message?.metadata?.event_payload.post_id, "s1");
+  const replies = await bot.conversations.replies({ channel: "C0GENERAL", ts: threadTs });
+  assert.equal((replies.messages?.[1] as { streaming_state?: string })?.streaming_state, "completed");
+  assert.equal(
+    await slackError(bot.chat.appendStream({ channel: "C0GENERAL", ts, markdown_text: "more" })),
+    "message_not_in_streaming_state",
+  );
+  assert.equal(
+    await slackError(bot.chat.appendStream({ channel: "C0GENERAL", ts: threadTs, markdown_text: "x" })),
+    "message_not_in_streaming_state",
+    "a message that was posted, not streamed",
+  );
+  // In a DM the person is the recipient already.
+  const dm = emulator.workspace.directMessageWith("U0ALICE01");
+  const { ts: dmRoot } = await bot.chat.postMessage({ channel: dm.id, text: "hi" });
+  const inDm = await bot.chat.startStream({ channel: dm.id, thread_ts: dmRoot ?? "" });
+  assert.ok(inDm.ts);
+  assert.equal(
+    await slackError(
+      bot.chat.appendStream({ channel: dm.id, ts: inDm.ts ?? "", markdown_text: "x".repeat(12_001) }),
+    ),
+    "msg_too_long",
+  );
+});
