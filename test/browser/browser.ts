@@ -31,8 +31,11 @@ export async function launchBrowser(): Promise<Browser> {
 export interface Playground {
   readonly url: string;
   readonly main: MainProcess;
-  /** Stops it as Ctrl-C does and starts it again on the same ports and data folder. */
-  restart(): Promise<void>;
+  /**
+   * Stops it as Ctrl-C does and starts it again on the same ports and data folder. `meanwhile` runs while
+   * it is down (say, something else answering on its port, as a playground still starting does).
+   */
+  restart(meanwhile?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,8 +54,9 @@ export async function startPlayground(settings: Record<string, string> = {}): Pr
     get main() {
       return main;
     },
-    async restart() {
+    async restart(meanwhile) {
       await main.interrupt();
+      await meanwhile?.();
       main = await start();
     },
     async stop() {

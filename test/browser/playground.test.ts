@@ -5,6 +5,7 @@
  * there is time to act while the agent works, as there is in Slack.
  */
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import {
@@ -43,6 +44,18 @@ after(async () => {
 afterEach(async () => {
   for (const page of context.pages()) await page.close();
 });
+
+/** Answers 404 to every request on `port` for `ms`, then frees the port. */
+async function answerNotFound(port: string, ms: number): Promise<void> {
+  const server = createServer((_request, response) => {
+    response.writeHead(404, { "content-type": "text/plain" });
+    response.end("not yet");
+  });
+  await new Promise<void>((resolve) => server.listen(Number(port), "127.0.0.1", resolve));
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
 
 function openAs(person: string): Promise<Page> {
   return openPageAs(context, playground.url, person);
@@ -186,7 +199,9 @@ describe("a restart of the playground", () => {
     const home = await openHome(page);
     await home.getByText("remember this session").waitFor({ timeout: WAIT });
 
-    await playground.restart();
+    // While it is down, its port first answers like a playground still starting (404 for the event stream,
+    // longer than the browser's own retry): the page must keep trying and find the new playground.
+    await playground.restart(() => answerNotFound(new URL(playground.url).port, 4000));
     await page.getByRole("alert").getByText("The playground restarted").waitFor({ timeout: 60_000 });
     const after = page.getByTestId("home");
     await after.getByText("remember this session").waitFor({ timeout: WAIT });

@@ -22,19 +22,27 @@ export async function perform(user: string, action: PlaygroundAction): Promise<A
 }
 
 /**
- * Listens for changes (server-sent events; the browser reconnects by itself). `onHello` gets the
- * playground's instance id at every (re)connection: a new id means it restarted.
+ * Listens for changes (server-sent events). `onHello` gets the playground's instance id at every
+ * (re)connection: a new id means it restarted. The browser reconnects a dropped stream by itself, but gives
+ * up for good when an answer is not an event stream, which a playground that is still starting gives for a
+ * moment (its page server comes up before the stream does): then a new stream is opened after a second.
  */
 export function listen(handlers: {
   onHello: (instance: string) => void;
   onChange: () => void;
   onConnection: (connected: boolean) => void;
 }): void {
-  const source = new EventSource("/playground/events");
-  source.addEventListener("hello", (event) => {
-    handlers.onConnection(true);
-    handlers.onHello((JSON.parse((event as MessageEvent<string>).data) as { instance: string }).instance);
-  });
-  source.addEventListener("change", () => handlers.onChange());
-  source.addEventListener("error", () => handlers.onConnection(false));
+  const connect = () => {
+    const source = new EventSource("/playground/events");
+    source.addEventListener("hello", (event) => {
+      handlers.onConnection(true);
+      handlers.onHello((JSON.parse((event as MessageEvent<string>).data) as { instance: string }).instance);
+    });
+    source.addEventListener("change", () => handlers.onChange());
+    source.addEventListener("error", () => {
+      handlers.onConnection(false);
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 1000);
+    });
+  };
+  connect();
 }
