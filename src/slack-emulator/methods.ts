@@ -107,6 +107,35 @@ export function messageJson(message: EmMessage, withMetadata: boolean): Json {
   };
 }
 
+/** `metadata`: an `event_type` and an `event_payload` object, or `invalid_metadata_format`. */
+function metadataArg(args: Args): EmMessage["metadata"] | undefined {
+  const metadata = json(args, "metadata") as EmMessage["metadata"] | undefined;
+  if (
+    metadata !== undefined &&
+    (typeof metadata?.event_type !== "string" || typeof metadata.event_payload !== "object")
+  ) {
+    throw new SlackApiError("invalid_metadata_format");
+  }
+  return metadata;
+}
+
+/** A new message by the bot in a channel. */
+function addBotMessage(
+  ctx: MethodContext,
+  channel: string,
+  content: Pick<EmMessage, "text" | "blocks" | "threadTs" | "metadata">,
+): EmMessage {
+  const { workspace } = ctx;
+  return workspace.addMessage({
+    ts: workspace.nextTs(),
+    channel,
+    user: workspace.bot.userId,
+    botId: workspace.bot.botId,
+    appId: workspace.bot.appId,
+    ...content,
+  });
+}
+
 function postMessage(ctx: MethodContext, args: Args): Json {
   const { workspace } = ctx;
   const channel = channelForBot(ctx, str(args, "channel"));
@@ -122,19 +151,8 @@ function postMessage(ctx: MethodContext, args: Args): Json {
     if (root.threadTs && root.threadTs !== root.ts)
       throw new SlackApiError("thread_not_found", "thread_ts is a reply, not a thread root");
   }
-  const metadata = json(args, "metadata") as EmMessage["metadata"] | undefined;
-  if (
-    metadata !== undefined &&
-    (typeof metadata?.event_type !== "string" || typeof metadata.event_payload !== "object")
-  ) {
-    throw new SlackApiError("invalid_metadata_format");
-  }
-  const message = workspace.addMessage({
-    ts: workspace.nextTs(),
-    channel: channel.id,
-    user: workspace.bot.userId,
-    botId: workspace.bot.botId,
-    appId: workspace.bot.appId,
+  const metadata = metadataArg(args);
+  const message = addBotMessage(ctx, channel.id, {
     text,
     ...(blocks !== undefined ? { blocks: blocks as unknown[] } : {}),
     ...(threadTs ? { threadTs } : {}),
@@ -196,16 +214,7 @@ function startStream(ctx: MethodContext, args: Args): Json {
   }
   const text = markdownText(args, false);
   const blocks = streamedMarkdown(text);
-  const message = workspace.addMessage({
-    ts: workspace.nextTs(),
-    channel: channel.id,
-    user: workspace.bot.userId,
-    botId: workspace.bot.botId,
-    appId: workspace.bot.appId,
-    text,
-    ...(blocks ? { blocks } : {}),
-    threadTs,
-  });
+  const message = addBotMessage(ctx, channel.id, { text, ...(blocks ? { blocks } : {}), threadTs });
   message.streamingState = "in_progress";
   ctx.onBotMessage(message, "posted");
   return { channel: channel.id, ts: message.ts };
@@ -239,13 +248,7 @@ function stopStream(ctx: MethodContext, args: Args): Json {
   const message = streamingMessage(ctx, args);
   const blocks = json(args, "blocks");
   if (blocks !== undefined) blockKit(() => validateMessageBlocks(blocks));
-  const metadata = json(args, "metadata") as EmMessage["metadata"] | undefined;
-  if (
-    metadata !== undefined &&
-    (typeof metadata?.event_type !== "string" || typeof metadata.event_payload !== "object")
-  ) {
-    throw new SlackApiError("invalid_metadata_format");
-  }
+  const metadata = metadataArg(args);
   appendToStream(message, markdownText(args, false));
   if (blocks !== undefined) message.blocks = [...(message.blocks ?? []), ...(blocks as unknown[])];
   if (metadata) message.metadata = metadata;
