@@ -324,7 +324,7 @@ export function createSlackChannel(options: {
       enqueue: async (ctx: ChannelContext, output: RunOutput): Promise<void> => {
         if (output.text.trim() === "" && (output.notes?.length ?? 0) === 0 && !output.live) return;
         let state = (await ctx.get("posting")) ?? IDLE;
-        if (state.discarded.includes(output.runId)) {
+        if (state.discarded.includes(output.runId) && !output.live) {
           ctx.console.debug(`Dropping output of stopped run ${output.runId}`);
           return;
         }
@@ -400,8 +400,14 @@ export function createSlackChannel(options: {
 
       discard: async (ctx: ChannelContext, { runIds }: { runIds: string[] }): Promise<void> => {
         const state = (await ctx.get("posting")) ?? IDLE;
+        // A live message still gets its final text: the iteration it shows was complete, and without it the
+        // message would keep its last words and cursor. Only new posts of a stopped run are dropped.
         const outbox = state.outbox
-          .map((group) => ({ ...group, parts: group.parts.filter((part) => !runIds.includes(part.runId)) }))
+          .map((group) =>
+            group.updateTs
+              ? group
+              : { ...group, parts: group.parts.filter((part) => !runIds.includes(part.runId)) },
+          )
           .filter((group) => group.parts.length > 0);
         ctx.set("posting", {
           ...state,
