@@ -148,9 +148,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
     return {
       system,
       messages: toModelMessages(history),
-      ...(tools.size > 0
-        ? { tools: toolSet, toolChoice: last ? ("none" as const) : ("auto" as const) }
-        : {}),
+      ...(tools.size > 0 ? { tools: toolSet, toolChoice: last ? ("none" as const) : ("auto" as const) } : {}),
       // Restate retries, durably and with backoff; the SDK must not retry behind the journal's back.
       maxRetries: 0,
     };
