@@ -45,16 +45,7 @@ export interface Config {
     readonly maxIterations: number;
   };
   /** The model of `AGENT=llm`: any OpenAI-compatible endpoint. Null with the demo agent. */
-  readonly llm: {
-    readonly baseUrl: string;
-    readonly apiKey: string;
-    readonly model: string;
-    readonly systemPrompt: string | null;
-    /** Model steps (agent iterations) per run before the model must answer without tools. */
-    readonly maxSteps: number;
-    /** Stream answers into Slack threads (false: one durable generate call per step, posted when done). */
-    readonly stream: boolean;
-  } | null;
+  readonly llm: LlmSettings | null;
   readonly log: {
     readonly level: "trace" | "debug" | "info" | "warn" | "error";
     readonly format: LogFormat;
@@ -82,6 +73,18 @@ export interface Config {
     /** Least time between two chat.update calls in one workspace (Slack allows about 50 a minute). */
     readonly updateIntervalMs: number;
   };
+}
+
+/** `AGENT=llm`'s settings (`LLM_*`). */
+export interface LlmSettings {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly model: string;
+  readonly systemPrompt: string | null;
+  /** Model steps (agent iterations) per run; the last one must answer without tools. */
+  readonly maxSteps: number;
+  /** Stream answers into Slack threads (false: one durable generate call per step, posted when done). */
+  readonly stream: boolean;
 }
 
 export type SlackConnection =

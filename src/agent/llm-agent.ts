@@ -29,17 +29,11 @@ import {
   tool,
   wrapLanguageModel,
 } from "ai";
+import type { LlmSettings } from "../config.ts";
 import type { Agent, AgentStepContext, HistoryItem } from "./agent.ts";
 import type { AgentTool } from "./tools.ts";
 
-export interface LlmAgentOptions {
-  readonly baseUrl: string;
-  readonly apiKey: string;
-  readonly model: string;
-  readonly systemPrompt: string | null;
-  /** Iterations per run; the last one must answer without tools. */
-  readonly maxSteps: number;
-  readonly stream: boolean;
+export interface LlmAgentOptions extends LlmSettings {
   readonly tools: readonly AgentTool[];
   /** Attempts of a failing model call before the run ends with the error (default 10). */
   readonly maxAttempts?: number;

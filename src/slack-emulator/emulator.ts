@@ -357,18 +357,22 @@ export class SlackEmulator extends EventEmitter {
     }
     if (fault?.effect.kind === "error") return answer(200, { ok: false, error: fault.effect.error });
 
+    // Slack's answer to a call beyond a rate limit: 429 with the seconds to wait.
+    const tooFast = (wait: number) => {
+      this.rateLimited += 1;
+      return answer(
+        429,
+        { ok: false, error: "ratelimited" },
+        { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) },
+      );
+    };
     if (method === "chat.update" && this.updateLimit) {
       const now = Date.now();
       const { max, windowMs } = this.updateLimit;
       this.updatesAt = this.updatesAt.filter((at) => at > now - windowMs);
       const wait = this.updatesAt.length >= max ? (this.updatesAt[0] ?? now) + windowMs - now : 0;
       if (wait > 0) {
-        this.rateLimited += 1;
-        return answer(
-          429,
-          { ok: false, error: "ratelimited" },
-          { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) },
-        );
+        return tooFast(wait);
       }
     }
     if (method === "chat.postMessage" && this.postIntervalMs) {
@@ -376,12 +380,7 @@ export class SlackEmulator extends EventEmitter {
       const last = this.lastPostAt.get(channel) ?? 0;
       const wait = last + this.postIntervalMs - Date.now();
       if (wait > 0) {
-        this.rateLimited += 1;
-        return answer(
-          429,
-          { ok: false, error: "ratelimited" },
-          { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) },
-        );
+        return tooFast(wait);
       }
     }
 
