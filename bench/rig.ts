@@ -31,11 +31,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-function startChild(
-  args: string[],
-  env: Record<string, string>,
-  ready: RegExp,
-): Promise<ChildProcess & { output: () => string }> {
+/** A started child process: its output until it was ready, and its warnings and errors after that. */
+type Child = ChildProcess & { output: () => string; problems: () => string[] };
+
+/** Log lines at warn (40) or above, in pino's JSON format. */
+const PROBLEM_LINE = /"level":(?:[4-9]\d)/;
+
+function startChild(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
@@ -43,17 +45,26 @@ function startChild(
   });
   return new Promise((resolve, reject) => {
     let seen = "";
+    let isReady = false;
+    let partial = "";
+    const problems: string[] = [];
+    const keepProblems = (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (PROBLEM_LINE.test(line) && problems.length < 200) problems.push(line);
+    };
     const onData = (chunk: Buffer) => {
+      if (isReady) return keepProblems(chunk);
       seen += chunk.toString();
       if (ready.test(seen)) {
-        child.stdout?.off("data", onData);
-        child.stdout?.resume();
-        resolve(Object.assign(child, { output: () => seen }));
+        isReady = true;
+        resolve(Object.assign(child, { output: () => seen, problems: () => problems.splice(0) }));
       }
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", (chunk: Buffer) => {
-      seen += chunk.toString();
+      if (!isReady) seen += chunk.toString();
+      else if (problems.length < 200) problems.push(chunk.toString().trim());
     });
     child.once("exit", (code) =>
       reject(new Error(`${args.join(" ")} exited (${code}) before it was ready:\n${seen.slice(-3000)}`)),
@@ -98,6 +109,11 @@ export interface BenchRig {
     posts: number;
   };
   query<Row = Record<string, unknown>>(sql: string): Promise<Row[]>;
+  /**
+   * Why events failed since the last call (the answer or the connection error, with counts), and the
+   * warnings and errors our process logged meanwhile: a failure in a figure comes with its reason.
+   */
+  takeFailures(): { reasons: Record<string, number>; productLog: string[] };
   close(): Promise<void>;
 }
 
@@ -191,7 +207,19 @@ export async function startBenchRig(options: { env?: Record<string, string> } = 
     next += 1;
     return people[next % people.length] ?? "U0ALICE01";
   };
-  const deliver = async (envelope: Json) => (await emulator.deliverEvent({}, { envelope })).status === 200;
+  const failures = new Map<string, number>();
+  const deliver = async (envelope: Json) => {
+    let reason: string;
+    try {
+      const { status } = await emulator.deliverEvent({}, { envelope });
+      if (status === 200) return true;
+      reason = `HTTP ${status}`;
+    } catch (error) {
+      reason = (error as Error).message;
+    }
+    failures.set(reason, (failures.get(reason) ?? 0) + 1);
+    return false;
+  };
 
   return {
     emulator,
@@ -277,6 +305,11 @@ export async function startBenchRig(options: { env?: Record<string, string> } = 
       });
       if (!response.ok) throw new Error(`query failed: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { rows: Row[] }).rows;
+    },
+    takeFailures() {
+      const reasons = Object.fromEntries(failures);
+      failures.clear();
+      return { reasons, productLog: product.problems() };
     },
     async close() {
       trivial.kill("SIGTERM");

@@ -247,12 +247,14 @@ async function main(): Promise<void> {
         rate: r.rate,
         sent: r.sent,
         failed: r.failed,
+        ...(r.failed > 0 ? { failures: r.failures } : {}),
         ...r.latency,
       })),
       ackLatency: ack.map((r) => ({
         rate: r.rate,
         sent: r.sent,
         failed: r.failed,
+        ...(r.failed > 0 ? { failures: r.failures } : {}),
         ...r.latency,
         rawSendPaired: r.rawSend.latency,
         p50VsRawSend: Math.round((r.latency.p50 / r.rawSend.latency.p50) * 100) / 100,
@@ -332,6 +334,15 @@ async function main(): Promise<void> {
       `   restate-server limits: ${JSON.stringify(results.memory.restateLimits)}`,
       ...memoryNotes.map((note) => `   ${note}`),
       `7. burst of ${burstResult.messages} into one channel: ${burstResult.postsPerMessage} posts per message, ${burstResult.rateLimited} x 429, drained in ${burstResult.secondsToDrain} s`,
+      ...[
+        ...ack.map((r) => ({ name: `1a @${r.rate}/s`, r })),
+        ...ackWithWork.map((r) => ({ name: `1b @${r.rate}/s`, r })),
+      ]
+        .filter(({ r }) => r.failed > 0)
+        .flatMap(({ name, r }) => [
+          `${name}: ${r.failed} of ${r.sent} events failed: ${JSON.stringify(r.failures.reasons)}`,
+          ...r.failures.productLog.slice(0, 5).map((line) => `   ${line.slice(0, 300)}`),
+        ]),
       "",
       "Targets (goals, not assertions):",
       ...targets.map((t) => `  ${t.met ? "met   " : "MISSED"} ${t.name}: ${t.actual} (goal ${t.goal})`),

@@ -10,6 +10,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import { type BenchRig, ITERATIONS, rssMiB, type Thread } from "./rig.ts";
 import { type Latency, type OpenLoopResult, openLoop, pairedOpenLoop, saturate, summarize } from "./stats.ts";
 
+type Failures = ReturnType<BenchRig["takeFailures"]>;
+
 const raw = async (url: string): Promise<boolean> => {
   const response = await fetch(url, {
     method: "POST",
@@ -70,7 +72,7 @@ export async function quiesce(rig: BenchRig, timeoutMs = 120_000): Promise<void>
  * The same shape as the raw send it is compared with.
  */
 export async function ackLatency(rig: BenchRig, rates: readonly number[], seconds: number) {
-  const results: (OpenLoopResult & { rawSend: OpenLoopResult })[] = [];
+  const results: (OpenLoopResult & { rawSend: OpenLoopResult; failures: Failures })[] = [];
   const channel = rig.newChannel();
   const rawSend = (i: number) => raw(`${rig.ingressUrl}/Trivial/k${i % 64}/noop/send`);
   const event = async () => {
@@ -83,9 +85,10 @@ export async function ackLatency(rig: BenchRig, rates: readonly number[], second
   };
   for (const rate of rates) {
     await quiesce(rig);
+    rig.takeFailures();
     // Paired with raw sends at the same rate, slice by slice, so the ratio compares like with like.
     const { first, second } = await pairedOpenLoop(rate, seconds, rawSend, event);
-    results.push({ ...second, rawSend: first });
+    results.push({ ...second, rawSend: first, failures: rig.takeFailures() });
   }
   return results;
 }
@@ -95,17 +98,17 @@ export async function ackLatency(rig: BenchRig, rates: readonly number[], second
  * 3-iteration run with its posts, reactions and Home updates, so this shows the whole system under load.
  */
 export async function ackLatencyWithWork(rig: BenchRig, rates: readonly number[], seconds: number) {
-  const results: OpenLoopResult[] = [];
+  const results: (OpenLoopResult & { failures: Failures })[] = [];
   for (const rate of rates) {
     await quiesce(rig);
+    rig.takeFailures();
     const threads: Thread[] = [];
-    results.push(
-      await openLoop(rate, seconds, async () => {
-        const { thread, ok } = await rig.mention(rig.newChannel(), undefined, { onlyMention: true });
-        threads.push(thread);
-        return ok;
-      }),
-    );
+    const result = await openLoop(rate, seconds, async () => {
+      const { thread, ok } = await rig.mention(rig.newChannel(), undefined, { onlyMention: true });
+      threads.push(thread);
+      return ok;
+    });
+    results.push({ ...result, failures: rig.takeFailures() });
     await settle(rig, threads, 300_000);
   }
   return results;
