@@ -15,6 +15,14 @@ export type SessionsClient = ReturnType<typeof createSessionsClient>;
 /** A short retry within Slack's 3 seconds; safe, because every send carries an idempotency key. */
 const INGRESS_RETRY = { maxAttempts: 3, initialInterval: 100, maxInterval: 500, maxDuration: 1500 };
 
+/**
+ * How long an event may wait for Restate to accept it, all attempts included: Slack waits 3 seconds for
+ * our answer and then delivers the event again whatever we do, so a send still waiting then is given up
+ * and answered 500. Should Restate take it in after all, the idempotency key makes Slack's retry the same
+ * request, not a second message.
+ */
+export const FORWARD_DEADLINE_MS = 2500;
+
 export function createSessionsClient(ingressUrl: string) {
   const ingress = clients.connect({ url: ingressUrl, retry: INGRESS_RETRY });
   const chat = (key: string) => ingress.objectClient(ChatServiceRef, key);
@@ -26,7 +34,7 @@ export function createSessionsClient(ingressUrl: string) {
         .objectSendClient(ChatServiceRef, key)
         .process_user_message(
           message as Parameters<ReturnType<typeof chat>["process_user_message"]>[0],
-          clients.rpc.sendOpts({ idempotencyKey }),
+          clients.rpc.sendOpts({ idempotencyKey, signal: AbortSignal.timeout(FORWARD_DEADLINE_MS) }),
         );
     },
     status: async (key: string): Promise<SessionStatus> => chat(key).get_status(),
@@ -45,7 +53,9 @@ export function createSessionsClient(ingressUrl: string) {
       ingress.objectClient(ChannelSettingsRef, channelKey).set_mode({ mode, requireSession: false }),
     /** Publishes the person's Home (one-way: Slack needs no answer). */
     async homeOpened(team: string, user: string): Promise<void> {
-      await ingress.objectSendClient(UserHomeRef, homeKey(team, user)).opened();
+      await ingress
+        .objectSendClient(UserHomeRef, homeKey(team, user))
+        .opened(clients.rpc.sendOpts({ signal: AbortSignal.timeout(FORWARD_DEADLINE_MS) }));
     },
   };
 }

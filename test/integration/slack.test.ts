@@ -287,6 +287,37 @@ describe("exactly once from Slack", () => {
       ["are you there", "all done"],
     );
   });
+  test("when Restate does not answer (frozen), Slack gets a 500 within its 3 seconds, and its retry later gives one run", async () => {
+    const restate = stack.restate.server;
+    restate.kill("SIGSTOP");
+    let first: Awaited<ReturnType<typeof post>>;
+    const started = performance.now();
+    let perDelivery = 0;
+    try {
+      // Its two events (message and app_mention) are delivered one after the other.
+      first = await post(ALICE, GENERAL, `<@${BOT}> still with me`);
+      perDelivery = (performance.now() - started) / first.answers.length;
+    } finally {
+      restate.kill("SIGCONT");
+    }
+    assert.ok(
+      first.answers.every((a) => a.status === 500),
+      `answers: ${first.answers.map((a) => a.status)}`,
+    );
+    // Not a performance figure: past 3 seconds Slack has given up on the request and sends it again anyway.
+    assert.ok(perDelivery < 3000, `answered after ${Math.round(perDelivery)} ms`);
+    const key = keyOf(GENERAL, first.message.ts);
+    for (const envelope of first.envelopes) {
+      assert.equal((await stack.emulator.deliverEvent({}, { envelope, retryNum: 1 })).status, 200);
+    }
+    await repliesInclude(GENERAL, first.message.ts, "all done");
+    await idle(key);
+    assert.deepEqual(
+      (await history(key)).map((e) => e.content),
+      ["still with me", "all done"],
+    );
+    assert.equal(stack.sink.executions(firstStepOf(key)), 1, "one run");
+  });
 });
 
 describe("modes in a thread", () => {
