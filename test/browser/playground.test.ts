@@ -145,6 +145,8 @@ describe("the playground in a browser", () => {
   });
 
   test("the shortcut's modal changes a thread's mode", async () => {
+    const other = await openAs("Bob Baker (@bob)");
+    await goTo(other, "# general");
     const page = await openAs("Carol Chen (@carol)");
     await goTo(page, "# general");
     await say(page, "channel", "@agent write a haiku");
@@ -152,7 +154,10 @@ describe("the playground in a browser", () => {
     await reactionOn(root, "eyes");
     await root.hover();
     await root.getByRole("button", { name: "More actions" }).click();
-    await root.getByRole("menuitem", { name: "Agent mode" }).click();
+    // Someone else writes meanwhile: the page redraws its messages, and the open menu stays open.
+    await say(other, "channel", "lunch at noon?");
+    await message(page.getByRole("main"), "lunch at noon?").waitFor({ timeout: WAIT });
+    await root.getByRole("menuitem", { name: "Agent mode" }).click({ timeout: 2000 });
 
     const modal = page.getByRole("dialog", { name: "Agent mode" });
     await modal.waitFor({ timeout: WAIT });

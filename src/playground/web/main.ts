@@ -8,6 +8,7 @@ import { listen, loadSnapshot, perform } from "./api.ts";
 import { type ConfirmSpec, renderBlocks } from "./blocks.ts";
 import { h, replaceChildren } from "./dom.ts";
 import {
+  closeMenus,
   ephemeralElement,
   type LocalNotice,
   type MessageHandlers,
@@ -559,7 +560,7 @@ $("#thread-close").addEventListener("click", () => {
   render();
 });
 document.addEventListener("click", (event) => {
-  for (const menu of document.querySelectorAll<HTMLElement>(".menu")) menu.hidden = true;
+  closeMenus();
   // Links to messages of this workspace (a Home's "Thread") open the thread here.
   const link = (event.target as Element | null)?.closest<HTMLAnchorElement>("a.permalink");
   if (!link?.dataset.channel || !link.dataset.thread) return;

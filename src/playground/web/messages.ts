@@ -58,6 +58,19 @@ function content(
   return [h("div", { class: "message-text" }, ...mrkdwn(message.text, namesOf(snapshot)))];
 }
 
+/**
+ * The message whose menu is open (`channel:ts:pane`), kept outside the elements: the list is drawn anew
+ * whenever something changes (a reply, a reaction), and an open menu must stay open through that.
+ */
+let openMenu: string | null = null;
+
+/** Closes the open message menu (a click anywhere else, or a choice in it). */
+export function closeMenus(): void {
+  openMenu = null;
+  for (const menu of document.querySelectorAll<HTMLElement>(".menu")) menu.hidden = true;
+  for (const actions of document.querySelectorAll(".menu-open")) actions.classList.remove("menu-open");
+}
+
 function shortcutMenu(
   snapshot: PlaygroundSnapshot,
   message: MessageView,
@@ -73,7 +86,7 @@ function shortcutMenu(
         role: "menuitem",
         type: "button",
         onclick: () => {
-          menu.hidden = true;
+          closeMenus();
           handlers.copyLink(message.permalink);
         },
       },
@@ -89,7 +102,7 @@ function shortcutMenu(
           type: "button",
           title: shortcut.description,
           onclick: () => {
-            menu.hidden = true;
+            closeMenus();
             handlers.shortcut(message, shortcut.callbackId);
           },
         },
@@ -112,7 +125,9 @@ export function messageElement(
     onAction: (actionId, option) =>
       handlers.onAction({ channel: message.channel, ts: message.ts }, actionId, option),
   };
+  const menuKey = `${message.channel}:${message.ts}:${options.inThread ? "thread" : "main"}`;
   const menu = shortcutMenu(snapshot, message, handlers);
+  menu.hidden = openMenu !== menuKey;
   return h(
     "div",
     {
@@ -173,7 +188,7 @@ export function messageElement(
     ),
     h(
       "div",
-      { class: "message-actions" },
+      { class: `message-actions${openMenu === menuKey ? " menu-open" : ""}` },
       options.inThread
         ? null
         : h(
@@ -196,9 +211,12 @@ export function messageElement(
           "aria-label": "More actions",
           onclick: (event: Event) => {
             event.stopPropagation();
-            for (const open of document.querySelectorAll<HTMLElement>(".menu"))
-              if (open !== menu) open.hidden = true;
-            menu.hidden = !menu.hidden;
+            const opening = openMenu !== menuKey;
+            closeMenus();
+            if (!opening) return;
+            openMenu = menuKey;
+            menu.hidden = false;
+            menu.parentElement?.classList.add("menu-open");
           },
         },
         "⋮",
