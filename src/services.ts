@@ -39,6 +39,7 @@ export function createServices(deps: {
   const live = createLiveUpdater({
     client,
     reserve: async (team) => ingress.objectClient(SlackWorkspaceRef, team).reserve_update(),
+    release: async (team, slot) => ingress.objectClient(SlackWorkspaceRef, team).release_update({ slot }),
     logger,
   });
   // Sessions that came from Slack report to the Slack side; sessions started with curl have no origin

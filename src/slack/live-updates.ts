@@ -4,7 +4,9 @@
  * nothing here is journaled, an update that fails is skipped, and only the iteration's final text (posted
  * durably by SlackChannel) counts. Each update first reserves a slot at its workspace's SlackWorkspace (the
  * one pace for `chat.update` there), then sends the newest text; text that grows while it waits goes out
- * with the next slot, so a fast model costs no more calls than the pace allows.
+ * with the next slot, so a fast model costs no more calls than the pace allows. When the iteration ends
+ * while an update waits for its slot, the slot is given back at once: the final text, which replaces
+ * whatever the live update would have shown, then need not wait behind it.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { ErrorCode, type WebClient } from "@slack/web-api";
@@ -24,6 +26,8 @@ interface Stream {
   shown: string;
   /** No more updates (the iteration has its result, or gave up). */
   closed: boolean;
+  /** Aborted when the stream closes: ends the wait for a slot. */
+  readonly closing: AbortController;
   pumping: boolean;
 }
 
@@ -36,6 +40,8 @@ export function createLiveUpdater(options: {
   client: WebClient;
   /** Reserves the workspace's next `chat.update` slot; resolves to its time (epoch ms). */
   reserve: (team: string) => Promise<number>;
+  /** Gives back a reserved slot that will not be used. */
+  release: (team: string, slot: number) => Promise<void>;
   logger: Logger;
 }): LiveUpdater {
   const { client, logger } = options;
@@ -44,8 +50,15 @@ export function createLiveUpdater(options: {
   async function update(stream: Stream, text: string, state: "growing" | "interrupted"): Promise<boolean> {
     const slot = await options.reserve(stream.origin.team);
     const wait = slot - Date.now();
-    if (wait > 0) await delay(wait);
-    if (stream.closed && state === "growing") return false;
+    if (state === "growing") {
+      if (wait > 0) await delay(wait, undefined, { signal: stream.closing.signal }).catch(() => {});
+      if (stream.closed) {
+        options
+          .release(stream.origin.team, slot)
+          .catch((error: unknown) => logger.debug(`Could not give back a slot: ${(error as Error).message}`));
+        return false;
+      }
+    } else if (wait > 0) await delay(wait);
     const rendered = renderLive(text, state);
     try {
       await client.chat.update({
@@ -86,7 +99,15 @@ export function createLiveUpdater(options: {
   function streamOf(origin: SessionOrigin, message: LiveMessage): Stream {
     let stream = streams.get(message.ts);
     if (!stream) {
-      stream = { origin, ts: message.ts, text: "", shown: "", closed: false, pumping: false };
+      stream = {
+        origin,
+        ts: message.ts,
+        text: "",
+        shown: "",
+        closed: false,
+        closing: new AbortController(),
+        pumping: false,
+      };
       streams.set(message.ts, stream);
     }
     return stream;
@@ -103,6 +124,7 @@ export function createLiveUpdater(options: {
       const stream = streamOf(origin, message);
       if (stream.closed) return;
       stream.closed = true;
+      stream.closing.abort();
       // Kept a while as closed: an interrupted step still streams until its attempt's signal aborts the
       // request, and its late words must not reopen the message after it was marked interrupted.
       setTimeout(() => streams.delete(message.ts), CLOSED_KEPT_MS).unref();

@@ -410,3 +410,46 @@ describe("the LLM agent", () => {
     );
   });
 });
+
+describe("the LLM agent with Slack's chat.update pace at one per 3 seconds", () => {
+  before(async () => {
+    await main.stop();
+    env = { ...env, SLACK_UPDATE_INTERVAL_MS: "3000" };
+    main = await startProduct();
+  });
+
+  test("a live update overtaken by the final text gives its slot back: the final text does not wait behind it", async () => {
+    fake.reset();
+    const held = gate();
+    // First words, held until the test has seen them in Slack; then the rest in a second, so that the
+    // next live update has reserved its slot (3 s on) when the answer is complete.
+    fake.reply = () => ({
+      text: "First words, then the rest of the answer arrives over one second.",
+      chunkSize: 12,
+      chunkDelayMs: 200,
+      hold: held.promise,
+    });
+    const root = await mention("answer at Slack's pace");
+    const live = await waitFor(() => botReplies(root)[0], { what: "the live message" });
+    const firstUpdate = await waitFor(
+      () => emulator.calls.find((c) => c.method === "chat.update" && c.args.ts === live.ts && c.ok),
+      { what: "the first live update" },
+    );
+    held.release();
+    await waitFor(
+      () => markdownOf(emulator.workspace.message(CHANNEL, live.ts)).endsWith("over one second."),
+      {
+        what: "the final text",
+      },
+    );
+    const updates = emulator.calls.filter((c) => c.method === "chat.update" && c.args.ts === live.ts && c.ok);
+    const final = updates.at(-1);
+    assert.ok(final && final !== firstUpdate);
+    // The final text takes the next slot (3 s after the first update); behind an unused reservation it
+    // would have waited for the one after (6 s).
+    const after = final.at - firstUpdate.at;
+    assert.ok(after < 4500, `the final text went out ${after} ms after the first live update`);
+    assert.ok(after >= 2900, `and kept the pace (${after} ms)`);
+    assert.equal(updates.length, 2, "no other update went out in between");
+  });
+});

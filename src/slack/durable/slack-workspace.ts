@@ -3,9 +3,14 @@
  * Slack allows about 50 times a minute for the whole workspace: two answers streaming at once already
  * share it. Every update (a live message's next words, and an iteration's final text) first reserves a
  * slot here; the pace lives in Restate state, so it survives crashes and is one for every copy of the app.
+ * A live update overtaken by its final text gives its slot back.
  */
 import * as restate from "@restatedev/restate-sdk";
+import { z } from "zod";
 import { SLACK_WORKSPACE } from "./contracts.ts";
+
+/** A slot handed out by `reserve_update`: its time (epoch ms). */
+const SlotSchema = z.object({ slot: z.number().int().nonnegative() });
 
 type WorkspaceState = { nextUpdateAt: number };
 
@@ -25,6 +30,18 @@ export function createSlackWorkspace(options: { updateIntervalMs: number; journa
         ctx.set("nextUpdateAt", slot + options.updateIntervalMs);
         return slot;
       },
+      /**
+       * Gives back a slot that will not be used (a live update whose words were overtaken by the final
+       * text), so that the next update need not wait behind it. Only the latest slot can be given back: one
+       * reserved after it keeps its time, and then this changes nothing.
+       */
+      release_update: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(SlotSchema) },
+        async (ctx: restate.ObjectContext<WorkspaceState>, { slot }): Promise<void> => {
+          if ((await ctx.get("nextUpdateAt")) === slot + options.updateIntervalMs)
+            ctx.set("nextUpdateAt", slot);
+        },
+      ),
     },
   });
 }
