@@ -16,12 +16,15 @@ export type SessionsClient = ReturnType<typeof createSessionsClient>;
 const INGRESS_RETRY = { maxAttempts: 3, initialInterval: 100, maxInterval: 500, maxDuration: 1500 };
 
 /**
- * How long an event may wait for Restate to accept it, all attempts included: Slack waits 3 seconds for
- * our answer and then delivers the event again whatever we do, so a send still waiting then is given up
- * and answered 500. Should Restate take it in after all, the idempotency key makes Slack's retry the same
- * request, not a second message.
+ * How long a request from Slack may wait for Restate, all attempts included: Slack waits 3 seconds for our
+ * answer. An event still waiting then is given up and answered 500 (Slack delivers it again whatever we
+ * do; should Restate take it in after all, the idempotency key makes the retry the same request, not a
+ * second message); a control (`/agentmode`, the mode modal) is answered that the service did not answer.
  */
-export const FORWARD_DEADLINE_MS = 2500;
+export const INGRESS_DEADLINE_MS = 2500;
+
+/** Options for one call or send: its deadline starts now. */
+const withinDeadline = () => ({ signal: AbortSignal.timeout(INGRESS_DEADLINE_MS) });
 
 export function createSessionsClient(ingressUrl: string) {
   const ingress = clients.connect({ url: ingressUrl, retry: INGRESS_RETRY });
@@ -34,28 +37,33 @@ export function createSessionsClient(ingressUrl: string) {
         .objectSendClient(ChatServiceRef, key)
         .process_user_message(
           message as Parameters<ReturnType<typeof chat>["process_user_message"]>[0],
-          clients.rpc.sendOpts({ idempotencyKey, signal: AbortSignal.timeout(FORWARD_DEADLINE_MS) }),
+          clients.rpc.sendOpts({ idempotencyKey, ...withinDeadline() }),
         );
     },
-    status: async (key: string): Promise<SessionStatus> => chat(key).get_status(),
+    status: async (key: string): Promise<SessionStatus> =>
+      chat(key).get_status(clients.rpc.opts(withinDeadline())),
     /** Sets a thread's mode; refused (404) for a thread without a session. Anyone in the thread may. */
     setMode: async (key: string, mode: Mode | null, by: string) =>
-      chat(key).set_mode({ mode, by, requireSession: true }),
+      chat(key).set_mode({ mode, by, requireSession: true }, clients.rpc.opts(withinDeadline())),
     /** Stops the run; refused (403) for someone who is not in the session. */
-    stopRun: async (key: string, by: string) => chat(key).stop_run({ by }),
+    stopRun: async (key: string, by: string) =>
+      chat(key).stop_run({ by }, clients.rpc.opts(withinDeadline())),
     /** Resets the session; refused (403) for someone who is not in the session. */
-    reset: async (key: string, by: string) => chat(key).reset({ by }),
+    reset: async (key: string, by: string) => chat(key).reset({ by }, clients.rpc.opts(withinDeadline())),
     /** Removes a queued message; refused (403) unless `by` queued it or is in the session. */
-    removeQueued: async (key: string, id: string, by: string) => chat(key).remove_queued({ id, by }),
+    removeQueued: async (key: string, id: string, by: string) =>
+      chat(key).remove_queued({ id, by }, clients.rpc.opts(withinDeadline())),
     channelOverview: async (channelKey: string) =>
-      ingress.objectClient(ChannelSettingsRef, channelKey).get_overview(),
+      ingress.objectClient(ChannelSettingsRef, channelKey).get_overview(clients.rpc.opts(withinDeadline())),
     setChannelMode: async (channelKey: string, mode: Mode | null) =>
-      ingress.objectClient(ChannelSettingsRef, channelKey).set_mode({ mode, requireSession: false }),
+      ingress
+        .objectClient(ChannelSettingsRef, channelKey)
+        .set_mode({ mode, requireSession: false }, clients.rpc.opts(withinDeadline())),
     /** Publishes the person's Home (one-way: Slack needs no answer). */
     async homeOpened(team: string, user: string): Promise<void> {
       await ingress
         .objectSendClient(UserHomeRef, homeKey(team, user))
-        .opened(clients.rpc.sendOpts({ signal: AbortSignal.timeout(FORWARD_DEADLINE_MS) }));
+        .opened(clients.rpc.sendOpts(withinDeadline()));
     },
   };
 }
@@ -71,6 +79,8 @@ export function refusalMessage(error: unknown): string {
     }
     return `the agent service answered ${error.status}`;
   }
+  if ((error as Error | null)?.name === "TimeoutError")
+    return "the agent service did not answer in time; try again in a moment";
   return "the agent service could not be reached; try again in a moment";
 }
 

@@ -477,6 +477,24 @@ describe("/agentmode", () => {
     assert.equal((await status(keyOf(channel, message.ts))).mode, "QUEUE");
   });
 
+  test("with Restate frozen it answers within Slack's 3 seconds that the service did not answer", async () => {
+    const channel = newChannel();
+    const restate = stack.restate.server;
+    restate.kill("SIGSTOP");
+    let answer: Awaited<ReturnType<typeof run>>;
+    const started = performance.now();
+    try {
+      answer = await run(channel, "queue");
+    } finally {
+      restate.kill("SIGCONT");
+    }
+    const took = performance.now() - started;
+    assert.equal(answer.status, 200);
+    assert.match(answerText(answer), /did not answer in time; try again/);
+    // Not a performance figure: past 3 seconds Slack shows its own timeout error instead of our answer.
+    assert.ok(took < 3000, `answered after ${Math.round(took)} ms`);
+  });
+
   test("with a mode it sets the channel's default", async () => {
     const channel = newChannel();
     const answer = await run(channel, "Queue");
