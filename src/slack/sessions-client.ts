@@ -23,8 +23,16 @@ const INGRESS_RETRY = { maxAttempts: 3, initialInterval: 100, maxInterval: 500, 
  */
 export const INGRESS_DEADLINE_MS = 2500;
 
-/** Options for one call or send: its deadline starts now. */
-const withinDeadline = () => ({ signal: AbortSignal.timeout(INGRESS_DEADLINE_MS) });
+/**
+ * Options for one call or send: its deadline starts now, unless it is part of a larger answer that has
+ * one (`deadline`, from `startDeadline()`).
+ */
+const withinDeadline = (deadline?: AbortSignal) => ({
+  signal: deadline ?? AbortSignal.timeout(INGRESS_DEADLINE_MS),
+});
+
+/** One deadline for an answer that needs several calls. */
+export const startDeadline = (): AbortSignal => AbortSignal.timeout(INGRESS_DEADLINE_MS);
 
 export function createSessionsClient(ingressUrl: string) {
   const ingress = clients.connect({ url: ingressUrl, retry: INGRESS_RETRY });
@@ -40,8 +48,8 @@ export function createSessionsClient(ingressUrl: string) {
           clients.rpc.sendOpts({ idempotencyKey, ...withinDeadline() }),
         );
     },
-    status: async (key: string): Promise<SessionStatus> =>
-      chat(key).get_status(clients.rpc.opts(withinDeadline())),
+    status: async (key: string, deadline?: AbortSignal): Promise<SessionStatus> =>
+      chat(key).get_status(clients.rpc.opts(withinDeadline(deadline))),
     /** Sets a thread's mode; refused (404) for a thread without a session. Anyone in the thread may. */
     setMode: async (key: string, mode: Mode | null, by: string) =>
       chat(key).set_mode({ mode, by, requireSession: true }, clients.rpc.opts(withinDeadline())),
@@ -53,8 +61,10 @@ export function createSessionsClient(ingressUrl: string) {
     /** Removes a queued message; refused (403) unless `by` queued it or is in the session. */
     removeQueued: async (key: string, id: string, by: string) =>
       chat(key).remove_queued({ id, by }, clients.rpc.opts(withinDeadline())),
-    channelOverview: async (channelKey: string) =>
-      ingress.objectClient(ChannelSettingsRef, channelKey).get_overview(clients.rpc.opts(withinDeadline())),
+    channelOverview: async (channelKey: string, deadline?: AbortSignal) =>
+      ingress
+        .objectClient(ChannelSettingsRef, channelKey)
+        .get_overview(clients.rpc.opts(withinDeadline(deadline))),
     setChannelMode: async (channelKey: string, mode: Mode | null) =>
       ingress
         .objectClient(ChannelSettingsRef, channelKey)

@@ -481,18 +481,23 @@ describe("/agentmode", () => {
     const channel = newChannel();
     const restate = stack.restate.server;
     restate.kill("SIGSTOP");
-    let answer: Awaited<ReturnType<typeof run>>;
-    const started = performance.now();
+    const answers: { text: string; took: number }[] = [];
     try {
-      answer = await run(channel, "queue");
+      // Setting the channel's mode (one call), and the listing (the overview, then each session's status).
+      for (const text of ["queue", ""]) {
+        const started = performance.now();
+        const answer = await run(channel, text);
+        assert.equal(answer.status, 200);
+        answers.push({ text: answerText(answer), took: performance.now() - started });
+      }
     } finally {
       restate.kill("SIGCONT");
     }
-    const took = performance.now() - started;
-    assert.equal(answer.status, 200);
-    assert.match(answerText(answer), /did not answer in time; try again/);
-    // Not a performance figure: past 3 seconds Slack shows its own timeout error instead of our answer.
-    assert.ok(took < 3000, `answered after ${Math.round(took)} ms`);
+    for (const { text, took } of answers) {
+      assert.match(text, /did not answer in time; try again/);
+      // Not a performance figure: past 3 seconds Slack shows its own timeout error instead of our answer.
+      assert.ok(took < 3000, `answered after ${Math.round(took)} ms`);
+    }
   });
 
   test("with a mode it sets the channel's default", async () => {

@@ -6,7 +6,7 @@
 import type { App, RespondArguments } from "@slack/bolt";
 import type { SessionStatus } from "../../restate/chat-service.ts";
 import { AGENTMODE_USAGE, parseAgentModeCommand } from "../agentmode-command.ts";
-import { isRefusal, refusalMessage } from "../sessions-client.ts";
+import { isRefusal, refusalMessage, startDeadline } from "../sessions-client.ts";
 import { toThreadKey } from "../thread-key.ts";
 import { buildChannelListing } from "../views/agentmode-views.ts";
 import { MODE_LABELS } from "../views/home-view.ts";
@@ -19,9 +19,11 @@ const ephemeral = (text: string): RespondArguments => ({ response_type: "ephemer
 
 /** The listing of a channel, as an ephemeral message (also used to refresh it after a control is used). */
 export async function channelListing(deps: ListenerDeps, channel: string): Promise<RespondArguments> {
-  const overview = await deps.sessions.channelOverview(`${deps.workspace.teamId}:${channel}`);
+  // The overview, then the sessions' statuses: one deadline for both, as Slack waits 3 s for the whole.
+  const deadline = startDeadline();
+  const overview = await deps.sessions.channelOverview(`${deps.workspace.teamId}:${channel}`, deadline);
   const statuses: SessionStatus[] = await Promise.all(
-    overview.sessions.slice(0, LISTED_SESSIONS).map((key) => deps.sessions.status(key)),
+    overview.sessions.slice(0, LISTED_SESSIONS).map((key) => deps.sessions.status(key, deadline)),
   );
   return {
     response_type: "ephemeral",
