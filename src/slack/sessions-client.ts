@@ -21,18 +21,14 @@ const INGRESS_RETRY = { maxAttempts: 3, initialInterval: 100, maxInterval: 500, 
  * do; should Restate take it in after all, the idempotency key makes the retry the same request, not a
  * second message); a control (`/agentmode`, the mode modal) is answered that the service did not answer.
  */
-export const INGRESS_DEADLINE_MS = 2500;
+const INGRESS_DEADLINE_MS = 2500;
 
-/**
- * Options for one call or send: its deadline starts now, unless it is part of a larger answer that has
- * one (`deadline`, from `startDeadline()`).
- */
-const withinDeadline = (deadline?: AbortSignal) => ({
-  signal: deadline ?? AbortSignal.timeout(INGRESS_DEADLINE_MS),
-});
-
-/** One deadline for an answer that needs several calls. */
+/** A deadline starting now; one answer that needs several calls passes the same one to each. */
 export const startDeadline = (): AbortSignal => AbortSignal.timeout(INGRESS_DEADLINE_MS);
+
+/** Options of a call: its own deadline, starting now, unless it shares one. */
+const callOpts = <I, O>(deadline: AbortSignal = startDeadline()) =>
+  clients.rpc.opts<I, O>({ signal: deadline });
 
 export function createSessionsClient(ingressUrl: string) {
   const ingress = clients.connect({ url: ingressUrl, retry: INGRESS_RETRY });
@@ -45,35 +41,32 @@ export function createSessionsClient(ingressUrl: string) {
         .objectSendClient(ChatServiceRef, key)
         .process_user_message(
           message as Parameters<ReturnType<typeof chat>["process_user_message"]>[0],
-          clients.rpc.sendOpts({ idempotencyKey, ...withinDeadline() }),
+          clients.rpc.sendOpts({ idempotencyKey, signal: startDeadline() }),
         );
     },
     status: async (key: string, deadline?: AbortSignal): Promise<SessionStatus> =>
-      chat(key).get_status(clients.rpc.opts(withinDeadline(deadline))),
+      chat(key).get_status(callOpts(deadline)),
     /** Sets a thread's mode; refused (404) for a thread without a session. Anyone in the thread may. */
     setMode: async (key: string, mode: Mode | null, by: string) =>
-      chat(key).set_mode({ mode, by, requireSession: true }, clients.rpc.opts(withinDeadline())),
+      chat(key).set_mode({ mode, by, requireSession: true }, callOpts()),
     /** Stops the run; refused (403) for someone who is not in the session. */
-    stopRun: async (key: string, by: string) =>
-      chat(key).stop_run({ by }, clients.rpc.opts(withinDeadline())),
+    stopRun: async (key: string, by: string) => chat(key).stop_run({ by }, callOpts()),
     /** Resets the session; refused (403) for someone who is not in the session. */
-    reset: async (key: string, by: string) => chat(key).reset({ by }, clients.rpc.opts(withinDeadline())),
+    reset: async (key: string, by: string) => chat(key).reset({ by }, callOpts()),
     /** Removes a queued message; refused (403) unless `by` queued it or is in the session. */
     removeQueued: async (key: string, id: string, by: string) =>
-      chat(key).remove_queued({ id, by }, clients.rpc.opts(withinDeadline())),
+      chat(key).remove_queued({ id, by }, callOpts()),
     channelOverview: async (channelKey: string, deadline?: AbortSignal) =>
-      ingress
-        .objectClient(ChannelSettingsRef, channelKey)
-        .get_overview(clients.rpc.opts(withinDeadline(deadline))),
+      ingress.objectClient(ChannelSettingsRef, channelKey).get_overview(callOpts(deadline)),
     setChannelMode: async (channelKey: string, mode: Mode | null) =>
       ingress
         .objectClient(ChannelSettingsRef, channelKey)
-        .set_mode({ mode, requireSession: false }, clients.rpc.opts(withinDeadline())),
+        .set_mode({ mode, requireSession: false }, callOpts()),
     /** Publishes the person's Home (one-way: Slack needs no answer). */
     async homeOpened(team: string, user: string): Promise<void> {
       await ingress
         .objectSendClient(UserHomeRef, homeKey(team, user))
-        .opened(clients.rpc.sendOpts(withinDeadline()));
+        .opened(clients.rpc.sendOpts({ signal: startDeadline() }));
     },
   };
 }

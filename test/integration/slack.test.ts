@@ -82,6 +82,16 @@ async function idle(key: string) {
   });
 }
 
+/** Runs `action` while restate-server is frozen (SIGSTOP: it takes connections but answers nothing). */
+async function whileRestateFrozen<T>(action: () => Promise<T>): Promise<T> {
+  stack.restate.server.kill("SIGSTOP");
+  try {
+    return await action();
+  } finally {
+    stack.restate.server.kill("SIGCONT");
+  }
+}
+
 function post(user: string, channel: string, text: string, threadTs?: string) {
   return stack.emulator.userPosts({ user, channel, text, ...(threadTs ? { threadTs } : {}) });
 }
@@ -288,18 +298,10 @@ describe("exactly once from Slack", () => {
     );
   });
   test("when Restate does not answer (frozen), Slack gets a 500 within its 3 seconds, and its retry later gives one run", async () => {
-    const restate = stack.restate.server;
-    restate.kill("SIGSTOP");
-    let first: Awaited<ReturnType<typeof post>>;
     const started = performance.now();
-    let perDelivery = 0;
-    try {
-      // Its two events (message and app_mention) are delivered one after the other.
-      first = await post(ALICE, GENERAL, `<@${BOT}> still with me`);
-      perDelivery = (performance.now() - started) / first.answers.length;
-    } finally {
-      restate.kill("SIGCONT");
-    }
+    // Its two events (message and app_mention) are delivered one after the other.
+    const first = await whileRestateFrozen(() => post(ALICE, GENERAL, `<@${BOT}> still with me`));
+    const perDelivery = (performance.now() - started) / first.answers.length;
     assert.ok(
       first.answers.every((a) => a.status === 500),
       `answers: ${first.answers.map((a) => a.status)}`,
@@ -479,10 +481,8 @@ describe("/agentmode", () => {
 
   test("with Restate frozen it answers within Slack's 3 seconds that the service did not answer", async () => {
     const channel = newChannel();
-    const restate = stack.restate.server;
-    restate.kill("SIGSTOP");
     const answers: { text: string; took: number }[] = [];
-    try {
+    await whileRestateFrozen(async () => {
       // Setting the channel's mode (one call), and the listing (the overview, then each session's status).
       for (const text of ["queue", ""]) {
         const started = performance.now();
@@ -490,9 +490,7 @@ describe("/agentmode", () => {
         assert.equal(answer.status, 200);
         answers.push({ text: answerText(answer), took: performance.now() - started });
       }
-    } finally {
-      restate.kill("SIGCONT");
-    }
+    });
     for (const { text, took } of answers) {
       assert.match(text, /did not answer in time; try again/);
       // Not a performance figure: past 3 seconds Slack shows its own timeout error instead of our answer.
