@@ -65,6 +65,28 @@ export async function startPlayground(settings: Record<string, string> = {}): Pr
   };
 }
 
+/** A playground and a browser looking at it, started together, with one window size for every test. */
+export interface BrowserPlayground {
+  readonly playground: Playground;
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function startBrowserPlayground(
+  settings: Record<string, string> = {},
+): Promise<BrowserPlayground> {
+  const [playground, browser] = await Promise.all([startPlayground(settings), launchBrowser()]);
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  return {
+    playground,
+    context,
+    async close() {
+      await context.close();
+      await browser.close();
+      await playground.stop();
+    },
+  };
+}
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });

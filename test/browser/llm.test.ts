@@ -5,45 +5,35 @@
  * tool call as one line.
  */
 import { after, before, describe, test } from "node:test";
-import type { Browser, BrowserContext } from "playwright-core";
 import { type FakeLlm, startFakeLlm } from "../helpers/fake-llm.ts";
 import {
+  type BrowserPlayground,
   goTo,
-  launchBrowser,
   message,
   openPageAs,
-  type Playground,
   reactionOn,
   say,
   screenshot,
-  startPlayground,
+  startBrowserPlayground,
   WAIT,
 } from "./browser.ts";
 
 let fake: FakeLlm;
-let playground: Playground;
-let browser: Browser;
-let context: BrowserContext;
+let session: BrowserPlayground;
 
 before(async () => {
   fake = await startFakeLlm();
-  [playground, browser] = await Promise.all([
-    startPlayground({
-      AGENT: "llm",
-      LLM_BASE_URL: fake.baseUrl,
-      LLM_API_KEY: fake.apiKey,
-      LLM_MODEL: "fake-model-1",
-      SLACK_UPDATE_INTERVAL_MS: "250",
-    }),
-    launchBrowser(),
-  ]);
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  session = await startBrowserPlayground({
+    AGENT: "llm",
+    LLM_BASE_URL: fake.baseUrl,
+    LLM_API_KEY: fake.apiKey,
+    LLM_MODEL: "fake-model-1",
+    SLACK_UPDATE_INTERVAL_MS: "250",
+  });
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await playground?.stop();
+  await session?.close();
   await fake?.close();
 });
 
@@ -57,7 +47,7 @@ describe("the LLM agent in the playground", () => {
             chunkSize: 3,
             chunkDelayMs: 60,
           };
-    const page = await openPageAs(context, playground.url, "Alice Archer (@alice)");
+    const page = await openPageAs(session.context, session.playground.url, "Alice Archer (@alice)");
     await goTo(page, "# general");
     await say(page, "channel", "@agent plan a team lunch");
     const root = message(page.getByRole("main"), "plan a team lunch");

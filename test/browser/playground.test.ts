@@ -7,42 +7,37 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, afterEach, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import {
+  type BrowserPlayground,
   goTo,
-  launchBrowser,
   message,
   openPageAs,
-  type Playground,
   reactionOn,
   say,
   screenshot,
-  startPlayground,
+  startBrowserPlayground,
   WAIT,
 } from "./browser.ts";
 
-let playground: Playground;
-let browser: Browser;
-let context: BrowserContext;
+let session: BrowserPlayground;
 
 before(async () => {
-  [playground, browser] = await Promise.all([
-    startPlayground({ DEMO_ITERATION_MS: "1500", DEMO_DONE_PROBABILITY: "0", DEMO_MAX_ITERATIONS: "4" }),
-    launchBrowser(),
-  ]);
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  session = await startBrowserPlayground({
+    DEMO_ITERATION_MS: "1500",
+    DEMO_DONE_PROBABILITY: "0",
+    DEMO_MAX_ITERATIONS: "4",
+  });
 });
 
 after(async () => {
-  await context?.close();
-  await browser?.close();
-  await playground?.stop();
+  await session?.close();
 });
 
 // Each test's page is closed after it: a browser keeps at most six connections to one host, and every open
 // page holds one for its event stream.
 afterEach(async () => {
-  for (const page of context.pages()) await page.close();
+  for (const page of session.context.pages()) await page.close();
 });
 
 /** Answers 404 to every request on `port` for `ms`, then frees the port. */
@@ -58,7 +53,7 @@ async function answerNotFound(port: string, ms: number): Promise<void> {
 }
 
 function openAs(person: string): Promise<Page> {
-  return openPageAs(context, playground.url, person);
+  return openPageAs(session.context, session.playground.url, person);
 }
 
 async function openHome(page: Page): Promise<Locator> {
@@ -213,7 +208,7 @@ describe("a restart of the playground", () => {
 
     // While it is down, its port first answers like a playground still starting (404 for the event stream,
     // longer than the browser's own retry): the page must keep trying and find the new playground.
-    await playground.restart(() => answerNotFound(new URL(playground.url).port, 4000));
+    await session.playground.restart(() => answerNotFound(new URL(session.playground.url).port, 4000));
     await page.getByRole("alert").getByText("The playground restarted").waitFor({ timeout: 60_000 });
     const after = page.getByTestId("home");
     await after.getByText("remember this session").waitFor({ timeout: WAIT });
