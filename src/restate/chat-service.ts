@@ -1,17 +1,15 @@
 /**
- * ChatService: one virtual object per session key. It owns the session: chat history, mode, the active
- * run, the queue, the people in it and where it lives (its origin), and it is the only place that decides
- * what a new message does. Being exclusive per key, it sees messages and run reports one at a time, so the
- * active run and the queue stay exact. Knows nothing of Slack: callers pass plain messages (with an opaque
- * source), and every change is reported through `SessionEffects`, with a summary of the session.
- *
- * State: `meta` (created, title, origin, people, own mode), `activeRun`, `queue`, `history`; each read at
- * most once per handler, since every read and write is a journal entry.
+ * ChatService: one virtual object per session key, the one place that decides what a message does (start,
+ * interrupt, incorporate, queue) and that ends runs. Exclusive per key, so it sees messages and run reports
+ * one at a time. The rules are pure functions in session-state.ts; this file applies them to the state
+ * (`meta`, `activeRun`, `queue`, `history`), reading each key at most once per handler, since every read is a
+ * journal entry. Knows nothing of Slack: every change goes out through `SessionEffects`.
  */
 import * as restate from "@restatedev/restate-sdk";
+import type { z } from "zod";
 import { AgentSessionRef, CHAT_SERVICE, ChannelSettingsRef } from "./contracts.ts";
 import { channelKeyOf, toRunKey } from "./keys.ts";
-import { decideOnMessage, type Mode, type ModeSource, resolveMode } from "./modes.ts";
+import { type Mode, type ModeSource, resolveMode } from "./modes.ts";
 import {
   ActorSchema,
   ChatMessageSchema,
@@ -23,16 +21,22 @@ import {
 import type { Fate, FateChange, SessionEffects, SessionSummary } from "./session-effects.ts";
 import {
   type ActiveRun,
-  enqueue,
+  acceptMessage,
   type HistoryEntry,
+  handOver,
+  type MessagePlan,
   NEW_SESSION,
+  nextRunInputs,
+  planMessage,
+  type RunningSession,
   type RunOutcome,
+  type RunSettlement,
   removeQueued,
   SessionError,
   type SessionMeta,
   type SessionOrigin,
   settleRun,
-  signalNameFor,
+  settleStoppedRun,
   slackTsToIso,
   toHistoryEntry,
   type UserInput,
@@ -46,6 +50,8 @@ type ChatState = {
 };
 type ChatContext = restate.ObjectContext<ChatState>;
 type ChatSharedContext = restate.ObjectSharedContext<ChatState>;
+type IncomingMessage = z.output<typeof ChatMessageSchema>;
+type PlanOf<Outcome extends MessagePlan["outcome"]> = Extract<MessagePlan, { outcome: Outcome }>;
 
 export interface ChatServiceOptions {
   /** `MODE`: used when neither the session nor its channel has a mode. */
@@ -91,8 +97,13 @@ export interface SessionStatus {
   readonly historyLength: number;
 }
 
-/** Characters of the first message kept as the session's title. */
-const TITLE_LENGTH = 200;
+/** How a run ended, as the session records it: what it leaves, the fates of its messages, whether it was stopped. */
+interface EndedRun {
+  readonly settled: RunSettlement;
+  readonly fates: FateChange[];
+  /** The run, if it was stopped: its outputs not yet delivered are dropped. */
+  readonly stoppedRunIds: string[];
+}
 
 async function nowIso(ctx: restate.Context): Promise<string> {
   return new Date(await ctx.date.now()).toISOString();
@@ -107,6 +118,10 @@ function assertMayControl(meta: SessionMeta, by: string | undefined, what: strin
   if (!meta.people.includes(by)) {
     throw new SessionError(`Only the people in this session may ${what}; you have not written in it.`, 403);
   }
+}
+
+function logRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
+  ctx.console.info(`Agent run ${run.id} ${outcome}`);
 }
 
 export function createChatService(options: ChatServiceOptions) {
@@ -145,18 +160,37 @@ export function createChatService(options: ChatServiceOptions) {
   }
 
   /**
-   * Records the run as the active run, then sends it off (one-way). The record comes first so that a reader
-   * never sees the previous run as active while the new one is already working; the invocation id, known
-   * only after the send, is added right after (only this object's exclusive handlers use it, and they run
-   * after this one has finished).
+   * The mode in force: the session's own, else its channel's default, else `MODE`. The channel's default
+   * is pushed to the session (`channel_mode_changed`); it is asked for only in the moment between a new
+   * session's first message and its channel's answer to `add_session`.
+   */
+  async function modeOf(
+    ctx: ChatSharedContext | ChatContext,
+    meta: SessionMeta,
+  ): Promise<{ mode: Mode; source: ModeSource }> {
+    const channelKey = channelKeyOf(ctx.key);
+    const channelMode =
+      meta.mode || meta.channelModeKnown || !channelKey
+        ? meta.channelMode
+        : (await ctx.objectClient(ChannelSettingsRef, channelKey).get_mode()).mode;
+    return resolveMode(meta.mode, channelMode, options.defaultMode);
+  }
+
+  /**
+   * Starts a run on `inputs`, which join the history it is given. The run is recorded as active before it
+   * is sent (one-way), so a reader never sees the previous run as active while the new one already works;
+   * the invocation id, known only after the send, is added right after (only this object's exclusive
+   * handlers use it, and they run after this one has finished).
    */
   async function startRun(
     ctx: ChatContext,
     meta: SessionMeta,
     inputs: readonly UserInput[],
-    history: readonly HistoryEntry[],
+    history: HistoryEntry[],
     now?: string,
   ): Promise<ActiveRun> {
+    history.push(...inputs.map(toHistoryEntry));
+    ctx.set("history", history);
     const runId = ctx.rand.uuidv4();
     const key = toRunKey(ctx.key, runId);
     const pending: ActiveRun = {
@@ -178,67 +212,162 @@ export function createChatService(options: ChatServiceOptions) {
   }
 
   /**
-   * After the active run has ended (or was stopped): messages the run was handed but never took in go
-   * first, then the queue; with neither, the session goes idle. Returns the new run, the queue as it is
-   * now, and the fates of the messages that now run.
+   * Ends the active run from here, the one way every path does it (interrupt, stop_run, reset, fail_run, a
+   * cancel from outside): cancels its invocation, which surfaces in the run as a `CancelledError` at its
+   * next durable step, and settles it (`settleStoppedRun`). Its own late report is then ignored.
    */
-  async function startNext(
+  function endActiveRun(
     ctx: ChatContext,
-    meta: SessionMeta,
-    leftovers: readonly UserInput[],
-    history: HistoryEntry[],
-  ): Promise<{ run: ActiveRun | null; queue: UserInput[]; fates: FateChange[] }> {
-    let queue = (await ctx.get("queue")) ?? [];
-    let inputs: readonly UserInput[] = leftovers;
-    if (inputs.length === 0 && queue.length > 0) {
-      const [next, ...rest] = queue;
-      inputs = next ? [next] : [];
-      queue = rest;
-      ctx.set("queue", queue);
-    }
-    if (inputs.length === 0) {
-      ctx.set("history", history);
-      ctx.clear("activeRun");
-      return { run: null, queue, fates: [] };
-    }
-    history.push(...inputs.map(toHistoryEntry));
-    ctx.set("history", history);
-    return { run: await startRun(ctx, meta, inputs, history), queue, fates: fates(inputs, "running") };
-  }
-
-  /** Ends the active run by stopping it (interrupt from outside, stop_run, delivery failure). */
-  async function stopActive(
-    ctx: ChatContext,
-    meta: SessionMeta,
     active: ActiveRun,
-    outcome: "stopped" | "failed",
-  ): Promise<{ next: ActiveRun | null }> {
+    outcome: "interrupted" | "stopped" | "failed",
+  ): EndedRun {
     ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-    const history = (await ctx.get("history")) ?? [];
-    history.push(...active.incorporated.map(toHistoryEntry));
     logRunEnd(ctx, active, outcome);
-    const ended = fates([...active.inputs, ...active.incorporated], outcome);
-    const next = await startNext(ctx, meta, [], history);
-    report(ctx, { meta, active: next.run, queue: next.queue }, [...ended, ...next.fates], [active.id]);
-    return { next: next.run };
+    const settled = settleStoppedRun(active);
+    const fate = outcome === "failed" ? "failed" : "stopped";
+    return { settled, fates: fates(settled.ended, fate), stoppedRunIds: [active.id] };
   }
 
   /**
-   * The channel's default, for a session that has not heard it yet: only in the moment between a new
-   * session's first message and its channel's answer to `add_session` (a session without a channel has
-   * none). Asked, not waited for, in every other case.
+   * After the active run ended (by itself or from here): the history keeps what it left, then the next run
+   * starts (`nextRunInputs`) or the session goes idle. Reports the change; returns the new run, if any.
    */
-  async function channelModeOf(
-    ctx: ChatSharedContext | ChatContext,
-    meta: SessionMeta,
-  ): Promise<Mode | null> {
-    const channelKey = channelKeyOf(ctx.key);
-    if (meta.channelModeKnown || !channelKey) return meta.channelMode;
-    return (await ctx.objectClient(ChannelSettingsRef, channelKey).get_mode()).mode;
+  async function moveOn(ctx: ChatContext, meta: SessionMeta, ended: EndedRun): Promise<ActiveRun | null> {
+    const history = (await ctx.get("history")) ?? [];
+    history.push(...ended.settled.additions);
+    const next = nextRunInputs(ended.settled.unconsumed, (await ctx.get("queue")) ?? []);
+    if (next.fromQueue) ctx.set("queue", next.queue);
+    let run: ActiveRun | null = null;
+    if (next.inputs.length > 0) {
+      run = await startRun(ctx, meta, next.inputs, history);
+    } else {
+      ctx.set("history", history);
+      ctx.clear("activeRun");
+    }
+    const changed = [...ended.fates, ...fates(next.inputs, "running")];
+    report(ctx, { meta, active: run, queue: next.queue }, changed, ended.stoppedRunIds);
+    return run;
   }
 
-  function logRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
-    ctx.console.info(`Agent run ${run.id} ${outcome}`);
+  /** The message as the session keeps it: an id, and when it was written (a Slack message says when). */
+  async function toInput(ctx: ChatContext, message: IncomingMessage): Promise<UserInput> {
+    const { source } = message;
+    const at = source ? slackTsToIso(source.ts) : await nowIso(ctx);
+    return {
+      id: ctx.rand.uuidv4(),
+      content: message.content,
+      role: message.role,
+      at,
+      by: message.user ?? null,
+      source: source ? { team: source.team, channel: source.channel, ts: source.ts } : null,
+    };
+  }
+
+  /** Reads the active run (and then the mode and queue) and plans the message; a full queue refuses it here. */
+  async function plan(ctx: ChatContext, meta: SessionMeta, input: UserInput): Promise<MessagePlan> {
+    const active = await ctx.get("activeRun");
+    let running: RunningSession | null = null;
+    if (active) {
+      const { mode } = await modeOf(ctx, meta);
+      running = { active, mode, queue: (await ctx.get("queue")) ?? [] };
+    }
+    try {
+      return planMessage(running, input, options.queueMax);
+    } catch (error) {
+      if (meta.origin && error instanceof SessionError) {
+        effects.refused(ctx, { sessionKey: ctx.key, origin: meta.origin, input, reason: error.message });
+      }
+      throw error;
+    }
+  }
+
+  /** Records the message's writer (and, for the first message, the session); a new session joins its channel. */
+  function admit(
+    ctx: ChatContext,
+    stored: SessionMeta,
+    message: IncomingMessage,
+    input: UserInput,
+  ): SessionMeta {
+    const channelKey = channelKeyOf(ctx.key);
+    const { source } = message;
+    const origin = source
+      ? { team: source.team, channel: source.channel, threadTs: source.threadTs, permalink: source.permalink }
+      : null;
+    const meta = acceptMessage(stored, input, origin, channelKey !== null);
+    if (meta !== stored) ctx.set("meta", meta);
+    // One-way: the channel lists the session and answers with its default (`channel_mode_changed`).
+    if (!stored.createdAt && channelKey)
+      ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
+    return meta;
+  }
+
+  /**
+   * START: a run on the message. The run finds it as the last entry of the history it is started with
+   * (`run` in agent-session.ts); the run's end settles it (`run_ended`: `settleRun`, then `moveOn`).
+   */
+  async function start(ctx: ChatContext, meta: SessionMeta, input: UserInput): Promise<MessageReceipt> {
+    const run = await startRun(ctx, meta, [input], (await ctx.get("history")) ?? [], input.at);
+    // Without an active run the queue is empty: every run's end takes the next queued message.
+    report(ctx, { meta, active: run, queue: [] }, fates([input], "running"));
+    return { messageId: input.id, decision: "started", runId: run.id };
+  }
+
+  /**
+   * INTERRUPT: ends the active run (`endActiveRun`) and starts one on the message, which the new run finds
+   * as the last entry of its history (`run` in agent-session.ts); its end settles it (`run_ended`).
+   */
+  async function interrupt(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    { active, queue }: PlanOf<"interrupt">,
+    input: UserInput,
+  ): Promise<MessageReceipt> {
+    ctx.console.info("Interrupting ongoing agent run");
+    const ended = endActiveRun(ctx, active, "interrupted");
+    const history = (await ctx.get("history")) ?? [];
+    history.push(...ended.settled.additions);
+    const run = await startRun(ctx, meta, [input], history, input.at);
+    const changed = [...ended.fates, ...fates([input], "running")];
+    report(ctx, { meta, active: run, queue }, changed, ended.stoppedRunIds);
+    return { messageId: input.id, decision: "interrupted", runId: run.id };
+  }
+
+  /**
+   * INCORPORATE: hands the message to the active run as signal `input-<n>`, which the run takes in between
+   * iterations (`takeHandedInput` in agent-session.ts). Its end settles it (`run_ended`: `settleRun`):
+   * taken in, it joins the history before the output; never taken in, it starts the next run.
+   */
+  function incorporate(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    { active, queue }: PlanOf<"incorporate">,
+    input: UserInput,
+  ): MessageReceipt {
+    ctx.console.info("Incorporating new input into ongoing agent run");
+    const { run, signal } = handOver(active, input);
+    ctx
+      .invocation(active.invocationId as restate.InvocationId)
+      .signal<UserInput>(signal)
+      .resolve(input);
+    ctx.set("activeRun", run);
+    report(ctx, { meta, active: run, queue }, fates([input], "incorporated"));
+    return { messageId: input.id, decision: "incorporated", runId: active.id };
+  }
+
+  /**
+   * QUEUE: the message waits behind the active run. The end of the run ahead starts it (`run_ended`:
+   * `moveOn`, `nextRunInputs`); the run then finds it as the last entry of its history, as on START.
+   */
+  function queue(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    { active, queue: waiting }: PlanOf<"queue">,
+    input: UserInput,
+  ): MessageReceipt {
+    ctx.set("queue", waiting);
+    ctx.console.info(`Queueing new input behind the ongoing agent run (position ${waiting.length})`);
+    report(ctx, { meta, active, queue: waiting }, fates([input], "queued"));
+    return { messageId: input.id, decision: "queued", runId: active.id, queuePosition: waiting.length };
   }
 
   return restate.object({
@@ -252,142 +381,35 @@ export function createChatService(options: ChatServiceOptions) {
           : undefined,
     },
     handlers: {
-      /** The Python example's entry point: a user message; what it does depends on the mode. */
+      /** A user message; what it does depends on the mode. */
       process_user_message: restate.handlers.object.exclusive(
         {
           input: restate.serde.schema(ChatMessageSchema),
           idempotencyRetention: options.idempotencyRetentionMs,
         },
         async (ctx: ChatContext, message): Promise<MessageReceipt> => {
+          // 1. A message that may not start a session (a thread reply without a mention) needs one already.
           const stored = (await ctx.get("meta")) ?? NEW_SESSION;
           if (!stored.createdAt && !message.startsSession) {
             ctx.console.debug("Ignoring a message for a thread without a session");
             return { decision: "ignored", messageId: null, runId: null };
           }
-          const source = message.source;
-          // A Slack message carries when it was written; only other messages need a (journaled) clock read.
-          const now = source ? slackTsToIso(source.ts) : await nowIso(ctx);
-          const input: UserInput = {
-            id: ctx.rand.uuidv4(),
-            content: message.content,
-            role: message.role,
-            at: now,
-            by: message.user ?? null,
-            source: source ? { team: source.team, channel: source.channel, ts: source.ts } : null,
-          };
-          const active = await ctx.get("activeRun");
-          let decision = decideOnMessage(false, options.defaultMode);
-          if (active) {
-            const channelMode = stored.mode ? null : await channelModeOf(ctx, stored);
-            decision = decideOnMessage(true, resolveMode(stored.mode, channelMode, options.defaultMode).mode);
-          }
-
-          let queue: UserInput[] | null = null;
-          if (decision === "queue") {
-            // Refuse before changing anything: a full queue leaves the session as it was.
-            queue = (await ctx.get("queue")) ?? [];
-            try {
-              queue = enqueue(queue, input, options.queueMax);
-            } catch (error) {
-              if (stored.origin && error instanceof SessionError) {
-                effects.refused(ctx, {
-                  sessionKey: ctx.key,
-                  origin: stored.origin,
-                  input,
-                  reason: error.message,
-                });
-              }
-              throw error;
-            }
-          }
-
-          let meta = stored;
-          const created = !meta.createdAt;
-          if (created) {
-            meta = {
-              ...meta,
-              createdAt: now,
-              title: message.content.slice(0, TITLE_LENGTH),
-              origin: source
-                ? {
-                    team: source.team,
-                    channel: source.channel,
-                    threadTs: source.threadTs,
-                    permalink: source.permalink,
-                  }
-                : null,
-              // Without a channel there is no default to hear of.
-              channelModeKnown: channelKeyOf(ctx.key) === null,
-            };
-          }
-          if (input.by && !meta.people.includes(input.by))
-            meta = { ...meta, people: [...meta.people, input.by] };
-          if (meta !== stored) ctx.set("meta", meta);
-          const channelKey = channelKeyOf(ctx.key);
-          // One-way: the channel lists the session and answers with its default (`channel_mode_changed`).
-          if (created && channelKey)
-            ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
-
-          switch (decision) {
-            case "start": {
-              const history = (await ctx.get("history")) ?? [];
-              history.push(toHistoryEntry(input));
-              ctx.set("history", history);
-              const run = await startRun(ctx, meta, [input], history, now);
-
-              // Without an active run the queue is empty: every run's end takes the next queued message.
-              report(ctx, { meta, active: run, queue: [] }, fates([input], "running"));
-              return { messageId: input.id, decision: "started", runId: run.id };
-            }
-            case "interrupt": {
-              if (!active) throw new Error("unreachable: interrupt without an active run");
-              ctx.console.info("Interrupting ongoing agent run");
-              ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-              logRunEnd(ctx, active, "interrupted");
-              const history = (await ctx.get("history")) ?? [];
-              history.push(...active.incorporated.map(toHistoryEntry), toHistoryEntry(input));
-              ctx.set("history", history);
-              const run = await startRun(ctx, meta, [input], history, now);
-              report(
-                ctx,
-                { meta, active: run, queue: (await ctx.get("queue")) ?? [] },
-                [
-                  ...fates([...active.inputs, ...active.incorporated], "stopped"),
-                  ...fates([input], "running"),
-                ],
-                [active.id],
-              );
-              return { messageId: input.id, decision: "interrupted", runId: run.id };
-            }
-            case "incorporate": {
-              if (!active) throw new Error("unreachable: incorporate without an active run");
-              ctx.console.info("Incorporating new input into ongoing agent run");
-              const position = active.incorporated.length + 1;
-              ctx
-                .invocation(active.invocationId as restate.InvocationId)
-                .signal<UserInput>(signalNameFor(position))
-                .resolve(input);
-              const run = { ...active, incorporated: [...active.incorporated, input] };
-              ctx.set("activeRun", run);
-              report(
-                ctx,
-                { meta, active: run, queue: (await ctx.get("queue")) ?? [] },
-                fates([input], "incorporated"),
-              );
-              return { messageId: input.id, decision: "incorporated", runId: active.id };
-            }
-            case "queue": {
-              if (!active || !queue) throw new Error("unreachable: queue without an active run");
-              ctx.set("queue", queue);
-              ctx.console.info(`Queueing new input behind the ongoing agent run (position ${queue.length})`);
-              report(ctx, { meta, active, queue }, fates([input], "queued"));
-              return {
-                messageId: input.id,
-                decision: "queued",
-                runId: active.id,
-                queuePosition: queue.length,
-              };
-            }
+          // 2. The message gets its id and time.
+          const input = await toInput(ctx, message);
+          // 3. While a run is active the mode decides; a full queue refuses the message before any change.
+          const planned = await plan(ctx, stored, input);
+          // 4. The session records its writer (and, on its first message, itself).
+          const meta = admit(ctx, stored, message, input);
+          // 5. One outcome.
+          switch (planned.outcome) {
+            case "start":
+              return start(ctx, meta, input);
+            case "interrupt":
+              return interrupt(ctx, meta, planned, input);
+            case "incorporate":
+              return incorporate(ctx, meta, planned, input);
+            case "queue":
+              return queue(ctx, meta, planned, input);
           }
         },
       ),
@@ -404,19 +426,14 @@ export function createChatService(options: ChatServiceOptions) {
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
           if (ended.outcome === "interrupted") {
             // Cancelled from outside ChatService (Restate UI or CLI): the same as stop_run.
-            await stopActive(ctx, meta, active, "stopped");
+            await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
             return;
           }
-          const history = (await ctx.get("history")) ?? [];
-          const { additions, unconsumed } = settleRun(active, ended);
-          history.push(...additions);
           logRunEnd(ctx, active, ended.outcome);
           if (ended.outcome === "failed")
             ctx.console.warn(`Agent run ${active.id} failed: ${ended.error ?? ""}`);
-          const consumed = active.incorporated.slice(0, active.incorporated.length - unconsumed.length);
-          const endedFates = fates([...active.inputs, ...consumed], ended.outcome);
-          const next = await startNext(ctx, meta, unconsumed, history);
-          report(ctx, { meta, active: next.run, queue: next.queue }, [...endedFates, ...next.fates]);
+          const settled = settleRun(active, ended);
+          await moveOn(ctx, meta, { settled, fates: fates(settled.ended, ended.outcome), stoppedRunIds: [] });
         },
       ),
 
@@ -427,7 +444,8 @@ export function createChatService(options: ChatServiceOptions) {
           const active = await ctx.get("activeRun");
           if (!active || active.id !== runId) return;
           ctx.console.warn(`Agent run ${runId} failed: ${reason}`);
-          await stopActive(ctx, (await ctx.get("meta")) ?? NEW_SESSION, active, "failed");
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+          await moveOn(ctx, meta, endActiveRun(ctx, active, "failed"));
         },
       ),
 
@@ -443,7 +461,7 @@ export function createChatService(options: ChatServiceOptions) {
           const active = await ctx.get("activeRun");
           if (!active) return { stoppedRunId: null, nextRunId: null };
           ctx.console.info("Stopping ongoing agent run");
-          const { next } = await stopActive(ctx, meta, active, "stopped");
+          const next = await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
           return { stoppedRunId: active.id, nextRunId: next?.id ?? null };
         },
       ),
@@ -456,21 +474,14 @@ export function createChatService(options: ChatServiceOptions) {
           assertMayControl(meta, by, "reset it");
           const active = await ctx.get("activeRun");
           const queue = (await ctx.get("queue")) ?? [];
-          if (active) {
-            ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-            logRunEnd(ctx, active, "stopped");
-          }
+          // What the run leaves for the history does not matter: the history goes too.
+          const ended = active ? endActiveRun(ctx, active, "stopped") : null;
           ctx.clear("activeRun");
           ctx.clear("queue");
           ctx.clear("history");
           ctx.console.info("Session reset");
-          const stopped = active ? [...active.inputs, ...active.incorporated] : [];
-          report(
-            ctx,
-            { meta, active: null, queue: [] },
-            fates([...stopped, ...queue], "stopped"),
-            active ? [active.id] : [],
-          );
+          const changed = [...(ended?.fates ?? []), ...fates(queue, "stopped")];
+          report(ctx, { meta, active: null, queue: [] }, changed, ended?.stoppedRunIds ?? []);
           return { stoppedRunId: active?.id ?? null, droppedQueued: queue.length };
         },
       ),
@@ -541,8 +552,7 @@ export function createChatService(options: ChatServiceOptions) {
       get_status: restate.handlers.object.shared(async (ctx: ChatSharedContext): Promise<SessionStatus> => {
         const meta = (await ctx.get("meta")) ?? NEW_SESSION;
         const active = await ctx.get("activeRun");
-        const channelMode = meta.mode ? null : await channelModeOf(ctx, meta);
-        const { mode, source } = resolveMode(meta.mode, channelMode, options.defaultMode);
+        const { mode, source } = await modeOf(ctx, meta);
         let activeRun: SessionStatus["activeRun"] = null;
         const first = active?.inputs[0];
         if (active && first) {

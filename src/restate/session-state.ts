@@ -1,13 +1,12 @@
 /**
- * The shape of a chat session's state and the pure transitions on it (queue, run settlement).
- * ChatService applies these inside its handlers; keeping them pure makes the rules testable without a server.
- * Must not import the Restate SDK: errors here are plain `SessionError`s that the service maps to
- * `TerminalError`s (see `asTerminalError` in chat-service.ts).
+ * The shape of a chat session's state and the pure rules on it: what a new message does, what a run's end
+ * leaves (history, fates, the next run's inputs), the queue. ChatService applies them in its handlers;
+ * pure, they are tested without a server. Must not import the Restate SDK: a broken rule is a plain
+ * `SessionError`, which ChatService maps to a `TerminalError` (`asTerminalError` in chat-service.ts).
  */
 import type { HistoryItem } from "../agent/agent.ts";
 import type { Mode } from "./modes.ts";
 
-/** One entry of the chat history, as in the Python example: user messages and runs' final outputs. */
 /** One item of a session's history (see `HistoryItem` in the agent interface). */
 export type HistoryEntry = HistoryItem;
 
@@ -110,6 +109,73 @@ export class SessionError extends Error {
   }
 }
 
+/** Characters of the first message kept as the session's title. */
+const TITLE_LENGTH = 200;
+
+/**
+ * The session once it accepts a message: its first message creates it (time, title, where it lives), and
+ * the writer joins its people. Returns `meta` itself when nothing changed, so only a change is written.
+ * `hasChannel`: whether the session's key names a channel, whose default it will then hear of.
+ */
+export function acceptMessage(
+  meta: SessionMeta,
+  input: UserInput,
+  origin: SessionOrigin | null,
+  hasChannel: boolean,
+): SessionMeta {
+  let next = meta;
+  if (!next.createdAt) {
+    const title = input.content.slice(0, TITLE_LENGTH);
+    next = { ...next, createdAt: input.at, title, origin, channelModeKnown: !hasChannel };
+  }
+  if (input.by && !next.people.includes(input.by)) next = { ...next, people: [...next.people, input.by] };
+  return next;
+}
+
+/** A session whose run is active, as a new message finds it: the run, the mode in force, the queue. */
+export interface RunningSession {
+  readonly active: ActiveRun;
+  readonly mode: Mode;
+  readonly queue: UserInput[];
+}
+
+type PlanWithRun<Outcome> = {
+  readonly outcome: Outcome;
+  readonly active: ActiveRun;
+  /** The queue after the message: for `queue`, with the message at its end. */
+  readonly queue: UserInput[];
+};
+
+/** What a new message does, carrying the active run the outcome acts on (there is none to start). */
+export type MessagePlan =
+  | { readonly outcome: "start" }
+  | PlanWithRun<"interrupt">
+  | PlanWithRun<"incorporate">
+  | PlanWithRun<"queue">;
+
+/**
+ * Without an active run every mode starts one; with one, the mode decides. A full queue refuses the
+ * message here (`SessionError` 429), before the session has changed.
+ */
+export function planMessage(running: RunningSession | null, input: UserInput, queueMax: number): MessagePlan {
+  if (!running) return { outcome: "start" };
+  const { active, queue } = running;
+  switch (running.mode) {
+    case "INTERRUPT":
+      return { outcome: "interrupt", active, queue };
+    case "INCORPORATE":
+      return { outcome: "incorporate", active, queue };
+    case "QUEUE":
+      return { outcome: "queue", active, queue: enqueue(queue, input, queueMax) };
+  }
+}
+
+/** Hands a message to the active run: its n-th incorporated input, carried by the signal `input-<n>`. */
+export function handOver(run: ActiveRun, input: UserInput): { run: ActiveRun; signal: string } {
+  const incorporated = [...run.incorporated, input];
+  return { run: { ...run, incorporated }, signal: signalNameFor(incorporated.length) };
+}
+
 export function signalNameFor(position: number): string {
   return `input-${position}`;
 }
@@ -143,22 +209,55 @@ export function removeQueued(
   return { queue: [...queue.slice(0, index), ...queue.slice(index + 1)], removed };
 }
 
+/** What the end of the active run leaves behind. */
+export interface RunSettlement {
+  /** What the history gains. */
+  readonly additions: HistoryEntry[];
+  /** The messages whose fate is the run's outcome. */
+  readonly ended: UserInput[];
+  /** Messages handed to the run that it never took in: they start the next run. */
+  readonly unconsumed: UserInput[];
+}
+
 /**
- * What the history gains when the active run ends normally (done or failed), and which incorporated
- * messages it never took in. The inputs it consumed come before its final output (or, when the run
- * reports its messages, in place among them); the unconsumed ones come after it and start the next run,
- * so no message is lost and none is used twice.
+ * The active run ended by itself (done or failed). The inputs it consumed come before its final output
+ * (or, when the run reports its messages, in place among them) and end with it; the unconsumed ones start
+ * the next run, so no message is lost and none is used twice.
  */
-export function settleRun(
-  run: ActiveRun,
-  report: RunReport,
-): { additions: HistoryEntry[]; unconsumed: UserInput[] } {
+export function settleRun(run: ActiveRun, report: RunReport): RunSettlement {
   const consumed = Math.max(0, Math.min(report.consumed, run.incorporated.length));
-  if (report.messages)
-    return { additions: [...report.messages], unconsumed: run.incorporated.slice(consumed) };
+  const ended = [...run.inputs, ...run.incorporated.slice(0, consumed)];
+  const unconsumed = run.incorporated.slice(consumed);
+  if (report.messages) return { additions: [...report.messages], ended, unconsumed };
   const additions = run.incorporated.slice(0, consumed).map(toHistoryEntry);
   if (report.outcome === "done" && report.output !== undefined) {
     additions.push({ role: "system", content: report.output });
   }
-  return { additions, unconsumed: run.incorporated.slice(consumed) };
+  return { additions, ended, unconsumed };
+}
+
+/**
+ * The active run was ended from outside it (interrupt, stop, reset, a failed delivery): every message it
+ * was handed joins the history, since the people said it, and all its messages end with it; none is left
+ * for the next run.
+ */
+export function settleStoppedRun(run: ActiveRun): RunSettlement {
+  return {
+    additions: run.incorporated.map(toHistoryEntry),
+    ended: [...run.inputs, ...run.incorporated],
+    unconsumed: [],
+  };
+}
+
+/**
+ * What runs after the active run ended: the messages it never took in, else the head of the queue, else
+ * nothing (the session goes idle). `fromQueue` says whether the queue changed.
+ */
+export function nextRunInputs(
+  unconsumed: readonly UserInput[],
+  queue: UserInput[],
+): { inputs: UserInput[]; queue: UserInput[]; fromQueue: boolean } {
+  if (unconsumed.length > 0 || queue.length === 0)
+    return { inputs: [...unconsumed], queue, fromQueue: false };
+  return { inputs: queue.slice(0, 1), queue: queue.slice(1), fromQueue: true };
 }
