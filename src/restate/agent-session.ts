@@ -1,11 +1,9 @@
 /**
- * AgentSession: the agent loop of one run, as a durable handler. Each run has its own key
- * (`<session key>/<run id>`), so a new run never waits for a cancelled one to unwind.
- *
- * Between iterations the run takes in messages that ChatService handed over (signals `input-1`,
- * `input-2`, ... on this invocation); when it ends it reports to ChatService how many it took in, so a
- * message that arrived too late starts the next run instead of being lost. Cancellation (interrupt, stop)
- * surfaces as a `CancelledError` at the next durable step: the run records it, reports, and rethrows.
+ * AgentSession: one invocation is one run, not a session (the name is a public API and stays). ChatService
+ * starts each run under its own key, `<session key>/<run id>`, so a new run never waits behind a cancelled
+ * one still unwinding. Between iterations the run takes in messages handed to it (signals `input-<n>`); at
+ * its end it tells ChatService (`run_ended`) how many it took in, so a late one starts the next run. It owns
+ * no session state: a cancel (interrupt, stop) surfaces as a `CancelledError`, reported, then rethrown.
  */
 import * as restate from "@restatedev/restate-sdk";
 import { type Agent, type AgentStepContext, contentText, type HistoryItem } from "../agent/agent.ts";
@@ -30,7 +28,7 @@ export interface AgentSessionOptions {
   readonly stepMaxAttempts: number;
 }
 
-/** The log format of the Python example: `message_history=['do something', 'system: Done']`. */
+/** The working history as one log line: `message_history=['do something', 'system: Done']`. */
 export function formatHistoryForLog(history: readonly HistoryItem[]): string {
   const quote = (text: string) => `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
   const items = history.map((item) => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { formatHistoryForLog } from "../../../src/restate/agent-session.ts";
 
-test("the working history is logged as in the Python example", () => {
+test("the working history is logged as one line of quoted items, roles other than user named", () => {
   assert.equal(
     formatHistoryForLog([
       { role: "user", content: "do something" },
