@@ -314,7 +314,7 @@ export function createChatService(options: ChatServiceOptions) {
 
   /**
    * INTERRUPT: ends the active run (`endActiveRun`) and starts one on the message, which the new run finds
-   * as the last entry of its history (`run` in agent-session.ts); its end settles it (`run_ended`).
+   * as the last entry of its history (`run` in agent-session.ts); its end settles it (`run_ended`: `settleRun`).
    */
   async function interrupt(
     ctx: ChatContext,
@@ -355,8 +355,9 @@ export function createChatService(options: ChatServiceOptions) {
   }
 
   /**
-   * QUEUE: the message waits behind the active run. The end of the run ahead starts it (`run_ended`:
-   * `moveOn`, `nextRunInputs`); the run then finds it as the last entry of its history, as on START.
+   * QUEUE: the message waits behind the active run, whose end starts a run on it (`run_ended`: `moveOn`,
+   * `nextRunInputs`). That run finds it as the last entry of its history (`run` in agent-session.ts), and
+   * its own end settles it (`run_ended`: `settleRun`).
    */
   function queue(
     ctx: ChatContext,
