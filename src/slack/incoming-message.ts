@@ -7,7 +7,8 @@
  * first is the one, the other is answered with its result.
  */
 import type { ChatMessage } from "../restate/schemas.ts";
-import { messagePermalink, toThreadKey } from "./thread-key.ts";
+import { toMessageIdempotencyKey, toSessionKey } from "../restate/keys.ts";
+import { messagePermalink } from "./permalink.ts";
 
 /** The fields of a `message` or `app_mention` event that we read. */
 export interface SlackMessageEvent {
@@ -77,7 +78,7 @@ export function classifyMessage(event: SlackMessageEvent, workspace: Workspace):
   if (!inThread && !mentioned && !direct)
     return { kind: "ignore", reason: "a channel message without a mention" };
 
-  const key = toThreadKey(workspace.teamId, channel, threadTs);
+  const key = toSessionKey(workspace.teamId, channel, threadTs);
   const stripped = text.replace(mentionPattern(workspace.botUserId), "").replace(/\s+/g, " ").trim();
   if (AGENTMODE_PREFIX.test(stripped)) {
     if (!inThread) return { kind: "ignore", reason: "!agentmode outside a thread" };
@@ -94,7 +95,7 @@ export function classifyMessage(event: SlackMessageEvent, workspace: Workspace):
   return {
     kind: "forward",
     key,
-    idempotencyKey: `${channel}:${ts}`,
+    idempotencyKey: toMessageIdempotencyKey(channel, ts),
     message: {
       content,
       role: "user",

@@ -17,6 +17,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { KnownBlock } from "@slack/types";
 import { ErrorCode, type WebClient } from "@slack/web-api";
 import { ChatServiceRef } from "../../restate/contracts.ts";
+import { parseChannelKey } from "../../restate/keys.ts";
 import type { LiveMessage, RunOutput } from "../../restate/session-effects.ts";
 import { LIVE_PLACEHOLDER, renderLive, renderOutputs } from "../output-message.ts";
 import { classifySlackFailure, mayHaveLanded, SLACK_REQUEST_TIMEOUT_MS, slackStep } from "../web-api.ts";
@@ -237,7 +238,7 @@ export function createSlackChannel(options: {
             ...rest,
           ]
         : rest;
-    const [team, channel] = ctx.key.split(":") as [string, string];
+    const { team, channel } = parseChannelKey(ctx.key);
     try {
       if (group.updateTs && (await updateOnce(ctx, team, channel, group.updateTs, rendered))) {
         return { ...state, outbox, nextSlotAt: Math.max(state.nextSlotAt, now) };
@@ -377,7 +378,7 @@ export function createSlackChannel(options: {
         if (state.discarded.includes(at.runId)) return null;
         const now = await ctx.date.now();
         if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
-        const [, channel] = ctx.key.split(":") as [string, string];
+        const { channel } = parseChannelKey(ctx.key);
         const placeholder = renderLive("", "growing");
         const posted = await postOnce(ctx, {
           channel,

@@ -5,9 +5,9 @@
  */
 import type { App, RespondArguments } from "@slack/bolt";
 import type { SessionStatus } from "../../restate/chat-service.ts";
+import { toChannelKey, toSessionKey } from "../../restate/keys.ts";
 import { AGENTMODE_USAGE, parseAgentModeCommand } from "../agentmode-command.ts";
 import { isRefusal, refusalMessage, startDeadline } from "../sessions-client.ts";
-import { toThreadKey } from "../thread-key.ts";
 import { buildChannelListing } from "../views/agentmode-views.ts";
 import { MODE_LABELS } from "../views/home-view.ts";
 import type { ListenerDeps } from "./deps.ts";
@@ -21,7 +21,7 @@ const ephemeral = (text: string): RespondArguments => ({ response_type: "ephemer
 export async function channelListing(deps: ListenerDeps, channel: string): Promise<RespondArguments> {
   // The overview, then the sessions' statuses: one deadline for both, as Slack waits 3 s for the whole.
   const deadline = startDeadline();
-  const overview = await deps.sessions.channelOverview(`${deps.workspace.teamId}:${channel}`, deadline);
+  const overview = await deps.sessions.channelOverview(toChannelKey(deps.workspace.teamId, channel), deadline);
   const statuses: SessionStatus[] = await Promise.all(
     overview.sessions.slice(0, LISTED_SESSIONS).map((key) => deps.sessions.status(key, deadline)),
   );
@@ -48,7 +48,7 @@ export function registerCommandListeners(app: App, deps: ListenerDeps): void {
           await ack(await channelListing(deps, command.channel_id));
           return;
         case "channel":
-          await sessions.setChannelMode(`${workspace.teamId}:${command.channel_id}`, parsed.mode);
+          await sessions.setChannelMode(toChannelKey(workspace.teamId, command.channel_id), parsed.mode);
           await ack(
             ephemeral(
               parsed.mode
@@ -74,7 +74,7 @@ export function registerCommandListeners(app: App, deps: ListenerDeps): void {
             return;
           }
           await sessions.setMode(
-            toThreadKey(workspace.teamId, link.channel, link.threadTs),
+            toSessionKey(workspace.teamId, link.channel, link.threadTs),
             parsed.mode,
             command.user_id,
           );

@@ -3,8 +3,8 @@
  * thread's mode from inside the thread (Slack does not run slash commands there).
  */
 import type { App } from "@slack/bolt";
+import { toSessionKey } from "../../restate/keys.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
-import { toThreadKey } from "../thread-key.ts";
 import {
   buildModeModal,
   buildNoticeModal,
@@ -27,7 +27,7 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
     if (shortcut.type !== "message_action") return;
     const channel = shortcut.channel.id;
     const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
-    const key = toThreadKey(workspace.teamId, channel, threadTs);
+    const key = toSessionKey(workspace.teamId, channel, threadTs);
     const status = await sessions.status(key);
     const view = status.exists
       ? buildModeModal({ key, channel, threadTs }, status)
