@@ -9,8 +9,8 @@ import type * as restate from "@restatedev/restate-sdk";
 import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { AGENT_SESSION } from "../../src/restate/contracts.ts";
-import { parseRunKey } from "../../src/restate/keys.ts";
 import { startServicesEndpoint } from "../../src/restate/endpoint.ts";
+import { parseRunKey } from "../../src/restate/keys.ts";
 import { createServices } from "../../src/services.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 

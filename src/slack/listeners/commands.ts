@@ -21,7 +21,10 @@ const ephemeral = (text: string): RespondArguments => ({ response_type: "ephemer
 export async function channelListing(deps: ListenerDeps, channel: string): Promise<RespondArguments> {
   // The overview, then the sessions' statuses: one deadline for both, as Slack waits 3 s for the whole.
   const deadline = startDeadline();
-  const overview = await deps.sessions.channelOverview(toChannelKey(deps.workspace.teamId, channel), deadline);
+  const overview = await deps.sessions.channelOverview(
+    toChannelKey(deps.workspace.teamId, channel),
+    deadline,
+  );
   const statuses: SessionStatus[] = await Promise.all(
     overview.sessions.slice(0, LISTED_SESSIONS).map((key) => deps.sessions.status(key, deadline)),
   );
