@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { MODES, type Mode } from "./restate/modes.ts";
+import { MODES, type Mode, modeSchema } from "./restate/modes.ts";
 import { PUBLIC_KEY_PATTERN } from "./runtime/request-identity.ts";
 
 export type LogFormat = "pretty" | "json";
@@ -147,10 +147,7 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
-const mode = z
-  .string()
-  .transform((v) => v.trim().toUpperCase())
-  .pipe(z.enum(MODES, { error: (issue) => `must be one of ${MODES.join(", ")} (got "${issue.input}")` }));
+const mode = modeSchema({ unknown: (got) => `must be one of ${MODES.join(", ")} (got "${got}")` });
 
 /** `none`: the Restate side alone (curl); the others say where Slack is. */
 export const SLACK_MODES = ["http", "socket", "playground", "none"] as const;

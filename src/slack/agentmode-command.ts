@@ -5,11 +5,8 @@
  *   /agentmode <mode> <thread link>    one thread's mode (`default` follows the channel again)
  *   !agentmode <mode>                  (in a thread) that thread's mode
  */
-import { type Mode, parseMode } from "../restate/modes.ts";
+import { type ModeChoice, parseModeChoice } from "../restate/modes.ts";
 import { parseThreadLink, type ThreadLink } from "./permalink.ts";
-
-/** A mode, or null for "no mode of its own: follow the default". */
-export type ModeChoice = Mode | null;
 
 export type AgentModeCommand =
   | { readonly kind: "help" }
@@ -24,11 +21,6 @@ export const AGENTMODE_USAGE = [
   "• `/agentmode <mode> <link to a thread>`: set one thread's mode (use *Copy link* on a message of the thread)",
   "• In a thread: `!agentmode <mode>`, or the message shortcut *Agent mode*",
 ].join("\n");
-
-function parseModeChoice(word: string): ModeChoice | undefined {
-  if (word.toLowerCase() === "default") return null;
-  return parseMode(word);
-}
 
 /** Words of a command; a link Slack wrapped as `<url|a label with spaces>` is one word. */
 function words(text: string): string[] {

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SessionStatus } from "../../../src/restate/chat-service.ts";
+import { MODES } from "../../../src/restate/modes.ts";
 import type { UserInput } from "../../../src/restate/session-state.ts";
 import {
   buildChannelListing,
   buildModeModal,
   buildNoticeModal,
+  modeFromOption,
 } from "../../../src/slack/views/agentmode-views.ts";
-import { buildHomeView, MAX_HOME_BLOCKS } from "../../../src/slack/views/home-view.ts";
+import { buildHomeView, FOLLOW_DEFAULT, MAX_HOME_BLOCKS } from "../../../src/slack/views/home-view.ts";
 import { validateMessageBlocks, validateView } from "../../../src/slack-emulator/block-kit.ts";
 
 const input = (id: string, content: string, by = "U1"): UserInput => ({
@@ -115,4 +117,11 @@ test("the mode modal preselects the thread's own mode, or 'follow the channel de
     /"initial_option":\{"text":\{"type":"plain_text","text":"Follow the channel default"/,
   );
   validateView(buildNoticeModal("A long title that Slack would cut", "text"));
+});
+
+test("every option a mode select offers reads back as the mode it shows, or as following the default", () => {
+  assert.equal(modeFromOption(FOLLOW_DEFAULT), null);
+  for (const mode of MODES) assert.equal(modeFromOption(mode), mode);
+  assert.equal(modeFromOption("FAST"), undefined);
+  assert.equal(modeFromOption(undefined), undefined);
 });
