@@ -15,12 +15,18 @@
 import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
 import type { KnownBlock } from "@slack/types";
-import { ErrorCode, type WebClient } from "@slack/web-api";
+import type { WebClient } from "@slack/web-api";
 import { ChatServiceRef } from "../../restate/contracts.ts";
 import { parseChannelKey } from "../../restate/keys.ts";
 import type { LiveMessage, RunOutput } from "../../restate/session-effects.ts";
 import { LIVE_PLACEHOLDER, renderLive, renderOutputs } from "../output-message.ts";
-import { classifySlackFailure, mayHaveLanded, SLACK_REQUEST_TIMEOUT_MS, slackStep } from "../web-api.ts";
+import {
+  classifySlackFailure,
+  mayHaveLanded,
+  rateLimitWaitMs,
+  SLACK_REQUEST_TIMEOUT_MS,
+  slackStep,
+} from "../web-api.ts";
 import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./contracts.ts";
 
 /** `metadata.event_type` of every message the agent posts. */
@@ -190,10 +196,8 @@ export function createSlackChannel(options: {
             });
             return { kind: "posted", ts: response.ts ?? null, at: Date.now() };
           } catch (error) {
-            const limited = error as { code?: string; retryAfter?: number };
-            if (limited.code === ErrorCode.RateLimitedError) {
-              return { kind: "rate-limited", retryAfterMs: (limited.retryAfter ?? 1) * 1000, at: Date.now() };
-            }
+            const wait = rateLimitWaitMs(error);
+            if (wait !== undefined) return { kind: "rate-limited", retryAfterMs: wait, at: Date.now() };
             // A network failure, a timeout or a 5xx may have posted all the same: the next try looks first.
             if (mayHaveLanded(error)) firstToPost = false;
             classifySlackFailure(error, "chat.postMessage", []);
