@@ -6,11 +6,11 @@
 import { resolve } from "node:path";
 import type { Agent } from "./agent/agent.ts";
 import type { Config } from "./config.ts";
-import { StartupError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { readAppManifest } from "./playground/app-manifest.ts";
 import { attachPlayground } from "./playground/server.ts";
 import { startServicesEndpoint } from "./restate/endpoint.ts";
+import { cannotListen } from "./runtime/ports.ts";
 import { ensureRequestIdentity } from "./runtime/request-identity.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
@@ -174,12 +174,10 @@ async function startPlaygroundEmulator(config: Config): Promise<SlackEmulator> {
   try {
     return await emulator.start();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new StartupError(
-      code === "EADDRINUSE"
-        ? `Port ${playground.port} on 127.0.0.1 is already in use, so the playground (PLAYGROUND_PORT) cannot listen there.`
-        : `The playground cannot listen on 127.0.0.1:${playground.port}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw cannotListen(error, {
+      port: playground.port,
+      host: "127.0.0.1",
+      what: "the playground (PLAYGROUND_PORT)",
+    });
   }
 }

@@ -8,6 +8,7 @@ import type { SlackConnection } from "../config.ts";
 import { StartupError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Mode } from "../restate/modes.ts";
+import { cannotListen } from "../runtime/ports.ts";
 import { isDeliveryError } from "./delivery-error.ts";
 import type { Workspace } from "./incoming-message.ts";
 import { registerListeners } from "./listeners/index.ts";
@@ -95,13 +96,11 @@ export async function startSlackAdapter(options: {
     try {
       await app.start({ port: connection.port, host: connection.bindAddress });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new StartupError(
-        code === "EADDRINUSE"
-          ? `Port ${connection.port} on ${connection.bindAddress} is already in use, so the Slack app (PORT) cannot listen there.`
-          : `The Slack app cannot listen on ${connection.bindAddress}:${connection.port}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw cannotListen(error, {
+        port: connection.port,
+        host: connection.bindAddress,
+        what: "the Slack app (PORT)",
+      });
     }
     const host = connection.bindAddress === "0.0.0.0" ? "127.0.0.1" : connection.bindAddress;
     eventsUrl = `http://${host}:${connection.port}${EVENTS_PATH}`;
