@@ -9,7 +9,7 @@ import { toChannelKey, toSessionKey } from "../../restate/keys.ts";
 import { AGENTMODE_USAGE, parseAgentModeCommand } from "../agentmode-command.ts";
 import { isRefusal, refusalMessage, startDeadline } from "../sessions-client.ts";
 import { buildChannelListing } from "../views/agentmode-views.ts";
-import { MODE_LABELS } from "../views/home-view.ts";
+import { channelModeConfirmation, threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
 
 /** Sessions whose status a listing reads (the newest of the channel). */
@@ -52,13 +52,7 @@ export function registerCommandListeners(app: App, deps: ListenerDeps): void {
           return;
         case "channel":
           await sessions.setChannelMode(toChannelKey(workspace.teamId, command.channel_id), parsed.mode);
-          await ack(
-            ephemeral(
-              parsed.mode
-                ? `Default mode in this channel is now *${MODE_LABELS[parsed.mode]}*. Threads with a mode of their own keep it.`
-                : `This channel now follows the app's default mode (*${MODE_LABELS[deps.defaultMode]}*).`,
-            ),
-          );
+          await ack(ephemeral(channelModeConfirmation(parsed.mode, deps.defaultMode)));
           return;
         case "thread": {
           const { link } = parsed;
@@ -81,13 +75,7 @@ export function registerCommandListeners(app: App, deps: ListenerDeps): void {
             parsed.mode,
             command.user_id,
           );
-          await ack(
-            ephemeral(
-              parsed.mode
-                ? `Mode for that thread: *${MODE_LABELS[parsed.mode]}*.`
-                : "That thread now follows the channel's default mode.",
-            ),
-          );
+          await ack(ephemeral(threadModeConfirmation(parsed.mode, "that")));
           return;
         }
         case "error":

@@ -10,7 +10,7 @@ import { parseThreadModeArgs } from "../agentmode-command.ts";
 import { DeliveryError } from "../delivery-error.ts";
 import { classifyMessage, type SlackMessageEvent } from "../incoming-message.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
-import { MODE_LABELS } from "../views/home-view.ts";
+import { threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
 
 async function tellInThread(
@@ -65,14 +65,7 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
           await tellInThread(client, deps, where, refusalMessage(error));
           return;
         }
-        await tellInThread(
-          client,
-          deps,
-          where,
-          parsed.mode
-            ? `Mode for this thread: *${MODE_LABELS[parsed.mode]}*.`
-            : "This thread now follows the channel's default mode.",
-        );
+        await tellInThread(client, deps, where, threadModeConfirmation(parsed.mode, "this"));
         return;
       }
     }

@@ -14,7 +14,7 @@ import {
   type ModalMetadata,
   modeFromOption,
 } from "../views/agentmode-views.ts";
-import { MODE_LABELS } from "../views/home-view.ts";
+import { threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
 
 export const SHORTCUT_CALLBACK = "agentmode_thread";
@@ -59,9 +59,7 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
         channel: metadata.channel,
         user: body.user.id,
         thread_ts: metadata.threadTs,
-        text: mode
-          ? `Mode for this thread: *${MODE_LABELS[mode]}*.`
-          : "This thread now follows the channel's default mode.",
+        text: threadModeConfirmation(mode, "this"),
       })
       .catch((error: unknown) => logger.warn({ err: error }, "Could not confirm the mode in the thread"));
   });
