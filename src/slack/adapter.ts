@@ -34,8 +34,9 @@ export async function startSlackAdapter(options: {
 }): Promise<SlackAdapter> {
   const { connection, logger } = options;
   const slackLogger = toSlackLogger(logger);
+  // The playground's emulated workspace talks to the app over HTTP, as a real one does in HTTP mode.
   const receiver =
-    connection.mode === "http"
+    connection.mode !== "socket"
       ? new HTTPReceiver({
           signingSecret: connection.signingSecret,
           endpoints: EVENTS_PATH,
@@ -92,7 +93,7 @@ export async function startSlackAdapter(options: {
   });
 
   let eventsUrl: string | null = null;
-  if (connection.mode === "http") {
+  if (connection.mode !== "socket") {
     try {
       await app.start({ port: connection.port, host: connection.bindAddress });
     } catch (error) {
