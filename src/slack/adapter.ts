@@ -10,7 +10,7 @@ import type { Logger } from "../logger.ts";
 import type { Mode } from "../restate/modes.ts";
 import { cannotListen } from "../runtime/ports.ts";
 import { isDeliveryError } from "./delivery-error.ts";
-import type { Workspace } from "./incoming-message.ts";
+import type { BotIdentity } from "./incoming-message.ts";
 import { registerListeners } from "./listeners/index.ts";
 import { createSessionsClient } from "./sessions-client.ts";
 import { AckAfterProcessingReceiver } from "./socket-mode-receiver.ts";
@@ -19,7 +19,7 @@ import { slackErrorCode, toSlackLogger } from "./web-api.ts";
 export const EVENTS_PATH = "/slack/events";
 
 export interface SlackAdapter {
-  readonly workspace: Workspace;
+  readonly bot: BotIdentity;
   /** Where Slack (or the emulator) sends requests in HTTP mode. */
   readonly eventsUrl: string | null;
   stop(): Promise<void>;
@@ -68,13 +68,13 @@ export async function startSlackAdapter(options: {
     clientOptions: { slackApiUrl: options.apiUrl, retryConfig: { retries: 1 }, timeout: 5000 },
   });
 
-  let workspace: Workspace;
+  let bot: BotIdentity;
   try {
     await app.init();
     const auth = await app.client.auth.test();
     if (!auth.team_id || !auth.user_id || !auth.url)
       throw new Error("auth.test did not name the team, bot user and URL");
-    workspace = { teamId: auth.team_id, botUserId: auth.user_id, url: auth.url };
+    bot = { teamId: auth.team_id, botUserId: auth.user_id, url: auth.url };
   } catch (error) {
     const code = slackErrorCode(error);
     throw new StartupError(
@@ -87,7 +87,7 @@ export async function startSlackAdapter(options: {
 
   registerListeners(app, {
     sessions: createSessionsClient(options.ingressUrl),
-    workspace,
+    bot,
     defaultMode: options.defaultMode,
     logger,
   });
@@ -106,7 +106,7 @@ export async function startSlackAdapter(options: {
     const host = connection.bindAddress === "0.0.0.0" ? "127.0.0.1" : connection.bindAddress;
     eventsUrl = `http://${host}:${connection.port}${EVENTS_PATH}`;
     logger.info(
-      `Slack app (HTTP) for ${workspace.url} listening on ${connection.bindAddress}:${connection.port}${EVENTS_PATH}`,
+      `Slack app (HTTP) for ${bot.url} listening on ${connection.bindAddress}:${connection.port}${EVENTS_PATH}`,
     );
   } else {
     try {
@@ -119,11 +119,11 @@ export async function startSlackAdapter(options: {
         },
       );
     }
-    logger.info(`Slack app (Socket Mode) for ${workspace.url} connected`);
+    logger.info(`Slack app (Socket Mode) for ${bot.url} connected`);
   }
 
   return {
-    workspace,
+    bot,
     eventsUrl,
     stop: async () => {
       await app.stop();

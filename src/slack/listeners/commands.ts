@@ -21,10 +21,7 @@ const ephemeral = (text: string): RespondArguments => ({ response_type: "ephemer
 export async function channelListing(deps: ListenerDeps, channel: string): Promise<RespondArguments> {
   // The overview, then the sessions' statuses: one deadline for both, as Slack waits 3 s for the whole.
   const deadline = startDeadline();
-  const overview = await deps.sessions.channelOverview(
-    toChannelKey(deps.workspace.teamId, channel),
-    deadline,
-  );
+  const overview = await deps.sessions.channelOverview(toChannelKey(deps.bot.teamId, channel), deadline);
   const statuses: SessionStatus[] = await Promise.all(
     overview.sessions.slice(0, LISTED_SESSIONS).map((key) => deps.sessions.status(key, deadline)),
   );
@@ -40,8 +37,8 @@ export async function channelListing(deps: ListenerDeps, channel: string): Promi
 }
 
 export function registerCommandListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, workspace } = deps;
-  const workspaceHost = new URL(workspace.url).host;
+  const { sessions, bot } = deps;
+  const workspaceHost = new URL(bot.url).host;
 
   app.command("/agentmode", async ({ command, ack }) => {
     const parsed = parseAgentModeCommand(command.text ?? "");
@@ -51,7 +48,7 @@ export function registerCommandListeners(app: App, deps: ListenerDeps): void {
           await ack(await channelListing(deps, command.channel_id));
           return;
         case "channel":
-          await sessions.setChannelMode(toChannelKey(workspace.teamId, command.channel_id), parsed.mode);
+          await sessions.setChannelMode(toChannelKey(bot.teamId, command.channel_id), parsed.mode);
           await ack(ephemeral(channelModeConfirmation(parsed.mode, deps.defaultMode)));
           return;
         case "thread": {
@@ -71,7 +68,7 @@ export function registerCommandListeners(app: App, deps: ListenerDeps): void {
             return;
           }
           await sessions.setMode(
-            toSessionKey(workspace.teamId, link.channel, link.threadTs),
+            toSessionKey(bot.teamId, link.channel, link.threadTs),
             parsed.mode,
             command.user_id,
           );

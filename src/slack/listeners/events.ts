@@ -32,11 +32,11 @@ async function tellInThread(
 }
 
 export function registerEventListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, workspace, logger } = deps;
+  const { sessions, bot, logger } = deps;
 
   const onMessage = async ({ event, client }: { event: unknown; client: WebClient }) => {
     const message = event as SlackMessageEvent;
-    const incoming = classifyMessage(message, workspace);
+    const incoming = classifyMessage(message, bot);
     switch (incoming.kind) {
       case "ignore":
         logger.debug(`Not forwarded (${incoming.reason})`);
@@ -75,7 +75,7 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
 
   app.event("app_home_opened", async ({ event }) => {
     if (event.tab !== "home") return;
-    await sessions.homeOpened(workspace.teamId, event.user).catch((error: unknown) => {
+    await sessions.homeOpened(bot.teamId, event.user).catch((error: unknown) => {
       throw new DeliveryError(error);
     });
   });

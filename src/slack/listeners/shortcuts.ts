@@ -20,14 +20,14 @@ import type { ListenerDeps } from "./deps.ts";
 export const SHORTCUT_CALLBACK = "agentmode_thread";
 
 export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, workspace, logger } = deps;
+  const { sessions, bot, logger } = deps;
 
   app.shortcut(SHORTCUT_CALLBACK, async ({ shortcut, ack, client }) => {
     await ack();
     if (shortcut.type !== "message_action") return;
     const channel = shortcut.channel.id;
     const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
-    const key = toSessionKey(workspace.teamId, channel, threadTs);
+    const key = toSessionKey(bot.teamId, channel, threadTs);
     const status = await sessions.status(key);
     const view = status.exists
       ? buildModeModal({ key, channel, threadTs }, status)
