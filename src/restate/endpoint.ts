@@ -1,6 +1,7 @@
 /**
  * The HTTP/2 server that Restate calls to run our handlers. Listening and closing live here; what is
- * served comes from services.ts. `close()` ends Restate's open HTTP/2 sessions too, so it does not hang.
+ * served comes from services.ts, and this file knows nothing of it. `close()` ends Restate's open HTTP/2
+ * sessions too, so it does not hang.
  */
 import { createServer, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";

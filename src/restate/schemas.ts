@@ -33,7 +33,8 @@ export const SessionOriginSchema = z.object({
 });
 
 /**
- * `process_user_message`: the Python example's `{content, role}`, plus who sent it and where from.
+ * `process_user_message`: `{content, role}` as curl sends it (README, compatibility), plus who sent it and
+ * where from.
  * `startsSession: false` (a thread reply without a mention) is ignored unless the session exists.
  */
 export const ChatMessageSchema = z.object({

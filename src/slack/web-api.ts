@@ -2,11 +2,7 @@
  * Slack's Web API as the durable side uses it. The client never retries by itself and never waits out a
  * rate limit (`retries: 0`, `rejectRateLimitedCalls`), and every request has a timeout: Restate owns
  * retries, so a call is never repeated behind the journal's back and no step hangs forever.
- * `slackStep` runs one call as a durable step and sorts Slack's answers:
- * - 429: retried by Restate after the `Retry-After` Slack gave;
- * - a 5xx or network failure: retried with backoff;
- * - `ok:false` that means "already done" (`already_reacted`, `no_reaction`, ...): success;
- * - any other `ok:false` (`channel_not_found`, `not_in_channel`, `invalid_auth`, ...): a `TerminalError`.
+ * `slackStep` runs one call as a durable step; `classifySlackFailure` says what each answer means.
  */
 import * as restate from "@restatedev/restate-sdk";
 import { ErrorCode, LogLevel, type Logger as SlackLogger, WebClient } from "@slack/web-api";
@@ -73,8 +69,11 @@ export function rateLimitWaitMs(error: unknown): number | undefined {
 }
 
 /**
- * Turns a failed Web API call into what Restate should do with it: returns `"ok"` when the answer means
- * the work is already done, otherwise throws a retryable or terminal error.
+ * Turns a failed Web API call into what Restate should do with it:
+ * - 429: retried by Restate after the `Retry-After` Slack gave;
+ * - a 5xx or network failure: retried with backoff;
+ * - `ok:false` that means "already done" (`already_reacted`, `no_reaction`, ...): returns `"ok"`;
+ * - any other `ok:false` (`channel_not_found`, `not_in_channel`, `invalid_auth`, ...): a `TerminalError`.
  */
 export function classifySlackFailure(error: unknown, method: string, alreadyDone: readonly string[]): "ok" {
   const limitedFor = rateLimitWaitMs(error);
