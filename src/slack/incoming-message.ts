@@ -6,7 +6,6 @@
  * make byte-identical requests with the same idempotency key (`<channel>:<ts>`): whichever Restate sees
  * first is the one, the other is answered with its result.
  */
-
 import { toMessageIdempotencyKey, toSessionKey } from "../restate/keys.ts";
 import type { ChatMessage } from "../restate/schemas.ts";
 import { messagePermalink } from "./permalink.ts";
