@@ -22,6 +22,9 @@ export const AGENTMODE_USAGE = [
   "• In a thread: `!agentmode <mode>`, or the message shortcut *Agent mode*",
 ].join("\n");
 
+/** The answer to a word that is no mode, from `/agentmode` and `!agentmode` alike. */
+const unknownMode = (word: string) => `Unknown mode "${word}": use interrupt, incorporate or queue.`;
+
 /** Words of a command; a link Slack wrapped as `<url|a label with spaces>` is one word. */
 function words(text: string): string[] {
   return text.match(/<[^>]*>|\S+/g) ?? [];
@@ -32,7 +35,7 @@ export function parseAgentModeCommand(text: string): AgentModeCommand {
   if (!first || (first.toLowerCase() === "help" && !second)) return { kind: "help" };
   const mode = parseModeChoice(first);
   if (mode === undefined) {
-    return { kind: "error", message: `Unknown mode "${first}": use interrupt, incorporate or queue.` };
+    return { kind: "error", message: unknownMode(first) };
   }
   if (!second) return { kind: "channel", mode };
   if (rest.length > 0) return { kind: "error", message: "Give one mode and at most one thread link." };
@@ -46,7 +49,5 @@ export function parseThreadModeArgs(args: string): { mode: ModeChoice } | { erro
   const word = args.trim();
   if (!word) return { error: "Say which mode: `!agentmode interrupt`, `incorporate` or `queue`." };
   const mode = parseModeChoice(word);
-  return mode === undefined
-    ? { error: `Unknown mode "${word}": use interrupt, incorporate or queue.` }
-    : { mode };
+  return mode === undefined ? { error: unknownMode(word) } : { mode };
 }
