@@ -247,8 +247,7 @@ type ParsedEnv = z.infer<typeof EnvSchema>;
  * workspace (Socket Mode with an app token, else HTTP) and their absence means the playground.
  */
 function slackModeOf(present: Readonly<Record<string, unknown>>): SlackMode | undefined {
-  const given = typeof present.SLACK_MODE === "string" ? present.SLACK_MODE.trim().toLowerCase() : undefined;
-  if (given) return (SLACK_MODES as readonly string[]).includes(given) ? (given as SlackMode) : undefined;
+  if ("SLACK_MODE" in present) return EnvSchema.shape.SLACK_MODE.safeParse(present.SLACK_MODE).data;
   const has = (name: string) => name in present;
   if (!has("SLACK_BOT_TOKEN") && !has("SLACK_SIGNING_SECRET") && !has("SLACK_APP_TOKEN")) return "playground";
   return has("SLACK_APP_TOKEN") ? "socket" : "http";
@@ -286,8 +285,7 @@ function slackPresenceProblems(
 
 /** `AGENT=llm` needs its model's address, key and name. */
 function llmPresenceProblems(present: Readonly<Record<string, unknown>>): string[] {
-  const agent = typeof present.AGENT === "string" ? present.AGENT.trim().toLowerCase() : "demo";
-  if (agent !== "llm") return [];
+  if (EnvSchema.shape.AGENT.safeParse(present.AGENT).data !== "llm") return [];
   const needs: [string, string][] = [
     ["LLM_BASE_URL", "the model server's OpenAI-compatible API, e.g. https://api.openai.com/v1"],
     ["LLM_API_KEY", "its API key (any value for a local server that takes none, such as Ollama)"],
