@@ -36,9 +36,8 @@ export function toChannelKey(team: string, channel: string): string {
 }
 
 export function parseChannelKey(channelKey: string): { team: string; channel: string } {
-  const match = PAIR_KEY.exec(channelKey);
-  if (!match?.[1] || !match[2]) throw malformed(channelKey, "<team>:<channel>");
-  return { team: match[1], channel: match[2] };
+  const [team, channel] = parsePair(channelKey, "<team>:<channel>");
+  return { team, channel };
 }
 
 /** `T0001:C0001` for the Slack session `T0001:C0001:1700000000.000100`; null for keys that name no channel. */
@@ -53,9 +52,8 @@ export function toHomeKey(team: string, user: string): string {
 }
 
 export function parseHomeKey(homeKey: string): { team: string; user: string } {
-  const match = PAIR_KEY.exec(homeKey);
-  if (!match?.[1] || !match[2]) throw malformed(homeKey, "<team>:<user>");
-  return { team: match[1], user: match[2] };
+  const [team, user] = parsePair(homeKey, "<team>:<user>");
+  return { team, user };
 }
 
 /** AgentSession key of one run: each run has its own key, so a new run never waits behind an old one. */
@@ -76,6 +74,12 @@ export function parseRunKey(runKey: string): { sessionKey: string; runId: string
  */
 export function toMessageIdempotencyKey(channel: string, ts: string): string {
   return `${channel}:${ts}`;
+}
+
+function parsePair(key: string, format: string): [string, string] {
+  const match = PAIR_KEY.exec(key);
+  if (!match?.[1] || !match[2]) throw malformed(key, format);
+  return [match[1], match[2]];
 }
 
 function malformed(key: string, format: string): TerminalError {
