@@ -5,12 +5,12 @@
  */
 import { resolve } from "node:path";
 import type { Agent } from "./agent/agent.ts";
-import type { Config } from "./config.ts";
-import { StartupError } from "./errors.ts";
+import type { Config, PlaygroundSlack } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { readAppManifest } from "./playground/app-manifest.ts";
 import { attachPlayground } from "./playground/server.ts";
 import { startServicesEndpoint } from "./restate/endpoint.ts";
+import { cannotListen } from "./runtime/ports.ts";
 import { ensureRequestIdentity } from "./runtime/request-identity.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
@@ -56,8 +56,11 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
 
   try {
     // The playground's emulated Slack comes first: runs that resume when Restate starts post into it.
-    const emulator = config.playground ? await startPlaygroundEmulator(config) : null;
-    if (emulator) cleanups.push(() => emulator.close());
+    const playground =
+      config.slack.mode === "playground"
+        ? { settings: config.slack, emulator: await startPlaygroundEmulator(config.slack) }
+        : null;
+    if (playground) cleanups.push(() => playground.emulator.close());
     const agent = givenAgent ?? createAgent(config, logger);
     // The embedded server signs its requests; our endpoint then accepts only those (and RESTATE_IDENTITY_KEYS).
     const identity = config.restate.embedded ? ensureRequestIdentity(resolve(config.restate.dataDir)) : null;
@@ -117,25 +120,25 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
       );
     }
 
-    let slack: SlackAdapter | null = null;
-    if (config.slack) {
-      slack = await startSlackAdapter({
-        connection: config.slack,
-        apiUrl: config.slackApi.url,
-        ingressUrl,
-        defaultMode: config.defaultMode,
-        logger,
-      });
-      const adapter = slack;
-      cleanups.push(() => adapter.stop());
-    }
+    const slack =
+      config.slack.mode === "none"
+        ? null
+        : await startSlackAdapter({
+            connection: config.slack,
+            apiUrl: config.slackApi.url,
+            ingressUrl,
+            defaultMode: config.defaultMode,
+            logger,
+          });
+    if (slack) cleanups.push(() => slack.stop());
     let playgroundUrl: string | null = null;
-    if (emulator && slack) {
-      emulator.appUrl = slack.eventsUrl ?? null;
+    if (playground) {
+      const { emulator, settings } = playground;
+      emulator.appUrl = slack?.eventsUrl ?? null;
       const page = attachPlayground({ emulator, manifest: readAppManifest(), restateUiUrl: adminUrl });
       cleanups.push(async () => page.close());
       playgroundUrl = emulator.url;
-      const ignored = config.playground?.ignoredSettings ?? [];
+      const ignored = settings.ignoredSettings;
       logger.info(
         [
           "LOCAL PLAYGROUND: a Slack workspace emulated on this machine (no real Slack, no login).",
@@ -145,7 +148,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
           "To connect a real workspace, set the Slack settings (README, 'In Slack') or SLACK_MODE=http|socket.",
         ].join("\n"),
       );
-    } else if (!slack) {
+    } else if (config.slack.mode === "none") {
       logger.info(
         "SLACK_MODE=none: running the Restate side only. " +
           `Try: curl ${ingressUrl}/ChatService/ellie/process_user_message --json '{"content": "do something", "role": "user"}'`,
@@ -159,12 +162,9 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
 }
 
 /** The emulated Slack of the playground, with the token and signing secret the app was given. */
-async function startPlaygroundEmulator(config: Config): Promise<SlackEmulator> {
-  const { playground, slack } = config;
-  if (!playground || slack?.mode !== "http")
-    throw new Error("unreachable: the playground runs the app over HTTP");
+async function startPlaygroundEmulator(slack: PlaygroundSlack): Promise<SlackEmulator> {
   const emulator = new SlackEmulator({
-    port: playground.port,
+    port: slack.playgroundPort,
     host: "127.0.0.1",
     workspace: createDefaultWorkspace({ botToken: slack.botToken, signingSecret: slack.signingSecret }),
     // Slack's pace for posts into one channel (about one a second): the app keeps to it, as with real Slack.
@@ -174,12 +174,10 @@ async function startPlaygroundEmulator(config: Config): Promise<SlackEmulator> {
   try {
     return await emulator.start();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new StartupError(
-      code === "EADDRINUSE"
-        ? `Port ${playground.port} on 127.0.0.1 is already in use, so the playground (PLAYGROUND_PORT) cannot listen there.`
-        : `The playground cannot listen on 127.0.0.1:${playground.port}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw cannotListen(error, {
+      port: slack.playgroundPort,
+      host: "127.0.0.1",
+      what: "the playground (PLAYGROUND_PORT)",
+    });
   }
 }

@@ -1,11 +1,12 @@
 /**
  * The one place that reads settings. `parseConfig(env)` validates every variable with zod and returns a
  * frozen `Config`, or throws a `ConfigError` that lists every problem at once. It never touches
- * `process.env` itself: the caller passes the environment (after dotenv has loaded `.env`).
+ * `process.env` itself: the caller passes the environment (after dotenv has loaded `.env`). The agent and
+ * the Slack connection are unions on their kind, so each part carries exactly the settings it uses.
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { MODES, type Mode } from "./restate/modes.ts";
+import { MODES, type Mode, modeSchema } from "./restate/modes.ts";
 import { PUBLIC_KEY_PATTERN } from "./runtime/request-identity.ts";
 
 export type LogFormat = "pretty" | "json";
@@ -37,35 +38,21 @@ export interface Config {
     /** The URL restate-server uses to reach our endpoint. */
     readonly advertisedUrl: string;
   };
-  /** `demo` (the Python example's agent, the default) or `llm` (a model through the AI SDK). */
-  readonly agent: "demo" | "llm";
-  readonly demoAgent: {
-    readonly iterationMs: number;
-    readonly doneProbability: number;
-    readonly maxIterations: number;
-  };
-  /** The model of `AGENT=llm`: any OpenAI-compatible endpoint. Null with the demo agent. */
-  readonly llm: LlmSettings | null;
+  /** The agent behind the sessions (`AGENT`). */
+  readonly agent: AgentSettings;
   readonly log: {
     readonly level: "trace" | "debug" | "info" | "warn" | "error";
     readonly format: LogFormat;
   };
+  /** How the Bolt app reaches Slack (`SLACK_MODE`); `none` runs no Bolt app. */
+  readonly slack: SlackSettings;
   /**
-   * How the Bolt app reaches Slack: a real workspace over HTTP or Socket Mode, the local playground (HTTP,
-   * against the emulated workspace, with a token and signing secret made up at start), or null (`none`).
+   * Where the durable side's Web API calls go, and their pace. Its token is the Bolt app's (`botTokenOf`):
+   * one app, one bot user.
    */
-  readonly slack: SlackConnection | null;
-  /** The local playground (`SLACK_MODE=playground`): its page and emulated Web API; null otherwise. */
-  readonly playground: {
-    readonly port: number;
-    /** Slack settings that were given but are not used in the playground, to say so at start. */
-    readonly ignoredSettings: readonly string[];
-  } | null;
-  /** Where the durable side's Web API calls go, and its pace. Used whenever Slack is configured. */
   readonly slackApi: {
     /** Base URL of Slack's Web API (a local emulator in tests and in the playground). */
     readonly url: string;
-    readonly botToken: string | null;
     /** Least time between two posts into one channel (Slack allows about one per second). */
     readonly postIntervalMs: number;
     /** How long Home updates are gathered before one views.publish. */
@@ -74,6 +61,17 @@ export interface Config {
     readonly updateIntervalMs: number;
   };
 }
+
+/** `AGENT=demo` (the default): the demo agent that works for a while and then says it is done (`DEMO_*`). */
+export interface DemoAgentSettings {
+  readonly kind: "demo";
+  readonly iterationMs: number;
+  readonly doneProbability: number;
+  readonly maxIterations: number;
+}
+
+/** `AGENT=llm`: a model behind any OpenAI-compatible endpoint, through the AI SDK. */
+export type AgentSettings = DemoAgentSettings | ({ readonly kind: "llm" } & LlmSettings);
 
 /** `AGENT=llm`'s settings (`LLM_*`). */
 export interface LlmSettings {
@@ -87,21 +85,43 @@ export interface LlmSettings {
   readonly stream: boolean;
 }
 
-export type SlackConnection =
-  | {
-      readonly mode: "http";
-      readonly botToken: string;
-      readonly signingSecret: string;
-      readonly port: number;
-      readonly bindAddress: string;
-    }
-  | {
-      readonly mode: "socket";
-      readonly botToken: string;
-      readonly appToken: string;
-      /** Optional in Socket Mode (Slack does not sign socket envelopes). */
-      readonly signingSecret: string | null;
-    };
+/** A real workspace over HTTP: Slack posts events, commands and interactivity to `PORT`. */
+export interface HttpSlack {
+  readonly mode: "http";
+  readonly botToken: string;
+  readonly signingSecret: string;
+  readonly port: number;
+  readonly bindAddress: string;
+}
+
+/** A real workspace over Socket Mode: the app connects out with its app-level token. */
+export interface SocketSlack {
+  readonly mode: "socket";
+  readonly botToken: string;
+  readonly appToken: string;
+  /** Optional in Socket Mode (Slack does not sign socket envelopes). */
+  readonly signingSecret: string | null;
+}
+
+/**
+ * The local playground: an emulated workspace on `playgroundPort` (its page and Web API) sends the app
+ * HTTP requests on loopback, with a bot token and signing secret made up at start.
+ */
+export interface PlaygroundSlack extends Omit<HttpSlack, "mode"> {
+  readonly mode: "playground";
+  readonly playgroundPort: number;
+  /** Slack settings that were given but are not used in the playground, to say so at start. */
+  readonly ignoredSettings: readonly string[];
+}
+
+/** Where the Bolt app takes Slack's requests from. */
+export type SlackConnection = HttpSlack | SocketSlack | PlaygroundSlack;
+export type SlackSettings = SlackConnection | { readonly mode: "none" };
+
+/** The bot token of the app, which the durable side's Web API calls use too; null without Slack. */
+export function botTokenOf(slack: SlackSettings): string | null {
+  return slack.mode === "none" ? null : slack.botToken;
+}
 
 /** Thrown when settings are missing or invalid; `problems` has one line per variable. */
 export class ConfigError extends Error {
@@ -147,10 +167,7 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
-const mode = z
-  .string()
-  .transform((v) => v.trim().toUpperCase())
-  .pipe(z.enum(MODES, { error: (issue) => `must be one of ${MODES.join(", ")} (got "${issue.input}")` }));
+const mode = modeSchema({ unknown: (got) => `must be one of ${MODES.join(", ")} (got "${got}")` });
 
 /** `none`: the Restate side alone (curl); the others say where Slack is. */
 export const SLACK_MODES = ["http", "socket", "playground", "none"] as const;
@@ -230,8 +247,7 @@ type ParsedEnv = z.infer<typeof EnvSchema>;
  * workspace (Socket Mode with an app token, else HTTP) and their absence means the playground.
  */
 function slackModeOf(present: Readonly<Record<string, unknown>>): SlackMode | undefined {
-  const given = typeof present.SLACK_MODE === "string" ? present.SLACK_MODE.trim().toLowerCase() : undefined;
-  if (given) return (SLACK_MODES as readonly string[]).includes(given) ? (given as SlackMode) : undefined;
+  if ("SLACK_MODE" in present) return EnvSchema.shape.SLACK_MODE.safeParse(present.SLACK_MODE).data;
   const has = (name: string) => name in present;
   if (!has("SLACK_BOT_TOKEN") && !has("SLACK_SIGNING_SECRET") && !has("SLACK_APP_TOKEN")) return "playground";
   return has("SLACK_APP_TOKEN") ? "socket" : "http";
@@ -269,8 +285,7 @@ function slackPresenceProblems(
 
 /** `AGENT=llm` needs its model's address, key and name. */
 function llmPresenceProblems(present: Readonly<Record<string, unknown>>): string[] {
-  const agent = typeof present.AGENT === "string" ? present.AGENT.trim().toLowerCase() : "demo";
-  if (agent !== "llm") return [];
+  if (EnvSchema.shape.AGENT.safeParse(present.AGENT).data !== "llm") return [];
   const needs: [string, string][] = [
     ["LLM_BASE_URL", "the model server's OpenAI-compatible API, e.g. https://api.openai.com/v1"],
     ["LLM_API_KEY", "its API key (any value for a local server that takes none, such as Ollama)"],
@@ -284,20 +299,26 @@ function llmPresenceProblems(present: Readonly<Record<string, unknown>>): string
 /** A made-up secret for the playground, where the emulator and the Bolt app share it. */
 const localSecret = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
 
-/** The Slack connection for the mode (the settings are valid and complete for it). */
-function slackConnection(e: ParsedEnv, mode: SlackMode): SlackConnection | null {
+/** The Slack settings for the mode (the settings are valid and complete for it). */
+function slackSettings(
+  e: ParsedEnv,
+  mode: SlackMode,
+  present: Readonly<Record<string, unknown>>,
+): SlackSettings {
   const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: appToken } = e;
   switch (mode) {
     case "none":
-      return null;
+      return { mode: "none" };
     case "playground":
       // Only the emulator on this machine sends the app requests: it binds loopback, whatever SLACK_BIND_ADDRESS says.
       return {
-        mode: "http",
+        mode: "playground",
         botToken: localSecret("xoxb-playground-"),
         signingSecret: localSecret(""),
         port: e.PORT,
         bindAddress: "127.0.0.1",
+        playgroundPort: e.PLAYGROUND_PORT,
+        ignoredSettings: REAL_SLACK_SETTINGS.filter((name) => name in present),
       };
     case "socket":
       return {
@@ -352,8 +373,7 @@ export function parseConfig(env: Env, isTty = false): Config {
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
   const slackMode = slackModeOf(present) ?? "none";
-  const slack = slackConnection(e, slackMode);
-  const playgroundApiUrl = `http://127.0.0.1:${e.PLAYGROUND_PORT}/api/`;
+  const slack = slackSettings(e, slackMode, present);
   const servicesHost = loopbackFor(e.SERVICES_BIND_ADDRESS);
   const config: Config = {
     defaultMode: e.MODE,
@@ -380,10 +400,10 @@ export function parseConfig(env: Env, isTty = false): Config {
         "",
       ),
     },
-    agent: e.AGENT,
-    llm:
+    agent:
       e.AGENT === "llm"
         ? {
+            kind: "llm",
             baseUrl: (e.LLM_BASE_URL ?? "").replace(/\/+$/, ""),
             apiKey: e.LLM_API_KEY ?? "",
             model: e.LLM_MODEL ?? "",
@@ -391,29 +411,24 @@ export function parseConfig(env: Env, isTty = false): Config {
             maxSteps: e.LLM_MAX_STEPS,
             stream: e.LLM_STREAM,
           }
-        : null,
-    demoAgent: {
-      iterationMs: e.DEMO_ITERATION_MS,
-      doneProbability: e.DEMO_DONE_PROBABILITY,
-      maxIterations: e.DEMO_MAX_ITERATIONS,
-    },
+        : {
+            kind: "demo",
+            iterationMs: e.DEMO_ITERATION_MS,
+            doneProbability: e.DEMO_DONE_PROBABILITY,
+            maxIterations: e.DEMO_MAX_ITERATIONS,
+          },
     log: {
       level: e.LOG_LEVEL,
       format: e.LOG_FORMAT === "auto" ? (isTty ? "pretty" : "json") : e.LOG_FORMAT,
     },
     slack,
-    playground:
-      slackMode === "playground"
-        ? { port: e.PLAYGROUND_PORT, ignoredSettings: REAL_SLACK_SETTINGS.filter((name) => name in present) }
-        : null,
     slackApi: {
       url:
-        slackMode === "playground"
-          ? playgroundApiUrl
+        slack.mode === "playground"
+          ? `http://127.0.0.1:${slack.playgroundPort}/api/`
           : e.SLACK_API_URL.endsWith("/")
             ? e.SLACK_API_URL
             : `${e.SLACK_API_URL}/`,
-      botToken: slack?.botToken ?? null,
       postIntervalMs: e.SLACK_POST_INTERVAL_MS,
       homeDebounceMs: e.HOME_DEBOUNCE_MS,
       updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,

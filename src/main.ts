@@ -1,6 +1,7 @@
 /**
  * `npm start`: loads `.env`, validates the settings, starts the app and stops it on Ctrl-C or SIGTERM.
  * Start-up problems (bad settings, busy ports, an unreachable server) end the process with a message.
+ * With register.ts, the only module that owns the process (environment, arguments, signals, exit code).
  */
 import dotenv from "dotenv";
 import { startApp } from "./app.ts";

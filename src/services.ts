@@ -8,7 +8,7 @@ import type { Agent } from "./agent/agent.ts";
 import { createDemoAgent } from "./agent/demo-agent.ts";
 import { createLlmAgent } from "./agent/llm-agent.ts";
 import { currentTimeTool } from "./agent/tools.ts";
-import type { Config } from "./config.ts";
+import { botTokenOf, type Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { createAgentSession } from "./restate/agent-session.ts";
 import { createChannelSettings } from "./restate/channel-settings.ts";
@@ -33,7 +33,7 @@ export function createServices(deps: {
 }) {
   const { config, agent, logger } = deps;
   const journalRetentionMs = config.restate.journalRetentionMs;
-  const client = createSlackWebClient({ url: config.slackApi.url, token: config.slackApi.botToken, logger });
+  const client = createSlackWebClient({ url: config.slackApi.url, token: botTokenOf(config.slack), logger });
   // Live updates reserve their chat.update slot through the ingress: they run inside a durable step.
   const ingress = clients.connect({ url: config.restate.ingressUrl });
   const live = createLiveUpdater({
@@ -72,14 +72,10 @@ export function createServices(deps: {
  * (the current time, and reading the Slack thread when Slack is configured). Add tools here.
  */
 export function createAgent(config: Config, logger: Logger): Agent {
-  if (!config.llm) return createDemoAgent(config.demoAgent);
+  const settings = config.agent;
+  if (settings.kind === "demo") return createDemoAgent(settings);
   const tools = [currentTimeTool];
-  if (config.slackApi.botToken) {
-    tools.push(
-      readThreadTool(
-        createSlackWebClient({ url: config.slackApi.url, token: config.slackApi.botToken, logger }),
-      ),
-    );
-  }
-  return createLlmAgent({ ...config.llm, tools });
+  const token = botTokenOf(config.slack);
+  if (token) tools.push(readThreadTool(createSlackWebClient({ url: config.slackApi.url, token, logger })));
+  return createLlmAgent({ ...settings, tools });
 }

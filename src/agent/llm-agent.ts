@@ -30,6 +30,7 @@ import {
   wrapLanguageModel,
 } from "ai";
 import type { LlmSettings } from "../config.ts";
+import { retryAfterMs } from "../retry-after.ts";
 import type { Agent, AgentStepContext, HistoryItem } from "./agent.ts";
 import type { AgentTool } from "./tools.ts";
 
@@ -62,10 +63,11 @@ export function modelFailure(error: unknown): Error {
     const status = error.statusCode;
     const detail = error.message || "no explanation";
     if (error.isRetryable) {
-      const retryAfter = Number(error.responseHeaders?.["retry-after"]);
+      // No wait (or none given): Restate's own backoff.
+      const wait = retryAfterMs(error.responseHeaders?.["retry-after"]);
       return new restate.RetryableError(
         `The model server answered ${status ?? "without a status"}: ${detail}`,
-        Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfter: retryAfter * 1000 } : {},
+        wait ? { retryAfter: wait } : {},
       );
     }
     const what =

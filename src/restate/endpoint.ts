@@ -1,12 +1,13 @@
 /**
  * The HTTP/2 server that Restate calls to run our handlers. Listening and closing live here; what is
- * served comes from services.ts. `close()` ends Restate's open HTTP/2 sessions too, so it does not hang.
+ * served comes from services.ts, and this file knows nothing of it. `close()` ends Restate's open HTTP/2
+ * sessions too, so it does not hang.
  */
 import { createServer, type Http2Session } from "node:http2";
 import type { AddressInfo } from "node:net";
 import * as restate from "@restatedev/restate-sdk";
-import { StartupError } from "../errors.ts";
 import { type Logger, restateLogTransport } from "../logger.ts";
+import { cannotListen } from "../runtime/ports.ts";
 
 export interface ServicesEndpoint {
   readonly port: number;
@@ -37,18 +38,13 @@ export async function startServicesEndpoint(options: {
     session.once("close", () => sessions.delete(session));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) => {
+    server.once("error", (error) => {
       reject(
-        error.code === "EADDRINUSE"
-          ? new StartupError(
-              `Port ${options.port} on ${options.host} is already in use, so our services endpoint (SERVICES_PORT) cannot listen there. Stop whatever uses it or choose another port.`,
-            )
-          : new StartupError(
-              `Our services endpoint cannot listen on ${options.host}:${options.port}: ${error.message}`,
-              {
-                cause: error,
-              },
-            ),
+        cannotListen(error, {
+          port: options.port,
+          host: options.host,
+          what: "our services endpoint (SERVICES_PORT)",
+        }),
       );
     });
     server.listen(options.port, options.host, () => resolve());

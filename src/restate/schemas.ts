@@ -3,15 +3,15 @@
  * is refused with a 400 `TerminalError` naming the field before any handler code runs, and changes nothing.
  */
 import { z } from "zod";
-import { MODES } from "./modes.ts";
+import { MODES, modeSchema } from "./modes.ts";
 
 /** Slack allows 40,000 characters in a message; leave room, but refuse absurd payloads. */
 export const MAX_CONTENT_LENGTH = 100_000;
 
-export const ModeSchema = z
-  .string({ error: `mode must be one of ${MODES.join(", ")}` })
-  .transform((value) => value.trim().toUpperCase())
-  .pipe(z.enum(MODES, { error: (issue) => `unknown mode "${issue.input}": use one of ${MODES.join(", ")}` }));
+export const ModeSchema = modeSchema({
+  notText: `mode must be one of ${MODES.join(", ")}`,
+  unknown: (got) => `unknown mode "${got}": use one of ${MODES.join(", ")}`,
+});
 
 const SlackTs = z.string().regex(/^\d+\.\d+$/, "must be a Slack timestamp such as 1700000000.000100");
 
@@ -33,7 +33,8 @@ export const SessionOriginSchema = z.object({
 });
 
 /**
- * `process_user_message`: the Python example's `{content, role}`, plus who sent it and where from.
+ * `process_user_message`: `{content, role}` as curl sends it (README, compatibility), plus who sent it and
+ * where from.
  * `startsSession: false` (a thread reply without a mention) is ignored unless the session exists.
  */
 export const ChatMessageSchema = z.object({

@@ -1,11 +1,9 @@
 /**
- * Runs restate-server from node_modules (`@restatedev/restate-server`) as a child process: writes its
- * configuration into the data folder, checks that its ports are free, starts it, waits until ingress and
- * admin answer, and stops it on request. Used by `npm start` and by the tests alike.
- *
- * The real binary is spawned, not the npm wrapper script, so that signals (SIGTERM to stop, SIGKILL in the
- * fault tests) reach the server itself. It runs in its own process group, so a Ctrl-C in the terminal
- * reaches only us and we stop it in order; on Linux it also gets SIGTERM if we die without cleaning up.
+ * Runs restate-server from node_modules as a child process, for `npm start` and the tests alike: writes its
+ * configuration into the data folder, checks its ports, starts it, waits until ingress and admin answer.
+ * The real binary is spawned, not the npm wrapper, so signals reach the server itself; it has its own
+ * process group, so a Ctrl-C reaches only us and we stop it in order (on Linux it also gets SIGTERM if we
+ * die without cleaning up). It knows nothing of our services.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -8,8 +8,9 @@ import type { SlackConnection } from "../config.ts";
 import { StartupError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Mode } from "../restate/modes.ts";
+import { cannotListen } from "../runtime/ports.ts";
 import { isDeliveryError } from "./delivery-error.ts";
-import type { Workspace } from "./incoming-message.ts";
+import type { BotIdentity } from "./incoming-message.ts";
 import { registerListeners } from "./listeners/index.ts";
 import { createSessionsClient } from "./sessions-client.ts";
 import { AckAfterProcessingReceiver } from "./socket-mode-receiver.ts";
@@ -18,7 +19,7 @@ import { slackErrorCode, toSlackLogger } from "./web-api.ts";
 export const EVENTS_PATH = "/slack/events";
 
 export interface SlackAdapter {
-  readonly workspace: Workspace;
+  readonly bot: BotIdentity;
   /** Where Slack (or the emulator) sends requests in HTTP mode. */
   readonly eventsUrl: string | null;
   stop(): Promise<void>;
@@ -33,8 +34,9 @@ export async function startSlackAdapter(options: {
 }): Promise<SlackAdapter> {
   const { connection, logger } = options;
   const slackLogger = toSlackLogger(logger);
+  // The playground's emulated workspace talks to the app over HTTP, as a real one does in HTTP mode.
   const receiver =
-    connection.mode === "http"
+    connection.mode !== "socket"
       ? new HTTPReceiver({
           signingSecret: connection.signingSecret,
           endpoints: EVENTS_PATH,
@@ -66,13 +68,13 @@ export async function startSlackAdapter(options: {
     clientOptions: { slackApiUrl: options.apiUrl, retryConfig: { retries: 1 }, timeout: 5000 },
   });
 
-  let workspace: Workspace;
+  let bot: BotIdentity;
   try {
     await app.init();
     const auth = await app.client.auth.test();
     if (!auth.team_id || !auth.user_id || !auth.url)
       throw new Error("auth.test did not name the team, bot user and URL");
-    workspace = { teamId: auth.team_id, botUserId: auth.user_id, url: auth.url };
+    bot = { teamId: auth.team_id, botUserId: auth.user_id, url: auth.url };
   } catch (error) {
     const code = slackErrorCode(error);
     throw new StartupError(
@@ -85,28 +87,26 @@ export async function startSlackAdapter(options: {
 
   registerListeners(app, {
     sessions: createSessionsClient(options.ingressUrl),
-    workspace,
+    bot,
     defaultMode: options.defaultMode,
     logger,
   });
 
   let eventsUrl: string | null = null;
-  if (connection.mode === "http") {
+  if (connection.mode !== "socket") {
     try {
       await app.start({ port: connection.port, host: connection.bindAddress });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new StartupError(
-        code === "EADDRINUSE"
-          ? `Port ${connection.port} on ${connection.bindAddress} is already in use, so the Slack app (PORT) cannot listen there.`
-          : `The Slack app cannot listen on ${connection.bindAddress}:${connection.port}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw cannotListen(error, {
+        port: connection.port,
+        host: connection.bindAddress,
+        what: "the Slack app (PORT)",
+      });
     }
     const host = connection.bindAddress === "0.0.0.0" ? "127.0.0.1" : connection.bindAddress;
     eventsUrl = `http://${host}:${connection.port}${EVENTS_PATH}`;
     logger.info(
-      `Slack app (HTTP) for ${workspace.url} listening on ${connection.bindAddress}:${connection.port}${EVENTS_PATH}`,
+      `Slack app (HTTP) for ${bot.url} listening on ${connection.bindAddress}:${connection.port}${EVENTS_PATH}`,
     );
   } else {
     try {
@@ -119,11 +119,11 @@ export async function startSlackAdapter(options: {
         },
       );
     }
-    logger.info(`Slack app (Socket Mode) for ${workspace.url} connected`);
+    logger.info(`Slack app (Socket Mode) for ${bot.url} connected`);
   }
 
   return {
-    workspace,
+    bot,
     eventsUrl,
     stop: async () => {
       await app.stop();

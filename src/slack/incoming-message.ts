@@ -6,8 +6,9 @@
  * make byte-identical requests with the same idempotency key (`<channel>:<ts>`): whichever Restate sees
  * first is the one, the other is answered with its result.
  */
+import { toMessageIdempotencyKey, toSessionKey } from "../restate/keys.ts";
 import type { ChatMessage } from "../restate/schemas.ts";
-import { messagePermalink, toThreadKey } from "./thread-key.ts";
+import { messagePermalink } from "./permalink.ts";
 
 /** The fields of a `message` or `app_mention` event that we read. */
 export interface SlackMessageEvent {
@@ -22,10 +23,11 @@ export interface SlackMessageEvent {
   readonly files?: readonly unknown[];
 }
 
-export interface Workspace {
+/** Who the app is in Slack, from auth.test at start: its bot user, and the workspace it is installed in. */
+export interface BotIdentity {
   readonly teamId: string;
   readonly botUserId: string;
-  /** `https://<name>.slack.com/` (from auth.test). */
+  /** The workspace's URL, `https://<name>.slack.com/`. */
   readonly url: string;
 }
 
@@ -61,24 +63,24 @@ export function isDirectMessage(channel: string): boolean {
   return channel.startsWith("D");
 }
 
-export function classifyMessage(event: SlackMessageEvent, workspace: Workspace): IncomingMessage {
+export function classifyMessage(event: SlackMessageEvent, bot: BotIdentity): IncomingMessage {
   if (!HUMAN_SUBTYPES.has(event.subtype)) return { kind: "ignore", reason: `subtype ${event.subtype}` };
   if (event.bot_id) return { kind: "ignore", reason: "a bot's message" };
   const { channel, user, ts } = event;
   if (!channel || !user || !ts) return { kind: "ignore", reason: "no channel, user or ts" };
-  if (user === workspace.botUserId) return { kind: "ignore", reason: "our own message" };
+  if (user === bot.botUserId) return { kind: "ignore", reason: "our own message" };
 
   const threadTs = event.thread_ts ?? ts;
   const inThread = threadTs !== ts;
   const text = event.text ?? "";
-  const mention = mentionPattern(workspace.botUserId);
+  const mention = mentionPattern(bot.botUserId);
   const mentioned = mention.test(text);
   const direct = isDirectMessage(channel);
   if (!inThread && !mentioned && !direct)
     return { kind: "ignore", reason: "a channel message without a mention" };
 
-  const key = toThreadKey(workspace.teamId, channel, threadTs);
-  const stripped = text.replace(mentionPattern(workspace.botUserId), "").replace(/\s+/g, " ").trim();
+  const key = toSessionKey(bot.teamId, channel, threadTs);
+  const stripped = text.replace(mentionPattern(bot.botUserId), "").replace(/\s+/g, " ").trim();
   if (AGENTMODE_PREFIX.test(stripped)) {
     if (!inThread) return { kind: "ignore", reason: "!agentmode outside a thread" };
     return { kind: "agentmode", key, channel, threadTs, user, args: stripped.replace(AGENTMODE_PREFIX, "") };
@@ -86,7 +88,7 @@ export function classifyMessage(event: SlackMessageEvent, workspace: Workspace):
 
   const fileCount = event.files?.length ?? 0;
   const fileNote = fileCount === 0 ? "" : `[${fileCount} file${fileCount === 1 ? "" : "s"} attached]`;
-  const content = [text.replace(mentionPattern(workspace.botUserId), "").trim(), fileNote]
+  const content = [text.replace(mentionPattern(bot.botUserId), "").trim(), fileNote]
     .filter(Boolean)
     .join("\n");
   if (content === "") return { kind: "ignore", reason: "nothing but a mention" };
@@ -94,17 +96,17 @@ export function classifyMessage(event: SlackMessageEvent, workspace: Workspace):
   return {
     kind: "forward",
     key,
-    idempotencyKey: `${channel}:${ts}`,
+    idempotencyKey: toMessageIdempotencyKey(channel, ts),
     message: {
       content,
       role: "user",
       user,
       source: {
-        team: workspace.teamId,
+        team: bot.teamId,
         channel,
         ts,
         threadTs,
-        permalink: messagePermalink(workspace.url, channel, threadTs),
+        permalink: messagePermalink(bot.url, channel, threadTs),
       },
       // A thread reply without a mention only joins a session that exists; it never starts one.
       startsSession: mentioned || direct,

@@ -9,12 +9,13 @@
  * whatever the live update would have shown, then need not wait behind it.
  */
 import { setTimeout as delay } from "node:timers/promises";
-import { ErrorCode, type WebClient } from "@slack/web-api";
+import type { WebClient } from "@slack/web-api";
 import type { LiveOutput } from "../agent/agent.ts";
 import type { Logger } from "../logger.ts";
 import type { LiveMessage } from "../restate/session-effects.ts";
 import type { SessionOrigin } from "../restate/session-state.ts";
 import { renderLive } from "./output-message.ts";
+import { rateLimitWaitMs } from "./web-api.ts";
 
 /** How long an ended live message ignores late words. */
 const CLOSED_KEPT_MS = 60_000;
@@ -69,11 +70,12 @@ export function createLiveUpdater(options: {
       });
       return true;
     } catch (error) {
-      const e = error as { code?: string; retryAfter?: number; message?: string };
-      if (e.code === ErrorCode.RateLimitedError) {
-        await delay((e.retryAfter ?? 1) * 1000);
+      const limitedFor = rateLimitWaitMs(error);
+      if (limitedFor !== undefined) {
+        await delay(limitedFor);
         return true;
       }
+      const e = error as { message?: string };
       logger.debug(
         `Live update of ${stream.ts} failed (${e.message ?? String(error)}); no more live updates`,
       );

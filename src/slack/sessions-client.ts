@@ -6,9 +6,10 @@
 import * as clients from "@restatedev/restate-sdk-clients";
 import type { MessageReceipt, SessionStatus } from "../restate/chat-service.ts";
 import { ChannelSettingsRef, ChatServiceRef } from "../restate/contracts.ts";
+import { toHomeKey } from "../restate/keys.ts";
 import type { Mode } from "../restate/modes.ts";
 import type { ChatMessage } from "../restate/schemas.ts";
-import { homeKey, UserHomeRef } from "./durable/contracts.ts";
+import { UserHomeRef } from "./durable/contracts.ts";
 
 export type SessionsClient = ReturnType<typeof createSessionsClient>;
 
@@ -65,7 +66,7 @@ export function createSessionsClient(ingressUrl: string) {
     /** Publishes the person's Home (one-way: Slack needs no answer). */
     async homeOpened(team: string, user: string): Promise<void> {
       await ingress
-        .objectSendClient(UserHomeRef, homeKey(team, user))
+        .objectSendClient(UserHomeRef, toHomeKey(team, user))
         .opened(clients.rpc.sendOpts({ signal: startDeadline() }));
     },
   };

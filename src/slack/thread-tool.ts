@@ -6,6 +6,7 @@
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { defineTool } from "../agent/tools.ts";
+import { parseSessionKey } from "../restate/keys.ts";
 
 export function readThreadTool(client: WebClient) {
   return defineTool({
@@ -22,8 +23,9 @@ export function readThreadTool(client: WebClient) {
         .describe("How many of the latest messages (default 50)"),
     }),
     execute: async ({ limit }, { sessionKey, signal }) => {
-      const [team, channel, threadTs] = sessionKey.split(":");
-      if (!team || !channel || !threadTs) throw new Error("This conversation is not a Slack thread.");
+      const place = parseSessionKey(sessionKey);
+      if (!place) throw new Error("This conversation is not a Slack thread.");
+      const { channel, threadTs } = place;
       signal.throwIfAborted();
       const response = await client.conversations.replies({ channel, ts: threadTs, limit: 200 });
       const messages = (response.messages ?? []).slice(-(limit ?? 50));

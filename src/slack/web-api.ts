@@ -2,15 +2,12 @@
  * Slack's Web API as the durable side uses it. The client never retries by itself and never waits out a
  * rate limit (`retries: 0`, `rejectRateLimitedCalls`), and every request has a timeout: Restate owns
  * retries, so a call is never repeated behind the journal's back and no step hangs forever.
- * `slackStep` runs one call as a durable step and sorts Slack's answers:
- * - 429: retried by Restate after the `Retry-After` Slack gave;
- * - a 5xx or network failure: retried with backoff;
- * - `ok:false` that means "already done" (`already_reacted`, `no_reaction`, ...): success;
- * - any other `ok:false` (`channel_not_found`, `not_in_channel`, `invalid_auth`, ...): a `TerminalError`.
+ * `slackStep` runs one call as a durable step; `classifySlackFailure` says what each answer means.
  */
 import * as restate from "@restatedev/restate-sdk";
 import { ErrorCode, LogLevel, type Logger as SlackLogger, WebClient } from "@slack/web-api";
 import type { Logger } from "../logger.ts";
+import { retryAfterMs } from "../retry-after.ts";
 
 export const SLACK_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -62,16 +59,29 @@ export function slackErrorCode(error: unknown): string | undefined {
 }
 
 /**
- * Turns a failed Web API call into what Restate should do with it: returns `"ok"` when the answer means
- * the work is already done, otherwise throws a retryable or terminal error.
+ * How long Slack asked us to wait, when the call failed because it was rate-limited (a second when Slack
+ * named no wait); undefined for any other failure.
+ */
+export function rateLimitWaitMs(error: unknown): number | undefined {
+  const e = error as { code?: string; retryAfter?: number };
+  if (e?.code !== ErrorCode.RateLimitedError) return undefined;
+  return retryAfterMs(e.retryAfter) ?? 1000;
+}
+
+/**
+ * Turns a failed Web API call into what Restate should do with it:
+ * - 429: retried by Restate after the `Retry-After` Slack gave;
+ * - a 5xx or network failure: retried with backoff;
+ * - `ok:false` that means "already done" (`already_reacted`, `no_reaction`, ...): returns `"ok"`;
+ * - any other `ok:false` (`channel_not_found`, `not_in_channel`, `invalid_auth`, ...): a `TerminalError`.
  */
 export function classifySlackFailure(error: unknown, method: string, alreadyDone: readonly string[]): "ok" {
-  const e = error as { code?: string; retryAfter?: number; statusCode?: number; message?: string };
+  const limitedFor = rateLimitWaitMs(error);
+  if (limitedFor !== undefined) {
+    throw new restate.RetryableError(`Slack rate-limited ${method}`, { retryAfter: limitedFor });
+  }
+  const e = error as { code?: string; statusCode?: number; message?: string };
   switch (e?.code) {
-    case ErrorCode.RateLimitedError:
-      throw new restate.RetryableError(`Slack rate-limited ${method}`, {
-        retryAfter: (e.retryAfter ?? 1) * 1000,
-      });
     case ErrorCode.PlatformError: {
       const code = slackErrorCode(error) ?? "unknown_error";
       if (alreadyDone.includes(code)) return "ok";

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:http2";
 import { after, before, describe, test } from "node:test";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import { seededRandom } from "../../src/slack-emulator/emulator.ts";
 import { generateBadRequests } from "./bad-requests.ts";
 import { checkMessages, emptyFigures, type Figures, formatTable, type Message, settle } from "./checks.ts";
@@ -275,7 +276,7 @@ describe("fault suite", () => {
       figures.crashed += 1;
       await rig.deliver([envelope]);
       messages.push({
-        key: `${workspace.team.id}:${channel}:${message.ts}`,
+        key: toSessionKey(workspace.team.id, channel, message.ts),
         channel,
         ts: message.ts,
         text: `outage ${i}`,

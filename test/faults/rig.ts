@@ -9,6 +9,7 @@ import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import type { Json } from "../../src/slack-emulator/app-requests.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
@@ -172,7 +173,7 @@ export async function startRig(): Promise<Rig> {
         const envelope = envelopes[extra % envelopes.length];
         if (envelope) await emulator.deliverEvent({}, { envelope, retryNum: 1 + extra });
       }
-      return { ts: message.ts, key: `${workspace.team.id}:${channel}:${message.ts}` };
+      return { ts: message.ts, key: toSessionKey(workspace.team.id, channel, message.ts) };
     },
     deliver,
     logs() {

@@ -10,6 +10,7 @@ import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { AGENT_SESSION } from "../../src/restate/contracts.ts";
 import { startServicesEndpoint } from "../../src/restate/endpoint.ts";
+import { parseRunKey } from "../../src/restate/keys.ts";
 import { createServices } from "../../src/services.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 
@@ -21,7 +22,7 @@ const runStartGate: restate.HooksProvider = ({ request }) => ({
   interceptor: {
     handler: async (next) => {
       if (request.target.service === AGENT_SESSION && request.target.handler === "run") {
-        const [sessionKey, runId] = (request.target.key ?? "").split("/");
+        const { sessionKey, runId } = parseRunKey(request.target.key ?? "");
         await fetch(`${sinkUrl}/run-start`, {
           method: "POST",
           body: JSON.stringify({ sessionKey, runId, iteration: 0, history: [] }),

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import type { SlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
@@ -95,7 +96,7 @@ async function reply(threadTs: string, text: string): Promise<void> {
 }
 
 function sessionKey(threadTs: string): string {
-  return `${emulator.workspace.team.id}:${CHANNEL}:${threadTs}`;
+  return toSessionKey(emulator.workspace.team.id, CHANNEL, threadTs);
 }
 
 async function chat(key: string, handler: string, body?: unknown): Promise<unknown> {

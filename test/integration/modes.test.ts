@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { HistoryItem } from "../../src/agent/agent.ts";
+import { parseSessionKey } from "../../src/restate/keys.ts";
 import { type Stack, startStack, uniqueKey } from "../helpers/stack.ts";
 import type { SinkCall } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -441,9 +442,10 @@ describe("channel defaults", () => {
     const channel = `C${process.pid}PUSH`;
     const sessions = [`T0001:${channel}:1700000000.000100`, `T0001:${channel}:1700000000.000200`];
     for (const key of sessions) {
+      const threadTs = parseSessionKey(key)?.threadTs;
       await stack.ingress.call(`ChatService/${key}/process_user_message`, {
         content: "hello",
-        source: { team: "T0001", channel, ts: key.split(":")[2], threadTs: key.split(":")[2] },
+        source: { team: "T0001", channel, ts: threadTs, threadTs },
       });
     }
     assert.equal((await stack.status(sessions[0] ?? "")).modeSource, "default");

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { SessionStatus } from "../../src/restate/chat-service.ts";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -48,7 +49,7 @@ test("a mention over Socket Mode starts a session and is answered in its thread"
         .some((m) => m.user === BOT && m.text === "answered over the socket") || undefined,
     { what: "the answer" },
   );
-  const key = `T0001:${GENERAL}:${message.ts}`;
+  const key = toSessionKey("T0001", GENERAL, message.ts);
   assert.deepEqual(
     (await history(key)).map((e) => e.content),
     ["hi", "answered over the socket"],
@@ -79,7 +80,7 @@ test("with Restate down the envelope is not acknowledged, Slack sends it again, 
   const [first] = answers;
   assert.equal(first?.acked, true);
   assert.ok((first?.attempts ?? 0) >= 2, `sent ${first?.attempts} times`);
-  const key = `T0001:${GENERAL}:${message.ts}`;
+  const key = toSessionKey("T0001", GENERAL, message.ts);
   await waitFor(async () => ((await history(key)).length === 2 ? true : undefined), { what: "the run" });
   assert.deepEqual(
     (await history(key)).map((e) => e.content),

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { SessionStatus } from "../../src/restate/chat-service.ts";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import type { SinkCall } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -39,7 +40,7 @@ function newChannel(): string {
   return id;
 }
 
-const keyOf = (channel: string, ts: string) => `T0001:${channel}:${ts}`;
+const keyOf = (channel: string, ts: string) => toSessionKey("T0001", channel, ts);
 const status = (key: string) =>
   stack.ingress.call<SessionStatus>(`ChatService/${encodeURIComponent(key)}/get_status`);
 const history = async (key: string) =>

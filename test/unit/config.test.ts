@@ -1,7 +1,20 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { ConfigError, parseConfig, parseDuration, SETTING_NAMES } from "../../src/config.ts";
+import {
+  botTokenOf,
+  type Config,
+  ConfigError,
+  type PlaygroundSlack,
+  parseConfig,
+  parseDuration,
+  SETTING_NAMES,
+} from "../../src/config.ts";
+
+function playgroundOf(config: Config): PlaygroundSlack {
+  if (config.slack.mode !== "playground") assert.fail(`expected the playground, got ${config.slack.mode}`);
+  return config.slack;
+}
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -36,7 +49,12 @@ test("with nothing set, the defaults are the documented ones", () => {
     bindAddress: "127.0.0.1",
     advertisedUrl: "http://127.0.0.1:9080",
   });
-  assert.deepEqual(config.demoAgent, { iterationMs: 3000, doneProbability: 0.1, maxIterations: 10 });
+  assert.deepEqual(config.agent, {
+    kind: "demo",
+    iterationMs: 3000,
+    doneProbability: 0.1,
+    maxIterations: 10,
+  });
   assert.deepEqual(config.log, { level: "info", format: "json" });
 });
 
@@ -146,22 +164,21 @@ test("every setting is documented in .env.example and in the README's settings t
 });
 
 test("no Slack settings means the playground; a token and secret mean HTTP; an app token means Socket Mode", () => {
-  const playground = parseConfig({ PORT: "3100", PLAYGROUND_PORT: "3200" });
-  assert.equal(playground.playground?.port, 3200);
-  assert.equal(playground.slack?.mode, "http");
-  // The Bolt app takes the emulator's requests on loopback, with a token and secret made up for this run.
+  const config = parseConfig({ PORT: "3100", PLAYGROUND_PORT: "3200" });
+  assert.equal(config.slack.mode, "playground");
+  const playground = playgroundOf(config);
+  assert.equal(playground.playgroundPort, 3200);
+  // The Bolt app takes the emulator's requests over HTTP on loopback, with a token and secret made up for this run.
   assert.deepEqual(
-    {
-      port: playground.slack?.mode === "http" && playground.slack.port,
-      bind: playground.slack?.mode === "http" && playground.slack.bindAddress,
-    },
+    { port: playground.port, bind: playground.bindAddress },
     { port: 3100, bind: "127.0.0.1" },
   );
-  assert.match(playground.slack?.botToken ?? "", /^xoxb-playground-[0-9a-f]{32}$/);
-  assert.notEqual(playground.slack?.botToken, parseConfig({}).slack?.botToken);
-  assert.equal(playground.slackApi.url, "http://127.0.0.1:3200/api/");
-  assert.equal(playground.slackApi.botToken, playground.slack?.botToken);
-  assert.equal(parseConfig({}).playground?.port, 3030);
+  assert.match(playground.botToken, /^xoxb-playground-[0-9a-f]{32}$/);
+  assert.notEqual(playground.botToken, playgroundOf(parseConfig({})).botToken);
+  assert.equal(config.slackApi.url, "http://127.0.0.1:3200/api/");
+  // The durable side posts as the same bot user as the Bolt app.
+  assert.equal(botTokenOf(config.slack), playground.botToken);
+  assert.equal(playgroundOf(parseConfig({})).playgroundPort, 3030);
   const http = parseConfig({
     SLACK_BOT_TOKEN: "xoxb-1",
     SLACK_SIGNING_SECRET: "0123456789abcdef",
@@ -179,8 +196,9 @@ test("no Slack settings means the playground; a token and secret mean HTTP; an a
   const api = parseConfig({ SLACK_MODE: "none", SLACK_API_URL: "http://127.0.0.1:9999/api" }).slackApi;
   assert.equal(api.url, "http://127.0.0.1:9999/api/");
   assert.equal(parseConfig({ SLACK_MODE: "none" }).slackApi.url, "https://slack.com/api/");
-  assert.equal(parseConfig({ SLACK_MODE: "none" }).slack, null);
-  assert.equal(parseConfig({ SLACK_MODE: "none" }).playground, null);
+  // No Bolt app and no playground: the Slack settings carry nothing but their mode, and no token.
+  assert.deepEqual(parseConfig({ SLACK_MODE: "none" }).slack, { mode: "none" });
+  assert.equal(botTokenOf(parseConfig({ SLACK_MODE: "none" }).slack), null);
 });
 
 test("SLACK_MODE makes the choice explicit: http and socket need their settings, playground ignores them", () => {
@@ -202,16 +220,18 @@ test("SLACK_MODE makes the choice explicit: http and socket need their settings,
   );
   // Explicit socket with both tokens and a signing secret: Socket Mode (the secret is optional there).
   assert.equal(
-    parseConfig({ SLACK_MODE: "Socket", SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" }).slack?.mode,
+    parseConfig({ SLACK_MODE: "Socket", SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" }).slack.mode,
     "socket",
   );
-  const forced = parseConfig({
-    SLACK_MODE: "playground",
-    SLACK_BOT_TOKEN: "xoxb-real",
-    SLACK_SIGNING_SECRET: "0123456789abcdef",
-  });
-  assert.notEqual(forced.slack?.botToken, "xoxb-real");
-  assert.deepEqual(forced.playground?.ignoredSettings, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]);
+  const forced = playgroundOf(
+    parseConfig({
+      SLACK_MODE: "playground",
+      SLACK_BOT_TOKEN: "xoxb-real",
+      SLACK_SIGNING_SECRET: "0123456789abcdef",
+    }),
+  );
+  assert.notEqual(forced.botToken, "xoxb-real");
+  assert.deepEqual(forced.ignoredSettings, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]);
 });
 
 test("a half-configured Slack stops start-up and says what is missing", () => {
@@ -242,8 +262,9 @@ test("RESTATE_IDENTITY_KEYS takes request-identity public keys, and nothing else
 });
 
 test("AGENT=llm needs the model's URL, key and name, and says so for each one missing", () => {
-  assert.equal(parseConfig({}).agent, "demo");
-  assert.equal(parseConfig({}).llm, null);
+  // The demo agent by default, which carries no model settings.
+  assert.equal(parseConfig({}).agent.kind, "demo");
+  assert.equal("baseUrl" in parseConfig({}).agent, false);
   const problems = problemsOf({ AGENT: "llm" });
   assert.equal(problems.length, 3);
   assert.match(problems[0] ?? "", /^LLM_BASE_URL: missing: AGENT=llm needs/);
@@ -261,7 +282,8 @@ test("AGENT=llm needs the model's URL, key and name, and says so for each one mi
     LLM_MODEL: "llama3.1",
     LLM_STREAM: "false",
   });
-  assert.deepEqual(config.llm, {
+  assert.deepEqual(config.agent, {
+    kind: "llm",
     baseUrl: "http://localhost:11434/v1",
     apiKey: "ollama",
     model: "llama3.1",

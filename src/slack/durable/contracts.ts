@@ -16,13 +16,3 @@ export const SlackThreadRef: SlackThread = { name: SLACK_THREAD };
 export const SlackChannelRef: SlackChannel = { name: SLACK_CHANNEL };
 export const UserHomeRef: UserHome = { name: USER_HOME };
 export const SlackWorkspaceRef: SlackWorkspace = { name: SLACK_WORKSPACE };
-
-/** `T0001:C0001` for SlackChannel. */
-export function channelObjectKey(team: string, channel: string): string {
-  return `${team}:${channel}`;
-}
-
-/** `T0001:U0001` for UserHome. */
-export function homeKey(team: string, user: string): string {
-  return `${team}:${user}`;
-}

@@ -4,9 +4,10 @@
  * journaled commands, so a crash of the caller never loses or doubles them. Live updates go through the
  * `LiveUpdater`, the one effect that does I/O itself (best effort, from inside the model's step).
  */
+import { toChannelKey } from "../../restate/keys.ts";
 import type { SessionEffects } from "../../restate/session-effects.ts";
 import type { LiveUpdater } from "../live-updates.ts";
-import { channelObjectKey, SlackChannelRef, SlackThreadRef } from "./contracts.ts";
+import { SlackChannelRef, SlackThreadRef } from "./contracts.ts";
 
 export function slackSessionEffects(live: LiveUpdater): SessionEffects {
   return {
@@ -18,12 +19,12 @@ export function slackSessionEffects(live: LiveUpdater): SessionEffects {
     },
     output(ctx, output) {
       ctx
-        .objectSendClient(SlackChannelRef, channelObjectKey(output.origin.team, output.origin.channel))
+        .objectSendClient(SlackChannelRef, toChannelKey(output.origin.team, output.origin.channel))
         .enqueue(output);
     },
     openLive(ctx, { sessionKey, origin, runId, iteration }) {
       return ctx
-        .objectClient(SlackChannelRef, channelObjectKey(origin.team, origin.channel))
+        .objectClient(SlackChannelRef, toChannelKey(origin.team, origin.channel))
         .open_live({ sessionKey, threadTs: origin.threadTs, runId, iteration });
     },
     live(origin, message, output, signal) {

@@ -15,11 +15,18 @@
 import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
 import type { KnownBlock } from "@slack/types";
-import { ErrorCode, type WebClient } from "@slack/web-api";
+import type { WebClient } from "@slack/web-api";
 import { ChatServiceRef } from "../../restate/contracts.ts";
+import { parseChannelKey } from "../../restate/keys.ts";
 import type { LiveMessage, RunOutput } from "../../restate/session-effects.ts";
 import { LIVE_PLACEHOLDER, renderLive, renderOutputs } from "../output-message.ts";
-import { classifySlackFailure, mayHaveLanded, SLACK_REQUEST_TIMEOUT_MS, slackStep } from "../web-api.ts";
+import {
+  classifySlackFailure,
+  mayHaveLanded,
+  rateLimitWaitMs,
+  SLACK_REQUEST_TIMEOUT_MS,
+  slackStep,
+} from "../web-api.ts";
 import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./contracts.ts";
 
 /** `metadata.event_type` of every message the agent posts. */
@@ -189,10 +196,8 @@ export function createSlackChannel(options: {
             });
             return { kind: "posted", ts: response.ts ?? null, at: Date.now() };
           } catch (error) {
-            const limited = error as { code?: string; retryAfter?: number };
-            if (limited.code === ErrorCode.RateLimitedError) {
-              return { kind: "rate-limited", retryAfterMs: (limited.retryAfter ?? 1) * 1000, at: Date.now() };
-            }
+            const wait = rateLimitWaitMs(error);
+            if (wait !== undefined) return { kind: "rate-limited", retryAfterMs: wait, at: Date.now() };
             // A network failure, a timeout or a 5xx may have posted all the same: the next try looks first.
             if (mayHaveLanded(error)) firstToPost = false;
             classifySlackFailure(error, "chat.postMessage", []);
@@ -237,7 +242,7 @@ export function createSlackChannel(options: {
             ...rest,
           ]
         : rest;
-    const [team, channel] = ctx.key.split(":") as [string, string];
+    const { team, channel } = parseChannelKey(ctx.key);
     try {
       if (group.updateTs && (await updateOnce(ctx, team, channel, group.updateTs, rendered))) {
         return { ...state, outbox, nextSlotAt: Math.max(state.nextSlotAt, now) };
@@ -377,7 +382,7 @@ export function createSlackChannel(options: {
         if (state.discarded.includes(at.runId)) return null;
         const now = await ctx.date.now();
         if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
-        const [, channel] = ctx.key.split(":") as [string, string];
+        const { channel } = parseChannelKey(ctx.key);
         const placeholder = renderLive("", "growing");
         const posted = await postOnce(ctx, {
           channel,

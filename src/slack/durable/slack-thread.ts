@@ -6,11 +6,12 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
+import { toChannelKey, toHomeKey } from "../../restate/keys.ts";
 import type { SessionChange } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { FATE_REACTIONS } from "../fates.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
-import { channelObjectKey, homeKey, SLACK_THREAD, SlackChannelRef, UserHomeRef } from "./contracts.ts";
+import { SLACK_THREAD, SlackChannelRef, UserHomeRef } from "./contracts.ts";
 
 /** The reaction we put on each message of the thread (by message ts). */
 type ThreadState = { reactions: Record<string, string> };
@@ -80,12 +81,12 @@ export function createSlackThread(options: { client: WebClient; journalRetention
         const { origin } = change;
         if (change.stoppedRunIds.length > 0) {
           ctx
-            .objectSendClient(SlackChannelRef, channelObjectKey(origin.team, origin.channel))
+            .objectSendClient(SlackChannelRef, toChannelKey(origin.team, origin.channel))
             .discard({ runIds: [...change.stoppedRunIds] });
         }
         for (const person of change.people) {
           ctx
-            .objectSendClient(UserHomeRef, homeKey(origin.team, person))
+            .objectSendClient(UserHomeRef, toHomeKey(origin.team, person))
             .session_changed({ summary: change.summary });
         }
       },

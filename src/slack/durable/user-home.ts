@@ -8,6 +8,7 @@
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
 import { AgentSessionRef } from "../../restate/contracts.ts";
+import { parseHomeKey } from "../../restate/keys.ts";
 import { type Mode, resolveMode } from "../../restate/modes.ts";
 import type { SessionSummary } from "../../restate/session-effects.ts";
 import { buildHomeView, type SessionView } from "../views/home-view.ts";
@@ -66,7 +67,7 @@ export function createUserHome(options: {
   }
 
   async function publish(ctx: HomeContext): Promise<void> {
-    const [, user] = ctx.key.split(":") as [string, string];
+    const { user } = parseHomeKey(ctx.key);
     const summaries = ((await ctx.get("sessions")) ?? []).slice(0, SESSIONS_SHOWN);
     const view = buildHomeView(await sessionViews(ctx, summaries));
     await bestEffort(ctx, `publish the Home of ${user}`, () =>

@@ -5,6 +5,7 @@
  */
 import type { App, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { toChannelKey } from "../../restate/keys.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { buildNoticeModal, LISTING_ACTIONS, modeFromOption } from "../views/agentmode-views.ts";
 import { HOME_ACTIONS } from "../views/home-view.ts";
@@ -23,7 +24,7 @@ function pattern(prefix: string): RegExp {
 }
 
 export function registerActionListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, workspace, logger } = deps;
+  const { sessions, bot, logger } = deps;
 
   /** Runs a control; a refusal (or an outage) is explained to the person who used it. */
   async function control(args: ActionArgs, what: string, run: () => Promise<unknown>): Promise<boolean> {
@@ -92,7 +93,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     const channel = args.body.channel?.id;
     if (mode === undefined || !channel) return;
     const done = await control(args as ActionArgs, "change the channel's mode", () =>
-      sessions.setChannelMode(`${workspace.teamId}:${channel}`, mode),
+      sessions.setChannelMode(toChannelKey(bot.teamId, channel), mode),
     );
     if (done) await refreshListing(args as ActionArgs);
   });

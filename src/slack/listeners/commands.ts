@@ -5,11 +5,11 @@
  */
 import type { App, RespondArguments } from "@slack/bolt";
 import type { SessionStatus } from "../../restate/chat-service.ts";
+import { toChannelKey, toSessionKey } from "../../restate/keys.ts";
 import { AGENTMODE_USAGE, parseAgentModeCommand } from "../agentmode-command.ts";
 import { isRefusal, refusalMessage, startDeadline } from "../sessions-client.ts";
-import { toThreadKey } from "../thread-key.ts";
 import { buildChannelListing } from "../views/agentmode-views.ts";
-import { MODE_LABELS } from "../views/home-view.ts";
+import { channelModeConfirmation, threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
 
 /** Sessions whose status a listing reads (the newest of the channel). */
@@ -21,7 +21,7 @@ const ephemeral = (text: string): RespondArguments => ({ response_type: "ephemer
 export async function channelListing(deps: ListenerDeps, channel: string): Promise<RespondArguments> {
   // The overview, then the sessions' statuses: one deadline for both, as Slack waits 3 s for the whole.
   const deadline = startDeadline();
-  const overview = await deps.sessions.channelOverview(`${deps.workspace.teamId}:${channel}`, deadline);
+  const overview = await deps.sessions.channelOverview(toChannelKey(deps.bot.teamId, channel), deadline);
   const statuses: SessionStatus[] = await Promise.all(
     overview.sessions.slice(0, LISTED_SESSIONS).map((key) => deps.sessions.status(key, deadline)),
   );
@@ -37,8 +37,8 @@ export async function channelListing(deps: ListenerDeps, channel: string): Promi
 }
 
 export function registerCommandListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, workspace } = deps;
-  const workspaceHost = new URL(workspace.url).host;
+  const { sessions, bot } = deps;
+  const workspaceHost = new URL(bot.url).host;
 
   app.command("/agentmode", async ({ command, ack }) => {
     const parsed = parseAgentModeCommand(command.text ?? "");
@@ -48,14 +48,8 @@ export function registerCommandListeners(app: App, deps: ListenerDeps): void {
           await ack(await channelListing(deps, command.channel_id));
           return;
         case "channel":
-          await sessions.setChannelMode(`${workspace.teamId}:${command.channel_id}`, parsed.mode);
-          await ack(
-            ephemeral(
-              parsed.mode
-                ? `Default mode in this channel is now *${MODE_LABELS[parsed.mode]}*. Threads with a mode of their own keep it.`
-                : `This channel now follows the app's default mode (*${MODE_LABELS[deps.defaultMode]}*).`,
-            ),
-          );
+          await sessions.setChannelMode(toChannelKey(bot.teamId, command.channel_id), parsed.mode);
+          await ack(ephemeral(channelModeConfirmation(parsed.mode, deps.defaultMode)));
           return;
         case "thread": {
           const { link } = parsed;
@@ -74,17 +68,11 @@ export function registerCommandListeners(app: App, deps: ListenerDeps): void {
             return;
           }
           await sessions.setMode(
-            toThreadKey(workspace.teamId, link.channel, link.threadTs),
+            toSessionKey(bot.teamId, link.channel, link.threadTs),
             parsed.mode,
             command.user_id,
           );
-          await ack(
-            ephemeral(
-              parsed.mode
-                ? `Mode for that thread: *${MODE_LABELS[parsed.mode]}*.`
-                : "That thread now follows the channel's default mode.",
-            ),
-          );
+          await ack(ephemeral(threadModeConfirmation(parsed.mode, "that")));
           return;
         }
         case "error":

@@ -10,7 +10,7 @@ import { parseThreadModeArgs } from "../agentmode-command.ts";
 import { DeliveryError } from "../delivery-error.ts";
 import { classifyMessage, type SlackMessageEvent } from "../incoming-message.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
-import { MODE_LABELS } from "../views/home-view.ts";
+import { threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
 
 async function tellInThread(
@@ -32,11 +32,11 @@ async function tellInThread(
 }
 
 export function registerEventListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, workspace, logger } = deps;
+  const { sessions, bot, logger } = deps;
 
   const onMessage = async ({ event, client }: { event: unknown; client: WebClient }) => {
     const message = event as SlackMessageEvent;
-    const incoming = classifyMessage(message, workspace);
+    const incoming = classifyMessage(message, bot);
     switch (incoming.kind) {
       case "ignore":
         logger.debug(`Not forwarded (${incoming.reason})`);
@@ -65,14 +65,7 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
           await tellInThread(client, deps, where, refusalMessage(error));
           return;
         }
-        await tellInThread(
-          client,
-          deps,
-          where,
-          parsed.mode
-            ? `Mode for this thread: *${MODE_LABELS[parsed.mode]}*.`
-            : "This thread now follows the channel's default mode.",
-        );
+        await tellInThread(client, deps, where, threadModeConfirmation(parsed.mode, "this"));
         return;
       }
     }
@@ -82,7 +75,7 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
 
   app.event("app_home_opened", async ({ event }) => {
     if (event.tab !== "home") return;
-    await sessions.homeOpened(workspace.teamId, event.user).catch((error: unknown) => {
+    await sessions.homeOpened(bot.teamId, event.user).catch((error: unknown) => {
       throw new DeliveryError(error);
     });
   });

@@ -1,4 +1,4 @@
-/** Registers every listener, grouped by Slack feature. */
+/** Registers every listener, grouped by Slack feature (one file each); registration only, no logic here. */
 import type { App } from "@slack/bolt";
 import { registerActionListeners } from "./actions.ts";
 import { registerCommandListeners } from "./commands.ts";

@@ -3,8 +3,8 @@
  * thread's mode from inside the thread (Slack does not run slash commands there).
  */
 import type { App } from "@slack/bolt";
+import { toSessionKey } from "../../restate/keys.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
-import { toThreadKey } from "../thread-key.ts";
 import {
   buildModeModal,
   buildNoticeModal,
@@ -14,20 +14,20 @@ import {
   type ModalMetadata,
   modeFromOption,
 } from "../views/agentmode-views.ts";
-import { MODE_LABELS } from "../views/home-view.ts";
+import { threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
 
 export const SHORTCUT_CALLBACK = "agentmode_thread";
 
 export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, workspace, logger } = deps;
+  const { sessions, bot, logger } = deps;
 
   app.shortcut(SHORTCUT_CALLBACK, async ({ shortcut, ack, client }) => {
     await ack();
     if (shortcut.type !== "message_action") return;
     const channel = shortcut.channel.id;
     const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
-    const key = toThreadKey(workspace.teamId, channel, threadTs);
+    const key = toSessionKey(bot.teamId, channel, threadTs);
     const status = await sessions.status(key);
     const view = status.exists
       ? buildModeModal({ key, channel, threadTs }, status)
@@ -59,9 +59,7 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
         channel: metadata.channel,
         user: body.user.id,
         thread_ts: metadata.threadTs,
-        text: mode
-          ? `Mode for this thread: *${MODE_LABELS[mode]}*.`
-          : "This thread now follows the channel's default mode.",
+        text: threadModeConfirmation(mode, "this"),
       })
       .catch((error: unknown) => logger.warn({ err: error }, "Could not confirm the mode in the thread"));
   });

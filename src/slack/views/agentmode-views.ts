@@ -4,7 +4,7 @@
  */
 import type { KnownBlock, ModalView } from "@slack/types";
 
-import { MODES, type Mode } from "../../restate/modes.ts";
+import { MODES, type Mode, type ModeChoice, parseModeChoice } from "../../restate/modes.ts";
 import { AGENTMODE_USAGE } from "../agentmode-command.ts";
 import { preview } from "../text.ts";
 import {
@@ -163,8 +163,7 @@ export function buildNoticeModal(title: string, text: string): ModalView {
   };
 }
 
-/** The mode chosen in a select or radio group: a mode, or null for "follow the default". */
-export function modeFromOption(value: string | undefined): Mode | null | undefined {
-  if (value === FOLLOW_DEFAULT) return null;
-  return (MODES as readonly string[]).includes(value ?? "") ? (value as Mode) : undefined;
+/** The mode chosen in a select or radio group: a mode, or null for "follow the default" (`FOLLOW_DEFAULT`). */
+export function modeFromOption(value: string | undefined): ModeChoice | undefined {
+  return parseModeChoice(value);
 }

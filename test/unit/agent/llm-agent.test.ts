@@ -21,6 +21,10 @@ test("rate limits and overload are retried, after the server's Retry-After when 
   assert.match(limited.message, /answered 429: Rate limit reached/);
   const overloaded = modelFailure(apiError(503, "Overloaded"));
   assert.ok(overloaded instanceof restate.RetryableError && !(overloaded instanceof restate.TerminalError));
+  // No wait given (or a zero one): Restate's own backoff decides.
+  assert.equal((overloaded as restate.RetryableError).retryAfter, undefined);
+  const immediate = modelFailure(apiError(429, "Rate limit reached", { "retry-after": "0" }));
+  assert.equal((immediate as restate.RetryableError).retryAfter, undefined);
 });
 
 test("a refused key, an unknown model or a too-long context ends the run with the server's words", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { classifyMessage, type SlackMessageEvent } from "../../../src/slack/incoming-message.ts";
 
-const workspace = { teamId: "T0001", botUserId: "UBOT", url: "https://acme.slack.com/" };
+const bot = { teamId: "T0001", botUserId: "UBOT", url: "https://acme.slack.com/" };
 const base = { channel: "C1", user: "U1", ts: "1700000000.000200" };
 const message = (fields: Partial<SlackMessageEvent>): SlackMessageEvent => ({
   type: "message",
@@ -11,7 +11,7 @@ const message = (fields: Partial<SlackMessageEvent>): SlackMessageEvent => ({
 });
 
 test("a mention starts a session keyed by team, channel and thread root, with the mention stripped", () => {
-  const result = classifyMessage(message({ text: "<@UBOT> do  something" }), workspace);
+  const result = classifyMessage(message({ text: "<@UBOT> do  something" }), bot);
   assert.equal(result.kind, "forward");
   if (result.kind !== "forward") return;
   assert.equal(result.key, "T0001:C1:1700000000.000200");
@@ -33,29 +33,26 @@ test("the message and app_mention copies of one message make the identical reque
   const files = [{ id: "F1", name: "a.png", mode: "hosted" }];
   const asMessage = classifyMessage(
     message({ text, thread_ts: "1700000000.000100", subtype: "file_share", files }),
-    workspace,
+    bot,
   );
   const asMention = classifyMessage(
     { type: "app_mention", ...base, text, thread_ts: "1700000000.000100", files: [{ id: "F1" }] },
-    workspace,
+    bot,
   );
   assert.deepEqual(asMessage, asMention);
   assert.equal(asMessage.kind === "forward" && asMessage.message.content, "look at this\n[1 file attached]");
 });
 
 test("a reply in a thread without a mention joins an existing session only", () => {
-  const result = classifyMessage(message({ text: "more", thread_ts: "1700000000.000100" }), workspace);
+  const result = classifyMessage(message({ text: "more", thread_ts: "1700000000.000100" }), bot);
   assert.ok(result.kind === "forward" && result.message.startsSession === false);
   assert.equal(result.kind === "forward" && result.key, "T0001:C1:1700000000.000100");
 });
 
 test("in a DM every message may start a session, top level or in a thread", () => {
-  const top = classifyMessage(message({ channel: "D1", text: "hi" }), workspace);
+  const top = classifyMessage(message({ channel: "D1", text: "hi" }), bot);
   assert.ok(top.kind === "forward" && top.message.startsSession && top.key === "T0001:D1:1700000000.000200");
-  const reply = classifyMessage(
-    message({ channel: "D1", text: "hi", thread_ts: "1700000000.000100" }),
-    workspace,
-  );
+  const reply = classifyMessage(message({ channel: "D1", text: "hi", thread_ts: "1700000000.000100" }), bot);
   assert.ok(reply.kind === "forward" && reply.message.startsSession);
 });
 
@@ -72,14 +69,11 @@ test("what is not forwarded: channel chatter, bots (us included), edits, deletio
     { type: "message", text: "<@UBOT> no user", ts: "1.2", channel: "C1" },
   ];
   for (const event of ignored)
-    assert.equal(classifyMessage(event, workspace).kind, "ignore", JSON.stringify(event));
+    assert.equal(classifyMessage(event, bot).kind, "ignore", JSON.stringify(event));
 });
 
 test("!agentmode in a thread is a command, not a message; outside a thread it is ignored", () => {
-  const command = classifyMessage(
-    message({ text: "!agentmode Queue", thread_ts: "1700000000.000100" }),
-    workspace,
-  );
+  const command = classifyMessage(message({ text: "!agentmode Queue", thread_ts: "1700000000.000100" }), bot);
   assert.deepEqual(command, {
     kind: "agentmode",
     key: "T0001:C1:1700000000.000100",
@@ -88,5 +82,5 @@ test("!agentmode in a thread is a command, not a message; outside a thread it is
     user: "U1",
     args: "Queue",
   });
-  assert.equal(classifyMessage(message({ text: "<@UBOT> !agentmode queue" }), workspace).kind, "ignore");
+  assert.equal(classifyMessage(message({ text: "<@UBOT> !agentmode queue" }), bot).kind, "ignore");
 });

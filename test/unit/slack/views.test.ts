@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { SessionStatus } from "../../../src/restate/chat-service.ts";
+import { MODES } from "../../../src/restate/modes.ts";
 import type { UserInput } from "../../../src/restate/session-state.ts";
 import {
   buildChannelListing,
   buildModeModal,
   buildNoticeModal,
+  modeFromOption,
 } from "../../../src/slack/views/agentmode-views.ts";
-import { buildHomeView, MAX_HOME_BLOCKS } from "../../../src/slack/views/home-view.ts";
+import { channelModeConfirmation, threadModeConfirmation } from "../../../src/slack/views/confirmations.ts";
+import { buildHomeView, FOLLOW_DEFAULT, MAX_HOME_BLOCKS } from "../../../src/slack/views/home-view.ts";
 import { validateMessageBlocks, validateView } from "../../../src/slack-emulator/block-kit.ts";
 
 const input = (id: string, content: string, by = "U1"): UserInput => ({
@@ -115,4 +118,26 @@ test("the mode modal preselects the thread's own mode, or 'follow the channel de
     /"initial_option":\{"text":\{"type":"plain_text","text":"Follow the channel default"/,
   );
   validateView(buildNoticeModal("A long title that Slack would cut", "text"));
+});
+
+test("every option a mode select offers reads back as the mode it shows, or as following the default", () => {
+  assert.equal(modeFromOption(FOLLOW_DEFAULT), null);
+  for (const mode of MODES) assert.equal(modeFromOption(mode), mode);
+  assert.equal(modeFromOption("FAST"), undefined);
+  assert.equal(modeFromOption(undefined), undefined);
+});
+
+test("a mode change is confirmed in words that say where it applies and what the mode now is", () => {
+  assert.equal(threadModeConfirmation("QUEUE", "this"), "Mode for this thread: *Queue*.");
+  assert.equal(threadModeConfirmation("INCORPORATE", "that"), "Mode for that thread: *Incorporate*.");
+  assert.equal(threadModeConfirmation(null, "this"), "This thread now follows the channel's default mode.");
+  assert.equal(threadModeConfirmation(null, "that"), "That thread now follows the channel's default mode.");
+  assert.equal(
+    channelModeConfirmation("INTERRUPT", "QUEUE"),
+    "Default mode in this channel is now *Interrupt*. Threads with a mode of their own keep it.",
+  );
+  assert.equal(
+    channelModeConfirmation(null, "QUEUE"),
+    "This channel now follows the app's default mode (*Queue*).",
+  );
 });

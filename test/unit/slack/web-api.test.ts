@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RetryableError, TerminalError } from "@restatedev/restate-sdk";
 import { ErrorCode } from "@slack/web-api";
-import { classifySlackFailure } from "../../../src/slack/web-api.ts";
+import { classifySlackFailure, rateLimitWaitMs } from "../../../src/slack/web-api.ts";
 
 const platform = (error: string) =>
   Object.assign(new Error(error), { code: ErrorCode.PlatformError, data: { ok: false, error } });
@@ -13,6 +13,16 @@ test("a 429 becomes a retry after Slack's Retry-After", () => {
     () => classifySlackFailure(limited, "chat.postMessage", []),
     (error: unknown) => error instanceof RetryableError && error.retryAfter === 7000,
   );
+});
+
+test("a rate-limited call waits what Slack asked, or a second when Slack named no wait; other failures wait nothing", () => {
+  const limited = (retryAfter?: number) =>
+    Object.assign(new Error("limited"), { code: ErrorCode.RateLimitedError, retryAfter });
+  assert.equal(rateLimitWaitMs(limited(7)), 7000);
+  assert.equal(rateLimitWaitMs(limited(0)), 0);
+  assert.equal(rateLimitWaitMs(limited()), 1000);
+  assert.equal(rateLimitWaitMs(platform("internal_error")), undefined);
+  assert.equal(rateLimitWaitMs(new Error("socket hang up")), undefined);
 });
 
 test("answers that mean 'already done' are success", () => {
