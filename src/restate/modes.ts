@@ -51,18 +51,3 @@ export function resolveMode(
   if (channel) return { mode: channel, source: "channel" };
   return { mode: fallback, source: "default" };
 }
-
-/** What a new message does. Without a running run every mode simply starts one. */
-export type MessageDecision = "start" | "interrupt" | "incorporate" | "queue";
-
-export function decideOnMessage(runIsActive: boolean, mode: Mode): MessageDecision {
-  if (!runIsActive) return "start";
-  switch (mode) {
-    case "INTERRUPT":
-      return "interrupt";
-    case "INCORPORATE":
-      return "incorporate";
-    case "QUEUE":
-      return "queue";
-  }
-}

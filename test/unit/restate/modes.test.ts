@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  decideOnMessage,
-  modeSchema,
-  parseMode,
-  parseModeChoice,
-  resolveMode,
-} from "../../../src/restate/modes.ts";
+import { modeSchema, parseMode, parseModeChoice, resolveMode } from "../../../src/restate/modes.ts";
 
 test("modes are parsed case-insensitively and anything else is no mode", () => {
   assert.equal(parseMode("interrupt"), "INTERRUPT");
@@ -38,12 +32,4 @@ test("a session's own mode wins over its channel's, which wins over the default"
   assert.deepEqual(resolveMode("QUEUE", "INCORPORATE", "INTERRUPT"), { mode: "QUEUE", source: "session" });
   assert.deepEqual(resolveMode(null, "INCORPORATE", "INTERRUPT"), { mode: "INCORPORATE", source: "channel" });
   assert.deepEqual(resolveMode(null, null, "INTERRUPT"), { mode: "INTERRUPT", source: "default" });
-});
-
-test("without a running run every mode starts one; with one, the mode decides", () => {
-  for (const mode of ["INTERRUPT", "INCORPORATE", "QUEUE"] as const)
-    assert.equal(decideOnMessage(false, mode), "start");
-  assert.equal(decideOnMessage(true, "INTERRUPT"), "interrupt");
-  assert.equal(decideOnMessage(true, "INCORPORATE"), "incorporate");
-  assert.equal(decideOnMessage(true, "QUEUE"), "queue");
 });
