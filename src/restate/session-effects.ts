@@ -2,7 +2,7 @@
  * What the durable core tells the outside world, without knowing who listens. ChatService reports each
  * change of a session (messages whose fate changed, runs that stopped) and refused messages; AgentSession
  * reports each iteration's output. The Slack side implements this with one-way sends to its own objects
- * (src/slack/durable/session-effects.ts); sessions started with curl have no origin and report nowhere.
+ * (src/slack/durable/slack-session-effects.ts); sessions started with curl have no origin and report nowhere.
  * Implementations must only issue journaled commands (sends), never do I/O themselves.
  */
 import type * as restate from "@restatedev/restate-sdk";

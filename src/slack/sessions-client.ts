@@ -8,7 +8,7 @@ import type { MessageReceipt, SessionStatus } from "../restate/chat-service.ts";
 import { ChannelSettingsRef, ChatServiceRef } from "../restate/contracts.ts";
 import type { Mode } from "../restate/modes.ts";
 import type { ChatMessage } from "../restate/schemas.ts";
-import { homeKey, UserHomeRef } from "./durable/contracts.ts";
+import { homeKey, UserHomeRef } from "./durable/slack-objects.ts";
 
 export type SessionsClient = ReturnType<typeof createSessionsClient>;
 

@@ -20,7 +20,7 @@ import { ChatServiceRef } from "../../restate/contracts.ts";
 import type { LiveMessage, RunOutput } from "../../restate/session-effects.ts";
 import { LIVE_PLACEHOLDER, renderLive, renderOutputs } from "../output-message.ts";
 import { classifySlackFailure, mayHaveLanded, SLACK_REQUEST_TIMEOUT_MS, slackStep } from "../web-api.ts";
-import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./contracts.ts";
+import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./slack-objects.ts";
 
 /** `metadata.event_type` of every message the agent posts. */
 export const AGENT_OUTPUT_EVENT = "agent_output";

@@ -10,7 +10,7 @@ import type { SessionChange } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { FATE_REACTIONS } from "../fates.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
-import { channelObjectKey, homeKey, SLACK_THREAD, SlackChannelRef, UserHomeRef } from "./contracts.ts";
+import { channelObjectKey, homeKey, SLACK_THREAD, SlackChannelRef, UserHomeRef } from "./slack-objects.ts";
 
 /** The reaction we put on each message of the thread (by message ts). */
 type ThreadState = { reactions: Record<string, string> };

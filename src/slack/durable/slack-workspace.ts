@@ -7,7 +7,7 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
-import { SLACK_WORKSPACE } from "./contracts.ts";
+import { SLACK_WORKSPACE } from "./slack-objects.ts";
 
 /** A slot handed out by `reserve_update`: its time (epoch ms). */
 const SlotSchema = z.object({ slot: z.number().int().nonnegative() });

@@ -12,7 +12,7 @@ import { type Mode, resolveMode } from "../../restate/modes.ts";
 import type { SessionSummary } from "../../restate/session-effects.ts";
 import { buildHomeView, type SessionView } from "../views/home-view.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
-import { USER_HOME, UserHomeRef } from "./contracts.ts";
+import { USER_HOME, UserHomeRef } from "./slack-objects.ts";
 
 type HomeState = {
   /** The person's sessions, most recently changed first. */

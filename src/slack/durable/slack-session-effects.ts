@@ -6,7 +6,7 @@
  */
 import type { SessionEffects } from "../../restate/session-effects.ts";
 import type { LiveUpdater } from "../live-updates.ts";
-import { channelObjectKey, SlackChannelRef, SlackThreadRef } from "./contracts.ts";
+import { channelObjectKey, SlackChannelRef, SlackThreadRef } from "./slack-objects.ts";
 
 export function slackSessionEffects(live: LiveUpdater): SessionEffects {
   return {
