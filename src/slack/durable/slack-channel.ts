@@ -29,7 +29,7 @@ import {
   runsOf,
   slotIsFree,
 } from "../outbox.ts";
-import { LIVE_PLACEHOLDER, renderLive } from "../output-message.ts";
+import { LIVE_PLACEHOLDER, renderLiveMessage } from "../output-message.ts";
 import { classifySlackFailure, mayHaveLanded, SLACK_REQUEST_TIMEOUT_MS, slackStep } from "../web-api.ts";
 import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./slack-objects.ts";
 
@@ -311,7 +311,7 @@ export function createSlackChannel(options: {
         const now = await ctx.date.now();
         if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
         const [, channel] = ctx.key.split(":") as [string, string];
-        const placeholder = renderLive("", "growing");
+        const placeholder = renderLiveMessage("", "growing");
         const posted = await postOnce(ctx, {
           channel,
           threadTs: at.threadTs,

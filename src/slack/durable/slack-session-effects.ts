@@ -1,36 +1,50 @@
 /**
- * The Slack side's `SessionEffects`: one-way sends to SlackThread (fates, Homes, refusals) and to the
- * channel's SlackChannel (outputs, and the live messages of streaming agents). Sends and calls are
- * journaled commands, so a crash of the caller never loses or doubles them. Live updates go through the
- * `LiveUpdater`, the one effect that does I/O itself (best effort, from inside the model's step).
+ * The Slack side's `SessionEffects`: the one place where the durable core reaches Slack. A session change
+ * fans out from here (fate reactions to SlackThread, dropping stopped runs' outputs at SlackChannel, Homes
+ * to UserHome), outputs and live messages go to the channel's SlackChannel. All of these are one-way sends
+ * or calls, journaled by the caller, so a crash never loses or doubles them. Showing streamed text is the
+ * one effect that does I/O itself, through the `LiveMessageUpdater` (best effort, inside the model's step).
  */
 import type { SessionEffects } from "../../restate/session-effects.ts";
-import type { LiveUpdater } from "../live-updates.ts";
-import { channelObjectKey, SlackChannelRef, SlackThreadRef } from "./slack-objects.ts";
+import type { LiveMessageUpdater } from "../live-updates.ts";
+import { isEmptyOutput } from "../outbox.ts";
+import { channelObjectKey, homeKey, SlackChannelRef, SlackThreadRef, UserHomeRef } from "./slack-objects.ts";
 
-export function slackSessionEffects(live: LiveUpdater): SessionEffects {
+export function slackSessionEffects(liveMessages: LiveMessageUpdater): SessionEffects {
   return {
     changed(ctx, change) {
+      const { origin } = change;
       ctx.objectSendClient(SlackThreadRef, change.sessionKey).changed(change);
+      if (change.stoppedRunIds.length > 0) {
+        ctx
+          .objectSendClient(SlackChannelRef, channelObjectKey(origin.team, origin.channel))
+          .discard({ runIds: [...change.stoppedRunIds] });
+      }
+      for (const person of change.people) {
+        ctx
+          .objectSendClient(UserHomeRef, homeKey(origin.team, person))
+          .session_changed({ summary: change.summary });
+      }
     },
     refused(ctx, refusal) {
       ctx.objectSendClient(SlackThreadRef, refusal.sessionKey).refused(refusal);
     },
     output(ctx, output) {
+      if (isEmptyOutput(output)) return;
       ctx
         .objectSendClient(SlackChannelRef, channelObjectKey(output.origin.team, output.origin.channel))
         .enqueue(output);
     },
-    openLive(ctx, { sessionKey, origin, runId, iteration }) {
+    openLiveMessage(ctx, { sessionKey, origin, runId, iteration }) {
       return ctx
         .objectClient(SlackChannelRef, channelObjectKey(origin.team, origin.channel))
         .open_live({ sessionKey, threadTs: origin.threadTs, runId, iteration });
     },
-    live(origin, message, output, signal) {
-      if (!signal.aborted) live.show(origin, message, output);
+    showStreamedText(origin, message, streamed, signal) {
+      if (!signal.aborted) liveMessages.show(origin, message, streamed);
     },
-    endLive(origin, message, outcome) {
-      live.end(origin, message, outcome);
+    endLiveMessage(origin, message, outcome) {
+      liveMessages.end(origin, message, outcome);
     },
   };
 }
