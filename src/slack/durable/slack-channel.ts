@@ -1,17 +1,10 @@
 /**
- * SlackChannel: one virtual object per Slack channel that posts the agents' outputs into their threads at
- * Slack's pace (about one message per second per channel). Outputs wait in a durable outbox; outputs for
- * the same thread that arrive while it waits are coalesced into one message, so a fast agent never runs
- * into 429s. The pace lives in Restate state, so it survives crashes and is the same for every copy of
- * the app.
- *
- * Exactly once: a post that may have reached Slack just before a crash is recognised on retry by the
- * `post_id` in its message metadata; the lookup happens only when an earlier attempt got as far as the
- * post, not on every post. An attempt Restate has given up on (its connection is gone) never posts, so it
- * cannot post alongside the attempt that replaced it. A post Slack refuses for good ends the runs whose
- * output it carried as failed.
+ * SlackChannel: one virtual object per Slack channel that posts agents' outputs into their threads at
+ * Slack's pace (about one post a second per channel), from a durable outbox whose rules live in outbox.ts.
+ * Exactly once: a post that may have reached Slack before a crash is found on retry by the `post_id` in its
+ * metadata, looked up only when an earlier attempt got as far as the post (`postOnce`). A post Slack refuses
+ * for good ends the runs it carried as failed. What to post and when is the outbox's to say, not this file's.
  */
-
 import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
 import type { KnownBlock } from "@slack/types";
