@@ -1,7 +1,7 @@
 /**
- * Outputs of stopped runs: an output that still waits in its channel's outbox (the channel's pace has not
- * allowed it yet) when its run is interrupted is never posted; the next run's answer goes out without it.
- * The pace is set long here, so that the output surely waits while the interrupt is handled.
+ * What a channel's outbox posts and what it drops, end to end: an output that still waits for the
+ * channel's pace when its run is interrupted is never posted, and an iteration with nothing to show posts
+ * nothing. The pace is set long here, so that an output surely waits while an interrupt is handled.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -13,15 +13,20 @@ const ALICE = "U0ALICE01";
 const BOB = "U0BOB0002";
 const BOT = "U0AGENT01";
 const CHANNEL = "C0GENERAL";
+const QUIET = "C0QUIET01";
 /** Long enough for an interrupt to be handled while an output waits, even on a busy machine. */
 const PACE_MS = 6000;
 
 let stack: SlackStack;
 before(async () => {
   stack = await startSlackStack({ env: { SLACK_POST_INTERVAL_MS: String(PACE_MS) } });
+  // A channel of its own, so that its first post need not wait for the pace of the other test's posts.
+  stack.emulator.workspace.addChannel({ id: QUIET, name: "quiet", kind: "public", members: [ALICE, BOT] });
 });
 after(() => stack?.close());
 
+const botMessages = (threadTs: string, channel = CHANNEL) =>
+  stack.emulator.thread(channel, threadTs).filter((message) => message.user === BOT);
 const botText = (threadTs: string) =>
   stack.emulator
     .thread(CHANNEL, threadTs)
@@ -70,4 +75,32 @@ test("an output still waiting for the channel's pace when its run is interrupted
   assert.ok(!botText(first.message.ts).includes("second part"), botText(first.message.ts));
   third.release({ output: "never shown", done: true });
   await idle(key);
+});
+
+test("an iteration with nothing to show posts nothing, and the run goes on to its answer", async () => {
+  stack.sink.setDefaultReply((call) =>
+    call.iteration === 1 ? { output: "  ", done: false } : { output: "the answer", done: true },
+  );
+  const { message } = await stack.emulator.userPosts({
+    user: ALICE,
+    channel: QUIET,
+    text: `<@${BOT}> think`,
+  });
+  // The barrier: the answer is posted. A channel posts its outputs in the order they were sent, so the
+  // first iteration's output, had it been sent, would have been posted (or refused) before it.
+  await waitFor(() => botMessages(message.ts, QUIET).length > 0 || undefined, { what: "the answer" });
+  assert.deepEqual(
+    botMessages(message.ts, QUIET).map((reply) => reply.text),
+    ["the answer"],
+  );
+  const posts = stack.emulator.callsTo("chat.postMessage").filter((call) => call.args.channel === QUIET);
+  assert.deepEqual(
+    posts.map((call) => call.error ?? "ok"),
+    ["ok"],
+    "one post, and Slack refused none",
+  );
+  await waitFor(
+    () => stack.emulator.botReactions(QUIET, message.ts).includes("white_check_mark") || undefined,
+    { what: "the run done" },
+  );
 });
