@@ -3,7 +3,8 @@
  * Slack allows about 50 times a minute for the whole workspace: two answers streaming at once already share
  * it. Every update (a live message's streamed text, and an iteration's final text) first reserves a slot
  * here; the pace lives in Restate state, so it survives crashes and is one for every copy of the app.
- * Callers: SlackChannel (durably) and the live message updater (src/slack/live-updates.ts, says why by ingress).
+ * Reached by SlackChannel through its context and by the live message updater through the ingress
+ * (src/slack/live-updates.ts says why).
  */
 import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
