@@ -239,7 +239,7 @@ export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
   "ChatService/run_ended": "the run reports its end: history, fate, the queue moves on",
   "SlackChannel/enqueue": "each iteration's output into the channel's paced outbox",
   "SlackChannel/flush": "a paced post into the thread (several outputs coalesced into one when they wait)",
-  "SlackThread/changed": "fate reactions on the message, and Home updates for its people",
+  "SlackThread/changed": "fate reactions on the messages whose fate changed",
   "UserHome/session_changed": "a person's Home learns that one of their sessions changed",
   "UserHome/publish": "debounced views.publish of a person's Home",
   "ChatService/get_status": "someone reads a session's status",

@@ -3,7 +3,6 @@
  * (sessions, runs, channel settings) and the Slack side that shows them (threads, channels, Homes).
  * The one list that the endpoint serves and registers.
  */
-import * as clients from "@restatedev/restate-sdk-clients";
 import type { Agent } from "./agent/agent.ts";
 import { createDemoAgent } from "./agent/demo-agent.ts";
 import { createLlmAgent } from "./agent/llm-agent.ts";
@@ -13,13 +12,12 @@ import type { Logger } from "./logger.ts";
 import { createAgentSession } from "./restate/agent-session.ts";
 import { createChannelSettings } from "./restate/channel-settings.ts";
 import { createChatService } from "./restate/chat-service.ts";
-import { SlackWorkspaceRef } from "./slack/durable/contracts.ts";
-import { slackSessionEffects } from "./slack/durable/session-effects.ts";
 import { createSlackChannel } from "./slack/durable/slack-channel.ts";
+import { slackSessionEffects } from "./slack/durable/slack-session-effects.ts";
 import { createSlackThread } from "./slack/durable/slack-thread.ts";
 import { createSlackWorkspace } from "./slack/durable/slack-workspace.ts";
 import { createUserHome } from "./slack/durable/user-home.ts";
-import { createLiveUpdater } from "./slack/live-updates.ts";
+import { createLiveMessageUpdater } from "./slack/live-updates.ts";
 import { readThreadTool } from "./slack/thread-tool.ts";
 import { createSlackWebClient } from "./slack/web-api.ts";
 
@@ -34,17 +32,10 @@ export function createServices(deps: {
   const { config, agent, logger } = deps;
   const journalRetentionMs = config.restate.journalRetentionMs;
   const client = createSlackWebClient({ url: config.slackApi.url, token: botTokenOf(config.slack), logger });
-  // Live updates reserve their chat.update slot through the ingress: they run inside a durable step.
-  const ingress = clients.connect({ url: config.restate.ingressUrl });
-  const live = createLiveUpdater({
-    client,
-    reserve: async (team) => ingress.objectClient(SlackWorkspaceRef, team).reserve_update(),
-    release: async (team, slot) => ingress.objectClient(SlackWorkspaceRef, team).release_update({ slot }),
-    logger,
-  });
+  const liveMessages = createLiveMessageUpdater({ client, ingressUrl: config.restate.ingressUrl, logger });
   // Sessions that came from Slack report to the Slack side; sessions started with curl have no origin
   // and report nowhere.
-  const effects = slackSessionEffects(live);
+  const effects = slackSessionEffects(liveMessages);
   return [
     createChatService({
       defaultMode: config.defaultMode,

@@ -15,8 +15,8 @@ export interface HistoryItem {
   readonly content: string | unknown[];
 }
 
-/** What an iteration has produced so far, shown live while it runs (best effort, never journaled). */
-export interface LiveOutput {
+/** The text a model has streamed of an iteration so far, shown while it runs (best effort, never journaled). */
+export interface StreamedText {
   readonly text: string;
 }
 
@@ -37,11 +37,12 @@ export interface AgentStepContext {
   /** Logs with the run's context; silent while the run is replaying. */
   log(message: string): void;
   /**
-   * Shows the iteration's output so far, while a step is still running (streaming). Best effort: it may be
-   * skipped or paced, and only the iteration's result counts. A no-op where nobody watches (curl sessions).
+   * Shows the text streamed so far, while a step is still running, in the iteration's live message. Best
+   * effort: it may be skipped or paced, and only the iteration's result counts. A no-op where nobody
+   * watches (curl sessions).
    */
-  live(output: LiveOutput): void;
-  /** Whether anyone watches `live` output (a Slack thread); agents may then prefer streamed calls. */
+  live(streamed: StreamedText): void;
+  /** Whether anyone watches what `live` shows (a Slack thread); agents may then prefer streamed calls. */
   readonly watched: boolean;
   /** The run's Restate context, for libraries that journal through it themselves (durable model calls). */
   readonly restate: restate.Context;
@@ -66,7 +67,7 @@ export interface AgentStepResult {
 
 export interface Agent {
   readonly name: string;
-  /** Streams its iterations: each iteration of a watched run gets a message that `live` output updates. */
+  /** Streams its iterations: each iteration of a watched run gets a live message that `live` updates. */
   readonly streams?: boolean;
   /** One iteration of the agent loop over the run's working history. */
   step(ctx: AgentStepContext, history: readonly HistoryItem[]): Promise<AgentStepResult>;

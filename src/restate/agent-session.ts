@@ -69,7 +69,7 @@ export function createAgentSession(options: AgentSessionOptions) {
           let keepsMessages = false;
           let consumed = 0;
           let iteration = 0;
-          let live: LiveMessage | null = null;
+          let liveMessage: LiveMessage | null = null;
           try {
             for (;;) {
               if (iteration > 0) {
@@ -90,11 +90,11 @@ export function createAgentSession(options: AgentSessionOptions) {
               ctx.console.info(
                 `Running iteration of agent for ${sessionKey} with input items: ${formatHistoryForLog(working)}`,
               );
-              live =
+              liveMessage =
                 agent.streams && origin
-                  ? await effects.openLive(ctx, { sessionKey, origin, runId, iteration })
+                  ? await effects.openLiveMessage(ctx, { sessionKey, origin, runId, iteration })
                   : null;
-              const message = live;
+              const message = liveMessage;
               const stepContext: AgentStepContext = {
                 sessionKey,
                 runId,
@@ -105,9 +105,9 @@ export function createAgentSession(options: AgentSessionOptions) {
                   }),
                 sleep: (ms) => ctx.sleep(ms),
                 log: (text) => ctx.console.info(text),
-                live: (output) => {
+                live: (streamed) => {
                   if (message && origin)
-                    effects.live(origin, message, output, ctx.request().attemptCompletedSignal);
+                    effects.showStreamedText(origin, message, streamed, ctx.request().attemptCompletedSignal);
                 },
                 watched: message !== null,
                 restate: ctx,
@@ -117,20 +117,20 @@ export function createAgentSession(options: AgentSessionOptions) {
                 result = await agent.step(stepContext, working);
               } catch (error) {
                 if (message && origin)
-                  effects.endLive(
+                  effects.endLiveMessage(
                     origin,
                     message,
                     error instanceof restate.CancelledError ? "interrupted" : "failed",
                   );
                 throw error;
               }
-              if (message && origin) effects.endLive(origin, message, "done");
+              if (message && origin) effects.endLiveMessage(origin, message, "done");
               ctx.console.info(`Agent generated output for ${sessionKey}: ${result.output}`);
               const messages = result.messages ?? [{ role: "system", content: result.output }];
               if (result.messages) keepsMessages = true;
               working.push(...messages);
               added.push(...messages);
-              if (origin && (result.output.trim() !== "" || (result.notes?.length ?? 0) > 0 || live)) {
+              if (origin) {
                 effects.output(ctx, {
                   sessionKey,
                   origin,
@@ -140,10 +140,10 @@ export function createAgentSession(options: AgentSessionOptions) {
                   final: result.done,
                   format: result.format ?? "text",
                   notes: result.notes ?? [],
-                  live,
+                  live: liveMessage,
                 });
               }
-              live = null;
+              liveMessage = null;
               if (result.done) {
                 ctx.set("progress", { iteration, outcome: "done" });
                 chat.run_ended({
@@ -174,7 +174,7 @@ export function createAgentSession(options: AgentSessionOptions) {
                   text: "",
                   final: true,
                   notes: [`:warning: The agent stopped: ${error.message}`],
-                  live,
+                  live: liveMessage,
                 });
               }
               chat.run_ended({ runId, outcome: "failed", error: error.message, consumed });

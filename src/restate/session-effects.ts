@@ -1,12 +1,12 @@
 /**
- * What the durable core tells the outside world, without knowing who listens. ChatService reports each
- * change of a session (messages whose fate changed, runs that stopped) and refused messages; AgentSession
- * reports each iteration's output. The Slack side implements this with one-way sends to its own objects
- * (src/slack/durable/session-effects.ts); sessions started with curl have no origin and report nowhere.
- * Implementations must only issue journaled commands (sends), never do I/O themselves.
+ * What the durable core tells the outside world, without knowing who listens: ChatService reports each
+ * change of a session and refused messages, AgentSession each iteration's output and live message. The
+ * Slack side implements this in src/slack/durable/slack-session-effects.ts; sessions started with curl have
+ * no origin and report nowhere. Implementations issue only journaled commands (sends, calls), never I/O,
+ * except `showStreamedText`.
  */
 import type * as restate from "@restatedev/restate-sdk";
-import type { LiveOutput } from "../agent/agent.ts";
+import type { StreamedText } from "../agent/agent.ts";
 import type { Mode } from "./modes.ts";
 import type { SessionOrigin, UserInput } from "./session-state.ts";
 
@@ -60,11 +60,11 @@ export interface RunOutput {
   readonly format?: "text" | "markdown" | undefined;
   /** Short lines shown with the output (tool calls), or a failure's explanation. */
   readonly notes?: readonly string[] | undefined;
-  /** The message this iteration streamed into, which the output replaces; null when it was not streamed. */
+  /** The live message of this iteration, which the output replaces; null when it was not streamed. */
   readonly live?: LiveMessage | null | undefined;
 }
 
-/** A message that shows an iteration while it runs (see `SessionEffects.openLive`). */
+/** The message that shows an iteration's streamed text while it runs (see `SessionEffects.openLiveMessage`). */
 export interface LiveMessage {
   readonly ts: string;
 }
@@ -75,26 +75,36 @@ export interface SessionEffects {
     ctx: restate.Context,
     refusal: { sessionKey: string; origin: SessionOrigin; input: UserInput; reason: string },
   ): void;
+  /** Each iteration's output, also one with nothing to show: what is worth showing is the listener's rule. */
   output(ctx: restate.Context, output: RunOutput): void;
   /**
-   * Opens the message that an iteration of a streaming agent shows itself in while it runs (durably: once
-   * per iteration, also across retries). Null when there is nowhere to show it.
+   * Opens the live message of an iteration of a streaming agent (durably: once per iteration, also across
+   * retries). Null when there is nowhere to show it.
    */
-  openLive(
+  openLiveMessage(
     ctx: restate.Context,
     at: { sessionKey: string; origin: SessionOrigin; runId: string; iteration: number },
   ): Promise<LiveMessage | null>;
   /**
-   * Shows an iteration's output so far in its live message. The one effect that does I/O itself: it is
-   * called from inside a durable step, is best effort and paced, and is never journaled. `signal` is the
-   * step's attempt: when it aborts (the run was interrupted), the message says so and updates stop.
+   * Shows the text streamed so far in the iteration's live message. The one effect that does I/O itself:
+   * it is called from inside a durable step, is best effort and paced, and is never journaled. `signal` is
+   * the step's attempt: when it aborts (the run was interrupted), the message says so and updates stop.
    */
-  live(origin: SessionOrigin, message: LiveMessage, output: LiveOutput, signal: AbortSignal): void;
+  showStreamedText(
+    origin: SessionOrigin,
+    message: LiveMessage,
+    streamed: StreamedText,
+    signal: AbortSignal,
+  ): void;
   /**
-   * The iteration is over: no more live updates for this message. Done or failed, its final text comes by
-   * `output`; interrupted, the message is marked so (best effort, like `live`).
+   * The iteration is over: no more streamed text for this message. Done or failed, its final text comes by
+   * `output`; interrupted, the message is marked so (best effort, like `showStreamedText`).
    */
-  endLive(origin: SessionOrigin, message: LiveMessage, outcome: "done" | "failed" | "interrupted"): void;
+  endLiveMessage(
+    origin: SessionOrigin,
+    message: LiveMessage,
+    outcome: "done" | "failed" | "interrupted",
+  ): void;
 }
 
 /** For a deployment without Slack: changes are only logged by the objects themselves. */
@@ -102,7 +112,7 @@ export const noSessionEffects: SessionEffects = {
   changed() {},
   refused() {},
   output() {},
-  openLive: async () => null,
-  live() {},
-  endLive() {},
+  openLiveMessage: async () => null,
+  showStreamedText() {},
+  endLiveMessage() {},
 };

@@ -1,70 +1,77 @@
 /**
- * Live messages: while a model streams an iteration, its words appear in the thread by `chat.update` of
- * the iteration's message. This runs inside the model's durable step, so it is best effort by design:
- * nothing here is journaled, an update that fails is skipped, and only the iteration's final text (posted
- * durably by SlackChannel) counts. Each update first reserves a slot at its workspace's SlackWorkspace (the
- * one pace for `chat.update` there), then sends the newest text; text that grows while it waits goes out
- * with the next slot, so a fast model costs no more calls than the pace allows. When the iteration ends
- * while an update waits for its slot, the slot is given back at once: the final text, which replaces
- * whatever the live update would have shown, then need not wait behind it.
+ * Live messages: while a model streams an iteration, the text it has streamed so far appears in the
+ * iteration's live message by `chat.update`. This runs inside the model's durable step, so it is best effort:
+ * nothing here is journaled, a failed update is skipped, and only the iteration's final text (posted durably
+ * by SlackChannel) counts. Each update is paced by its workspace's SlackWorkspace; text that grows while an
+ * update waits goes out with the next slot. Must not touch Restate state or anything a run depends on.
  */
 import { setTimeout as delay } from "node:timers/promises";
+import * as clients from "@restatedev/restate-sdk-clients";
 import type { WebClient } from "@slack/web-api";
-import type { LiveOutput } from "../agent/agent.ts";
+import type { StreamedText } from "../agent/agent.ts";
 import type { Logger } from "../logger.ts";
 import type { LiveMessage } from "../restate/session-effects.ts";
 import type { SessionOrigin } from "../restate/session-state.ts";
-import { renderLive } from "./output-message.ts";
+import { SlackWorkspaceRef } from "./durable/slack-objects.ts";
+import { renderLiveMessage } from "./output-message.ts";
 import { rateLimitWaitMs } from "./web-api.ts";
 
 /** How long an ended live message ignores late words. */
 const CLOSED_KEPT_MS = 60_000;
 
-interface Stream {
+/** One live message as this process updates it: the text streamed so far and the text it shows. */
+interface Updating {
   readonly origin: SessionOrigin;
   readonly ts: string;
-  text: string;
+  streamed: string;
   shown: string;
   /** No more updates (the iteration has its result, or gave up). */
   closed: boolean;
-  /** Aborted when the stream closes: ends the wait for a slot. */
+  /** Aborted when the message closes: ends the wait for a slot. */
   readonly closing: AbortController;
   pumping: boolean;
 }
 
-export interface LiveUpdater {
-  show(origin: SessionOrigin, message: LiveMessage, output: LiveOutput): void;
+export interface LiveMessageUpdater {
+  show(origin: SessionOrigin, message: LiveMessage, streamed: StreamedText): void;
   end(origin: SessionOrigin, message: LiveMessage, outcome: "done" | "failed" | "interrupted"): void;
 }
 
-export function createLiveUpdater(options: {
+export function createLiveMessageUpdater(options: {
   client: WebClient;
-  /** Reserves the workspace's next `chat.update` slot; resolves to its time (epoch ms). */
-  reserve: (team: string) => Promise<number>;
-  /** Gives back a reserved slot that will not be used. */
-  release: (team: string, slot: number) => Promise<void>;
+  /** Our own Restate ingress. */
+  ingressUrl: string;
   logger: Logger;
-}): LiveUpdater {
+}): LiveMessageUpdater {
   const { client, logger } = options;
-  const streams = new Map<string, Stream>();
+  // The one place the process calls its own ingress: updates run inside the model's step (the closure of a
+  // `ctx.run`), where no Restate context may be used, so they reach the workspace's pace as any outside
+  // caller would. Durable code (SlackChannel) calls the same SlackWorkspace handlers through its context.
+  const ingress = clients.connect({ url: options.ingressUrl });
+  const reserve = async (team: string) => ingress.objectClient(SlackWorkspaceRef, team).reserve_update();
+  const release = async (team: string, slot: number) =>
+    ingress.objectClient(SlackWorkspaceRef, team).release_update({ slot });
+  const updating = new Map<string, Updating>();
 
-  async function update(stream: Stream, text: string, state: "growing" | "interrupted"): Promise<boolean> {
-    const slot = await options.reserve(stream.origin.team);
+  async function update(live: Updating, text: string, state: "growing" | "interrupted"): Promise<boolean> {
+    const slot = await reserve(live.origin.team);
     const wait = slot - Date.now();
     if (state === "growing") {
-      if (wait > 0) await delay(wait, undefined, { signal: stream.closing.signal }).catch(() => {});
-      if (stream.closed) {
-        options
-          .release(stream.origin.team, slot)
-          .catch((error: unknown) => logger.debug(`Could not give back a slot: ${(error as Error).message}`));
+      if (wait > 0) await delay(wait, undefined, { signal: live.closing.signal }).catch(() => {});
+      if (live.closed) {
+        // Overtaken by the final text, which replaces whatever this would have shown: its slot goes back,
+        // so the final text need not wait behind it.
+        release(live.origin.team, slot).catch((error: unknown) =>
+          logger.debug(`Could not give back a slot: ${(error as Error).message}`),
+        );
         return false;
       }
     } else if (wait > 0) await delay(wait);
-    const rendered = renderLive(text, state);
+    const rendered = renderLiveMessage(text, state);
     try {
       await client.chat.update({
-        channel: stream.origin.channel,
-        ts: stream.ts,
+        channel: live.origin.channel,
+        ts: live.ts,
         text: rendered.text,
         ...(rendered.blocks ? { blocks: rendered.blocks } : {}),
       });
@@ -75,64 +82,63 @@ export function createLiveUpdater(options: {
         await delay(limitedFor);
         return true;
       }
-      const e = error as { message?: string };
       logger.debug(
-        `Live update of ${stream.ts} failed (${e.message ?? String(error)}); no more live updates`,
+        `Live update of ${live.ts} failed (${(error as { message?: string }).message ?? String(error)}); no more live updates`,
       );
       return false;
     }
   }
 
-  async function pump(stream: Stream): Promise<void> {
-    stream.pumping = true;
+  async function pump(live: Updating): Promise<void> {
+    live.pumping = true;
     try {
-      while (!stream.closed && stream.text !== stream.shown) {
-        const text = stream.text;
-        if (!(await update(stream, text, "growing"))) break;
-        stream.shown = text;
+      while (!live.closed && live.streamed !== live.shown) {
+        const text = live.streamed;
+        if (!(await update(live, text, "growing"))) break;
+        live.shown = text;
       }
     } catch (error) {
-      logger.debug(`Live updates of ${stream.ts} stopped: ${(error as Error).message}`);
+      logger.debug(`Live updates of ${live.ts} stopped: ${(error as Error).message}`);
     } finally {
-      stream.pumping = false;
+      live.pumping = false;
     }
   }
 
-  function streamOf(origin: SessionOrigin, message: LiveMessage): Stream {
-    let stream = streams.get(message.ts);
-    if (!stream) {
-      stream = {
+  function updatingOf(origin: SessionOrigin, message: LiveMessage): Updating {
+    let live = updating.get(message.ts);
+    if (!live) {
+      live = {
         origin,
         ts: message.ts,
-        text: "",
+        streamed: "",
         shown: "",
         closed: false,
         closing: new AbortController(),
         pumping: false,
       };
-      streams.set(message.ts, stream);
+      updating.set(message.ts, live);
     }
-    return stream;
+    return live;
   }
 
   return {
-    show(origin, message, output) {
-      const stream = streamOf(origin, message);
-      if (stream.closed) return;
-      stream.text = output.text;
-      if (!stream.pumping) void pump(stream);
+    show(origin, message, streamed) {
+      const live = updatingOf(origin, message);
+      if (live.closed) return;
+      live.streamed = streamed.text;
+      if (!live.pumping) void pump(live);
     },
     end(origin, message, outcome) {
-      const stream = streamOf(origin, message);
-      if (stream.closed) return;
-      stream.closed = true;
-      stream.closing.abort();
+      const live = updatingOf(origin, message);
+      if (live.closed) return;
+      live.closed = true;
+      live.closing.abort();
       // Kept a while as closed: an interrupted step still streams until its attempt's signal aborts the
       // request, and its late words must not reopen the message after it was marked interrupted.
-      setTimeout(() => streams.delete(message.ts), CLOSED_KEPT_MS).unref();
+      setTimeout(() => updating.delete(message.ts), CLOSED_KEPT_MS).unref();
       if (outcome === "interrupted") {
-        update(stream, stream.text, "interrupted").catch((error: unknown) =>
-          logger.debug(`Could not mark ${stream.ts} interrupted: ${(error as Error).message}`),
+        update(live, live.streamed, "interrupted").catch((error: unknown) =>
+          logger.debug(`Could not mark ${live.ts} interrupted: ${(error as Error).message}`),
         );
       }
     },

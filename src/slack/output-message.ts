@@ -115,7 +115,7 @@ export function renderOutputs(parts: readonly OutputPart[]): RenderedMessage {
 }
 
 /** A live message: what the model has written so far, with a cursor while it grows. */
-export function renderLive(text: string, state: "growing" | "interrupted"): RenderedMessage {
+export function renderLiveMessage(text: string, state: "growing" | "interrupted"): RenderedMessage {
   const shown = text.trim() === "" ? LIVE_PLACEHOLDER : slackMarkdown(text);
   const [first] = splitForSlack(shown, MAX_MARKDOWN_CHARS);
   const blocks: KnownBlock[] = [markdownBlock(state === "growing" ? `${first}${LIVE_CURSOR}` : first)];

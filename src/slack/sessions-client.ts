@@ -9,7 +9,7 @@ import { ChannelSettingsRef, ChatServiceRef } from "../restate/contracts.ts";
 import { toHomeKey } from "../restate/keys.ts";
 import type { Mode } from "../restate/modes.ts";
 import type { ChatMessage } from "../restate/schemas.ts";
-import { UserHomeRef } from "./durable/contracts.ts";
+import { UserHomeRef } from "./durable/slack-objects.ts";
 
 export type SessionsClient = ReturnType<typeof createSessionsClient>;
 

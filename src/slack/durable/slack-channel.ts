@@ -1,17 +1,10 @@
 /**
- * SlackChannel: one virtual object per Slack channel that posts the agents' outputs into their threads at
- * Slack's pace (about one message per second per channel). Outputs wait in a durable outbox; outputs for
- * the same thread that arrive while it waits are coalesced into one message, so a fast agent never runs
- * into 429s. The pace lives in Restate state, so it survives crashes and is the same for every copy of
- * the app.
- *
- * Exactly once: a post that may have reached Slack just before a crash is recognised on retry by the
- * `post_id` in its message metadata; the lookup happens only when an earlier attempt got as far as the
- * post, not on every post. An attempt Restate has given up on (its connection is gone) never posts, so it
- * cannot post alongside the attempt that replaced it. A post Slack refuses for good ends the runs whose
- * output it carried as failed.
+ * SlackChannel: one virtual object per Slack channel that posts agents' outputs into their threads at
+ * Slack's pace (about one post a second per channel), from a durable outbox whose rules live in outbox.ts.
+ * Exactly once: a post that may have reached Slack before a crash is found on retry by the `post_id` in its
+ * metadata, looked up only when an earlier attempt got as far as the post (`postOnce`). A post Slack refuses
+ * for good ends the runs it carried as failed. What to post and when is the outbox's to say, not this file's.
  */
-
 import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
 import type { KnownBlock } from "@slack/types";
@@ -19,7 +12,18 @@ import type { WebClient } from "@slack/web-api";
 import { ChatServiceRef } from "../../restate/contracts.ts";
 import { parseChannelKey } from "../../restate/keys.ts";
 import type { LiveMessage, RunOutput } from "../../restate/session-effects.ts";
-import { LIVE_PLACEHOLDER, renderLive, renderOutputs } from "../output-message.ts";
+import {
+  addOutput,
+  type ChannelPosting,
+  discardRuns,
+  IDLE_POSTING,
+  isDiscarded,
+  mayPostAtOnce,
+  nextPost,
+  runsOf,
+  slotIsFree,
+} from "../outbox.ts";
+import { LIVE_PLACEHOLDER, renderLiveMessage } from "../output-message.ts";
 import {
   classifySlackFailure,
   mayHaveLanded,
@@ -27,46 +31,14 @@ import {
   SLACK_REQUEST_TIMEOUT_MS,
   slackStep,
 } from "../web-api.ts";
-import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./contracts.ts";
+import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./slack-objects.ts";
 
 /** `metadata.event_type` of every message the agent posts. */
 export const AGENT_OUTPUT_EVENT = "agent_output";
 
-export interface OutboxPart {
-  readonly runId: string;
-  readonly iteration: number;
-  readonly text: string;
-  /** The rest of a long output whose beginning is already posted. */
-  readonly continued?: boolean;
-  readonly format?: "text" | "markdown" | undefined;
-  /** Tool-call lines or a failure's explanation, shown with the text. */
-  readonly notes?: readonly string[] | undefined;
-}
-
-export interface OutboxGroup {
-  readonly sessionKey: string;
-  readonly threadTs: string;
-  readonly parts: readonly OutboxPart[];
-  /** The live message these parts replace (`chat.update`); absent for a new post. Never coalesced. */
-  readonly updateTs?: string;
-}
-
-/** The channel's posting state, in one entry: read once and written once per handler. */
-interface ChannelPosting {
-  readonly outbox: readonly OutboxGroup[];
-  /** Earliest time (epoch ms) of the next post. */
-  readonly nextSlotAt: number;
-  readonly flushScheduled: boolean;
-  /** Runs that were stopped: their outputs are dropped, also when they arrive late. */
-  readonly discarded: readonly string[];
-}
-
-const IDLE: ChannelPosting = { outbox: [], nextSlotAt: 0, flushScheduled: false, discarded: [] };
-
 type ChannelState = { posting: ChannelPosting };
 type ChannelContext = restate.ObjectContext<ChannelState>;
 
-const DISCARDED_REMEMBERED = 200;
 /**
  * How long a request that may have reached Slack is given to land before a retry looks for it: our
  * client's timeout, and some more.
@@ -131,12 +103,6 @@ export function createSlackChannel(options: {
   journalRetentionMs: number;
 }) {
   const { client, postIntervalMs } = options;
-
-  function scheduleFlush(ctx: ChannelContext, delayMs: number): void {
-    ctx
-      .objectSendClient(SlackChannelRef, ctx.key)
-      .flush(restate.rpc.sendOpts({ delay: Math.max(0, delayMs) }));
-  }
 
   /**
    * Posts `text` into the thread once, even across crashes and retries. Returns the message's ts and when
@@ -214,38 +180,17 @@ export function createSlackChannel(options: {
   }
 
   /**
-   * Posts the first group of the outbox (or the first piece of it, for a long one) and returns the state
-   * after it: the rest of the outbox, and the next slot. A post Slack refuses for good ends the runs whose
-   * output it carried as failed.
+   * Posts what the outbox says is next and returns the state after it (the rest of the outbox, and the next
+   * slot). A post Slack refuses for good ends the runs whose output it carried as failed.
    */
   async function postNext(ctx: ChannelContext, state: ChannelPosting, now: number): Promise<ChannelPosting> {
-    const [group, ...rest] = state.outbox;
-    if (!group) return state;
-    const rendered = renderOutputs(group.parts);
-    const last = group.parts.at(-1);
-    const outbox =
-      rendered.rest && last
-        ? [
-            {
-              sessionKey: group.sessionKey,
-              threadTs: group.threadTs,
-              parts: [
-                {
-                  runId: last.runId,
-                  iteration: last.iteration,
-                  text: rendered.rest,
-                  continued: true,
-                  format: last.format,
-                },
-              ],
-            },
-            ...rest,
-          ]
-        : rest;
+    const next = nextPost(state.outbox);
+    if (!next) return state;
+    const { group, message } = next;
     const { team, channel } = parseChannelKey(ctx.key);
     try {
-      if (group.updateTs && (await updateOnce(ctx, team, channel, group.updateTs, rendered))) {
-        return { ...state, outbox, nextSlotAt: Math.max(state.nextSlotAt, now) };
+      if (group.updateTs && (await updateOnce(ctx, team, channel, group.updateTs, message))) {
+        return { ...state, outbox: next.posted, nextSlotAt: Math.max(state.nextSlotAt, now) };
       }
       const payload: AgentOutputPayload = {
         post_id: ctx.rand.uuidv4(),
@@ -259,22 +204,31 @@ export function createSlackChannel(options: {
       const posted = await postOnce(ctx, {
         channel,
         threadTs: group.threadTs,
-        text: rendered.text,
-        blocks: rendered.blocks,
+        text: message.text,
+        blocks: message.blocks,
         payload,
         now,
       });
-      return { ...state, outbox, nextSlotAt: posted.at + postIntervalMs };
+      return { ...state, outbox: next.posted, nextSlotAt: posted.at + postIntervalMs };
     } catch (error) {
       if (!(error instanceof restate.TerminalError)) throw error;
       ctx.console.warn(`Could not post into ${team}:${channel} thread ${group.threadTs}: ${error.message}`);
-      for (const runId of new Set(group.parts.map((part) => part.runId))) {
+      for (const runId of runsOf(group)) {
         ctx
           .objectSendClient(ChatServiceRef, group.sessionKey)
           .fail_run({ runId, reason: `its reply could not be posted (${error.message})` });
       }
-      return { ...state, outbox: rest, nextSlotAt: now + postIntervalMs };
+      return { ...state, outbox: next.refused, nextSlotAt: now + postIntervalMs };
     }
+  }
+
+  /** Schedules the next flush when outputs still wait, at the time the pace allows. */
+  function flushLater(ctx: ChannelContext, state: ChannelPosting, now: number): ChannelPosting {
+    if (state.outbox.length === 0) return state;
+    ctx
+      .objectSendClient(SlackChannelRef, ctx.key)
+      .flush(restate.rpc.sendOpts({ delay: Math.max(0, state.nextSlotAt - now) }));
+    return { ...state, flushScheduled: true };
   }
 
   /**
@@ -327,45 +281,17 @@ export function createSlackChannel(options: {
        * otherwise it joins the outbox (with earlier outputs of its thread, to go out as one message).
        */
       enqueue: async (ctx: ChannelContext, output: RunOutput): Promise<void> => {
-        if (output.text.trim() === "" && (output.notes?.length ?? 0) === 0 && !output.live) return;
-        let state = (await ctx.get("posting")) ?? IDLE;
-        if (state.discarded.includes(output.runId) && !output.live) {
-          ctx.console.debug(`Dropping output of stopped run ${output.runId}`);
+        const added = addOutput((await ctx.get("posting")) ?? IDLE_POSTING, output);
+        if ("dropped" in added) {
+          if (added.dropped === "stopped run")
+            ctx.console.debug(`Dropping output of stopped run ${output.runId}`);
           return;
         }
-        const part: OutboxPart = {
-          runId: output.runId,
-          iteration: output.iteration,
-          text: output.text,
-          format: output.format,
-          notes: output.notes,
-        };
-        const index = output.live
-          ? -1
-          : state.outbox.findIndex((group) => group.threadTs === output.origin.threadTs && !group.updateTs);
-        const existing = state.outbox[index];
-        const outbox = [...state.outbox];
-        if (existing) outbox[index] = { ...existing, parts: [...existing.parts, part] };
-        else
-          outbox.push({
-            sessionKey: output.sessionKey,
-            threadTs: output.origin.threadTs,
-            parts: [part],
-            ...(output.live ? { updateTs: output.live.ts } : {}),
-          });
-        state = { ...state, outbox };
+        let { state } = added;
         if (!state.flushScheduled) {
           const now = await ctx.date.now();
-          if (state.outbox.length === 1 && now >= state.nextSlotAt) {
-            state = await postNext(ctx, state, now);
-            if (state.outbox.length > 0) {
-              scheduleFlush(ctx, state.nextSlotAt - now);
-              state = { ...state, flushScheduled: true };
-            }
-          } else {
-            scheduleFlush(ctx, state.nextSlotAt - now);
-            state = { ...state, flushScheduled: true };
-          }
+          if (mayPostAtOnce(state, now)) state = await postNext(ctx, state, now);
+          state = flushLater(ctx, state, now);
         }
         ctx.set("posting", state);
       },
@@ -378,12 +304,12 @@ export function createSlackChannel(options: {
         ctx: ChannelContext,
         at: { sessionKey: string; threadTs: string; runId: string; iteration: number },
       ): Promise<LiveMessage | null> => {
-        const state = (await ctx.get("posting")) ?? IDLE;
-        if (state.discarded.includes(at.runId)) return null;
+        const state = (await ctx.get("posting")) ?? IDLE_POSTING;
+        if (isDiscarded(state, at.runId)) return null;
         const now = await ctx.date.now();
         if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
         const { channel } = parseChannelKey(ctx.key);
-        const placeholder = renderLive("", "growing");
+        const placeholder = renderLiveMessage("", "growing");
         const posted = await postOnce(ctx, {
           channel,
           threadTs: at.threadTs,
@@ -397,39 +323,25 @@ export function createSlackChannel(options: {
           now: Math.max(now, state.nextSlotAt),
         });
         ctx.set("posting", {
-          ...((await ctx.get("posting")) ?? IDLE),
+          ...((await ctx.get("posting")) ?? IDLE_POSTING),
           nextSlotAt: posted.at + postIntervalMs,
         });
         return posted.ts ? { ts: posted.ts } : null;
       },
 
       discard: async (ctx: ChannelContext, { runIds }: { runIds: string[] }): Promise<void> => {
-        const state = (await ctx.get("posting")) ?? IDLE;
-        // A live message still gets its final text: the iteration it shows was complete, and without it the
-        // message would keep its last words and cursor. Only new posts of a stopped run are dropped.
-        const outbox = state.outbox
-          .map((group) =>
-            group.updateTs
-              ? group
-              : { ...group, parts: group.parts.filter((part) => !runIds.includes(part.runId)) },
-          )
-          .filter((group) => group.parts.length > 0);
-        ctx.set("posting", {
-          ...state,
-          outbox,
-          discarded: [...runIds, ...state.discarded].slice(0, DISCARDED_REMEMBERED),
-        });
+        ctx.set("posting", discardRuns((await ctx.get("posting")) ?? IDLE_POSTING, runIds));
       },
 
       flush: async (ctx: ChannelContext): Promise<void> => {
-        let state: ChannelPosting = { ...((await ctx.get("posting")) ?? IDLE), flushScheduled: false };
+        let state: ChannelPosting = {
+          ...((await ctx.get("posting")) ?? IDLE_POSTING),
+          flushScheduled: false,
+        };
         if (state.outbox.length > 0) {
           const now = await ctx.date.now();
-          if (now >= state.nextSlotAt) state = await postNext(ctx, state, now);
-          if (state.outbox.length > 0) {
-            scheduleFlush(ctx, state.nextSlotAt - now);
-            state = { ...state, flushScheduled: true };
-          }
+          if (slotIsFree(state, now)) state = await postNext(ctx, state, now);
+          state = flushLater(ctx, state, now);
         }
         ctx.set("posting", state);
       },

@@ -1,17 +1,16 @@
 /**
- * SlackThread: the Slack side of one session (same key as its ChatService). Shows each message's fate as
- * a reaction, tells the Homes of the session's people that something changed, drops outputs of stopped
- * runs that were not posted yet, and explains refused messages. Every Slack call is a durable step; a
- * reaction or explanation that fails for good is logged and never fails anything else.
+ * SlackThread: the Slack side of one session (same key as its ChatService): each message's fate as a
+ * reaction on it, and the explanation of a refused message. Every Slack call is a durable step; a reaction
+ * or explanation that fails for good is logged and never fails anything else. The rest of a session change
+ * (Homes, dropped outputs) is sent by slack-session-effects.ts, not from here.
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
-import { toChannelKey, toHomeKey } from "../../restate/keys.ts";
 import type { SessionChange } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { FATE_REACTIONS } from "../fates.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
-import { SLACK_THREAD, SlackChannelRef, UserHomeRef } from "./contracts.ts";
+import { SLACK_THREAD } from "./slack-objects.ts";
 
 /** The reaction we put on each message of the thread (by message ts). */
 type ThreadState = { reactions: Record<string, string> };
@@ -31,7 +30,7 @@ export function createSlackThread(options: { client: WebClient; journalRetention
   const { client } = options;
   return restate.object({
     name: SLACK_THREAD,
-    description: "The Slack side of a session: fate reactions, Home updates, refusals.",
+    description: "The Slack side of a session: fate reactions and refusals.",
     options: { journalRetention: options.journalRetentionMs, ingressPrivate: true },
     handlers: {
       changed: async (ctx: ThreadContext, change: SessionChange): Promise<void> => {
@@ -77,18 +76,6 @@ export function createSlackThread(options: { client: WebClient; journalRetention
           reactions[source.ts] = wanted;
         }
         ctx.set("reactions", reactions);
-
-        const { origin } = change;
-        if (change.stoppedRunIds.length > 0) {
-          ctx
-            .objectSendClient(SlackChannelRef, toChannelKey(origin.team, origin.channel))
-            .discard({ runIds: [...change.stoppedRunIds] });
-        }
-        for (const person of change.people) {
-          ctx
-            .objectSendClient(UserHomeRef, toHomeKey(origin.team, person))
-            .session_changed({ summary: change.summary });
-        }
       },
 
       refused: async (ctx: ThreadContext, refusal: Refusal): Promise<void> => {

@@ -1,13 +1,14 @@
 /**
  * SlackWorkspace: one virtual object per Slack workspace (key: team id) that paces `chat.update`, which
- * Slack allows about 50 times a minute for the whole workspace: two answers streaming at once already
- * share it. Every update (a live message's next words, and an iteration's final text) first reserves a
- * slot here; the pace lives in Restate state, so it survives crashes and is one for every copy of the app.
- * A live update overtaken by its final text gives its slot back.
+ * Slack allows about 50 times a minute for the whole workspace: two answers streaming at once already share
+ * it. Every update (a live message's streamed text, and an iteration's final text) first reserves a slot
+ * here; the pace lives in Restate state, so it survives crashes and is one for every copy of the app.
+ * Reached by SlackChannel through its context and by the live message updater through the ingress
+ * (src/slack/live-updates.ts says why).
  */
 import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
-import { SLACK_WORKSPACE } from "./contracts.ts";
+import { SLACK_WORKSPACE } from "./slack-objects.ts";
 
 /** A slot handed out by `reserve_update`: its time (epoch ms). */
 const SlotSchema = z.object({ slot: z.number().int().nonnegative() });
@@ -20,10 +21,7 @@ export function createSlackWorkspace(options: { updateIntervalMs: number; journa
     description: "Paces chat.update across a workspace (Slack allows about 50 a minute).",
     options: { journalRetention: options.journalRetentionMs },
     handlers: {
-      /**
-       * The time (epoch ms) at which the caller may make its update; the caller waits until then. Open to
-       * the ingress: live updates reserve from inside a running step, where only the ingress can be called.
-       */
+      /** The time (epoch ms) at which the caller may make its update; the caller waits until then. */
       reserve_update: async (ctx: restate.ObjectContext<WorkspaceState>): Promise<number> => {
         const now = await ctx.date.now();
         const slot = Math.max(now, (await ctx.get("nextUpdateAt")) ?? 0);
@@ -31,9 +29,9 @@ export function createSlackWorkspace(options: { updateIntervalMs: number; journa
         return slot;
       },
       /**
-       * Gives back a slot that will not be used (a live update whose words were overtaken by the final
-       * text), so that the next update need not wait behind it. Only the latest slot can be given back: one
-       * reserved after it keeps its time, and then this changes nothing.
+       * Gives back a slot that will not be used (a live message's update overtaken by the final text), so
+       * that the next update need not wait behind it. Only the latest slot can be given back: one reserved
+       * after it keeps its time, and then this changes nothing.
        */
       release_update: restate.handlers.object.exclusive(
         { input: restate.serde.schema(SlotSchema) },

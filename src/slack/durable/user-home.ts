@@ -1,9 +1,8 @@
 /**
  * UserHome: one virtual object per person (`<team>:<user>`) that keeps their App Home current. Each change
- * of one of their sessions arrives with a summary of the session (pushed by the session itself), so a
- * publish needs no round of status calls: it looks up only what a summary cannot know, the iteration of a
- * running run. Changes within the debounce time share one `views.publish`; opening the Home publishes at
- * once. A failed publish is logged.
+ * of one of their sessions arrives with the session's summary, so a publish asks only what a summary cannot
+ * know (a running run's iteration). Changes within the debounce time share one `views.publish`; opening the
+ * Home publishes at once. A failed publish is logged; it never changes a session.
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
@@ -13,7 +12,7 @@ import { type Mode, resolveMode } from "../../restate/modes.ts";
 import type { SessionSummary } from "../../restate/session-effects.ts";
 import { buildHomeView, type SessionView } from "../views/home-view.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
-import { USER_HOME, UserHomeRef } from "./contracts.ts";
+import { USER_HOME, UserHomeRef } from "./slack-objects.ts";
 
 type HomeState = {
   /** The person's sessions, most recently changed first. */

@@ -4,7 +4,7 @@ import {
   LIVE_CURSOR,
   MAX_MARKDOWN_CHARS,
   MAX_NOTES,
-  renderLive,
+  renderLiveMessage,
   renderOutputs,
   slackMarkdown,
 } from "../../../src/slack/output-message.ts";
@@ -50,10 +50,10 @@ test("a Markdown answer longer than Slack's markdown limit is split, the rest go
 });
 
 test("a live message shows a cursor while it grows, a placeholder before the first words, and its interruption", () => {
-  assert.match(JSON.stringify(renderLive("", "growing").blocks), /Thinking/);
-  const growing = renderLive("Hello", "growing");
+  assert.match(JSON.stringify(renderLiveMessage("", "growing").blocks), /Thinking/);
+  const growing = renderLiveMessage("Hello", "growing");
   assert.equal(blockText(growing.blocks, 0), `Hello${LIVE_CURSOR}`);
-  const interrupted = renderLive("Hello", "interrupted");
+  const interrupted = renderLiveMessage("Hello", "interrupted");
   assert.equal(blockText(interrupted.blocks, 0), "Hello");
   assert.match(JSON.stringify(interrupted.blocks?.[1]), /Interrupted/);
 });

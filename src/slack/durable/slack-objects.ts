@@ -1,6 +1,7 @@
 /**
- * Names of the Slack side's virtual objects and typed references for sending to them. Only types are
- * imported from the implementations.
+ * The Slack side's virtual objects by name: their Restate names (a public API, never renamed casually),
+ * typed references for calling them, and their keys. Only types are imported from the implementations, so
+ * a caller never loads an object's code. Holds no logic beyond names and keys.
  */
 import type { SlackChannel } from "./slack-channel.ts";
 import type { SlackThread } from "./slack-thread.ts";

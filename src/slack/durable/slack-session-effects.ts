@@ -1,0 +1,51 @@
+/**
+ * The Slack side's `SessionEffects`: the one place where the durable core reaches Slack. A session change
+ * fans out from here (fate reactions to SlackThread, dropping stopped runs' outputs at SlackChannel, Homes
+ * to UserHome), outputs and live messages go to the channel's SlackChannel. All of these are one-way sends
+ * or calls, journaled by the caller, so a crash never loses or doubles them. Showing streamed text is the
+ * one effect that does I/O itself, through the `LiveMessageUpdater` (best effort, inside the model's step).
+ */
+import { toChannelKey, toHomeKey } from "../../restate/keys.ts";
+import type { SessionEffects } from "../../restate/session-effects.ts";
+import type { LiveMessageUpdater } from "../live-updates.ts";
+import { isEmptyOutput } from "../outbox.ts";
+import { SlackChannelRef, SlackThreadRef, UserHomeRef } from "./slack-objects.ts";
+
+export function slackSessionEffects(liveMessages: LiveMessageUpdater): SessionEffects {
+  return {
+    changed(ctx, change) {
+      const { origin } = change;
+      ctx.objectSendClient(SlackThreadRef, change.sessionKey).changed(change);
+      if (change.stoppedRunIds.length > 0) {
+        ctx
+          .objectSendClient(SlackChannelRef, toChannelKey(origin.team, origin.channel))
+          .discard({ runIds: [...change.stoppedRunIds] });
+      }
+      for (const person of change.people) {
+        ctx
+          .objectSendClient(UserHomeRef, toHomeKey(origin.team, person))
+          .session_changed({ summary: change.summary });
+      }
+    },
+    refused(ctx, refusal) {
+      ctx.objectSendClient(SlackThreadRef, refusal.sessionKey).refused(refusal);
+    },
+    output(ctx, output) {
+      if (isEmptyOutput(output)) return;
+      ctx
+        .objectSendClient(SlackChannelRef, toChannelKey(output.origin.team, output.origin.channel))
+        .enqueue(output);
+    },
+    openLiveMessage(ctx, { sessionKey, origin, runId, iteration }) {
+      return ctx
+        .objectClient(SlackChannelRef, toChannelKey(origin.team, origin.channel))
+        .open_live({ sessionKey, threadTs: origin.threadTs, runId, iteration });
+    },
+    showStreamedText(origin, message, streamed, signal) {
+      if (!signal.aborted) liveMessages.show(origin, message, streamed);
+    },
+    endLiveMessage(origin, message, outcome) {
+      liveMessages.end(origin, message, outcome);
+    },
+  };
+}
