@@ -60,7 +60,7 @@ export interface AgentStepResult {
   /**
    * What this iteration adds to the session's history. When an agent returns it, the run reports its
    * messages (with the inputs it took in, in place) and they are the history; without it, only the run's
-   * final output is kept, as `system` (the Python example's way).
+   * final output is kept, as a `system` entry.
    */
   readonly messages?: readonly HistoryItem[];
 }

@@ -1,5 +1,5 @@
 /**
- * The demo agent of the Python example: each iteration waits (a durable sleep), then one durable step
+ * The demo agent: each iteration waits (a durable sleep), then one durable step
  * decides whether the work is done. The random draw happens inside the step, so after a crash the
  * journaled decision replays instead of a new draw. `maxIterations` caps every run.
  */
