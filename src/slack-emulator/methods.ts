@@ -4,7 +4,8 @@
  * `invalid_blocks`, `expired_trigger_id`, ...). Methods get parsed arguments and return the response body.
  */
 import { BlockKitError, LIMITS, validateMessageBlocks, validateView } from "./block-kit.ts";
-import type { EmMessage, EmView, Workspace } from "./workspace.ts";
+import type { HistoryPageSize } from "./test-controls.ts";
+import type { EmMessage, EmulatedWorkspace, EmView } from "./workspace.ts";
 
 export type Args = Readonly<Record<string, unknown>>;
 export type Json = Record<string, unknown>;
@@ -21,7 +22,9 @@ export class SlackApiError extends Error {
 }
 
 export interface MethodContext {
-  readonly workspace: Workspace;
+  readonly workspace: EmulatedWorkspace;
+  /** The default and most messages conversations.replies/history return in one call. */
+  readonly historyPageSize: HistoryPageSize;
   /** URL of the Socket Mode endpoint, for apps.connections.open. */
   readonly socketUrl: () => string;
   /** A message the bot posted or changed (the emulator echoes it to the app, as Slack does). */
@@ -304,7 +307,8 @@ function replies(ctx: MethodContext, args: Args): Json {
     if (message.ts === ts) return true;
     return inclusive ? t >= oldest && t <= latest : t > oldest && t < latest;
   });
-  const limit = Math.min(Math.max(Number(str(args, "limit", false) || "1000"), 1), 1000);
+  const { default: byDefault, max } = ctx.historyPageSize;
+  const limit = Math.min(Math.max(Number(str(args, "limit", false) || byDefault), 1), max);
   const start = Number(Buffer.from(str(args, "cursor", false) || "MA==", "base64").toString() || "0");
   const page = all.slice(start, start + limit);
   const next = start + limit < all.length ? Buffer.from(String(start + limit)).toString("base64") : "";
