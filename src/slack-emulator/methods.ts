@@ -13,7 +13,7 @@ import {
 } from "./chat-methods.ts";
 import { getPermalink, history, reaction, replies } from "./conversation-methods.ts";
 import type { Method } from "./method-kit.ts";
-import { openView, publishView } from "./view-methods.ts";
+import { openView, publishView, updateView } from "./view-methods.ts";
 
 export {
   APP_TOKEN_METHODS,
@@ -49,4 +49,5 @@ export const METHODS: Readonly<Record<string, Method>> = {
   "reactions.remove": (ctx, args) => reaction(ctx, args, false),
   "views.publish": publishView,
   "views.open": openView,
+  "views.update": updateView,
 };

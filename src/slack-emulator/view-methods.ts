@@ -1,6 +1,7 @@
 /**
- * views.publish (a person's Home) and views.open (a modal, with a trigger id that works once and for three
- * seconds). A view Slack would refuse is answered `invalid_arguments`, as views.* do.
+ * views.publish (a person's Home), views.open (a modal, with a trigger id that works once and for three
+ * seconds) and views.update (an open modal or a Home, by view id, `hash_conflict` on a stale hash).
+ * A view Slack would refuse is answered `invalid_arguments`, as views.* do.
  */
 import { validateView } from "./block-kit.ts";
 import {
@@ -61,6 +62,35 @@ export function openView(ctx: MethodContext, args: Args): Json {
   const stored: EmView = { id, user: trigger.user, view, hash: workspace.nextId("H"), rootViewId: id };
   workspace.modals.set(id, stored);
   ctx.onChange("modal", { user: trigger.user, view_id: id, opened: true });
+  return {
+    view: {
+      ...viewJson(stored),
+      team_id: workspace.team.id,
+      app_id: workspace.bot.appId,
+      bot_id: workspace.bot.botId,
+    },
+  };
+}
+
+export function updateView(ctx: MethodContext, args: Args): Json {
+  const { workspace } = ctx;
+  const viewId = str(args, "view_id");
+  const modal = workspace.modals.get(viewId);
+  const home = modal ? undefined : [...workspace.homes.values()].find((h) => h.id === viewId);
+  const previous = modal ?? home;
+  if (!previous) throw new SlackApiError("not_found");
+  const hash = str(args, "hash", false);
+  if (hash && hash !== previous.hash) throw new SlackApiError("hash_conflict");
+  const view = blockKit(() => validateView(json(args, "view")));
+  if (view.type !== previous.view.type)
+    throw new SlackApiError("invalid_arguments", "views.update keeps the view's type");
+  const stored: EmView = { ...previous, view, hash: workspace.nextId("H") };
+  (modal ? workspace.modals : workspace.homes).set(modal ? viewId : previous.user, stored);
+  ctx.onChange(modal ? "modal" : "home", {
+    user: previous.user,
+    view_id: viewId,
+    ...(modal ? { opened: true } : {}),
+  });
   return {
     view: {
       ...viewJson(stored),

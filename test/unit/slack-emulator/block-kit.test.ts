@@ -1,7 +1,8 @@
 /**
  * The emulator refuses Block Kit that Slack refuses, wherever it takes blocks: chat.postMessage,
- * chat.update, chat.postEphemeral and response_url posts answer `invalid_blocks`; views.publish and
- * views.open answer `invalid_arguments`, as Slack's views.* do. Driven with Slack's own Web API client.
+ * chat.update, chat.postEphemeral and response_url posts answer `invalid_blocks`; views.publish,
+ * views.open and views.update answer `invalid_arguments`, as Slack's views.* do. Driven with Slack's own
+ * Web API client.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -138,7 +139,7 @@ test("chat.postEphemeral refuses blocks Slack refuses with invalid_blocks", asyn
   assert.equal(shown.ok, true);
 });
 
-test("views.publish and views.open refuse views Slack refuses with invalid_arguments", async () => {
+test("views.publish, views.open and views.update refuse views Slack refuses with invalid_arguments", async () => {
   const home = (blocks: Block[]) => ({ type: "home", blocks });
   const modal = (fields: Block) => ({
     type: "modal",
@@ -181,10 +182,29 @@ test("views.publish and views.open refuse views Slack refuses with invalid_argum
     );
   }
   const trigger = emulator.workspace.newTrigger("U0ALICE01");
-  assert.equal(
-    (await bot.views.open({ trigger_id: trigger, view: modal({ submit: plain("Save") }) as never })).ok,
-    true,
-  );
+  const opened = await bot.views.open({
+    trigger_id: trigger,
+    view: modal({ submit: plain("Save") }) as never,
+  });
+  assert.equal(opened.ok, true);
+
+  const viewId = opened.view?.id ?? "";
+  for (const [why, fields] of refusedModals) {
+    const update = bot.views.update({ view_id: viewId, view: modal(fields) as never });
+    assert.equal(await slackError(update), "invalid_arguments", `views.update: ${why}`);
+  }
+  for (const { why, blocks } of REFUSED.filter((r) => r.blocks.length <= 50)) {
+    const update = bot.views.update({ view_id: viewId, view: modal({ blocks }) as never });
+    assert.equal(await slackError(update), "invalid_arguments", `views.update: ${why}`);
+  }
+  const stale = bot.views.update({ view_id: viewId, hash: "H-stale", view: modal({}) as never });
+  assert.equal(await slackError(stale), "hash_conflict");
+  const updated = await bot.views.update({
+    view_id: viewId,
+    hash: opened.view?.hash ?? "",
+    view: modal({ title: plain("Updated") }) as never,
+  });
+  assert.equal(updated.ok, true);
 });
 
 test("a response_url post with blocks Slack refuses is answered 400 invalid_blocks and shows nothing", async () => {
