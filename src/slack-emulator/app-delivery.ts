@@ -29,6 +29,11 @@ export interface AppAnswer {
 export type DeliveryOptions = SignOptions & {
   retryNum?: number;
   retryReason?: "http_timeout" | "http_error" | "connection_failed";
+  /**
+   * How long to wait for the answer, for a request that plays some other client than Slack (a generated
+   * bad request, say); Slack's own deliveries keep Slack's 3 seconds.
+   */
+  timeoutMs?: number;
 };
 
 export class AppDelivery {
@@ -100,7 +105,7 @@ export class AppDelivery {
       const timer = setTimeout(() => {
         resolve("timeout");
         request.destroy();
-      }, this.answerTimeoutMs);
+      }, options.timeoutMs ?? this.answerTimeoutMs);
       request.on("error", (error) => {
         clearTimeout(timer);
         reject(error);
