@@ -4,7 +4,7 @@
  * they are signed (`X-Slack-Signature`, `X-Slack-Request-Timestamp`) with the app's signing secret.
  */
 import { createHmac, randomUUID } from "node:crypto";
-import type { EmChannel, EmMessage, Workspace } from "./workspace.ts";
+import type { EmChannel, EmMessage, EmulatedWorkspace } from "./workspace.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -60,7 +60,7 @@ function richText(text: string): Json[] {
 }
 
 /** The envelope of an Events API callback. */
-export function eventEnvelope(workspace: Workspace, event: Json): Json {
+export function eventEnvelope(workspace: EmulatedWorkspace, event: Json): Json {
   return {
     token: workspace.bot.verificationToken,
     team_id: workspace.team.id,
@@ -86,7 +86,7 @@ export function eventEnvelope(workspace: Workspace, event: Json): Json {
 }
 
 /** The `message` event of a person's (or the bot's) message. */
-export function messageEvent(workspace: Workspace, channel: EmChannel, message: EmMessage): Json {
+export function messageEvent(workspace: EmulatedWorkspace, channel: EmChannel, message: EmMessage): Json {
   const root =
     message.threadTs && message.threadTs !== message.ts
       ? workspace.message(channel.id, message.threadTs)
@@ -113,7 +113,7 @@ export function messageEvent(workspace: Workspace, channel: EmChannel, message: 
 }
 
 /** The `app_mention` event of a message that mentions the bot (no `channel_type`; files as ids only). */
-export function mentionEvent(workspace: Workspace, channel: EmChannel, message: EmMessage): Json {
+export function mentionEvent(workspace: EmulatedWorkspace, channel: EmChannel, message: EmMessage): Json {
   return {
     type: "app_mention",
     user: message.user,
@@ -128,7 +128,7 @@ export function mentionEvent(workspace: Workspace, channel: EmChannel, message: 
   };
 }
 
-export function userJson(workspace: Workspace, userId: string): Json {
+export function userJson(workspace: EmulatedWorkspace, userId: string): Json {
   const user = workspace.users.get(userId);
   return {
     id: userId,
@@ -140,7 +140,7 @@ export function userJson(workspace: Workspace, userId: string): Json {
 
 /** The form fields of a slash command. */
 export function slashCommandForm(
-  workspace: Workspace,
+  workspace: EmulatedWorkspace,
   input: {
     user: string;
     channel: EmChannel;
@@ -168,7 +168,7 @@ export function slashCommandForm(
 }
 
 /** Common fields of interactivity payloads. */
-export function interactionBase(workspace: Workspace, user: string, triggerId: string): Json {
+export function interactionBase(workspace: EmulatedWorkspace, user: string, triggerId: string): Json {
   return {
     token: workspace.bot.verificationToken,
     api_app_id: workspace.bot.appId,
@@ -177,5 +177,24 @@ export function interactionBase(workspace: Workspace, user: string, triggerId: s
     enterprise: null,
     is_enterprise_install: false,
     trigger_id: triggerId,
+  };
+}
+
+/** The `message_changed` event Slack sends when a message is edited (a person's or the bot's). */
+export function messageChangedEvent(
+  workspace: EmulatedWorkspace,
+  channel: EmChannel,
+  message: EmMessage,
+): Json {
+  const changed = messageEvent(workspace, channel, message);
+  return {
+    type: "message",
+    subtype: "message_changed",
+    hidden: true,
+    channel: channel.id,
+    channel_type: changed.channel_type,
+    ts: workspace.nextTs(),
+    event_ts: workspace.nextTs(),
+    message: changed,
   };
 }

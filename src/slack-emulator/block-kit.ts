@@ -1,7 +1,8 @@
 /**
- * Block Kit checks, as Slack makes them: a payload over Slack's limits is refused with `invalid_blocks`
- * (or `invalid_arguments` for views), so nothing passes here that real Slack would reject.
- * Only the limits our bot can run into are checked; unknown block types are accepted as Slack accepts them.
+ * Block Kit checks, as Slack makes them: unknown block or element types, a `mrkdwn` text where Slack takes
+ * only `plain_text` (buttons, headers, select options, placeholders, labels, modal titles), and payloads
+ * over Slack's limits are refused, so nothing passes here that real Slack would reject. Messages get
+ * `invalid_blocks` (chat.*, response_url); views get `invalid_arguments`, as views.* answer for a bad view.
  */
 
 export const LIMITS = {
@@ -9,28 +10,91 @@ export const LIMITS = {
   viewBlocks: 100,
   sectionText: 3000,
   sectionFieldText: 2000,
+  sectionFields: 10,
   headerText: 150,
   buttonText: 75,
   optionText: 75,
   optionValue: 150,
+  placeholderText: 150,
+  inputLabel: 2000,
   actionId: 255,
   blockId: 255,
   buttonValue: 2000,
   selectOptions: 100,
+  overflowOptions: { min: 2, max: 5 },
+  radioOptions: 10,
+  checkboxOptions: 10,
   actionsElements: 25,
   contextElements: 10,
   viewTitle: 24,
+  viewButtonText: 24,
   privateMetadata: 3000,
   messageText: 40_000,
   /** The `markdown` blocks of one message together. */
   markdownTotal: 12_000,
 } as const;
 
+/** The block types Slack knows; any other type is refused. */
+export const BLOCK_TYPES: ReadonlySet<string> = new Set([
+  "actions",
+  "alert",
+  "card",
+  "carousel",
+  "container",
+  "context",
+  "context_actions",
+  "data_table",
+  "divider",
+  "file",
+  "header",
+  "image",
+  "input",
+  "markdown",
+  "plan",
+  "rich_text",
+  "section",
+  "table",
+  "task_card",
+  "video",
+]);
+
+/** The interactive and input elements Slack knows. */
+export const ELEMENT_TYPES: ReadonlySet<string> = new Set([
+  "button",
+  "checkboxes",
+  "datepicker",
+  "datetimepicker",
+  "email_text_input",
+  "feedback_buttons",
+  "file_input",
+  "icon_button",
+  "image",
+  "multi_channels_select",
+  "multi_conversations_select",
+  "multi_external_select",
+  "multi_static_select",
+  "multi_users_select",
+  "number_input",
+  "overflow",
+  "plain_text_input",
+  "radio_buttons",
+  "rich_text_input",
+  "channels_select",
+  "conversations_select",
+  "external_select",
+  "static_select",
+  "users_select",
+  "timepicker",
+  "url_text_input",
+  "workflow_button",
+]);
+
 type Json = Record<string, unknown>;
+type ErrorCode = "invalid_blocks" | "invalid_arguments";
 
 export class BlockKitError extends Error {
-  readonly code: "invalid_blocks" | "invalid_arguments";
-  constructor(code: "invalid_blocks" | "invalid_arguments", message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.code = code;
   }
@@ -42,171 +106,213 @@ function textOf(value: unknown): string {
     : "";
 }
 
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new BlockKitError("invalid_blocks", message);
-}
+/** Checks over one payload; `code` is the error name the surface answers with. */
+class Checker {
+  readonly code: ErrorCode;
+  private readonly actionIds = new Set<string>();
+  private readonly blockIds = new Set<string>();
+  private markdownChars = 0;
 
-function checkElement(element: Json, path: string, actionIds: Set<string>): void {
-  const actionId = element.action_id;
-  if (typeof actionId === "string") {
-    check(actionId.length <= LIMITS.actionId, `${path}.action_id is longer than ${LIMITS.actionId}`);
-    check(!actionIds.has(actionId), `${path}.action_id "${actionId}" is used twice`);
-    actionIds.add(actionId);
+  constructor(code: ErrorCode) {
+    this.code = code;
   }
-  switch (element.type) {
-    case "button":
-      check(
-        textOf(element.text).length <= LIMITS.buttonText,
-        `${path}.text is longer than ${LIMITS.buttonText}`,
-      );
-      check(
-        typeof element.value !== "string" || element.value.length <= LIMITS.buttonValue,
-        `${path}.value is longer than ${LIMITS.buttonValue}`,
-      );
-      break;
-    case "static_select":
-    case "radio_buttons":
-    case "checkboxes":
-    case "overflow": {
-      const options = (element.options as Json[] | undefined) ?? [];
-      check(options.length > 0 || element.type !== "radio_buttons", `${path}.options must not be empty`);
-      check(options.length <= LIMITS.selectOptions, `${path} has more than ${LIMITS.selectOptions} options`);
-      for (const [i, option] of options.entries()) {
-        check(
-          textOf(option.text).length <= LIMITS.optionText,
-          `${path}.options[${i}].text is longer than ${LIMITS.optionText}`,
-        );
-        check(
-          typeof option.value !== "string" || option.value.length <= LIMITS.optionValue,
-          `${path}.options[${i}].value is longer than ${LIMITS.optionValue}`,
-        );
-      }
-      if (element.initial_option) {
-        const initial = element.initial_option as Json;
-        check(
-          options.some((o) => o.value === initial.value && textOf(o.text) === textOf(initial.text)),
-          `${path}.initial_option is not one of its options`,
-        );
-      }
-      break;
+
+  check(condition: boolean, message: string): void {
+    if (!condition) throw new BlockKitError(this.code, message);
+  }
+
+  /** A text object: `plain_text` or `mrkdwn` (only `plain_text` where `plainOnly`), at most `max` characters. */
+  text(value: unknown, path: string, rule: { plainOnly: boolean; max: number; required?: boolean }): void {
+    if (value === undefined && rule.required === false) return;
+    this.check(typeof value === "object" && value !== null, `${path} must be a text object`);
+    const type = (value as Json).type;
+    this.check(type === "plain_text" || type === "mrkdwn", `${path}.type must be plain_text or mrkdwn`);
+    this.check(!rule.plainOnly || type === "plain_text", `${path} must be plain_text, not ${String(type)}`);
+    const text = textOf(value);
+    this.check(typeof (value as Json).text === "string", `${path}.text must be a string`);
+    this.check(text.length > 0, `${path}.text must not be empty`);
+    this.check(text.length <= rule.max, `${path}.text is longer than ${rule.max}`);
+  }
+
+  options(element: Json, path: string, plainOnly: boolean, count: { min: number; max: number }): void {
+    const options = (element.options as Json[] | undefined) ?? [];
+    const groups = element.option_groups as Json[] | undefined;
+    const all = groups ? groups.flatMap((g) => (g.options as Json[] | undefined) ?? []) : options;
+    if (!groups || element.options !== undefined) {
+      this.check(options.length >= count.min, `${path}.options must have at least ${count.min}`);
+      this.check(options.length <= count.max, `${path} has more than ${count.max} options`);
     }
-    default:
-      break;
+    for (const [i, option] of all.entries()) {
+      this.text(option.text, `${path}.options[${i}].text`, { plainOnly, max: LIMITS.optionText });
+      this.check(
+        typeof option.value !== "string" || option.value.length <= LIMITS.optionValue,
+        `${path}.options[${i}].value is longer than ${LIMITS.optionValue}`,
+      );
+    }
+    if (element.initial_option) {
+      const initial = element.initial_option as Json;
+      this.check(
+        all.some((o) => o.value === initial.value && textOf(o.text) === textOf(initial.text)),
+        `${path}.initial_option is not one of its options`,
+      );
+    }
   }
-}
 
-function checkBlocks(blocks: unknown, max: number): void {
-  check(Array.isArray(blocks), "blocks must be an array");
-  const list = blocks as Json[];
-  check(list.length <= max, `more than ${max} blocks`);
-  const actionIds = new Set<string>();
-  const blockIds = new Set<string>();
-  let markdownChars = 0;
-  for (const [index, block] of list.entries()) {
-    const path = `blocks[${index}]`;
-    check(
-      typeof block === "object" && block !== null && typeof block.type === "string",
-      `${path} has no type`,
+  element(element: Json, path: string): void {
+    this.check(typeof element === "object" && element !== null, `${path} must be an object`);
+    this.check(
+      typeof element.type === "string" && ELEMENT_TYPES.has(element.type),
+      `${path}.type ${String(element.type)} is not a Block Kit element`,
     );
-    if (typeof block.block_id === "string") {
-      check(block.block_id.length <= LIMITS.blockId, `${path}.block_id is longer than ${LIMITS.blockId}`);
-      check(!blockIds.has(block.block_id), `${path}.block_id "${block.block_id}" is used twice`);
-      blockIds.add(block.block_id);
+    const actionId = element.action_id;
+    if (typeof actionId === "string") {
+      this.check(actionId.length <= LIMITS.actionId, `${path}.action_id is longer than ${LIMITS.actionId}`);
+      this.check(!this.actionIds.has(actionId), `${path}.action_id "${actionId}" is used twice`);
+      this.actionIds.add(actionId);
     }
-    switch (block.type) {
-      case "section": {
-        const text = textOf(block.text);
-        const fields = (block.fields as Json[] | undefined) ?? [];
-        check(text.length > 0 || fields.length > 0, `${path} needs text or fields`);
-        check(text.length <= LIMITS.sectionText, `${path}.text is longer than ${LIMITS.sectionText}`);
-        for (const field of fields)
-          check(
-            textOf(field).length <= LIMITS.sectionFieldText,
-            `${path}.fields has a field over ${LIMITS.sectionFieldText}`,
-          );
-        if (block.accessory) checkElement(block.accessory as Json, `${path}.accessory`, actionIds);
-        break;
-      }
-      case "header":
-        check(
-          textOf(block.text).length <= LIMITS.headerText,
-          `${path}.text is longer than ${LIMITS.headerText}`,
+    if (element.placeholder !== undefined)
+      this.text(element.placeholder, `${path}.placeholder`, { plainOnly: true, max: LIMITS.placeholderText });
+    switch (element.type) {
+      case "button":
+        this.text(element.text, `${path}.text`, { plainOnly: true, max: LIMITS.buttonText });
+        this.check(
+          typeof element.value !== "string" || element.value.length <= LIMITS.buttonValue,
+          `${path}.value is longer than ${LIMITS.buttonValue}`,
         );
         break;
-      case "actions": {
-        const elements = (block.elements as Json[] | undefined) ?? [];
-        check(
-          elements.length > 0 && elements.length <= LIMITS.actionsElements,
-          `${path}.elements must have 1 to 25 elements`,
-        );
-        for (const [i, element] of elements.entries())
-          checkElement(element, `${path}.elements[${i}]`, actionIds);
+      case "overflow":
+        this.options(element, path, true, LIMITS.overflowOptions);
         break;
-      }
-      case "context": {
-        const elements = (block.elements as Json[] | undefined) ?? [];
-        check(
-          elements.length > 0 && elements.length <= LIMITS.contextElements,
-          `${path}.elements must have 1 to 10 elements`,
-        );
-        for (const element of elements) {
-          check(
-            textOf(element).length <= LIMITS.sectionText || element.type === "image",
-            `${path} has a text over ${LIMITS.sectionText}`,
-          );
-        }
+      case "radio_buttons":
+        this.options(element, path, false, { min: 1, max: LIMITS.radioOptions });
         break;
-      }
-      case "markdown":
-        check(
-          typeof block.text === "string" && block.text.length > 0,
-          `${path}.text must be a non-empty string`,
-        );
-        markdownChars += (block.text as string).length;
-        check(
-          markdownChars <= LIMITS.markdownTotal,
-          `markdown blocks are longer than ${LIMITS.markdownTotal} characters together`,
-        );
+      case "checkboxes":
+        this.options(element, path, false, { min: 1, max: LIMITS.checkboxOptions });
         break;
-      case "input":
-        check(typeof block.element === "object" && block.element !== null, `${path}.element is required`);
-        checkElement(block.element as Json, `${path}.element`, actionIds);
+      case "static_select":
+      case "multi_static_select":
+        this.options(element, path, true, { min: 1, max: LIMITS.selectOptions });
         break;
       default:
         break;
     }
   }
+
+  block(block: Json, path: string): void {
+    this.check(
+      typeof block === "object" && block !== null && typeof block.type === "string",
+      `${path} has no type`,
+    );
+    this.check(
+      BLOCK_TYPES.has(block.type as string),
+      `${path}.type ${String(block.type)} is not a Block Kit block`,
+    );
+    if (typeof block.block_id === "string") {
+      this.check(
+        block.block_id.length <= LIMITS.blockId,
+        `${path}.block_id is longer than ${LIMITS.blockId}`,
+      );
+      this.check(!this.blockIds.has(block.block_id), `${path}.block_id "${block.block_id}" is used twice`);
+      this.blockIds.add(block.block_id);
+    }
+    switch (block.type) {
+      case "section": {
+        const fields = (block.fields as Json[] | undefined) ?? [];
+        this.check(block.text !== undefined || fields.length > 0, `${path} needs text or fields`);
+        this.text(block.text, `${path}.text`, { plainOnly: false, max: LIMITS.sectionText, required: false });
+        this.check(
+          fields.length <= LIMITS.sectionFields,
+          `${path}.fields has more than ${LIMITS.sectionFields}`,
+        );
+        for (const [i, field] of fields.entries())
+          this.text(field, `${path}.fields[${i}]`, { plainOnly: false, max: LIMITS.sectionFieldText });
+        if (block.accessory) this.element(block.accessory as Json, `${path}.accessory`);
+        break;
+      }
+      case "header":
+        this.text(block.text, `${path}.text`, { plainOnly: true, max: LIMITS.headerText });
+        break;
+      case "actions": {
+        const elements = (block.elements as Json[] | undefined) ?? [];
+        this.check(
+          elements.length > 0 && elements.length <= LIMITS.actionsElements,
+          `${path}.elements must have 1 to ${LIMITS.actionsElements} elements`,
+        );
+        for (const [i, element] of elements.entries()) this.element(element, `${path}.elements[${i}]`);
+        break;
+      }
+      case "context": {
+        const elements = (block.elements as Json[] | undefined) ?? [];
+        this.check(
+          elements.length > 0 && elements.length <= LIMITS.contextElements,
+          `${path}.elements must have 1 to ${LIMITS.contextElements} elements`,
+        );
+        for (const [i, element] of elements.entries()) {
+          if (element.type === "image") continue;
+          this.text(element, `${path}.elements[${i}]`, { plainOnly: false, max: LIMITS.sectionText });
+        }
+        break;
+      }
+      case "markdown":
+        this.check(
+          typeof block.text === "string" && block.text.length > 0,
+          `${path}.text must be a non-empty string`,
+        );
+        this.markdownChars += (block.text as string).length;
+        this.check(
+          this.markdownChars <= LIMITS.markdownTotal,
+          `markdown blocks are longer than ${LIMITS.markdownTotal} characters together`,
+        );
+        break;
+      case "input":
+        this.text(block.label, `${path}.label`, { plainOnly: true, max: LIMITS.inputLabel });
+        if (block.hint !== undefined)
+          this.text(block.hint, `${path}.hint`, { plainOnly: true, max: LIMITS.inputLabel });
+        this.check(
+          typeof block.element === "object" && block.element !== null,
+          `${path}.element is required`,
+        );
+        this.element(block.element as Json, `${path}.element`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  blocks(blocks: unknown, max: number): void {
+    this.check(Array.isArray(blocks), "blocks must be an array");
+    const list = blocks as Json[];
+    this.check(list.length <= max, `more than ${max} blocks`);
+    for (const [index, block] of list.entries()) this.block(block, `blocks[${index}]`);
+  }
 }
 
 /** Blocks of a message: at most 50. Throws `invalid_blocks`. */
 export function validateMessageBlocks(blocks: unknown): void {
-  checkBlocks(blocks, LIMITS.messageBlocks);
+  new Checker("invalid_blocks").blocks(blocks, LIMITS.messageBlocks);
 }
 
-/** A Home or modal view. Throws `invalid_arguments` for a malformed view, `invalid_blocks` for its blocks. */
+/** A Home or modal view: at most 100 blocks. Throws `invalid_arguments`, as views.* answer. */
 export function validateView(view: unknown): Json {
-  if (typeof view !== "object" || view === null)
-    throw new BlockKitError("invalid_arguments", "view must be an object");
+  const checker = new Checker("invalid_arguments");
+  checker.check(typeof view === "object" && view !== null, "view must be an object");
   const v = view as Json;
-  if (v.type !== "home" && v.type !== "modal")
-    throw new BlockKitError("invalid_arguments", `view.type must be home or modal`);
+  checker.check(v.type === "home" || v.type === "modal", "view.type must be home or modal");
   if (v.type === "modal") {
-    if (textOf(v.title).length === 0 || textOf(v.title).length > LIMITS.viewTitle) {
-      throw new BlockKitError(
-        "invalid_arguments",
-        `view.title must have 1 to ${LIMITS.viewTitle} characters`,
-      );
-    }
+    checker.text(v.title, "view.title", { plainOnly: true, max: LIMITS.viewTitle });
+    for (const button of ["submit", "close"] as const)
+      checker.text(v[button], `view.${button}`, {
+        plainOnly: true,
+        max: LIMITS.viewButtonText,
+        required: false,
+      });
     const hasInput = ((v.blocks as Json[] | undefined) ?? []).some((b) => b.type === "input");
-    if (hasInput && !v.submit)
-      throw new BlockKitError("invalid_arguments", "a modal with inputs needs a submit button");
+    checker.check(!hasInput || Boolean(v.submit), "a modal with inputs needs a submit button");
   }
-  if (typeof v.private_metadata === "string" && v.private_metadata.length > LIMITS.privateMetadata) {
-    throw new BlockKitError(
-      "invalid_arguments",
-      `view.private_metadata is longer than ${LIMITS.privateMetadata}`,
-    );
-  }
-  checkBlocks(v.blocks, LIMITS.viewBlocks);
+  checker.check(
+    typeof v.private_metadata !== "string" || v.private_metadata.length <= LIMITS.privateMetadata,
+    `view.private_metadata is longer than ${LIMITS.privateMetadata}`,
+  );
+  checker.blocks(v.blocks, LIMITS.viewBlocks);
   return v;
 }

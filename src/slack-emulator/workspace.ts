@@ -1,6 +1,7 @@
 /**
- * The emulated workspace: team, people, channels, messages (with threads, reactions and metadata),
- * ephemeral messages, views and trigger ids. Held in memory; a new emulator starts with a fresh one.
+ * The emulator's model of a Slack workspace: team, people, channels, messages (with threads, reactions and
+ * metadata), ephemeral messages, views, trigger ids and the workspace's custom emoji. Held in memory; a
+ * new emulator starts with a fresh one. Not the product's idea of a workspace (that lives in src/slack).
  */
 import { randomBytes } from "node:crypto";
 
@@ -63,7 +64,7 @@ export interface EmView {
   readonly rootViewId: string;
 }
 
-export interface WorkspaceOptions {
+export interface EmulatedWorkspaceOptions {
   readonly teamId?: string;
   readonly domain?: string;
   readonly teamName?: string;
@@ -74,7 +75,7 @@ export interface WorkspaceOptions {
 
 const randomId = (length: number) => randomBytes(length).toString("hex").toUpperCase().slice(0, length);
 
-export class Workspace {
+export class EmulatedWorkspace {
   readonly team: { readonly id: string; readonly domain: string; readonly name: string };
   readonly bot: {
     readonly userId: string;
@@ -94,10 +95,12 @@ export class Workspace {
   readonly modals = new Map<string, EmView>();
   /** trigger id -> who may use it, until when */
   readonly triggers = new Map<string, { user: string; expiresAt: number }>();
+  /** Emoji names added to this workspace (beyond Slack's standard set), usable in reactions. */
+  readonly customEmoji = new Set<string>();
   private lastTs = 0;
   private counter = 0;
 
-  constructor(options: WorkspaceOptions = {}) {
+  constructor(options: EmulatedWorkspaceOptions = {}) {
     this.team = {
       id: options.teamId ?? "T0001",
       domain: options.domain ?? "acme",
@@ -201,8 +204,8 @@ export class Workspace {
 }
 
 /** The workspace a new emulator starts with: three people, two public channels, a private one. */
-export function createDefaultWorkspace(options: WorkspaceOptions = {}): Workspace {
-  const workspace = new Workspace(options);
+export function createDefaultWorkspace(options: EmulatedWorkspaceOptions = {}): EmulatedWorkspace {
+  const workspace = new EmulatedWorkspace(options);
   const people = [
     { id: "U0ALICE01", name: "alice", realName: "Alice Archer" },
     { id: "U0BOB0002", name: "bob", realName: "Bob Baker" },

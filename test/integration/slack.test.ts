@@ -478,6 +478,20 @@ describe("/agentmode", () => {
       option: "QUEUE",
     });
     assert.equal((await status(keyOf(channel, message.ts))).mode, "QUEUE");
+    // The listing is shown again in its place (through the action's response_url), with the new mode.
+    await waitFor(
+      () => {
+        const shown = stack.emulator.ephemeralsFor(ALICE);
+        const fresh = shown.at(-1);
+        return !shown.some((e) => e.ts === listing.ts) &&
+          JSON.stringify(fresh?.blocks).includes(
+            '"initial_option":{"text":{"type":"plain_text","text":"Queue"',
+          )
+          ? true
+          : undefined;
+      },
+      { what: "the listing shown again with the thread in Queue" },
+    );
   });
 
   test("with Restate frozen it answers within Slack's 3 seconds that the service did not answer", async () => {

@@ -36,7 +36,7 @@ const button = (id: string, text = "ok") => ({
   text: { type: "plain_text", text },
 });
 
-test("Block Kit over Slack's limits is invalid_blocks", async () => {
+test("Block Kit over Slack's limits is invalid_blocks in a message and invalid_arguments in a view", async () => {
   const section = (text: string) => ({ type: "section", text: { type: "mrkdwn", text } });
   const cases: unknown[][] = [
     Array.from({ length: 51 }, () => section("x")),
@@ -53,7 +53,8 @@ test("Block Kit over Slack's limits is invalid_blocks", async () => {
   const home = { type: "home", blocks: Array.from({ length: 101 }, () => section("x")) };
   assert.equal(
     await slackError(bot.views.publish({ user_id: "U0ALICE01", view: home as never })),
-    "invalid_blocks",
+    "invalid_arguments",
+    "views.* answer invalid_arguments for a view Slack refuses",
   );
   const ok = await bot.chat.postMessage({
     channel: "C0GENERAL",
