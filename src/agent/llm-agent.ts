@@ -25,6 +25,7 @@ import {
   type LanguageModelMiddleware,
   type ModelMessage,
   streamText,
+  ToolChoiceViolationError,
   type ToolSet,
   tool,
   wrapLanguageModel,
@@ -50,6 +51,15 @@ interface ModelAnswer {
 }
 
 type ToolOutput = { type: "json"; value: unknown } | { type: "error-text"; value: string };
+
+/**
+ * The last step (LLM_MAX_STEPS) offers no tools; a model that asks for one anyway has given its answer:
+ * its text, and no further step. (The AI SDK reports such an answer as a ToolChoiceViolationError.)
+ */
+function lastStepAnswer(error: ToolChoiceViolationError, streamedText?: string): ModelAnswer {
+  const text = streamedText ?? error.content.map((part) => (part.type === "text" ? part.text : "")).join("");
+  return { text, messages: [{ role: "assistant", content: text }], toolCalls: [] };
+}
 
 /**
  * A failed model call as Restate should see it: rate limits, overload and timeouts are retried (after the
@@ -169,6 +179,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
           throw new Error("The model call was aborted");
         }
       }
+      if (ToolChoiceViolationError.isInstance(failure)) return plain(lastStepAnswer(failure, text));
       if (failure) throw modelFailure(failure);
       const response = await result.response;
       const toolCalls = await result.toolCalls;
@@ -186,11 +197,17 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
       model: model as Parameters<typeof wrapLanguageModel>[0]["model"],
       middleware: [durableCalls(ctx.restate, { maxRetryAttempts: maxAttempts }), sortFailures],
     });
-    const result = await generateText({
-      model: durableModel,
-      ...callOptions(ctx, history),
-      abortSignal: ctx.restate.request().attemptCompletedSignal,
-    });
+    let result: Awaited<ReturnType<typeof generateText>>;
+    try {
+      result = await generateText({
+        model: durableModel,
+        ...callOptions(ctx, history),
+        abortSignal: ctx.restate.request().attemptCompletedSignal,
+      });
+    } catch (error) {
+      if (ToolChoiceViolationError.isInstance(error)) return plain(lastStepAnswer(error));
+      throw error;
+    }
     return plain({
       text: result.text,
       messages: result.response.messages,
