@@ -11,16 +11,31 @@ import { isolatedEnv, type MainProcess, startMain } from "./main-process.ts";
 
 export const BOT = "U0AGENT01";
 
-export interface LlmProduct {
-  readonly emulator: SlackEmulator;
-  readonly fake: FakeLlm;
-  readonly main: MainProcess;
+/** What a person does in the emulated workspace, and what they read back from the bot. */
+export interface ThreadActions {
   /** A person mentions the bot at the top of `channel`; resolves with the new thread's ts. */
   mention(channel: string, user: string, text: string): Promise<string>;
   reply(channel: string, user: string, threadTs: string, text: string): Promise<string>;
   /** The bot's messages in a thread, oldest first. */
   botReplies(channel: string, threadTs: string): EmMessage[];
   sessionKey(channel: string, threadTs: string): string;
+}
+
+export function threadActions(emulator: SlackEmulator): ThreadActions {
+  const post = async (channel: string, user: string, text: string, threadTs?: string) =>
+    (await emulator.userPosts({ user, channel, text, ...(threadTs ? { threadTs } : {}) })).message.ts;
+  return {
+    mention: (channel, user, text) => post(channel, user, `<@${BOT}> ${text}`),
+    reply: (channel, user, threadTs, text) => post(channel, user, text, threadTs),
+    botReplies: (channel, threadTs) => emulator.thread(channel, threadTs).filter((m) => m.botId),
+    sessionKey: (channel, threadTs) => `${emulator.workspace.team.id}:${channel}:${threadTs}`,
+  };
+}
+
+export interface LlmProduct extends ThreadActions {
+  readonly emulator: SlackEmulator;
+  readonly fake: FakeLlm;
+  readonly main: MainProcess;
   close(): Promise<void>;
 }
 
@@ -68,16 +83,11 @@ export async function startLlmProduct(settings: Record<string, string> = {}): Pr
     throw error;
   }
   emulator.appUrl = `http://127.0.0.1:${env.PORT}/slack/events`;
-  const post = async (channel: string, user: string, text: string, threadTs?: string) =>
-    (await emulator.userPosts({ user, channel, text, ...(threadTs ? { threadTs } : {}) })).message.ts;
   return {
     emulator,
     fake,
     main,
-    mention: (channel, user, text) => post(channel, user, `<@${BOT}> ${text}`),
-    reply: (channel, user, threadTs, text) => post(channel, user, text, threadTs),
-    botReplies: (channel, threadTs) => emulator.thread(channel, threadTs).filter((m) => m.botId),
-    sessionKey: (channel, threadTs) => `${emulator.workspace.team.id}:${channel}:${threadTs}`,
+    ...threadActions(emulator),
     async close() {
       await main.stop();
       await fake.close();
