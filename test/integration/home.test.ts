@@ -12,7 +12,7 @@ import { waitFor } from "../helpers/wait.ts";
 
 const BOT = "U0AGENT01";
 /** Long enough that a handful of changes made one after another fall within it, even on a busy machine. */
-const DEBOUNCE_MS = 2000;
+const DEBOUNCE_MS = 3000;
 
 let stack: SlackStack;
 let reads: ReturnType<typeof sessionReads>;
