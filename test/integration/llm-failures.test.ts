@@ -1,14 +1,16 @@
 /**
- * Model failures as the README promises them, in a Slack thread with the answer streamed: a 5xx, or a
- * model that stalls past the timeout, is retried by Restate and the answer arrives once; a step that keeps
- * failing ends its run as failed after ten attempts, with :x: on the message and a line in the thread that
- * says what failed, and the queue moves on. The LLM agent runs in this process (its stall timeout made
- * short) against the Slack emulator, the fake model server and a restate-server that retries quickly.
+ * Model failures as the README promises them: a 5xx, or a model that stalls past the timeout, is retried
+ * by Restate and the answer arrives once (streamed into a Slack thread, and unstreamed for a curl
+ * session); a step that keeps failing ends its run as failed after ten attempts, with :x: on the message
+ * and a line in the thread that says what failed, and the queue moves on. The LLM agent runs in this
+ * process (its stall timeout made short) against the Slack emulator, the fake model server and a
+ * restate-server that retries quickly.
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import { AGENT_STEP_MAX_ATTEMPTS } from "../../src/services.ts";
 import { textOf } from "../helpers/fake-llm.ts";
+import { ingressClient } from "../helpers/ingress.ts";
 import { BOT, contextOf, markdownOf } from "../helpers/llm-product.ts";
 import { type LlmStack, startLlmStack } from "../helpers/llm-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -94,6 +96,34 @@ test("a model that stalls past the timeout is given up and retried, and the answ
     `not before the timeout (${stalled?.endedAfterMs} ms)`,
   );
   assert.deepEqual(product.botReplies(channel, root), [answer], "one message in the thread: the answer");
+});
+
+test("where nobody watches (a curl session, not streamed), a stalled model call is retried too", async () => {
+  const never = new Promise<void>(() => {});
+  product.fake.reply = (_request, call) =>
+    call === 0 ? { text: "never sent", hold: never } : { text: "Answered" };
+  const key = `curl-session-${Date.now()}`;
+  const ingress = ingressClient(product.restate.ingressUrl);
+  await ingress.call(`ChatService/${key}/process_user_message`, { content: "are you there?", role: "user" });
+  const history = await waitFor(
+    async () => {
+      const { entries } = await ingress.call<{ entries: { role: string }[] }>(
+        `ChatService/${key}/get_history`,
+      );
+      return entries.length === 2 ? entries : undefined;
+    },
+    { what: "the answer in the history" },
+  );
+  assert.deepEqual(
+    history.map((entry) => entry.role),
+    ["user", "assistant"],
+  );
+  assert.equal(product.fake.calls.length, 2, "one retry, then not called again");
+  assert.ok(product.fake.calls.every((call) => call.request.stream !== true));
+  assert.ok(product.fake.calls[0]?.aborted, "the stalled request was given up");
+  // The timeout counts from just before the request went out, so the server sees a little less.
+  const waited = product.fake.calls[0]?.endedAfterMs ?? 0;
+  assert.ok(waited >= STALL_TIMEOUT_MS - 100, `given up after the timeout, not before (${waited} ms)`);
 });
 
 test("a step that keeps failing ends the run as failed: :x:, the thread says what failed, and the queue moves on", async () => {
