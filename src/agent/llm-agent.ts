@@ -25,6 +25,7 @@ import {
   type LanguageModelMiddleware,
   type ModelMessage,
   streamText,
+  ToolChoiceViolationError,
   type ToolSet,
   tool,
   wrapLanguageModel,
@@ -38,6 +39,48 @@ export interface LlmAgentOptions extends LlmSettings {
   readonly tools: readonly AgentTool[];
   /** Attempts of a failing model call before the run ends with the error (default 10). */
   readonly maxAttempts?: number;
+  /**
+   * How long a model call may send nothing (before its first words, between them, or before a whole
+   * unstreamed answer) until the attempt is given up and retried. Default 5 minutes, what Node's fetch
+   * itself waits.
+   */
+  readonly stallTimeoutMs?: number;
+}
+
+const DEFAULT_STALL_TIMEOUT_MS = 300_000;
+
+/**
+ * An abort signal for one model call: it aborts with the attempt (`parent`), or when `touch()` has not
+ * been called for `ms` (the model has stalled; the retry may reach a server that answers).
+ */
+function stallGuard(parent: AbortSignal, ms: number) {
+  const controller = new AbortController();
+  let stalled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      controller.abort(new Error(`The model server sent nothing for ${ms / 1000} s`));
+    }, ms);
+  };
+  const onParentAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) onParentAbort();
+  else parent.addEventListener("abort", onParentAbort, { once: true });
+  touch();
+  return {
+    signal: controller.signal,
+    touch,
+    /** The error to retry with when the model stalled, else null. */
+    stalledError: () =>
+      stalled
+        ? new restate.RetryableError(`The model server sent nothing for ${ms / 1000} s: a timeout`)
+        : null,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onParentAbort);
+    },
+  };
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -51,6 +94,15 @@ interface ModelAnswer {
 }
 
 type ToolOutput = { type: "json"; value: unknown } | { type: "error-text"; value: string };
+
+/**
+ * The last step (LLM_MAX_STEPS) offers no tools; a model that asks for one anyway has given its answer:
+ * its text, and no further step. (The AI SDK reports such an answer as a ToolChoiceViolationError.)
+ */
+function lastStepAnswer(error: ToolChoiceViolationError, streamedText?: string): ModelAnswer {
+  const text = streamedText ?? error.content.map((part) => (part.type === "text" ? part.text : "")).join("");
+  return { text, messages: [{ role: "assistant", content: text }], toolCalls: [] };
+}
 
 /**
  * A failed model call as Restate should see it: rate limits, overload and timeouts are retried (after the
@@ -138,6 +190,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
   );
   const system = options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
   const maxAttempts = options.maxAttempts ?? 10;
+  const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
 
   function callOptions(ctx: AgentStepContext, history: readonly HistoryItem[]) {
     const last = ctx.iteration >= options.maxSteps;
@@ -153,24 +206,35 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
   /** A streamed model step: one durable step that shows the words as they come and journals the answer. */
   function streamed(ctx: AgentStepContext, history: readonly HistoryItem[]): Promise<ModelAnswer> {
     return ctx.step(`model step ${ctx.iteration}`, async (signal): Promise<ModelAnswer> => {
+      const guard = stallGuard(signal, stallTimeoutMs);
       const result = streamText({
         model,
         ...callOptions(ctx, history),
-        abortSignal: signal,
+        abortSignal: guard.signal,
         onError: () => {},
       });
       let text = "";
       let failure: unknown = null;
-      for await (const part of result.fullStream) {
-        if (part.type === "text-delta") {
-          text += part.text;
-          ctx.live({ text });
-        } else if (part.type === "error") {
-          failure = part.error;
-        } else if (part.type === "abort") {
-          throw new Error("The model call was aborted");
+      try {
+        for await (const part of result.fullStream) {
+          guard.touch();
+          if (part.type === "text-delta") {
+            text += part.text;
+            ctx.live({ text });
+          } else if (part.type === "error") {
+            failure = part.error;
+          } else if (part.type === "abort") {
+            throw guard.stalledError() ?? new Error("The model call was aborted");
+          }
         }
+      } catch (error) {
+        throw guard.stalledError() ?? error;
+      } finally {
+        guard.dispose();
       }
+      const stalled = guard.stalledError();
+      if (stalled) throw stalled;
+      if (ToolChoiceViolationError.isInstance(failure)) return plain(lastStepAnswer(failure, text));
       if (failure) throw modelFailure(failure);
       const response = await result.response;
       const toolCalls = await result.toolCalls;
@@ -188,11 +252,21 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
       model: model as Parameters<typeof wrapLanguageModel>[0]["model"],
       middleware: [durableCalls(ctx.restate, { maxRetryAttempts: maxAttempts }), sortFailures],
     });
-    const result = await generateText({
-      model: durableModel,
-      ...callOptions(ctx, history),
-      abortSignal: ctx.restate.request().attemptCompletedSignal,
-    });
+    // One guard for the whole step: an unstreamed answer sends nothing until it is complete.
+    const guard = stallGuard(ctx.restate.request().attemptCompletedSignal, stallTimeoutMs);
+    let result: Awaited<ReturnType<typeof generateText>>;
+    try {
+      result = await generateText({
+        model: durableModel,
+        ...callOptions(ctx, history),
+        abortSignal: guard.signal,
+      });
+    } catch (error) {
+      if (ToolChoiceViolationError.isInstance(error)) return plain(lastStepAnswer(error));
+      throw error;
+    } finally {
+      guard.dispose();
+    }
     return plain({
       text: result.text,
       messages: result.response.messages,

@@ -35,25 +35,58 @@ export async function assertRestateReachable(urls: { ingressUrl: string; adminUr
 
 export interface Deployment {
   readonly id: string;
-  readonly services: readonly { readonly name: string }[];
+  readonly services: readonly {
+    readonly name: string;
+    readonly ty?: string;
+    readonly handlers?: readonly { readonly name: string; readonly ty?: string }[];
+  }[];
+}
+
+/** What Restate compares when it pins invocations to code: each service's type and its handlers. */
+function shapeOf(deployment: Deployment): string {
+  return JSON.stringify(
+    deployment.services
+      .map((s) => [s.name, s.ty, (s.handlers ?? []).map((h) => `${h.name}:${h.ty ?? ""}`).sort()])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+  );
 }
 
 /**
  * Registers the services endpoint at `endpointUrl` (Restate then calls it to discover our services).
  * `force` overwrites an existing deployment at the same URL even if its handlers changed: right for the
  * embedded development server, wrong for a server with runs in flight (see README, "Upgrading").
+ * Without `force`, a URL that is already registered with other handlers is refused: Restate itself keeps
+ * the old deployment and answers as if all were well, so we ask it (a dry run) what it would discover now.
  */
 export async function registerDeployment(options: {
   adminUrl: string;
   endpointUrl: string;
   force: boolean;
 }): Promise<Deployment> {
+  const existing = await postDeployment(options, { force: options.force });
+  if (options.force || existing.status !== 200) return existing.deployment;
+  const discovered = await postDeployment(options, { force: true, dry_run: true });
+  if (shapeOf(discovered.deployment) !== shapeOf(existing.deployment)) {
+    throw new StartupError(
+      `Not registered: ${options.endpointUrl} is already registered as ${existing.deployment.id} with different handlers, and Restate keeps that deployment as it is (it is not overwritten).${CHANGED_HANDLERS_HINT}`,
+    );
+  }
+  return existing.deployment;
+}
+
+const CHANGED_HANDLERS_HINT =
+  " Run the new version at a new URL (SERVICES_ADVERTISED_URL) and register that, so runs in flight finish on the code they started with.";
+
+async function postDeployment(
+  options: { adminUrl: string; endpointUrl: string },
+  flags: { force: boolean; dry_run?: boolean },
+): Promise<{ status: number; deployment: Deployment }> {
   let response: Response;
   try {
     response = await fetch(`${options.adminUrl}/deployments`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ uri: options.endpointUrl, force: options.force }),
+      body: JSON.stringify({ uri: options.endpointUrl, ...flags }),
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
@@ -66,12 +99,11 @@ export async function registerDeployment(options: {
   if (!response.ok) {
     const hint =
       response.status === 409
-        ? " A deployment with different handlers is already registered at this URL: run the new version at a new URL " +
-          "(SERVICES_ADVERTISED_URL) and register that, so runs in flight finish on the code they started with."
+        ? ` A deployment with different handlers is already registered at this URL.${CHANGED_HANDLERS_HINT}`
         : ` Check that Restate can reach ${options.endpointUrl} (SERVICES_ADVERTISED_URL).`;
     throw new StartupError(
       `Restate refused to register the services endpoint ${options.endpointUrl}: HTTP ${response.status} ${body.trim()}.${hint}`,
     );
   }
-  return JSON.parse(body) as Deployment;
+  return { status: response.status, deployment: JSON.parse(body) as Deployment };
 }

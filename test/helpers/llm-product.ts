@@ -1,0 +1,97 @@
+/**
+ * The product with the LLM agent as a person runs it (`node src/main.ts`, `AGENT=llm`: embedded
+ * restate-server, our services, the Bolt app over HTTP) against the Slack emulator and the fake model
+ * server, with the small readers a test of it needs: mention the bot, reply, read the bot's messages.
+ * `close()` stops all three.
+ */
+import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
+import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
+import { isolatedEnv, type MainProcess, startMain } from "./main-process.ts";
+
+export const BOT = "U0AGENT01";
+
+/** What a person does in the emulated workspace, and what they read back from the bot. */
+export interface ThreadActions {
+  /** A person mentions the bot at the top of `channel`; resolves with the new thread's ts. */
+  mention(channel: string, user: string, text: string): Promise<string>;
+  reply(channel: string, user: string, threadTs: string, text: string): Promise<string>;
+  /** The bot's messages in a thread, oldest first. */
+  botReplies(channel: string, threadTs: string): EmMessage[];
+  sessionKey(channel: string, threadTs: string): string;
+}
+
+export function threadActions(emulator: SlackEmulator): ThreadActions {
+  const post = async (channel: string, user: string, text: string, threadTs?: string) =>
+    (await emulator.userPosts({ user, channel, text, ...(threadTs ? { threadTs } : {}) })).message.ts;
+  return {
+    mention: (channel, user, text) => post(channel, user, `<@${BOT}> ${text}`),
+    reply: (channel, user, threadTs, text) => post(channel, user, text, threadTs),
+    botReplies: (channel, threadTs) => emulator.thread(channel, threadTs).filter((m) => m.botId),
+    sessionKey: (channel, threadTs) => `${emulator.workspace.team.id}:${channel}:${threadTs}`,
+  };
+}
+
+export interface LlmProduct extends ThreadActions {
+  readonly emulator: SlackEmulator;
+  readonly fake: FakeLlm;
+  readonly main: MainProcess;
+  close(): Promise<void>;
+}
+
+export function markdownOf(message: EmMessage | undefined): string {
+  const blocks = (message?.blocks ?? []) as { type: string; text?: string }[];
+  return blocks
+    .filter((b) => b.type === "markdown")
+    .map((b) => b.text ?? "")
+    .join("\n");
+}
+
+export function contextOf(message: EmMessage | undefined): string[] {
+  const blocks = (message?.blocks ?? []) as { type: string; elements?: { text?: string }[] }[];
+  return blocks
+    .filter((b) => b.type === "context")
+    .map((b) => (b.elements ?? []).map((e) => e.text).join(" "));
+}
+
+export async function startLlmProduct(settings: Record<string, string> = {}): Promise<LlmProduct> {
+  const emulator = await startSlackEmulator();
+  const fake = await startFakeLlm();
+  const bot = emulator.workspace.bot;
+  const env: Record<string, string> = {
+    ...(await isolatedEnv()),
+    SLACK_BOT_TOKEN: bot.botToken,
+    SLACK_SIGNING_SECRET: bot.signingSecret,
+    SLACK_API_URL: emulator.apiUrl,
+    SLACK_BIND_ADDRESS: "127.0.0.1",
+    SLACK_POST_INTERVAL_MS: "50",
+    SLACK_UPDATE_INTERVAL_MS: "200",
+    HOME_DEBOUNCE_MS: "50",
+    AGENT: "llm",
+    LLM_BASE_URL: fake.baseUrl,
+    LLM_API_KEY: fake.apiKey,
+    LLM_MODEL: "fake-model-1",
+    ...settings,
+  };
+  const main = startMain(env);
+  try {
+    await main.waitForLine(/^Ready$/);
+  } catch (error) {
+    await main.stop("SIGKILL");
+    await fake.close();
+    await emulator.close();
+    throw error;
+  }
+  emulator.appUrl = `http://127.0.0.1:${env.PORT}/slack/events`;
+  return {
+    emulator,
+    fake,
+    main,
+    ...threadActions(emulator),
+    async close() {
+      await main.stop();
+      await fake.close();
+      await emulator.close();
+    },
+  };
+}

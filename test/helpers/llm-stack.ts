@@ -1,0 +1,70 @@
+/**
+ * The LLM agent in this process against the Slack emulator and the fake model server, on a test
+ * restate-server whose retries come quickly (50 ms to 500 ms apart), so that a failure retried ten times
+ * takes seconds. For promises that need the agent's own options (a short stall timeout); settings that a
+ * person sets belong in tests of `node src/main.ts` (llm-product.ts).
+ */
+import { createLlmAgent, type LlmAgentOptions } from "../../src/agent/llm-agent.ts";
+import { currentTimeTool } from "../../src/agent/tools.ts";
+import { type App, startApp } from "../../src/app.ts";
+import { parseConfig } from "../../src/config.ts";
+import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
+import { type ThreadActions, threadActions } from "./llm-product.ts";
+import { testLogger } from "./logger.ts";
+import { freePorts } from "./ports.ts";
+import { startTestRestate, type TestRestate } from "./restate-server.ts";
+
+export interface LlmStack extends ThreadActions {
+  readonly emulator: SlackEmulator;
+  readonly fake: FakeLlm;
+  readonly restate: TestRestate;
+  readonly app: App;
+  close(): Promise<void>;
+}
+
+export async function startLlmStack(
+  agentOptions: Partial<Pick<LlmAgentOptions, "stallTimeoutMs" | "maxAttempts">> = {},
+): Promise<LlmStack> {
+  const emulator = await startSlackEmulator();
+  const fake = await startFakeLlm();
+  const restate = await startTestRestate();
+  const [servicesPort, boltPort] = (await freePorts(2)) as [number, number];
+  const bot = emulator.workspace.bot;
+  const config = parseConfig({
+    RESTATE_EMBEDDED: "false",
+    RESTATE_INGRESS_URL: restate.ingressUrl,
+    RESTATE_ADMIN_URL: restate.adminUrl,
+    RESTATE_AUTO_REGISTER: "true",
+    SERVICES_PORT: String(servicesPort),
+    SLACK_BOT_TOKEN: bot.botToken,
+    SLACK_SIGNING_SECRET: bot.signingSecret,
+    SLACK_API_URL: emulator.apiUrl,
+    PORT: String(boltPort),
+    SLACK_BIND_ADDRESS: "127.0.0.1",
+    SLACK_POST_INTERVAL_MS: "50",
+    SLACK_UPDATE_INTERVAL_MS: "200",
+    HOME_DEBOUNCE_MS: "50",
+    AGENT: "llm",
+    LLM_BASE_URL: fake.baseUrl,
+    LLM_API_KEY: fake.apiKey,
+    LLM_MODEL: "fake-model-1",
+  });
+  if (!config.llm) throw new Error("AGENT=llm gives LLM settings");
+  const agent = createLlmAgent({ ...config.llm, tools: [currentTimeTool], ...agentOptions });
+  const app = await startApp({ config, logger: testLogger(), agent });
+  emulator.appUrl = app.slack?.eventsUrl ?? null;
+  return {
+    emulator,
+    fake,
+    restate,
+    app,
+    ...threadActions(emulator),
+    async close() {
+      await app.stop();
+      await fake.close();
+      await emulator.close();
+      await restate.stop();
+    },
+  };
+}
