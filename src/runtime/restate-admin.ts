@@ -41,7 +41,7 @@ export interface Deployment {
 /**
  * Registers the services endpoint at `endpointUrl` (Restate then calls it to discover our services).
  * `force` overwrites an existing deployment at the same URL even if its handlers changed: right for the
- * embedded development server, wrong for a server with runs in flight (see README, "Upgrading").
+ * embedded development server, wrong for a server with runs in flight (see docs/operations.md, "Upgrading").
  */
 export async function registerDeployment(options: {
   adminUrl: string;
