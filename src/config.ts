@@ -340,7 +340,7 @@ function slackSettings(
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Every environment variable the product reads (documented in .env.example and the README). */
+/** Every environment variable the product reads (documented in .env.example and docs/settings.md). */
 export const SETTING_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
 
 function portOf(url: string): number {

@@ -54,7 +54,7 @@ function shapeOf(deployment: Deployment): string {
 /**
  * Registers the services endpoint at `endpointUrl` (Restate then calls it to discover our services).
  * `force` overwrites an existing deployment at the same URL even if its handlers changed: right for the
- * embedded development server, wrong for a server with runs in flight (see README, "Upgrading").
+ * embedded development server, wrong for a server with runs in flight (see docs/operations.md, "Upgrading").
  * Without `force`, a URL that is already registered with other handlers is refused: Restate itself keeps
  * the old deployment and answers as if all were well, so we ask it (a dry run) what it would discover now.
  */

@@ -148,18 +148,24 @@ test("the configuration cannot be changed after parsing", () => {
   }, TypeError);
 });
 
-test("every setting is documented in .env.example and in the README's settings table", () => {
+test("every setting is documented in .env.example and in the settings table of docs/settings.md", () => {
   const example = readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const reference = readFileSync(new URL("../../docs/settings.md", import.meta.url), "utf8");
   for (const name of SETTING_NAMES) {
     assert.match(example, new RegExp(`^${name}=`, "m"), `${name} in .env.example`);
-    assert.match(readme, new RegExp(`^\\| \`${name}\` \\|`, "m"), `${name} in the README`);
+    assert.match(reference, new RegExp(`^\\| \`${name}\` \\|`, "m"), `${name} in docs/settings.md`);
   }
   const documented = [...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
   assert.deepEqual(
     documented.filter((name) => !SETTING_NAMES.includes(name ?? "")),
     [],
     "no stale settings",
+  );
+  const tabled = [...reference.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual(
+    tabled.filter((name) => !SETTING_NAMES.includes(name ?? "")),
+    [],
+    "no stale rows in docs/settings.md",
   );
 });
 
