@@ -50,8 +50,8 @@ export async function startLlmStack(
     LLM_API_KEY: fake.apiKey,
     LLM_MODEL: "fake-model-1",
   });
-  if (!config.llm) throw new Error("AGENT=llm gives LLM settings");
-  const agent = createLlmAgent({ ...config.llm, tools: [currentTimeTool], ...agentOptions });
+  if (config.agent.kind !== "llm") throw new Error("AGENT=llm gives LLM settings");
+  const agent = createLlmAgent({ ...config.agent, tools: [currentTimeTool], ...agentOptions });
   const app = await startApp({ config, logger: testLogger(), agent });
   emulator.appUrl = app.slack?.eventsUrl ?? null;
   return {

@@ -8,10 +8,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { test } from "node:test";
 import * as restate from "@restatedev/restate-sdk";
-import { createDemoAgent } from "../../src/agent/demo-agent.ts";
 import { parseConfig } from "../../src/config.ts";
 import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/endpoint.ts";
-import { createServices } from "../../src/services.ts";
+import { createAgent, createServices } from "../../src/services.ts";
 import { testLogger } from "../helpers/logger.ts";
 import { isolatedEnv } from "../helpers/main-process.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -75,7 +74,7 @@ test("npm run register does not overwrite a deployment whose handlers changed; a
     (await (await fetch(`${restateServer.adminUrl}/services/ChatService`)).json()) as AdminService;
 
   let endpoint: ServicesEndpoint = await serve(
-    createServices({ config, agent: createDemoAgent(config.demoAgent), logger: testLogger() }),
+    createServices({ config, agent: createAgent(config, testLogger()), logger: testLogger() }),
     port,
   );
   const first = await npmRunRegister(env);
