@@ -6,29 +6,15 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { WebClient } from "@slack/web-api";
 import { type SlackEmulator, startSlackEmulator } from "../../../src/slack-emulator/emulator.ts";
+import { botClientOf, slackError } from "../../helpers/emulator-client.ts";
 
 let emulator: SlackEmulator;
 let bot: WebClient;
 before(async () => {
   emulator = await startSlackEmulator();
-  bot = new WebClient(emulator.workspace.bot.botToken, {
-    slackApiUrl: emulator.apiUrl,
-    retryConfig: { retries: 0 },
-    rejectRateLimitedCalls: true,
-  });
+  bot = botClientOf(emulator);
 });
 after(() => emulator?.close());
-
-async function slackError(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (error) {
-    return (
-      (error as { data?: { error?: string }; code?: string }).data?.error ?? String((error as Error).message)
-    );
-  }
-  return "no error";
-}
 
 const button = (id: string, text = "ok") => ({
   type: "button",
