@@ -15,16 +15,20 @@ import {
 } from "./method-kit.ts";
 import type { EmView } from "./workspace.ts";
 
-function viewJson(stored: EmView): Json {
+/** A stored view as Slack's views.* methods answer it: `{ view: ... }`, with the app and team it belongs to. */
+function viewAnswer(ctx: MethodContext, stored: EmView): Json {
+  const { workspace } = ctx;
   return {
-    id: stored.id,
-    team_id: "",
-    ...stored.view,
-    hash: stored.hash,
-    root_view_id: stored.rootViewId,
-    app_id: "",
-    bot_id: "",
-    state: { values: {} },
+    view: {
+      id: stored.id,
+      ...stored.view,
+      hash: stored.hash,
+      root_view_id: stored.rootViewId,
+      state: { values: {} },
+      team_id: workspace.team.id,
+      app_id: workspace.bot.appId,
+      bot_id: workspace.bot.botId,
+    },
   };
 }
 
@@ -39,14 +43,7 @@ export function publishView(ctx: MethodContext, args: Args): Json {
   const stored: EmView = { id, user, view, hash: workspace.nextId("H"), rootViewId: id };
   workspace.homes.set(user, stored);
   ctx.onChange("home", { user, view_id: id });
-  return {
-    view: {
-      ...viewJson(stored),
-      team_id: workspace.team.id,
-      app_id: workspace.bot.appId,
-      bot_id: workspace.bot.botId,
-    },
-  };
+  return viewAnswer(ctx, stored);
 }
 
 export function openView(ctx: MethodContext, args: Args): Json {
@@ -62,14 +59,7 @@ export function openView(ctx: MethodContext, args: Args): Json {
   const stored: EmView = { id, user: trigger.user, view, hash: workspace.nextId("H"), rootViewId: id };
   workspace.modals.set(id, stored);
   ctx.onChange("modal", { user: trigger.user, view_id: id, opened: true });
-  return {
-    view: {
-      ...viewJson(stored),
-      team_id: workspace.team.id,
-      app_id: workspace.bot.appId,
-      bot_id: workspace.bot.botId,
-    },
-  };
+  return viewAnswer(ctx, stored);
 }
 
 export function updateView(ctx: MethodContext, args: Args): Json {
@@ -91,12 +81,5 @@ export function updateView(ctx: MethodContext, args: Args): Json {
     view_id: viewId,
     ...(modal ? { opened: true } : {}),
   });
-  return {
-    view: {
-      ...viewJson(stored),
-      team_id: workspace.team.id,
-      app_id: workspace.bot.appId,
-      bot_id: workspace.bot.botId,
-    },
-  };
+  return viewAnswer(ctx, stored);
 }
