@@ -41,8 +41,8 @@ export interface AgentStepContext {
    * effort: it may be skipped or paced, and only the iteration's result counts. A no-op where nobody
    * watches (curl sessions).
    */
-  live(streamed: StreamedText): void;
-  /** Whether anyone watches what `live` shows (a Slack thread); agents may then prefer streamed calls. */
+  showStreamed(streamed: StreamedText): void;
+  /** Whether anyone watches what `showStreamed` shows (a Slack thread); agents may then prefer streamed calls. */
   readonly watched: boolean;
   /** The run's Restate context, for libraries that journal through it themselves (durable model calls). */
   readonly restate: restate.Context;
@@ -67,7 +67,7 @@ export interface AgentStepResult {
 
 export interface Agent {
   readonly name: string;
-  /** Streams its iterations: each iteration of a watched run gets a live message that `live` updates. */
+  /** Streams its iterations: each iteration of a watched run gets a live message that `showStreamed` updates. */
   readonly streams?: boolean;
   /** One iteration of the agent loop over the run's working history. */
   step(ctx: AgentStepContext, history: readonly HistoryItem[]): Promise<AgentStepResult>;

@@ -1,19 +1,9 @@
 /**
- * The LLM agent (`AGENT=llm`): any OpenAI-compatible model through the Vercel AI SDK. One agent iteration
- * is one model step; the tool calls it asks for run as durable steps, and their results go back to the
- * model in the next iteration. So the session's modes keep their meaning: an interrupt cancels between or
- * during steps (the model request is aborted with the attempt), and incorporated messages join the
- * conversation before the next model step.
- *
- * Durability of the model call:
- * - streamed (a Slack thread watches): the whole streamed call is one durable step that journals the
- *   finished answer; the words shown on the way are best effort (`ctx.live`);
- * - not streamed (curl sessions, or `LLM_STREAM=false`): `generateText` over the model wrapped with
- *   Restate's `durableCalls` middleware, which journals each generate call.
- * Either way a crash or a retry never calls the model again for a step that already answered.
- *
- * The history is kept in the AI SDK's message format (user, assistant and tool messages), so follow-ups
- * in the thread continue the same conversation.
+ * The LLM agent (`AGENT=llm`): any OpenAI-compatible model through the AI SDK. One iteration is one model
+ * step; its tool calls run as durable steps. A streamed call (a Slack thread watches) is one durable step
+ * journaling the finished answer, its words shown on the way best effort (`showStreamed`); an unstreamed one
+ * goes through Restate's `durableCalls` middleware. Either way a retry never asks the model again for a step
+ * that already answered. Knows nothing of Slack: the history is in the AI SDK's message format.
  */
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import * as restate from "@restatedev/restate-sdk";
@@ -220,7 +210,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
           guard.touch();
           if (part.type === "text-delta") {
             text += part.text;
-            ctx.live({ text });
+            ctx.showStreamed({ text });
           } else if (part.type === "error") {
             failure = part.error;
           } else if (part.type === "abort") {

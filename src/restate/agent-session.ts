@@ -105,7 +105,7 @@ export function createAgentSession(options: AgentSessionOptions) {
                   }),
                 sleep: (ms) => ctx.sleep(ms),
                 log: (text) => ctx.console.info(text),
-                live: (streamed) => {
+                showStreamed: (streamed) => {
                   if (message && origin)
                     effects.showStreamedText(origin, message, streamed, ctx.request().attemptCompletedSignal);
                 },

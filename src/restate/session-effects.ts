@@ -3,7 +3,7 @@
  * change of a session and refused messages, AgentSession each iteration's output and live message. The
  * Slack side implements this in src/slack/durable/slack-session-effects.ts; sessions started with curl have
  * no origin and report nowhere. Implementations issue only journaled commands (sends, calls), never I/O,
- * except `showStreamedText`.
+ * except `showStreamedText` and `endLiveMessage` (best effort, on the live message only).
  */
 import type * as restate from "@restatedev/restate-sdk";
 import type { StreamedText } from "../agent/agent.ts";

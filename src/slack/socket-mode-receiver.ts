@@ -1,12 +1,8 @@
 /**
- * A Socket Mode receiver that acknowledges an envelope only after Bolt has processed it.
- *
- * Bolt's own SocketModeReceiver acks every Events API envelope before any listener runs, so a message is
- * lost if forwarding it into Restate then fails. Here the `ack` Bolt calls only records the response; the
- * envelope is acknowledged over the socket once processing succeeded, with that response. If processing
- * fails there is no ack, and Slack delivers the envelope again (with `retry_attempt`), exactly like an HTTP
- * request answered with a 500. (Processing failures other than delivery into Restate are acknowledged:
- * a payload we cannot process fails the same way every time.) Transport only: the logic stays in the listeners.
+ * A Socket Mode receiver that acknowledges an envelope only after Bolt has processed it: Bolt's own acks
+ * before any listener runs, which loses a message whose forward into Restate then fails. A failed forward
+ * sends no ack, so Slack delivers the envelope again, as it does after an HTTP 500; other failures are
+ * acknowledged (they would fail the same way every time). Transport only: the logic stays in the listeners.
  */
 import type { App, Receiver, ReceiverEvent } from "@slack/bolt";
 import { SocketModeClient } from "@slack/socket-mode";

@@ -2,8 +2,8 @@
  * The Slack side's `SessionEffects`: the one place where the durable core reaches Slack. A session change
  * fans out from here (fate reactions to SlackThread, dropping stopped runs' outputs at SlackChannel, Homes
  * to UserHome), outputs and live messages go to the channel's SlackChannel. All of these are one-way sends
- * or calls, journaled by the caller, so a crash never loses or doubles them. Showing streamed text is the
- * one effect that does I/O itself, through the `LiveMessageUpdater` (best effort, inside the model's step).
+ * or calls, journaled by the caller, so a crash never loses or doubles them. Showing streamed text and
+ * ending a live message do I/O themselves, through the `LiveMessageUpdater` (best effort, never journaled).
  */
 import { toChannelKey, toHomeKey } from "../../restate/keys.ts";
 import type { SessionEffects } from "../../restate/session-effects.ts";

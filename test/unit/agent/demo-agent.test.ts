@@ -18,7 +18,7 @@ function recordingContext(iteration: number) {
       calls.push(`sleep:${ms}`);
     },
     log() {},
-    live() {},
+    showStreamed() {},
     watched: false,
     // The demo agent journals only through `step` and `sleep`; it never touches the Restate context.
     restate: null as never,
