@@ -8,20 +8,12 @@ import type { WebClient } from "@slack/web-api";
 import { toChannelKey } from "../../restate/keys.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { buildNoticeModal, LISTING_ACTIONS, modeFromOption } from "../views/agentmode-views.ts";
+import { controlIdPattern, sessionKeyOfControl } from "../views/control-ids.ts";
 import { HOME_ACTIONS } from "../views/home-view.ts";
 import { channelListing } from "./commands.ts";
 import type { ListenerDeps } from "./deps.ts";
 
 type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & { client: WebClient };
-
-/** `<prefix>:<session key>` -> session key. */
-function keyAfter(prefix: string, actionId: string): string {
-  return actionId.slice(prefix.length + 1);
-}
-
-function pattern(prefix: string): RegExp {
-  return new RegExp(`^${prefix}:`);
-}
 
 export function registerActionListeners(app: App, deps: ListenerDeps): void {
   const { sessions, bot, logger } = deps;
@@ -48,29 +40,29 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
   const selected = (args: ActionArgs) =>
     args.action.type === "static_select" ? args.action.selected_option?.value : undefined;
 
-  app.action<BlockAction>({ action_id: pattern(HOME_ACTIONS.mode) }, async (args) => {
+  app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.mode) }, async (args) => {
     await args.ack();
     const mode = modeFromOption(selected(args as ActionArgs));
     if (mode === undefined) return;
-    const key = keyAfter(HOME_ACTIONS.mode, args.action.action_id);
+    const key = sessionKeyOfControl(HOME_ACTIONS.mode, args.action.action_id);
     await control(args as ActionArgs, "change the mode", () =>
       sessions.setMode(key, mode, args.body.user.id),
     );
   });
 
-  app.action<BlockAction>({ action_id: pattern(HOME_ACTIONS.stop) }, async (args) => {
+  app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.stop) }, async (args) => {
     await args.ack();
-    const key = keyAfter(HOME_ACTIONS.stop, args.action.action_id);
+    const key = sessionKeyOfControl(HOME_ACTIONS.stop, args.action.action_id);
     await control(args as ActionArgs, "stop the run", () => sessions.stopRun(key, args.body.user.id));
   });
 
-  app.action<BlockAction>({ action_id: pattern(HOME_ACTIONS.reset) }, async (args) => {
+  app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.reset) }, async (args) => {
     await args.ack();
-    const key = keyAfter(HOME_ACTIONS.reset, args.action.action_id);
+    const key = sessionKeyOfControl(HOME_ACTIONS.reset, args.action.action_id);
     await control(args as ActionArgs, "reset the session", () => sessions.reset(key, args.body.user.id));
   });
 
-  app.action<BlockAction>({ action_id: pattern(HOME_ACTIONS.remove) }, async (args) => {
+  app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.remove) }, async (args) => {
     await args.ack();
     const value = args.action.type === "button" ? args.action.value : undefined;
     const { key, id } = JSON.parse(value ?? "{}") as { key?: string; id?: string };
@@ -114,11 +106,11 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     },
   );
 
-  app.action<BlockAction>({ action_id: pattern(LISTING_ACTIONS.sessionMode) }, async (args) => {
+  app.action<BlockAction>({ action_id: controlIdPattern(LISTING_ACTIONS.sessionMode) }, async (args) => {
     await args.ack();
     const mode = modeFromOption(selected(args as ActionArgs));
     if (mode === undefined) return;
-    const key = keyAfter(LISTING_ACTIONS.sessionMode, args.action.action_id);
+    const key = sessionKeyOfControl(LISTING_ACTIONS.sessionMode, args.action.action_id);
     const done = await control(args as ActionArgs, "change the thread's mode", () =>
       sessions.setMode(key, mode, args.body.user.id),
     );

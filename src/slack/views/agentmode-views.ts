@@ -2,11 +2,12 @@
  * What `/agentmode` and the "Agent mode" shortcut show: the channel listing (an ephemeral message with
  * controls) and the thread's mode modal. Pure functions within Slack's limits (50 blocks in a message).
  */
-import type { KnownBlock, ModalView } from "@slack/types";
 
+import type { KnownBlock, ModalView } from "@slack/types";
 import { MODES, type Mode, type ModeChoice, parseModeChoice } from "../../restate/modes.ts";
 import { AGENTMODE_USAGE } from "../agentmode-command.ts";
 import { preview } from "../text.ts";
+import { toControlId } from "./control-ids.ts";
 import {
   FOLLOW_DEFAULT,
   MODE_HELP,
@@ -95,7 +96,7 @@ export function buildChannelListing(input: {
         type: "mrkdwn",
         text: `*${threadLink(session)}*: ${running}${waiting}${session.activeRun ? `\n>${preview(session.activeRun.input.content, 150)}` : ""}`,
       },
-      accessory: modeSelect(`${LISTING_ACTIONS.sessionMode}:${session.key}`, session),
+      accessory: modeSelect(toControlId(LISTING_ACTIONS.sessionMode, session.key), session),
     });
     shown += 1;
   }

@@ -3,10 +3,12 @@
  * remove, change the mode and reset. A pure function of the sessions' statuses, within Slack's limits
  * (100 blocks in a Home view, 3,000 characters in a section, 75 in a button).
  */
+
 import type { HomeView, KnownBlock, PlainTextOption } from "@slack/types";
 import { MODES, type Mode, type ModeSource } from "../../restate/modes.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { preview } from "../text.ts";
+import { toControlId } from "./control-ids.ts";
 
 export const MAX_HOME_BLOCKS = 100;
 
@@ -99,7 +101,7 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
   blocks.push({
     type: "section",
     text: { type: "mrkdwn", text: `*${threadLink(status)}*${about ? `\n>${preview(about, 200)}` : ""}` },
-    accessory: modeSelect(`${HOME_ACTIONS.mode}:${key}`, status),
+    accessory: modeSelect(toControlId(HOME_ACTIONS.mode, key), status),
   });
   const run = status.activeRun;
   blocks.push({
@@ -128,7 +130,7 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
       },
       accessory: {
         type: "button",
-        action_id: `${HOME_ACTIONS.remove}:${key}:${queued.id}`,
+        action_id: toControlId(HOME_ACTIONS.remove, key, queued.id),
         text: plain("Remove"),
         value: JSON.stringify({ key, id: queued.id }),
       },
@@ -147,7 +149,7 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
         ? [
             {
               type: "button" as const,
-              action_id: `${HOME_ACTIONS.stop}:${key}`,
+              action_id: toControlId(HOME_ACTIONS.stop, key),
               text: plain("Stop run"),
               style: "danger" as const,
               value: key,
@@ -156,7 +158,7 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
         : []),
       {
         type: "button",
-        action_id: `${HOME_ACTIONS.reset}:${key}`,
+        action_id: toControlId(HOME_ACTIONS.reset, key),
         text: plain("Reset session"),
         value: key,
         confirm: {
