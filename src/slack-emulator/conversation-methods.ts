@@ -3,7 +3,7 @@
  * size the test controls allow), chat.getPermalink, and reactions, which Slack refuses for an emoji name
  * it does not know (`invalid_name`).
  */
-import { isKnownEmoji } from "./emoji.ts";
+import { isKnownEmoji } from "./standard-emoji.ts";
 import {
   type Args,
   bool,
