@@ -3,7 +3,7 @@
  * size the test controls allow), chat.getPermalink, and reactions, which Slack refuses for an emoji name
  * it does not know (`invalid_name`).
  */
-import { isKnownEmoji } from "./standard-emoji.ts";
+
 import {
   type Args,
   bool,
@@ -14,6 +14,7 @@ import {
   SlackApiError,
   str,
 } from "./method-kit.ts";
+import { isKnownEmoji } from "./standard-emoji.ts";
 import type { EmMessage } from "./workspace.ts";
 
 export function getPermalink(ctx: MethodContext, args: Args): Json {
