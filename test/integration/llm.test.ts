@@ -346,10 +346,25 @@ describe("the LLM agent", () => {
       chunkDelayMs: 40,
     });
     const [a, b] = await Promise.all([mention("thread A"), mention("thread B")]);
-    for (const root of [a, b]) {
-      await waitFor(() => botReplies(root).some((m) => markdownOf(m).startsWith("Streaming answer for")), {
-        what: "both answers",
+    for (const [root, name] of [
+      [a, "thread A"],
+      [b, "thread B"],
+    ] as const) {
+      const full = `Streaming answer for ${name}, word by word, slowly enough to update`;
+      // The final text, not a partial one: the final updates are the ones that must fit in too.
+      const final = await waitFor(() => botReplies(root).find((m) => markdownOf(m) === full), {
+        what: `the final answer in ${name}`,
       });
+      await waitFor(() => emulator.workspace.message(CHANNEL, root)?.reactions.has("white_check_mark"), {
+        what: `the run of ${name} to end`,
+      });
+      const updates = emulator.calls.filter((c) => c.method === "chat.update" && c.args.ts === final.ts);
+      const last = updates.at(-1);
+      assert.ok(last?.ok && JSON.stringify(last.args.blocks).includes("slowly enough to update"));
+      assert.ok(
+        updates.slice(0, -1).some((c) => c.ok && JSON.stringify(c.args.blocks ?? "").includes("▍")),
+        `live text was shown before the final update in ${name} (${updates.length} updates)`,
+      );
     }
     assert.equal(emulator.rateLimited - limitedBefore, 0, "no chat.update was refused");
   });
