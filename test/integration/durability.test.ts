@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { runInvocations } from "../helpers/restate-server.ts";
 import { type Stack, startStack, uniqueKey } from "../helpers/stack.ts";
 import type { SinkCall } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -32,12 +33,7 @@ async function finished(key: string) {
   );
 }
 
-async function runInvocations(key: string): Promise<number> {
-  const rows = await stack.restate.query(
-    `SELECT id FROM sys_invocation WHERE target_service_name = 'AgentSession' AND target_handler_name = 'run' AND target_service_key LIKE '${key}/%'`,
-  );
-  return rows.length;
-}
+const runCount = async (key: string) => (await runInvocations(stack.restate, key)).length;
 
 type Crash = { name: string; crash: () => Promise<void> };
 const crashes: Crash[] = [
@@ -71,7 +67,7 @@ for (const { name, crash } of crashes) {
       );
       assert.equal(stack.sink.executions(stepOf(key, 1)), 1, "the journaled step ran once");
       assert.equal(stack.sink.executions(stepOf(key, 2)), 1);
-      assert.equal(await runInvocations(key), 1, "one AgentSession run, resumed rather than started again");
+      assert.equal(await runCount(key), 1, "one AgentSession run, resumed rather than started again");
     });
 
     test("inside a step: only the step in flight runs again", async () => {
@@ -96,7 +92,7 @@ for (const { name, crash } of crashes) {
       );
       assert.equal(stack.sink.executions(stepOf(key, 1)), 1, "the journaled step ran once");
       assert.equal(stack.sink.executions(stepOf(key, 2)), 2, "the step in flight ran again, once");
-      assert.equal(await runInvocations(key), 1);
+      assert.equal(await runCount(key), 1);
     });
 
     test("between ChatService accepting a message and the run starting: exactly one run, started once", async () => {
@@ -114,7 +110,7 @@ for (const { name, crash } of crashes) {
         history.map((entry) => entry.content),
         ["begin", "Done"],
       );
-      assert.equal(await runInvocations(key), 1, "one AgentSession run for the message");
+      assert.equal(await runCount(key), 1, "one AgentSession run for the message");
       assert.equal(stack.sink.executions(stepOf(key, 1)), 1);
       assert.equal(stack.sink.executions(stepOf(key, 2)), 1);
       const status = await stack.status(key);

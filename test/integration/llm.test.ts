@@ -11,7 +11,9 @@ import type { SlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
 import { type ChatRequest, type FakeLlm, startFakeLlm, textOf } from "../helpers/fake-llm.ts";
+import { ingressClient } from "../helpers/ingress.ts";
 import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
+import { sessionReads } from "../helpers/session-reads.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const CHANNEL = "C0GENERAL";
@@ -108,6 +110,9 @@ async function chat(key: string, handler: string, body?: unknown): Promise<unkno
   return response.json();
 }
 
+/** Reads of a session through the product's ingress (the same after a restart: same ports). */
+const reads = () => sessionReads(ingressClient(main.ingressUrl));
+
 function roles(request: ChatRequest): string {
   return request.messages.map((m) => m.role).join(",");
 }
@@ -165,9 +170,9 @@ describe("the LLM agent", () => {
     assert.equal(textOf(second.messages[1]), "first question");
     assert.equal(textOf(second.messages[2]), "Answer 1");
     assert.equal(textOf(second.messages[3]), "second question");
-    const history = (await chat(sessionKey(root), "get_history")) as { entries: { role: string }[] };
+    const history = await reads().history(sessionKey(root));
     assert.deepEqual(
-      history.entries.map((e) => e.role),
+      history.map((e) => e.role),
       ["user", "assistant", "user", "assistant"],
       "the history is kept in the AI SDK's message format",
     );
@@ -255,16 +260,14 @@ describe("the LLM agent", () => {
     await waitFor(() => emulator.thread(CHANNEL, root).some((m) => m.text === "and mind the time zone"), {
       what: "the second message in the thread",
     });
-    const status = (await waitFor(
+    const status = await waitFor(
       async () => {
-        const s = (await chat(sessionKey(root), "get_status")) as {
-          activeRun: { incorporated: unknown[] } | null;
-        };
+        const s = await reads().status(sessionKey(root));
         return (s.activeRun?.incorporated.length ?? 0) > 0 ? s : undefined;
       },
       { what: "the message handed to the running agent" },
-    )) as { activeRun: { incorporated: unknown[] } };
-    assert.equal(status.activeRun.incorporated.length, 1);
+    );
+    assert.equal(status.activeRun?.incorporated.length, 1);
     held.release();
     await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Done, with your note."), {
       what: "the answer",
@@ -286,7 +289,7 @@ describe("the LLM agent", () => {
     await fake.waitForCalls(1);
     await reply(root, "second");
     await waitFor(
-      async () => ((await chat(sessionKey(root), "get_status")) as { queue: unknown[] }).queue.length === 1,
+      async () => (await reads().status(sessionKey(root))).queue.length === 1,
       { what: "the second message queued" },
     );
     assert.equal(fake.calls.length, 1, "the queued message waits");
@@ -374,15 +377,15 @@ describe("the LLM agent", () => {
       call === 0 ? { text: "", toolCalls: [{ name: "current_time", args: {} }] } : { text: "It is now." };
     const key = `ellie-${Date.now()}`;
     await chat(key, "process_user_message", { content: "what time is it", role: "user" });
-    const history = (await waitFor(
+    const history = await waitFor(
       async () => {
-        const h = (await chat(key, "get_history")) as { entries: { role: string }[] };
-        return h.entries.length >= 4 ? h : undefined;
+        const entries = await reads().history(key);
+        return entries.length >= 4 ? entries : undefined;
       },
       { what: "the run's messages in the history" },
-    )) as { entries: { role: string; content: unknown }[] };
+    );
     assert.deepEqual(
-      history.entries.map((e) => e.role),
+      history.map((e) => e.role),
       ["user", "assistant", "tool", "assistant"],
     );
     assert.equal(fake.calls.length, 2);
