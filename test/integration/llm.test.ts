@@ -288,10 +288,9 @@ describe("the LLM agent", () => {
     await chat(sessionKey(root), "set_mode", { mode: "QUEUE" });
     await fake.waitForCalls(1);
     await reply(root, "second");
-    await waitFor(
-      async () => (await reads().status(sessionKey(root))).queue.length === 1,
-      { what: "the second message queued" },
-    );
+    await waitFor(async () => (await reads().status(sessionKey(root))).queue.length === 1, {
+      what: "the second message queued",
+    });
     assert.equal(fake.calls.length, 1, "the queued message waits");
     held.release();
     await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Answer to: second"), {
