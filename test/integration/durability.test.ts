@@ -74,7 +74,7 @@ for (const { name, crash } of crashes) {
       const key = uniqueKey("step");
       const inFlight = stack.sink.hold(stepOf(key, 2));
       await stack.sendMessage(key, "work hard");
-      await inFlight.arrived;
+      const dead = await inFlight.arrived;
 
       await crash();
 
@@ -83,7 +83,8 @@ for (const { name, crash } of crashes) {
         (call) => stepOf(key, 2)(call) && call.attempt === 2,
         "the retried step",
       );
-      assert.equal(retried.attempt, 2);
+      assert.equal(retried.runId, dead.runId, "the same run, retried");
+      assert.deepEqual(retried.history, dead.history, "the retry sees what the journaled first step gave");
       inFlight.release({ output: "answer from the dead attempt", done: true });
       const history = await finished(key);
       assert.deepEqual(

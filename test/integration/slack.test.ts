@@ -702,10 +702,19 @@ describe("App Home", () => {
     );
     // Carol gets hold of Alice's Home controls (a stale or shared view): the rules still apply.
     stack.emulator.workspace.homes.set(CAROL, { ...aliceHome, user: CAROL });
+    const refusals = () =>
+      stack.emulator
+        .callsTo("views.open")
+        .filter((c) => /Only the people in this session may/.test(JSON.stringify(c.args))).length;
+    const refusedBefore = refusals();
     await stack.emulator.interact({ user: CAROL, on: { home: true }, actionId: `home_stop:${key}` });
     await stack.emulator.interact({ user: CAROL, on: { home: true }, actionId: `home_reset:${key}` });
     const notice = await waitFor(() => stack.emulator.modalOf(CAROL), { what: "the explanation" });
     assert.match(JSON.stringify(notice.view), /Only the people in this session may/);
+    // Both controls are answered before the session decides: both refusals explained, then the state.
+    await waitFor(() => refusals() === refusedBefore + 2 || undefined, {
+      what: "both the stop and the reset refused",
+    });
     const session = await status(key);
     assert.ok(session.activeRun, "the run is still going");
     assert.equal(session.historyLength, 1);
