@@ -275,6 +275,8 @@ describe("the LLM agent", () => {
     const second = fake.calls[1]?.request as ChatRequest;
     assert.equal(roles(second), "system,user,assistant,tool,user");
     assert.equal(textOf(second.messages.at(-1)), "and mind the time zone");
+    // A new run for the incorporated message would start once this one ends: idle means none did.
+    await reads().idle(sessionKey(root));
     assert.equal(fake.calls.length, 2, "one run: no new run for the incorporated message");
   });
 
