@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { runInvocations } from "../helpers/restate-server.ts";
 import { type Stack, startStack, uniqueKey } from "../helpers/stack.ts";
-import type { SinkCall } from "../helpers/step-sink.ts";
+import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let stack: Stack;
@@ -19,8 +19,6 @@ before(async () => {
 });
 after(() => stack?.close());
 
-const stepOf = (key: string, iteration: number) => (call: SinkCall) =>
-  call.kind === "step" && call.sessionKey === key && call.iteration === iteration;
 const runStartOf = (key: string) => (call: SinkCall) => call.kind === "run-start" && call.sessionKey === key;
 
 async function finished(key: string) {

@@ -8,7 +8,7 @@ import type { HistoryItem } from "../../src/agent/agent.ts";
 import { runCompleted } from "../helpers/restate-server.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type Stack, startStack, uniqueKey } from "../helpers/stack.ts";
-import type { SinkCall } from "../helpers/step-sink.ts";
+import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let stack: Stack;
@@ -23,11 +23,6 @@ after(() => stack?.close());
 
 const lines = (history: readonly HistoryItem[]) =>
   history.map((item) => (item.role === "user" ? item.content : `${item.role}: ${item.content}`));
-const stepOf = (key: string, iteration: number, runId?: string) => (call: SinkCall) =>
-  call.kind === "step" &&
-  call.sessionKey === key &&
-  call.iteration === iteration &&
-  (!runId || call.runId === runId);
 const otherRunStep =
   (key: string, notRunId: string, iteration = 1) =>
   (call: SinkCall) =>

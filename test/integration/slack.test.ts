@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { runCompleted, runInvocations } from "../helpers/restate-server.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
-import type { SinkCall } from "../helpers/step-sink.ts";
+import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const ALICE = "U0ALICE01";
@@ -45,8 +45,7 @@ const status = (key: string) => sessionReads(stack.ingress).status(key);
 const history = (key: string) => sessionReads(stack.ingress).history(key);
 const idle = (key: string) => sessionReads(stack.ingress).idle(key);
 const stepsOf = (key: string) => (call: SinkCall) => call.kind === "step" && call.sessionKey === key;
-const firstStepOf = (key: string) => (call: SinkCall) =>
-  call.kind === "step" && call.sessionKey === key && call.iteration === 1;
+const firstStepOf = (key: string) => stepOf(key, 1);
 
 function botText(channel: string, threadTs: string): string {
   return stack.emulator
