@@ -6,6 +6,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { AgentOutputPayload } from "../../src/slack/durable/slack-channel.ts";
 import { runInvocations } from "../helpers/restate-server.ts";
+import { sessionReads } from "../helpers/session-reads.ts";
 import { BOT, ITERATIONS, type Rig } from "./rig.ts";
 
 export interface Message {
@@ -194,9 +195,7 @@ export async function checkSessions(rig: Rig, sessions: readonly Session[], figu
   const fates: { message: Message; allowed: readonly string[] }[] = [];
   for (const session of sessions) {
     figures.tried += session.messages.length;
-    const { entries } = await rig.ingress.call<{ entries: { role: string; content: string }[] }>(
-      `ChatService/${encodeURIComponent(session.key)}/get_history`,
-    );
+    const entries = await sessionReads(rig.ingress).history(session.key);
     const inputs = entries.filter((entry) => entry.role === "user").map((entry) => entry.content);
     const outputs = entries.filter((entry) => entry.role === "system");
     const sent = session.messages.map((message) => message.text);
@@ -268,10 +267,7 @@ export function postedParts(rig: Rig, channel: string, ts: string): AgentOutputP
 export async function checkMessages(rig: Rig, messages: readonly Message[], figures: Figures): Promise<void> {
   for (const message of messages) {
     figures.tried += 1;
-    const path = `ChatService/${encodeURIComponent(message.key)}`;
-    const { entries } = await rig.ingress.call<{ entries: { role: string; content: string }[] }>(
-      `${path}/get_history`,
-    );
+    const entries = await sessionReads(rig.ingress).history(message.key);
     const inputs = entries.filter((entry) => entry.role === "user");
     const outputs = entries.filter((entry) => entry.role === "system");
     const runs = (await runInvocations(rig.restate, message.key)).length;
@@ -316,11 +312,9 @@ export async function settleSessions(
   const deadline = Date.now() + timeoutMs;
   for (const session of sessions) {
     for (;;) {
-      const { activeRun, queue } = await rig.ingress
-        .call<{ activeRun: unknown; queue: unknown[] }>(
-          `ChatService/${encodeURIComponent(session.key)}/get_status`,
-        )
-        .catch(() => ({ activeRun: true, queue: [] }));
+      const { activeRun, queue } = await sessionReads(rig.ingress)
+        .status(session.key)
+        .catch(() => ({ activeRun: true, queue: [true] }));
       const runs = await runsOf(rig, session.key).catch(() => []);
       const ended = runs.length > 0 && runs.every((run) => run.outcome !== "running");
       const posted = fullyPosted(session, runs).every(
@@ -338,8 +332,8 @@ export async function settle(rig: Rig, messages: readonly Message[], timeoutMs =
   for (const message of messages) {
     for (;;) {
       const posted = postedParts(rig, message.channel, message.ts);
-      const { activeRun } = await rig.ingress
-        .call<{ activeRun: unknown }>(`ChatService/${encodeURIComponent(message.key)}/get_status`)
+      const { activeRun } = await sessionReads(rig.ingress)
+        .status(message.key)
         .catch(() => ({ activeRun: true }));
       if ((posted.length >= ITERATIONS && !activeRun) || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
