@@ -1,7 +1,8 @@
 /**
  * What the fault suite counts, always from outside our code: the history and runs as Restate holds them
- * (ingress and SQL introspection), and the posts as the Slack emulator received them (keyed by the run id
- * and iteration in their metadata). Never our own counters or logs.
+ * (ingress and SQL introspection); the posts as the Slack emulator received them (keyed by the run id
+ * and iteration in their metadata); the bot's reactions on each message and the Home last published to
+ * each person, as the emulator holds them. Never our own counters or logs.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { AgentOutputPayload } from "../../src/slack/durable/slack-channel.ts";
