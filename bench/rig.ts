@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toSessionKey } from "../src/restate/keys.ts";
 import { publicKeyOf } from "../src/runtime/request-identity.ts";
 import { registerDeployment } from "../src/runtime/restate-admin.ts";
 import type { AgentOutputPayload } from "../src/slack/durable/slack-channel.ts";
@@ -255,7 +256,7 @@ export async function startBenchRig(options: { env?: Record<string, string> } = 
       const thread: Thread = {
         channel,
         ts: threadTs ?? message.ts,
-        key: `${workspace.team.id}:${channel}:${threadTs ?? message.ts}`,
+        key: toSessionKey(workspace.team.id, channel, threadTs ?? message.ts),
         sentAt,
       };
       const mentionOk = await deliver(eventEnvelope(workspace, mentionEvent(workspace, stored, message)));

@@ -8,7 +8,14 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { type BenchRig, ITERATIONS, rssMiB, type Thread } from "./rig.ts";
-import { type Latency, type OpenLoopResult, openLoop, pairedOpenLoop, saturate, summarize } from "./stats.ts";
+import {
+  type Latency,
+  type OpenLoopResult,
+  openLoop,
+  pairedOpenLoop,
+  saturate,
+  summarizeSamples,
+} from "./stats.ts";
 
 type Failures = ReturnType<BenchRig["takeFailures"]>;
 
@@ -123,10 +130,11 @@ export async function firstPost(rig: BenchRig, rate: number, seconds: number): P
     return ok;
   });
   await settle(rig, threads, 60_000);
-  return summarize(
-    threads.flatMap((t) => {
+  // A thread that never got its first post is a failure, not a sample to leave out.
+  return summarizeSamples(
+    threads.map((t) => {
       const first = rig.posted(t.ts).firstAt;
-      return first === null ? [] : [first - t.sentAt];
+      return first === null ? null : first - t.sentAt;
     }),
   );
 }
@@ -156,9 +164,10 @@ async function firstStepAt(rig: BenchRig, invocationId: string): Promise<number 
  * run has stopped; and, within the session, from when it starts handling the reply.
  */
 export async function interruptLatency(rig: BenchRig, count: number, threadsPerSecond: number) {
-  const toNewRun: number[] = [];
-  const toOldStopped: number[] = [];
-  const sessionPath: number[] = [];
+  // null: an interrupt that never finished (no new run, or an old run that never stopped), a failure.
+  const toNewRun: (number | null)[] = [];
+  const toOldStopped: (number | null)[] = [];
+  const sessionPath: (number | null)[] = [];
   let interruptedWhileRunning = 0;
   // Open loop: a new thread every 1/threadsPerSecond s, whether or not earlier ones are done.
   const flows: Promise<{ thread: Thread; sentAt: number }>[] = [];
@@ -177,26 +186,27 @@ export async function interruptLatency(rig: BenchRig, count: number, threadsPerS
   await delay(2000);
   for (const { thread, sentAt } of replies) {
     const [old, fresh] = await runsOf(rig, thread.key);
-    if (!old || !fresh) continue;
-    const first = await firstStepAt(rig, fresh.id);
-    const stopped = old.completed_at ? Date.parse(old.completed_at) : null;
+    const stopped = old?.completed_at ? Date.parse(old.completed_at) : null;
     // Only replies that met a run still going are interrupts; a run that had already finished is not.
-    if (first === null || stopped === null || stopped < sentAt) continue;
+    if (stopped !== null && stopped < sentAt) continue;
     interruptedWhileRunning += 1;
-    toNewRun.push(first - sentAt);
-    toOldStopped.push(stopped - sentAt);
-    const [handling] = await rig.query<{ running_at: string }>(
+    const first = fresh ? await firstStepAt(rig, fresh.id) : null;
+    toNewRun.push(first === null ? null : first - sentAt);
+    toOldStopped.push(stopped === null ? null : stopped - sentAt);
+    const [handling] = await rig.query<{ running_at: string | null }>(
       `SELECT running_at FROM sys_invocation WHERE target_service_name = 'ChatService' AND target_handler_name = 'process_user_message' AND target_service_key = '${thread.key}' ORDER BY created_at DESC LIMIT 1`,
     );
-    if (handling?.running_at) sessionPath.push(first - Date.parse(handling.running_at));
+    sessionPath.push(
+      first === null || !handling?.running_at ? null : first - Date.parse(handling.running_at),
+    );
   }
   return {
     count,
     threadsPerSecond,
     interruptedWhileRunning,
-    toNewRunFirstStep: summarize(toNewRun),
-    toOldRunStopped: summarize(toOldStopped),
-    sessionHandlingToNewRunFirstStep: summarize(sessionPath),
+    toNewRunFirstStep: summarizeSamples(toNewRun),
+    toOldRunStopped: summarizeSamples(toOldStopped),
+    sessionHandlingToNewRunFirstStep: summarizeSamples(sessionPath),
   };
 }
 
@@ -221,14 +231,14 @@ export async function queueHandoff(rig: BenchRig, count: number, threadsPerSecon
   }
   const threads = await Promise.all(flows);
   await delay(2000);
-  const handoffs: number[] = [];
+  // null: a hand-off that never happened (the first run never ended, or the next never took a step).
+  const handoffs: (number | null)[] = [];
   for (const thread of threads) {
     const [first, second] = await runsOf(rig, thread.key);
-    if (!first?.completed_at || !second) continue;
-    const started = await firstStepAt(rig, second.id);
-    if (started !== null) handoffs.push(started - Date.parse(first.completed_at));
+    const started = second ? await firstStepAt(rig, second.id) : null;
+    handoffs.push(first?.completed_at && started !== null ? started - Date.parse(first.completed_at) : null);
   }
-  return { threadsPerSecond, ...summarize(handoffs) };
+  return { threadsPerSecond, threads: threads.length, ...summarizeSamples(handoffs) };
 }
 
 /** Why each kind of invocation is there, for the report. */

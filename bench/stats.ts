@@ -6,7 +6,10 @@
 import { setTimeout as delay } from "node:timers/promises";
 
 export interface Latency {
+  /** Samples that finished and were timed. */
   readonly count: number;
+  /** Samples that never finished (in time): counted here, never dropped, and not in the percentiles. */
+  readonly failed: number;
   readonly p50: number;
   readonly p95: number;
   readonly p99: number;
@@ -14,13 +17,20 @@ export interface Latency {
   readonly mean: number;
 }
 
-export function summarize(samples: readonly number[]): Latency {
+/** Latency of samples where `null` is one that never finished: a failure, not a sample left out. */
+export function summarizeSamples(samples: readonly (number | null)[]): Latency {
+  const finished = samples.filter((sample): sample is number => sample !== null);
+  return summarize(finished, samples.length - finished.length);
+}
+
+export function summarize(samples: readonly number[], failed = 0): Latency {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) =>
     sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
   const round = (n: number) => Math.round(n * 100) / 100;
   return {
     count: sorted.length,
+    failed,
     p50: round(at(0.5)),
     p95: round(at(0.95)),
     p99: round(at(0.99)),
@@ -76,7 +86,7 @@ export async function openLoop(
     rate,
     sent: total,
     failed,
-    latency: summarize(latencies),
+    latency: summarize(latencies, failed),
     achieved: Math.round((latencies.length / elapsed) * 10) / 10,
     samples: latencies,
   };
@@ -103,11 +113,12 @@ export async function pairedOpenLoop(
   }
   const merge = (parts: OpenLoopResult[]): OpenLoopResult => {
     const samples = parts.flatMap((p) => p.samples);
+    const failed = parts.reduce((n, p) => n + p.failed, 0);
     return {
       rate,
       sent: parts.reduce((n, p) => n + p.sent, 0),
-      failed: parts.reduce((n, p) => n + p.failed, 0),
-      latency: summarize(samples),
+      failed,
+      latency: summarize(samples, failed),
       achieved: Math.round((parts.reduce((n, p) => n + p.achieved, 0) / parts.length) * 10) / 10,
       samples,
     };
@@ -141,7 +152,7 @@ export async function saturate(
   const elapsed = (performance.now() - start) / 1000;
   return {
     perSecond: Math.round((latencies.length / elapsed) * 10) / 10,
-    latency: summarize(latencies),
+    latency: summarize(latencies, failed),
     failed,
   };
 }

@@ -6,8 +6,10 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
+import type { StepSink } from "../helpers/step-sink.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const GATED_PLAYGROUND = "test/browser/gated-playground.ts";
 export const ARTIFACTS = new URL("../../test-artifacts/playground/", import.meta.url).pathname;
 
 const FLAGS = [
@@ -39,11 +41,23 @@ export interface Playground {
   stop(): Promise<void>;
 }
 
-/** `npm run playground` on free ports, with the demo agent's pace given (runs long enough to act on). */
-export async function startPlayground(settings: Record<string, string> = {}): Promise<Playground> {
-  const env = { ...(await isolatedEnv()), ...settings };
+/**
+ * `npm run playground` on free ports. With a step sink (`gate`), the same playground runs the scripted
+ * agent, whose steps the test answers and holds (test/browser/gated-playground.ts).
+ */
+export async function startPlayground(
+  settings: Record<string, string> = {},
+  gate?: StepSink,
+): Promise<Playground> {
+  const env: Record<string, string> = {
+    ...(await isolatedEnv()),
+    ...settings,
+    ...(gate ? { SINK_URL: gate.url } : {}),
+  };
   const start = async () => {
-    const main = startMain(env, { viaNpm: true, script: "playground" });
+    const main = gate
+      ? startMain(env, { entry: GATED_PLAYGROUND })
+      : startMain(env, { viaNpm: true, script: "playground" });
     await main.waitForLine(/LOCAL PLAYGROUND/, "the playground banner");
     await main.waitForLine(/^Ready$/, "the product to be ready");
     return main;
@@ -74,8 +88,9 @@ export interface BrowserPlayground {
 
 export async function startBrowserPlayground(
   settings: Record<string, string> = {},
+  gate?: StepSink,
 ): Promise<BrowserPlayground> {
-  const [playground, browser] = await Promise.all([startPlayground(settings), launchBrowser()]);
+  const [playground, browser] = await Promise.all([startPlayground(settings, gate), launchBrowser()]);
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   return {
     playground,

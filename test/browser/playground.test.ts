@@ -1,13 +1,16 @@
 /**
  * The playground in a real browser, used only as a person uses it: typing, clicking and reading the page.
- * Everything behind the page is real: `npm run playground` (embedded Restate, our services, the Bolt app
- * over HTTP, the emulated Slack). Runs last several seconds each (the demo agent at 1.5 s per iteration), so
- * there is time to act while the agent works, as there is in Slack.
+ * Everything behind the page is real: the playground as `npm run playground` starts it (embedded Restate,
+ * our services, the Bolt app over HTTP, the emulated Slack), with the scripted agent in place of the demo
+ * agent: it answers as the demo agent does ("Do another iteration", then "Done"), and a test that must act
+ * while the agent works holds its step until it is done acting, instead of hoping a slow run lasts long
+ * enough.
  */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Locator, Page } from "playwright-core";
+import { type HeldCall, type SinkCall, type StepSink, startStepSink } from "../helpers/step-sink.ts";
 import {
   type BrowserPlayground,
   goTo,
@@ -21,24 +24,42 @@ import {
 } from "./browser.ts";
 
 let session: BrowserPlayground;
+let sink: StepSink;
+/** Holds taken by the running test, released after it (a run still held would hold up the next test). */
+const holds: HeldCall[] = [];
 
 before(async () => {
-  session = await startBrowserPlayground({
-    DEMO_ITERATION_MS: "1500",
-    DEMO_DONE_PROBABILITY: "0",
-    DEMO_MAX_ITERATIONS: "4",
-  });
+  sink = await startStepSink();
+  // As the demo agent with four iterations: three "Do another iteration", then "Done".
+  sink.setDefaultReply((call) =>
+    call.iteration >= 4 ? { output: "Done", done: true } : { output: "Do another iteration", done: false },
+  );
+  session = await startBrowserPlayground({}, sink);
 });
 
 after(async () => {
   await session?.close();
+  await sink?.close();
 });
 
 // Each test's page is closed after it: a browser keeps at most six connections to one host, and every open
 // page holds one for its event stream.
 afterEach(async () => {
+  for (const held of holds.splice(0)) held.release();
   for (const page of session.context.pages()) await page.close();
 });
+
+/** The newest message a person wrote that a step sees: what its run answers. */
+const answering = (call: SinkCall) => call.history.findLast((item) => item.role === "user")?.content;
+
+/** Holds the step of iteration `iteration` of the run that answers `text`, at the latest until the test ends. */
+function holdStep(text: string, iteration = 1): HeldCall {
+  const held = sink.hold(
+    (call: SinkCall) => call.kind === "step" && call.iteration === iteration && answering(call) === text,
+  );
+  holds.push(held);
+  return held;
+}
 
 /** Answers 404 to every request on `port` for `ms`, then frees the port. */
 async function answerNotFound(port: string, ms: number): Promise<void> {
@@ -68,6 +89,7 @@ describe("the playground in a browser", () => {
   test("mention the bot in a channel: its replies arrive in the thread, with the reactions", async () => {
     const page = await openAs("Alice Archer (@alice)");
     await goTo(page, "# general");
+    const last = holdStep("plan a team lunch", 4);
     await say(page, "channel", "@agent plan a team lunch");
 
     const root = message(page.getByRole("main"), "plan a team lunch");
@@ -76,6 +98,8 @@ describe("the playground in a browser", () => {
     await root.getByRole("button", { name: /\d+ repl/ }).click({ timeout: WAIT });
     const thread = page.getByRole("complementary", { name: "Thread" });
     await message(thread, "Do another iteration").waitFor({ timeout: WAIT });
+    await last.arrived;
+    last.release({ output: "Done", done: true });
     await message(thread, "Done").waitFor({ timeout: WAIT });
     await reactionOn(message(thread, "plan a team lunch"), "white_check_mark");
     await screenshot(page, "1-replies-in-thread");
@@ -84,12 +108,16 @@ describe("the playground in a browser", () => {
   test("interrupt mode: a reply while the agent works marks the earlier message interrupted", async () => {
     const page = await openAs("Alice Archer (@alice)");
     await goTo(page, "# general");
+    const first = holdStep("count to ten");
+    const second = holdStep("no, count to five");
     await say(page, "channel", "@agent count to ten");
     const root = message(page.getByRole("main"), "count to ten");
+    await first.arrived;
     await reactionOn(root, "eyes");
     await root.hover();
     await root.getByRole("button", { name: "Reply in thread" }).click();
     await say(page, "thread", "no, count to five");
+    await second.arrived;
 
     const thread = page.getByRole("complementary", { name: "Thread" });
     await reactionOn(message(thread, "count to ten"), "black_square_for_stop");
@@ -104,8 +132,11 @@ describe("the playground in a browser", () => {
     await page.getByText("Default mode in this channel is now Queue").waitFor({ timeout: WAIT });
     await page.getByText("Only visible to you").first().waitFor();
 
+    const first = holdStep("first task");
+    const third = holdStep("third task");
     await say(page, "channel", "@agent first task");
     const root = message(page.getByRole("main"), "first task");
+    await first.arrived;
     await reactionOn(root, "eyes");
     await root.hover();
     await root.getByRole("button", { name: "Reply in thread" }).click();
@@ -132,6 +163,7 @@ describe("the playground in a browser", () => {
     await goTo(page, "# random");
     await message(page.getByRole("main"), "first task").getByRole("button", { name: /repl/ }).click();
     await reactionOn(message(thread, "first task"), "black_square_for_stop");
+    await third.arrived;
     await reactionOn(message(thread, "third task"), "eyes");
     await reactionOn(message(thread, "second task"), "black_square_for_stop");
     const again = await openHome(page);
@@ -151,8 +183,11 @@ describe("the playground in a browser", () => {
     await goTo(other, "# general");
     const page = await openAs("Carol Chen (@carol)");
     await goTo(page, "# general");
+    // Held at its second step: the first one's answer opens the thread the test replies in.
+    const running = holdStep("write a haiku", 2);
     await say(page, "channel", "@agent write a haiku");
     const root = message(page.getByRole("main"), "write a haiku");
+    await running.arrived;
     await reactionOn(root, "eyes");
     await root.hover();
     await root.getByRole("button", { name: "More actions" }).click();
@@ -201,7 +236,9 @@ describe("a restart of the playground", () => {
   test("forgets the workspace, not the sessions: the page says so and the Home still lists them", async () => {
     const page = await openAs("Carol Chen (@carol)");
     await goTo(page, "# random");
+    const running = holdStep("remember this session");
     await say(page, "channel", "@agent remember this session");
+    await running.arrived;
     await reactionOn(message(page.getByRole("main"), "remember this session"), "eyes");
     const home = await openHome(page);
     await home.getByText("remember this session").waitFor({ timeout: WAIT });

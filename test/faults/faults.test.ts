@@ -1,8 +1,9 @@
 /**
  * The fault suite (`npm run test:faults`): nothing lost, nothing done twice, whatever breaks.
  * Every figure is observed from outside our code (Restate's state and introspection, the Slack emulator's
- * posts keyed by run id and iteration). Kills happen at exact points: the emulator holds a Web API call
- * (before or after it did its work) while the test sends SIGKILL. FAULTS_SCALE=quick runs fewer rounds
+ * posts keyed by run id and iteration, the bot's reactions on each message and the Home last published to
+ * each person). Kills happen at exact points: the emulator holds a Web API call (before or after it did
+ * its work) while the test sends SIGKILL; a round that was meant to kill and did not fails. FAULTS_SCALE=quick runs fewer rounds
  * (what CI runs); the default is the full count. The table of figures is printed at the end.
  */
 import assert from "node:assert/strict";
@@ -11,13 +12,26 @@ import { after, before, describe, test } from "node:test";
 import { toSessionKey } from "../../src/restate/keys.ts";
 import { seededRandom } from "../../src/slack-emulator/emulator.ts";
 import { generateBadRequests } from "./bad-requests.ts";
-import { checkMessages, emptyFigures, type Figures, formatTable, type Message, settle } from "./checks.ts";
-import { BOT, type Rig, startRig } from "./rig.ts";
+import {
+  checkMessages,
+  checkSessions,
+  checkViews,
+  emptyFigures,
+  type Figures,
+  formatTable,
+  type Message,
+  type Session,
+  settle,
+  settleSessions,
+} from "./checks.ts";
+import { BOT, PEOPLE, type Rig, startRig } from "./rig.ts";
 
 const quick = process.env.FAULTS_SCALE === "quick";
 const SCALE = {
   deliveries: quick ? 6 : 30,
   kills: quick ? 5 : 20,
+  /** Sessions per mode of several messages, each with a kill in its middle. */
+  modeSessions: quick ? 2 : 5,
   chaosMessages: quick ? 8 : 30,
   outages: quick ? 2 : 5,
   badRequests: quick ? 250 : 1000,
@@ -42,6 +56,14 @@ function record(scenario: string, figures: Figures): void {
   assert.equal(figures.lost, 0, `lost: ${figures.problems.join("\n")}`);
   assert.equal(figures.duplicated, 0, `duplicated: ${figures.problems.join("\n")}`);
   assert.equal(figures.disordered, 0, "posts out of order");
+  assert.equal(figures.wrongFate, 0, `wrong fate reactions: ${figures.problems.join("\n")}`);
+  assert.equal(figures.staleHome, 0, `Homes not showing how sessions ended: ${figures.problems.join("\n")}`);
+}
+
+/** Counts, per message, everything the suite checks: history, runs, posts, fate reaction, Home. */
+async function checkAll(messages: readonly Message[], figures: Figures): Promise<void> {
+  await checkMessages(rig, messages, figures);
+  await checkViews(rig, messages, figures);
 }
 
 const STATE_QUERY =
@@ -83,8 +105,8 @@ async function waitUntil(probe: () => boolean | Promise<boolean>, what: string, 
 
 async function mentionNew(text: string, options?: { extraDeliveries?: number }): Promise<Message> {
   const channel = rig.newChannel();
-  const { ts, key } = await rig.mention(channel, text, options);
-  return { key, channel, ts, text };
+  const { ts, key, person } = await rig.mention(channel, text, options);
+  return { key, channel, ts, text, person };
 }
 
 /** The Web API calls a kill may hit, and whether the call has already done its work when it is held. */
@@ -96,31 +118,102 @@ const KILL_POINTS = [
   { method: "views.publish", afterWork: false },
 ] as const;
 
+/** A kill, then a restart of what was killed; false when there was nothing to kill. */
+type Kill = () => Promise<boolean>;
+
+const killProduct: Kill = async () => {
+  const killed = await rig.killProduct();
+  await rig.startProduct();
+  return killed;
+};
+const killRestate: Kill = async () => {
+  await rig.killRestate();
+  return true;
+};
+
+/**
+ * A kill at a random kill point: holds the next matching Web API call, runs `during` (which sends what
+ * should meet the kill), and when the call is held there, kills (and restarts); then releases the call.
+ * A round that was meant to kill and did not fails the test.
+ */
+async function killAtRandomPoint<T>(
+  kill: Kill,
+  random: () => number,
+  figures: Figures,
+  round: string,
+  during: () => Promise<T>,
+): Promise<T> {
+  const point = KILL_POINTS[Math.floor(random() * KILL_POINTS.length)] ?? KILL_POINTS[0];
+  const held = rig.emulator.hold(point.method, undefined, { afterWork: point.afterWork });
+  const sent = await during();
+  // Generous: a call that takes this long to come is a fault of its own, and the round fails with it.
+  let timer: NodeJS.Timeout | undefined;
+  const arrived = await Promise.race([
+    held.arrived.then(() => true),
+    new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), 60_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  try {
+    assert.ok(arrived, `${round}: no ${point.method} call came to kill at`);
+    assert.ok(await kill(), `${round}: the kill found nothing to kill`);
+    figures.crashed += 1;
+  } finally {
+    held.release();
+  }
+  return sent;
+}
+
 /**
  * Rounds of: a new message; a random kill point on the next matching Web API call; when the call is held
  * there, `kill` (which also restarts what it killed); then the call is released.
  */
-async function killRounds(
-  kill: () => Promise<void>,
-  figures: Figures,
-  random: () => number,
-): Promise<Message[]> {
+async function killRounds(kill: Kill, figures: Figures, random: () => number): Promise<Message[]> {
   const messages: Message[] = [];
   for (let round = 0; round < SCALE.kills; round += 1) {
-    const point = KILL_POINTS[Math.floor(random() * KILL_POINTS.length)] ?? KILL_POINTS[0];
-    const held = rig.emulator.hold(point.method, undefined, { afterWork: point.afterWork });
-    messages.push(await mentionNew(`kill round ${round}`));
-    const arrived = await Promise.race([
-      held.arrived.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 20_000)),
-    ]);
-    if (arrived) {
-      await kill();
-      figures.crashed += 1;
-    }
-    held.release();
+    messages.push(
+      await killAtRandomPoint(kill, random, figures, `round ${round}`, () =>
+        mentionNew(`kill round ${round}`),
+      ),
+    );
   }
   return messages;
+}
+
+/**
+ * Sessions of three messages in each mode, from three people: a mention and a reply, a kill at a random
+ * point, and a reply after the restart.
+ */
+async function modeSessions(kill: Kill, figures: Figures, random: () => number): Promise<Session[]> {
+  const sessions: Session[] = [];
+  for (const mode of ["INTERRUPT", "INCORPORATE", "QUEUE"] as const) {
+    for (let round = 0; round < SCALE.modeSessions; round += 1) {
+      const channel = rig.newChannel();
+      await rig.ingress.call(`ChannelSettings/${rig.emulator.workspace.team.id}:${channel}/set_mode`, {
+        mode,
+      });
+      const name = `${mode.toLowerCase()} ${round}`;
+      const [first, second] = await killAtRandomPoint(kill, random, figures, name, async () => {
+        const mentioned = await rig.mention(channel, `${name}: first`);
+        const first: Message = { ...mentioned, channel, text: `${name}: first` };
+        const person = PEOPLE.find((p) => p !== first.person) ?? first.person;
+        const text = `${name}: second`;
+        const { ts } = await rig.reply(channel, first.ts, person, text);
+        return [first, { key: first.key, channel, ts, text, person }] as const;
+      });
+      const person = PEOPLE.find((p) => p !== first.person && p !== second.person) ?? first.person;
+      const text = `${name}: third`;
+      const { ts } = await rig.reply(channel, first.ts, person, text);
+      sessions.push({
+        key: first.key,
+        channel,
+        mode,
+        messages: [first, second, { key: first.key, channel, ts, text, person }],
+      });
+    }
+  }
+  return sessions;
 }
 
 describe("fault suite", () => {
@@ -130,45 +223,50 @@ describe("fault suite", () => {
     for (let i = 0; i < SCALE.deliveries; i += 1)
       messages.push(await mentionNew(`deliver me thrice ${i}`, { extraDeliveries: 1 }));
     await settle(rig, messages);
-    await checkMessages(rig, messages, figures);
+    await checkAll(messages, figures);
     record("every event delivered 3 times", figures);
   });
 
   test("kill -9 of our process at random points during runs, restarted each time", async () => {
     const figures = emptyFigures();
-    const messages = await killRounds(
-      async () => {
-        await rig.killProduct();
-        await rig.startProduct();
-      },
-      figures,
-      seededRandom(SEED),
-    );
+    const messages = await killRounds(killProduct, figures, seededRandom(SEED));
     await settle(rig, messages);
-    await checkMessages(rig, messages, figures);
+    await checkAll(messages, figures);
     record(`kill -9 of our process (${SCALE.kills} points)`, figures);
     assert.ok(figures.crashed >= Math.ceil(SCALE.kills / 2), `only ${figures.crashed} kills happened`);
+    assert.equal(figures.crashed, SCALE.kills, "every round killed");
   });
 
   test("kill -9 of restate-server at random points during runs, restarted on its data", async () => {
     const figures = emptyFigures();
-    const messages = await killRounds(() => rig.killRestate(), figures, seededRandom(SEED + 1));
+    const messages = await killRounds(killRestate, figures, seededRandom(SEED + 1));
     await settle(rig, messages);
-    await checkMessages(rig, messages, figures);
+    await checkAll(messages, figures);
     record(`kill -9 of restate-server (${SCALE.kills} points)`, figures);
     assert.ok(figures.crashed >= Math.ceil(SCALE.kills / 2), `only ${figures.crashed} kills happened`);
+    assert.equal(figures.crashed, SCALE.kills, "every round killed");
   });
+
+  for (const [index, [name, kill]] of (
+    [
+      ["our process", killProduct],
+      ["restate-server", killRestate],
+    ] as const
+  ).entries()) {
+    test(`kill -9 of ${name} in sessions of several messages, in each mode: every message once, each fate right`, async () => {
+      const figures = emptyFigures();
+      const sessions = await modeSessions(kill, figures, seededRandom(SEED + 10 + index));
+      await settleSessions(rig, sessions);
+      await checkSessions(rig, sessions, figures);
+      record(`kill -9 of ${name}, 3 modes x ${SCALE.modeSessions} sessions of 3`, figures);
+      assert.equal(figures.crashed, 3 * SCALE.modeSessions, "every session met a kill");
+    });
+  }
 
   test("a crash between a post reaching Slack and its journal entry does not post twice", async () => {
     const figures = emptyFigures();
     const messages: Message[] = [];
-    for (const [index, kill] of [
-      async () => {
-        await rig.killProduct();
-        await rig.startProduct();
-      },
-      () => rig.killRestate(),
-    ].entries()) {
+    for (const [index, kill] of [killProduct, killRestate].entries()) {
       const channel = rig.newChannel();
       // The post is stored by Slack, but its answer never reaches us: exactly the gap the journal cannot close.
       const held = rig.emulator.hold("chat.postMessage", (args) => args.channel === channel, {
@@ -177,10 +275,10 @@ describe("fault suite", () => {
       const lookupsBefore = rig.emulator
         .callsTo("conversations.replies")
         .filter((c) => c.args.channel === channel).length;
-      const { ts, key } = await rig.mention(channel, `post once ${index}`);
-      messages.push({ key, channel, ts, text: `post once ${index}` });
+      const { ts, key, person } = await rig.mention(channel, `post once ${index}`);
+      messages.push({ key, channel, ts, text: `post once ${index}`, person });
       await held.arrived;
-      await kill();
+      assert.ok(await kill(), "the kill found something to kill");
       figures.crashed += 1;
       held.release();
       await settle(rig, [messages.at(-1) as Message]);
@@ -189,7 +287,7 @@ describe("fault suite", () => {
         .filter((c) => c.args.channel === channel).length;
       assert.ok(lookups > lookupsBefore, "the retried post looked for its earlier copy first");
     }
-    await checkMessages(rig, messages, figures);
+    await checkAll(messages, figures);
     record("crash between a post and its journal entry", figures);
   });
 
@@ -205,8 +303,8 @@ describe("fault suite", () => {
       when: (args) => args.channel === channel,
       effect: { kind: "drop", when: "before" },
     });
-    const { ts, key } = await rig.mention(channel, "post once across a dead server");
-    const message: Message = { key, channel, ts, text: "post once across a dead server" };
+    const { ts, key, person } = await rig.mention(channel, "post once across a dead server");
+    const message: Message = { key, channel, ts, text: "post once across a dead server", person };
     await waitUntil(
       () =>
         rig.emulator.callsTo("chat.postMessage").some((c) => c.args.channel === channel && c.status === 0),
@@ -222,7 +320,7 @@ describe("fault suite", () => {
     await rig.killRestate();
     figures.crashed += 1;
     await settle(rig, [message], 90_000);
-    await checkMessages(rig, [message], figures);
+    await checkAll([message], figures);
     record("restate-server dying during a retried post", figures);
   });
 
@@ -246,7 +344,7 @@ describe("fault suite", () => {
     } finally {
       rig.emulator.setChaos(null);
     }
-    await checkMessages(rig, messages, figures);
+    await checkAll(messages, figures);
     figures.problems.push(`faults injected: ${JSON.stringify(rig.emulator.chaosCounts)}`);
     record("30% of Slack calls failing", figures);
     assert.ok(Object.values(rig.emulator.chaosCounts).reduce((a, b) => a + b, 0) > 0, "faults were injected");
@@ -280,10 +378,11 @@ describe("fault suite", () => {
         channel,
         ts: message.ts,
         text: `outage ${i}`,
+        person: "U0ALICE01",
       });
     }
     await settle(rig, messages);
-    await checkMessages(rig, messages, figures);
+    await checkAll(messages, figures);
     record("Restate unreachable when an event arrives", figures);
   });
 
@@ -341,7 +440,7 @@ describe("fault suite", () => {
     // Still up, and nothing changed in any session.
     const alive = await mentionNew("still there?");
     await settle(rig, [alive]);
-    await checkMessages(rig, [alive], figures);
+    await checkAll([alive], figures);
     const stateAfter = await rig.restate.query(
       `SELECT service_name, service_key, key, value_utf8 FROM state WHERE service_key NOT LIKE '%${alive.channel}%' AND NOT (service_name = 'UserHome') ORDER BY service_name, service_key, key`,
     );

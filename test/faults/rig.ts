@@ -10,7 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { toSessionKey } from "../../src/restate/keys.ts";
-import type { Json } from "../../src/slack-emulator/app-requests.ts";
+import {
+  eventEnvelope,
+  type Json,
+  mentionEvent,
+  messageEvent,
+} from "../../src/slack-emulator/app-requests.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
 import { freePorts } from "../helpers/ports.ts";
@@ -28,8 +33,8 @@ export interface Rig {
   readonly restate: TestRestate;
   readonly ingress: IngressClient;
   readonly logDir: string;
-  /** The product process: SIGKILL it, start it again. */
-  killProduct(): Promise<void>;
+  /** The product process: SIGKILL it (false when it was not running: no kill happened), start it again. */
+  killProduct(): Promise<boolean>;
   startProduct(): Promise<void>;
   /** SIGKILL restate-server and start it again on its data folder. */
   killRestate(): Promise<void>;
@@ -40,7 +45,9 @@ export interface Rig {
     channel: string,
     text: string,
     options?: { extraDeliveries?: number },
-  ): Promise<{ ts: string; key: string }>;
+  ): Promise<{ ts: string; key: string; person: string }>;
+  /** A person replies in a thread (no mention): delivered (and retried) until the app takes it. */
+  reply(channel: string, threadTs: string, person: string, text: string): Promise<{ ts: string }>;
   /** Delivers envelopes like Slack: retried until answered 200, up to ~40 s. */
   deliver(envelopes: readonly Json[]): Promise<void>;
   /** Everything the product and restate-server logged. */
@@ -103,10 +110,11 @@ export async function startRig(): Promise<Rig> {
   };
   const killProduct = async () => {
     const child = product;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return false;
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGKILL");
     await exited;
+    return true;
   };
 
   await startProduct();
@@ -160,9 +168,6 @@ export async function startRig(): Promise<Rig> {
       });
       const stored = workspace.channel(channel);
       if (!stored) throw new Error(`no channel ${channel}`);
-      const { eventEnvelope, messageEvent, mentionEvent } = await import(
-        "../../src/slack-emulator/app-requests.ts"
-      );
       const envelopes = [
         eventEnvelope(workspace, messageEvent(workspace, stored, message)),
         eventEnvelope(workspace, mentionEvent(workspace, stored, message)),
@@ -173,7 +178,22 @@ export async function startRig(): Promise<Rig> {
         const envelope = envelopes[extra % envelopes.length];
         if (envelope) await emulator.deliverEvent({}, { envelope, retryNum: 1 + extra });
       }
-      return { ts: message.ts, key: toSessionKey(workspace.team.id, channel, message.ts) };
+      return { ts: message.ts, key: toSessionKey(workspace.team.id, channel, message.ts), person };
+    },
+    async reply(channel, threadTs, person, text) {
+      const { workspace } = emulator;
+      const message = workspace.addMessage({
+        ts: workspace.nextTs(),
+        channel,
+        user: person,
+        text,
+        threadTs,
+        clientMsgId: crypto.randomUUID(),
+      });
+      const stored = workspace.channel(channel);
+      if (!stored) throw new Error(`no channel ${channel}`);
+      await deliver([eventEnvelope(workspace, messageEvent(workspace, stored, message))]);
+      return { ts: message.ts };
     },
     deliver,
     logs() {

@@ -4,6 +4,8 @@
  * server, with the small readers a test of it needs: mention the bot, reply, read the bot's messages.
  * `close()` stops all three.
  */
+
+import { toSessionKey } from "../../src/restate/keys.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
 import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
@@ -28,7 +30,7 @@ export function threadActions(emulator: SlackEmulator): ThreadActions {
     mention: (channel, user, text) => post(channel, user, `<@${BOT}> ${text}`),
     reply: (channel, user, threadTs, text) => post(channel, user, text, threadTs),
     botReplies: (channel, threadTs) => emulator.thread(channel, threadTs).filter((m) => m.botId),
-    sessionKey: (channel, threadTs) => `${emulator.workspace.team.id}:${channel}:${threadTs}`,
+    sessionKey: (channel, threadTs) => toSessionKey(emulator.workspace.team.id, channel, threadTs),
   };
 }
 

@@ -70,7 +70,12 @@ export async function isolatedEnv(): Promise<Record<string, string>> {
 
 export function startMain(
   env: Record<string, string>,
-  options: { viaNpm?: boolean; script?: "start" | "playground" } = {},
+  options: {
+    viaNpm?: boolean;
+    script?: "start" | "playground";
+    /** Another entry point than src/main.ts (a test's own variant of it), run with node. */
+    entry?: string;
+  } = {},
 ): MainProcess {
   // Only the given settings: nothing from the developer's shell or a .env file leaks into the test.
   const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
@@ -81,7 +86,7 @@ export function startMain(
         stdio: ["ignore", "pipe", "pipe"],
         detached: true, // its own process group, like a terminal's foreground job
       })
-    : spawn(process.execPath, ["src/main.ts"], {
+    : spawn(process.execPath, [options.entry ?? "src/main.ts"], {
         cwd: root,
         env: { ...baseEnv, ...env },
         stdio: ["ignore", "pipe", "pipe"],

@@ -87,3 +87,38 @@ export async function startTestRestate(settings: { requestIdentity?: boolean } =
   };
   return handle;
 }
+
+export interface RunInvocation {
+  readonly id: string;
+  /** The run id: the part of the AgentSession key after the session key. */
+  readonly runId: string;
+  readonly status: string;
+}
+
+/** The AgentSession runs of a session as Restate's introspection lists them, oldest first. */
+export async function runInvocations(
+  restate: Pick<TestRestate, "query">,
+  sessionKey: string,
+): Promise<RunInvocation[]> {
+  const rows = await restate.query<{ id: string; target_service_key: string; status: string }>(
+    `SELECT id, target_service_key, status FROM sys_invocation WHERE target_service_name = 'AgentSession' AND target_handler_name = 'run' AND target_service_key LIKE '${sessionKey}/%' ORDER BY created_at`,
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    runId: row.target_service_key.slice(sessionKey.length + 1),
+    status: row.status,
+  }));
+}
+
+/** Waits until a run's invocation has completed: whatever it was going to send, it has sent. */
+export async function runCompleted(
+  restate: Pick<TestRestate, "query">,
+  sessionKey: string,
+  runId: string,
+): Promise<void> {
+  await waitFor(
+    async () =>
+      (await runInvocations(restate, sessionKey)).some((r) => r.runId === runId && r.status === "completed"),
+    { what: `run ${runId} of ${sessionKey} to complete` },
+  );
+}

@@ -11,13 +11,13 @@ import { type Env, parseConfig } from "../../src/config.ts";
 import type { RunProgress } from "../../src/restate/agent-session.ts";
 import type { MessageReceipt, SessionStatus } from "../../src/restate/chat-service.ts";
 import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/endpoint.ts";
-import type { HistoryEntry } from "../../src/restate/session-state.ts";
 import { createServices } from "../../src/services.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
 import { testLogger } from "./logger.ts";
 import { freePort } from "./ports.ts";
 import { startTestRestate, type TestRestate } from "./restate-server.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
+import { type HistoryLine, sessionReads } from "./session-reads.ts";
 import { type StepSink, startStepSink } from "./step-sink.ts";
 
 export interface StackOptions {
@@ -38,7 +38,7 @@ export interface Stack {
   /** Sends a user message that must be accepted (not ignored). */
   sendMessage(key: string, content: string, user?: string): Promise<AcceptedReceipt>;
   status(key: string): Promise<SessionStatus>;
-  history(key: string): Promise<HistoryEntry[]>;
+  history(key: string): Promise<HistoryLine[]>;
   progress(sessionKey: string, runId: string): Promise<RunProgress>;
   setMode(key: string, mode: string | null): Promise<void>;
   close(): Promise<void>;
@@ -125,6 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   await restate.register(`http://127.0.0.1:${port}`);
   const ingress = ingressClient(restate.ingressUrl);
   const path = (key: string, handler: string) => `ChatService/${encodeURIComponent(key)}/${handler}`;
+  const reads = sessionReads(ingress);
 
   return {
     restate,
@@ -141,9 +142,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         throw new Error(`message was ${receipt.decision}`);
       return receipt as AcceptedReceipt;
     },
-    status: (key) => ingress.call<SessionStatus>(path(key, "get_status")),
-    history: async (key) =>
-      (await ingress.call<{ entries: HistoryEntry[] }>(path(key, "get_history"))).entries,
+    status: reads.status,
+    history: reads.history,
     progress: async (sessionKey, runId) => {
       const rows = await restate.query<{ value_utf8: string }>(
         `SELECT value_utf8 FROM state WHERE service_name = 'AgentSession' AND service_key = '${sessionKey}/${runId}' AND key = 'progress'`,

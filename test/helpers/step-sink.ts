@@ -46,6 +46,15 @@ interface Hold {
 
 const HOLD_TIMEOUT_MS = 30_000;
 
+/** Matches the agent step of iteration `iteration` of a session's runs (of one run, given its id). */
+export const stepOf =
+  (sessionKey: string, iteration: number, runId?: string) =>
+  (call: SinkCall): boolean =>
+    call.kind === "step" &&
+    call.sessionKey === sessionKey &&
+    call.iteration === iteration &&
+    (runId === undefined || call.runId === runId);
+
 export type DefaultReply = (call: SinkCall) => StepReply;
 
 export interface StepSink {

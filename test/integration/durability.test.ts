@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { runInvocations } from "../helpers/restate-server.ts";
 import { type Stack, startStack, uniqueKey } from "../helpers/stack.ts";
-import type { SinkCall } from "../helpers/step-sink.ts";
+import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let stack: Stack;
@@ -18,8 +19,6 @@ before(async () => {
 });
 after(() => stack?.close());
 
-const stepOf = (key: string, iteration: number) => (call: SinkCall) =>
-  call.kind === "step" && call.sessionKey === key && call.iteration === iteration;
 const runStartOf = (key: string) => (call: SinkCall) => call.kind === "run-start" && call.sessionKey === key;
 
 async function finished(key: string) {
@@ -32,12 +31,7 @@ async function finished(key: string) {
   );
 }
 
-async function runInvocations(key: string): Promise<number> {
-  const rows = await stack.restate.query(
-    `SELECT id FROM sys_invocation WHERE target_service_name = 'AgentSession' AND target_handler_name = 'run' AND target_service_key LIKE '${key}/%'`,
-  );
-  return rows.length;
-}
+const runCount = async (key: string) => (await runInvocations(stack.restate, key)).length;
 
 type Crash = { name: string; crash: () => Promise<void> };
 const crashes: Crash[] = [
@@ -71,14 +65,14 @@ for (const { name, crash } of crashes) {
       );
       assert.equal(stack.sink.executions(stepOf(key, 1)), 1, "the journaled step ran once");
       assert.equal(stack.sink.executions(stepOf(key, 2)), 1);
-      assert.equal(await runInvocations(key), 1, "one AgentSession run, resumed rather than started again");
+      assert.equal(await runCount(key), 1, "one AgentSession run, resumed rather than started again");
     });
 
     test("inside a step: only the step in flight runs again", async () => {
       const key = uniqueKey("step");
       const inFlight = stack.sink.hold(stepOf(key, 2));
       await stack.sendMessage(key, "work hard");
-      await inFlight.arrived;
+      const dead = await inFlight.arrived;
 
       await crash();
 
@@ -87,7 +81,8 @@ for (const { name, crash } of crashes) {
         (call) => stepOf(key, 2)(call) && call.attempt === 2,
         "the retried step",
       );
-      assert.equal(retried.attempt, 2);
+      assert.equal(retried.runId, dead.runId, "the same run, retried");
+      assert.deepEqual(retried.history, dead.history, "the retry sees what the journaled first step gave");
       inFlight.release({ output: "answer from the dead attempt", done: true });
       const history = await finished(key);
       assert.deepEqual(
@@ -96,7 +91,7 @@ for (const { name, crash } of crashes) {
       );
       assert.equal(stack.sink.executions(stepOf(key, 1)), 1, "the journaled step ran once");
       assert.equal(stack.sink.executions(stepOf(key, 2)), 2, "the step in flight ran again, once");
-      assert.equal(await runInvocations(key), 1);
+      assert.equal(await runCount(key), 1);
     });
 
     test("between ChatService accepting a message and the run starting: exactly one run, started once", async () => {
@@ -114,7 +109,7 @@ for (const { name, crash } of crashes) {
         history.map((entry) => entry.content),
         ["begin", "Done"],
       );
-      assert.equal(await runInvocations(key), 1, "one AgentSession run for the message");
+      assert.equal(await runCount(key), 1, "one AgentSession run for the message");
       assert.equal(stack.sink.executions(stepOf(key, 1)), 1);
       assert.equal(stack.sink.executions(stepOf(key, 2)), 1);
       const status = await stack.status(key);

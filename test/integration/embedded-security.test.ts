@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:http2";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import { publicKeyOf } from "../../src/runtime/request-identity.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { ingressClient } from "../helpers/ingress.ts";
@@ -135,7 +136,7 @@ test("the Slack app refuses requests with a missing, wrong or stale signature, a
     what: "the answer to the signed mention",
   });
   const forgedSession = await ingressClient(main.ingressUrl).call<{ exists: boolean }>(
-    `ChatService/${encodeURIComponent(`T0001:${GENERAL}:${ts}`)}/get_status`,
+    `ChatService/${encodeURIComponent(toSessionKey("T0001", GENERAL, ts))}/get_status`,
   );
   assert.equal(forgedSession.exists, false);
   assert.deepEqual(emulator.thread(GENERAL, ts), []);

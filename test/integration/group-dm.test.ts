@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -30,7 +31,7 @@ before(async () => {
 });
 after(() => stack?.close());
 
-const keyOf = (ts: string) => `T0001:${GROUP_DM}:${ts}`;
+const keyOf = (ts: string) => toSessionKey("T0001", GROUP_DM, ts);
 
 function post(user: string, text: string, threadTs?: string) {
   return stack.emulator.userPosts({ user, channel: GROUP_DM, text, ...(threadTs ? { threadTs } : {}) });

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -49,7 +50,7 @@ function newChannel(members: readonly string[]): string {
   return id;
 }
 
-const keyOf = (channel: string, ts: string) => `T0001:${channel}:${ts}`;
+const keyOf = (channel: string, ts: string) => toSessionKey("T0001", channel, ts);
 
 function post(user: string, channel: string, text: string, threadTs?: string) {
   return stack.emulator.userPosts({ user, channel, text, ...(threadTs ? { threadTs } : {}) });

@@ -12,7 +12,9 @@ import type { SlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
 import { type ChatRequest, type FakeLlm, startFakeLlm, textOf } from "../helpers/fake-llm.ts";
+import { ingressClient } from "../helpers/ingress.ts";
 import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
+import { sessionReads } from "../helpers/session-reads.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const CHANNEL = "C0GENERAL";
@@ -109,6 +111,9 @@ async function chat(key: string, handler: string, body?: unknown): Promise<unkno
   return response.json();
 }
 
+/** Reads of a session through the product's ingress (the same after a restart: same ports). */
+const reads = () => sessionReads(ingressClient(main.ingressUrl));
+
 function roles(request: ChatRequest): string {
   return request.messages.map((m) => m.role).join(",");
 }
@@ -166,9 +171,9 @@ describe("the LLM agent", () => {
     assert.equal(textOf(second.messages[1]), "first question");
     assert.equal(textOf(second.messages[2]), "Answer 1");
     assert.equal(textOf(second.messages[3]), "second question");
-    const history = (await chat(sessionKey(root), "get_history")) as { entries: { role: string }[] };
+    const history = await reads().history(sessionKey(root));
     assert.deepEqual(
-      history.entries.map((e) => e.role),
+      history.map((e) => e.role),
       ["user", "assistant", "user", "assistant"],
       "the history is kept in the AI SDK's message format",
     );
@@ -256,16 +261,14 @@ describe("the LLM agent", () => {
     await waitFor(() => emulator.thread(CHANNEL, root).some((m) => m.text === "and mind the time zone"), {
       what: "the second message in the thread",
     });
-    const status = (await waitFor(
+    const status = await waitFor(
       async () => {
-        const s = (await chat(sessionKey(root), "get_status")) as {
-          activeRun: { incorporated: unknown[] } | null;
-        };
+        const s = await reads().status(sessionKey(root));
         return (s.activeRun?.incorporated.length ?? 0) > 0 ? s : undefined;
       },
       { what: "the message handed to the running agent" },
-    )) as { activeRun: { incorporated: unknown[] } };
-    assert.equal(status.activeRun.incorporated.length, 1);
+    );
+    assert.equal(status.activeRun?.incorporated.length, 1);
     held.release();
     await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Done, with your note."), {
       what: "the answer",
@@ -273,6 +276,8 @@ describe("the LLM agent", () => {
     const second = fake.calls[1]?.request as ChatRequest;
     assert.equal(roles(second), "system,user,assistant,tool,user");
     assert.equal(textOf(second.messages.at(-1)), "and mind the time zone");
+    // A new run for the incorporated message would start once this one ends: idle means none did.
+    await reads().idle(sessionKey(root));
     assert.equal(fake.calls.length, 2, "one run: no new run for the incorporated message");
   });
 
@@ -286,10 +291,9 @@ describe("the LLM agent", () => {
     await chat(sessionKey(root), "set_mode", { mode: "QUEUE" });
     await fake.waitForCalls(1);
     await reply(root, "second");
-    await waitFor(
-      async () => ((await chat(sessionKey(root), "get_status")) as { queue: unknown[] }).queue.length === 1,
-      { what: "the second message queued" },
-    );
+    await waitFor(async () => (await reads().status(sessionKey(root))).queue.length === 1, {
+      what: "the second message queued",
+    });
     assert.equal(fake.calls.length, 1, "the queued message waits");
     held.release();
     await waitFor(() => botReplies(root).some((m) => markdownOf(m) === "Answer to: second"), {
@@ -347,10 +351,25 @@ describe("the LLM agent", () => {
       chunkDelayMs: 40,
     });
     const [a, b] = await Promise.all([mention("thread A"), mention("thread B")]);
-    for (const root of [a, b]) {
-      await waitFor(() => botReplies(root).some((m) => markdownOf(m).startsWith("Streaming answer for")), {
-        what: "both answers",
+    for (const [root, name] of [
+      [a, "thread A"],
+      [b, "thread B"],
+    ] as const) {
+      const full = `Streaming answer for ${name}, word by word, slowly enough to update`;
+      // The final text, not a partial one: the final updates are the ones that must fit in too.
+      const final = await waitFor(() => botReplies(root).find((m) => markdownOf(m) === full), {
+        what: `the final answer in ${name}`,
       });
+      await waitFor(() => emulator.workspace.message(CHANNEL, root)?.reactions.has("white_check_mark"), {
+        what: `the run of ${name} to end`,
+      });
+      const updates = emulator.calls.filter((c) => c.method === "chat.update" && c.args.ts === final.ts);
+      const last = updates.at(-1);
+      assert.ok(last?.ok && JSON.stringify(last.args.blocks).includes("slowly enough to update"));
+      assert.ok(
+        updates.slice(0, -1).some((c) => c.ok && JSON.stringify(c.args.blocks ?? "").includes("▍")),
+        `live text was shown before the final update in ${name} (${updates.length} updates)`,
+      );
     }
     assert.equal(emulator.rateLimited - limitedBefore, 0, "no chat.update was refused");
   });
@@ -360,15 +379,15 @@ describe("the LLM agent", () => {
       call === 0 ? { text: "", toolCalls: [{ name: "current_time", args: {} }] } : { text: "It is now." };
     const key = `ellie-${Date.now()}`;
     await chat(key, "process_user_message", { content: "what time is it", role: "user" });
-    const history = (await waitFor(
+    const history = await waitFor(
       async () => {
-        const h = (await chat(key, "get_history")) as { entries: { role: string }[] };
-        return h.entries.length >= 4 ? h : undefined;
+        const entries = await reads().history(key);
+        return entries.length >= 4 ? entries : undefined;
       },
       { what: "the run's messages in the history" },
-    )) as { entries: { role: string; content: unknown }[] };
+    );
     assert.deepEqual(
-      history.entries.map((e) => e.role),
+      history.map((e) => e.role),
       ["user", "assistant", "tool", "assistant"],
     );
     assert.equal(fake.calls.length, 2);

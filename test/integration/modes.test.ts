@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { HistoryItem } from "../../src/agent/agent.ts";
 import { parseSessionKey } from "../../src/restate/keys.ts";
+import { runCompleted } from "../helpers/restate-server.ts";
+import { sessionReads } from "../helpers/session-reads.ts";
 import { type Stack, startStack, uniqueKey } from "../helpers/stack.ts";
-import type { SinkCall } from "../helpers/step-sink.ts";
+import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let stack: Stack;
@@ -22,11 +24,6 @@ after(() => stack?.close());
 
 const lines = (history: readonly HistoryItem[]) =>
   history.map((item) => (item.role === "user" ? item.content : `${item.role}: ${item.content}`));
-const stepOf = (key: string, iteration: number, runId?: string) => (call: SinkCall) =>
-  call.kind === "step" &&
-  call.sessionKey === key &&
-  call.iteration === iteration &&
-  (!runId || call.runId === runId);
 const otherRunStep =
   (key: string, notRunId: string, iteration = 1) =>
   (call: SinkCall) =>
@@ -37,11 +34,7 @@ const otherRunStep =
 const stepsOfRun = (runId: string) =>
   stack.sink.executions((call) => call.kind === "step" && call.runId === runId);
 
-async function idle(key: string) {
-  return waitFor(async () => ((await stack.status(key)).activeRun === null ? true : undefined), {
-    what: `session ${key} to go idle`,
-  });
-}
+const idle = (key: string) => sessionReads(stack.ingress).idle(key);
 
 async function outcomeOf(key: string, runId: string, outcome: string) {
   return waitFor(async () => ((await stack.progress(key, runId)).outcome === outcome ? true : undefined), {
@@ -118,12 +111,23 @@ describe("INTERRUPT", () => {
     assert.deepEqual(lines(newRunStep.history), ["write a long report", "actually, just a summary"]);
 
     slow.release({ output: "a very late report", done: true });
-    await outcomeOf(key, first.runId, "interrupted");
+    // What the old run does with its late answer it has done once its invocation is over, and a message
+    // sent after that is handled by the session after anything the old run sent it.
+    await runCompleted(stack.restate, key, first.runId);
+    const third = await stack.sendMessage(key, "thanks");
+    await outcomeOf(key, third.runId, "done");
     await idle(key);
     assert.equal(stepsOfRun(first.runId), 1);
     const history = lines(await stack.history(key));
     assert.ok(!history.some((line) => line.includes("a very late report")), `history: ${history}`);
-    assert.deepEqual(history, ["write a long report", "actually, just a summary", "system: Done"]);
+    assert.deepEqual(history, [
+      "write a long report",
+      "actually, just a summary",
+      "system: Done",
+      "thanks",
+      "system: Done",
+    ]);
+    await outcomeOf(key, first.runId, "interrupted");
   });
 });
 
@@ -387,11 +391,18 @@ describe("session controls", () => {
     assert.equal(status.historyLength, 0);
     assert.equal(status.mode, "QUEUE");
     assert.deepEqual(await stack.history(key), []);
+    // A dropped message could still start a run after the reset; a later message is handled after
+    // anything the reset or the stopped run sent the session.
+    await runCompleted(stack.restate, key, first.runId);
+    const later = await stack.sendMessage(key, "three");
+    await outcomeOf(key, later.runId, "done");
+    await idle(key);
     assert.equal(
-      stack.sink.executions((call) => call.sessionKey === key),
+      stack.sink.executions((call) => call.sessionKey === key && call.runId !== later.runId),
       1,
       "the queued message never ran",
     );
+    assert.deepEqual(lines(await stack.history(key)), ["three", "system: Done"]);
   });
 
   test("a run that fails for good ends as failed, and the queue moves on", async () => {

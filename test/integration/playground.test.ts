@@ -173,7 +173,11 @@ describe("the playground", () => {
       },
       { what: "Bob's ephemeral answer" },
     );
-    assert.ok(bob.ephemerals.length > 0);
+    assert.equal(
+      bob.ephemerals.filter((e) => /Unknown mode "fast"/.test(e.text)).length,
+      1,
+      "one answer, to Bob",
+    );
     assert.equal((await state("U0CAROL03")).ephemerals.length, 0, "Carol sees nothing of it");
     const inThread = await act("U0BOB0002", {
       type: "command",

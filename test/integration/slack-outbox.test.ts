@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { toSessionKey } from "../../src/restate/keys.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -47,7 +48,7 @@ test("an output still waiting for the channel's pace when its run is interrupted
     channel: CHANNEL,
     text: `<@${BOT}> write a poem`,
   });
-  const key = `T0001:${CHANNEL}:${first.message.ts}`;
+  const key = toSessionKey("T0001", CHANNEL, first.message.ts);
   // The run is in its third iteration: the second part was sent to the channel before it began.
   await third.arrived;
   await waitFor(() => botText(first.message.ts).includes("first part") || undefined, {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { SessionStatus } from "../../src/restate/chat-service.ts";
 import { toSessionKey } from "../../src/restate/keys.ts";
+import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -24,12 +25,25 @@ before(async () => {
 });
 after(() => stack?.close());
 
-const history = async (key: string) =>
-  (
-    await stack.ingress.call<{ entries: { content: string }[] }>(
-      `ChatService/${encodeURIComponent(key)}/get_history`,
-    )
-  ).entries;
+const history = (key: string) => sessionReads(stack.ingress).history(key);
+
+/**
+ * A later reply in the thread, answered: the session has handled everything sent to it before, so a
+ * second copy of an earlier message would be in the history by now.
+ */
+async function laterReplyAnswered(threadTs: string, before: readonly string[]): Promise<void> {
+  const key = toSessionKey("T0001", GENERAL, threadTs);
+  await stack.emulator.userPosts({ user: ALICE, channel: GENERAL, text: "thanks", threadTs });
+  await waitFor(async () => ((await history(key)).at(-2)?.content === "thanks" ? true : undefined), {
+    what: "the later reply handled",
+  });
+  await sessionReads(stack.ingress).idle(key);
+  assert.deepEqual(
+    (await history(key)).map((e) => e.content),
+    [...before, "thanks", "answered over the socket"],
+    "nothing but the later reply came after",
+  );
+}
 
 test("a mention over Socket Mode starts a session and is answered in its thread", async () => {
   const { message, answers } = await stack.emulator.userPosts({
@@ -55,6 +69,7 @@ test("a mention over Socket Mode starts a session and is answered in its thread"
     ["hi", "answered over the socket"],
     "accepted once",
   );
+  await laterReplyAnswered(message.ts, ["hi", "answered over the socket"]);
 });
 
 test("with Restate down the envelope is not acknowledged, Slack sends it again, and the message is accepted once", async () => {
@@ -86,8 +101,9 @@ test("with Restate down the envelope is not acknowledged, Slack sends it again, 
     (await history(key)).map((e) => e.content),
     ["are you there", "answered over the socket"],
   );
-  const status = await stack.ingress.call<SessionStatus>(`ChatService/${encodeURIComponent(key)}/get_status`);
+  const status = await sessionReads(stack.ingress).status(key);
   assert.equal(status.queue.length, 0);
+  await laterReplyAnswered(message.ts, ["are you there", "answered over the socket"]);
 });
 
 test("a slash command's answer travels back in the envelope's acknowledgement", async () => {

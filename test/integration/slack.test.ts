@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { SessionStatus } from "../../src/restate/chat-service.ts";
 import { toSessionKey } from "../../src/restate/keys.ts";
+import { runCompleted, runInvocations } from "../helpers/restate-server.ts";
+import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
-import type { SinkCall } from "../helpers/step-sink.ts";
+import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const ALICE = "U0ALICE01";
@@ -41,17 +42,11 @@ function newChannel(): string {
 }
 
 const keyOf = (channel: string, ts: string) => toSessionKey("T0001", channel, ts);
-const status = (key: string) =>
-  stack.ingress.call<SessionStatus>(`ChatService/${encodeURIComponent(key)}/get_status`);
-const history = async (key: string) =>
-  (
-    await stack.ingress.call<{ entries: { role: string; content: string }[] }>(
-      `ChatService/${encodeURIComponent(key)}/get_history`,
-    )
-  ).entries;
+const status = (key: string) => sessionReads(stack.ingress).status(key);
+const history = (key: string) => sessionReads(stack.ingress).history(key);
+const idle = (key: string) => sessionReads(stack.ingress).idle(key);
 const stepsOf = (key: string) => (call: SinkCall) => call.kind === "step" && call.sessionKey === key;
-const firstStepOf = (key: string) => (call: SinkCall) =>
-  call.kind === "step" && call.sessionKey === key && call.iteration === 1;
+const firstStepOf = (key: string) => stepOf(key, 1);
 
 function botText(channel: string, threadTs: string): string {
   return stack.emulator
@@ -75,12 +70,6 @@ async function reactionIs(channel: string, ts: string, reaction: string) {
     },
     { what: `:${reaction}: (only) on ${ts}, have ${stack.emulator.botReactions(channel, ts)}` },
   );
-}
-
-async function idle(key: string) {
-  return waitFor(async () => ((await status(key)).activeRun === null ? true : undefined), {
-    what: `${key} idle`,
-  });
 }
 
 /** Runs `action` while restate-server is frozen (SIGSTOP: it takes connections but answers nothing). */
@@ -147,6 +136,14 @@ describe("threads are sessions", () => {
       [200],
     );
     const other = keyOf(GENERAL, unrelated.message.ts);
+    // The reply went into Restate by a one-way send. A later command in the same thread is a call to the
+    // same session, handled after it: once it is answered, the reply has been handled too.
+    await post(BOB, GENERAL, "!agentmode queue", unrelated.message.ts);
+    const answer = await waitFor(
+      () => stack.emulator.ephemeralsFor(BOB).find((e) => e.threadTs === unrelated.message.ts),
+      { what: "the answer to the command in the thread" },
+    );
+    assert.match(answer.text, /This thread has no agent session/);
     assert.equal((await status(other)).exists, false, "no session for a thread nobody mentioned the bot in");
     assert.equal(stack.sink.executions(stepsOf(other)), 0);
   });
@@ -215,9 +212,14 @@ describe("threads are sessions", () => {
       text: `<@${BOT}> hi, edited`,
     });
     assert.equal(edit.status, 200);
+    // Those events were answered before anything in Restate looked at them. A later reply in the same
+    // session is handled after anything they could have sent: once its run is over, they had their chance.
+    const later = await post(BOB, GENERAL, "a later reply", message.ts);
+    await reactionIs(GENERAL, later.message.ts, "white_check_mark");
+    await idle(key);
     const users = (await history(key)).filter((e) => e.role === "user").map((e) => e.content);
-    assert.deepEqual(users, ["hi"]);
-    assert.equal(stack.sink.executions(firstStepOf(key)), 1);
+    assert.deepEqual(users, ["hi", "a later reply"]);
+    assert.equal(stack.sink.executions(firstStepOf(key)), 2, "one run for the mention, one for the reply");
   });
 });
 
@@ -244,10 +246,7 @@ describe("exactly once from Slack", () => {
         ["once please", "all done"],
       );
       assert.equal(stack.sink.executions(firstStepOf(key)), 1, "one run");
-      const runs = await stack.restate.query(
-        `SELECT id FROM sys_invocation WHERE target_service_name = 'AgentSession' AND target_handler_name = 'run' AND target_service_key LIKE '${key}/%'`,
-      );
-      assert.equal(runs.length, 1);
+      assert.equal((await runInvocations(stack.restate, key)).length, 1);
     });
   }
 
@@ -336,9 +335,19 @@ describe("modes in a thread", () => {
     const second = await post(BOB, channel, "make it a haiku", first.message.ts);
     await reactionIs(channel, first.message.ts, "black_square_for_stop");
     await reactionIs(channel, second.message.ts, "white_check_mark");
+    const stopped = await held.arrived;
     held.release({ output: "a long poem nobody asked for", done: true });
+    // Whatever the stopped run does with its late answer, it has done once its invocation is over; a later
+    // message's answer goes through the same channel's outbox after it.
+    await runCompleted(stack.restate, key, stopped.runId);
+    const third = await post(ALICE, channel, "and now a limerick", first.message.ts);
+    await reactionIs(channel, third.message.ts, "white_check_mark");
     await idle(key);
     assert.ok(!botText(channel, first.message.ts).includes("nobody asked for"));
+    assert.ok(
+      !(await history(key)).some((e) => e.content.includes("nobody asked for")),
+      "the late answer is not in the history either",
+    );
   });
 
   test("QUEUE via !agentmode: the thread's mode is set, the command is not forwarded, and a reply waits its turn", async () => {
@@ -707,10 +716,19 @@ describe("App Home", () => {
     );
     // Carol gets hold of Alice's Home controls (a stale or shared view): the rules still apply.
     stack.emulator.workspace.homes.set(CAROL, { ...aliceHome, user: CAROL });
+    const refusals = () =>
+      stack.emulator
+        .callsTo("views.open")
+        .filter((c) => /Only the people in this session may/.test(JSON.stringify(c.args))).length;
+    const refusedBefore = refusals();
     await stack.emulator.interact({ user: CAROL, on: { home: true }, actionId: `home_stop:${key}` });
     await stack.emulator.interact({ user: CAROL, on: { home: true }, actionId: `home_reset:${key}` });
     const notice = await waitFor(() => stack.emulator.modalOf(CAROL), { what: "the explanation" });
     assert.match(JSON.stringify(notice.view), /Only the people in this session may/);
+    // Both controls are answered before the session decides: both refusals explained, then the state.
+    await waitFor(() => refusals() === refusedBefore + 2 || undefined, {
+      what: "both the stop and the reset refused",
+    });
     const session = await status(key);
     assert.ok(session.activeRun, "the run is still going");
     assert.equal(session.historyLength, 1);
@@ -743,21 +761,37 @@ describe("posting back", () => {
 
   test("a permanent error ends the run as failed instead of retrying forever", async () => {
     const channel = newChannel();
+    let refusing = true;
     stack.emulator.inject({
       method: "chat.postMessage",
-      when: (args) => args.channel === channel,
+      when: (args) => refusing && args.channel === channel,
       effect: { kind: "error", error: "not_in_channel" },
       times: 100,
     });
+    const refused = () =>
+      stack.emulator
+        .callsTo("chat.postMessage")
+        .filter((c) => c.args.channel === channel && c.error === "not_in_channel").length;
     const held = stack.sink.hold(
       (call) => call.kind === "step" && call.iteration === 2 && call.history[0]?.content === "doomed",
     );
     const { message } = await post(ALICE, channel, `<@${BOT}> doomed`);
     const key = keyOf(channel, message.ts);
+    const doomed = await stack.sink.waitForCall(firstStepOf(key), "the doomed run's first step");
     await reactionIs(channel, message.ts, "x");
     await idle(key);
-    held.release({ output: "never shown", done: true });
+    const refusedWhenFailed = refused();
+    assert.ok(refusedWhenFailed > 0, "the post was tried and refused");
     assert.equal(stack.emulator.thread(channel, message.ts).filter((m) => m.user === BOT).length, 0);
+    // From here Slack would take the posts: only the product's own decision keeps the failed run out.
+    refusing = false;
+    held.release({ output: "never shown", done: true });
+    await runCompleted(stack.restate, key, doomed.runId);
+    const later = await post(BOB, channel, "try again", message.ts);
+    await reactionIs(channel, later.message.ts, "white_check_mark");
+    await repliesInclude(channel, message.ts, "all done");
+    assert.ok(!botText(channel, message.ts).includes("never shown"), "the failed run posts nothing more");
+    assert.equal(refused(), refusedWhenFailed, "the refused post was not tried again after the run failed");
   });
 
   test("a reaction that landed although its answer was lost does not fail the run", async () => {
