@@ -1,8 +1,9 @@
 /**
- * What `npm start` refuses with the embedded server, as the README promises: the embedded server signs its
- * requests, so our services endpoint refuses calls that are unsigned or signed with another key (request
- * identity), and the Bolt app refuses Slack requests with a missing, wrong or stale signature. The product
- * runs as a person starts it (`node src/main.ts` with Slack settings) against the Slack emulator.
+ * What `npm start` refuses with the embedded server, as docs/architecture.md ("Trust boundaries") says: the
+ * embedded server signs its requests, so our services endpoint refuses calls that are unsigned or signed
+ * with another key (request identity), and the Bolt app refuses Slack requests with a missing, wrong or
+ * stale signature. The product runs as a person starts it (`node src/main.ts` with Slack settings) against
+ * the Slack emulator.
  */
 import assert from "node:assert/strict";
 import { createPrivateKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";

@@ -1,7 +1,7 @@
 /**
- * Group DMs (mpim), as the README's "What reaches a session" says of any conversation that is not a DM
- * with the bot alone: a mention starts a session answered in its thread, later messages in that thread
- * reach it without a mention, and a message without a mention starts nothing. The manifest subscribes to
+ * Group DMs (mpim), as "What reaches a session" in docs/slack-setup.md says: a group DM behaves as a
+ * channel: a mention starts a session answered in its thread, later messages in that thread reach it
+ * without a mention, and a message without a mention starts nothing. The manifest subscribes to
  * `message.mpim` for this. The whole Slack stack against the emulator, with the scripted agent.
  */
 import assert from "node:assert/strict";

@@ -1,8 +1,9 @@
 /**
- * The App Home as the README promises it: its mode select sets a session's own mode, its reset control
- * empties the session (run stopped, queue dropped, history forgotten), and its publishes are debounced
- * (changes within HOME_DEBOUNCE_MS share one views.publish; opening the Home publishes at once). Runs the
- * whole Slack stack against the emulator, with the scripted agent held where a run must stay busy.
+ * The App Home as docs/slack-setup.md (the checklist) and docs/architecture.md (UserHome) describe it: its
+ * mode select sets a session's own mode, its reset control empties the session (run stopped, queue dropped,
+ * history forgotten), and its publishes are debounced (changes within HOME_DEBOUNCE_MS share one
+ * views.publish; opening the Home publishes at once). Runs the whole Slack stack against the emulator, with
+ * the scripted agent held where a run must stay busy.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";

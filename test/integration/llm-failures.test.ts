@@ -1,10 +1,10 @@
 /**
- * Model failures as the README promises them: a 5xx, or a model that stalls past the timeout, is retried
- * by Restate and the answer arrives once (streamed into a Slack thread, and unstreamed for a curl
- * session); a step that keeps failing ends its run as failed after ten attempts, with :x: on the message
- * and a line in the thread that says what failed, and the queue moves on. The LLM agent runs in this
- * process (its stall timeout made short) against the Slack emulator, the fake model server and a
- * restate-server that retries quickly.
+ * Model failures as docs/llm-agent.md ("Model errors are never silent") describes them: a 5xx, or a model
+ * that stalls past the timeout, is retried by Restate and the answer arrives once (streamed into a Slack
+ * thread, and unstreamed for a curl session); a step that keeps failing ends its run as failed after ten
+ * attempts, with :x: on the message and a line in the thread that says what failed, and the queue moves on.
+ * The LLM agent runs in this process (its stall timeout made short) against the Slack emulator, the fake
+ * model server and a restate-server that retries quickly.
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";

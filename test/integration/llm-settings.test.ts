@@ -1,8 +1,9 @@
 /**
- * The LLM agent's settings as the README promises them, in a Slack thread: `LLM_MAX_STEPS` bounds a run's
- * model steps (the last one must answer without tools), streamed or not, and `LLM_STREAM=false` posts
- * each answer once, when it is done, without a live message or updates. The product runs as
- * `node src/main.ts` against the Slack emulator and the fake model server, which counts every call.
+ * The LLM agent's settings as docs/llm-agent.md and docs/settings.md describe them, in a Slack thread:
+ * `LLM_MAX_STEPS` bounds a run's model steps (the last one must answer without tools), streamed or not, and
+ * `LLM_STREAM=false` posts each answer once, when it is done, without a live message or updates. The
+ * product runs as `node src/main.ts` against the Slack emulator and the fake model server, which counts
+ * every call.
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";

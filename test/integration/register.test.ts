@@ -1,8 +1,8 @@
 /**
- * `npm run register` as the README promises it against an external Restate server: it registers our
- * endpoint, refuses to overwrite a deployment whose handlers changed (runs in flight stay on the code they
- * started with), and a new version at a new URL is the way to upgrade. A real restate-server; the
- * endpoints are served in this process, `npm run register` runs as a person runs it.
+ * `npm run register` as docs/operations.md ("Registering") describes it, against an external Restate
+ * server: it registers our endpoint, refuses to overwrite a deployment whose handlers changed (runs in
+ * flight stay on the code they started with), and a new version at a new URL is the way to upgrade. A real
+ * restate-server; the endpoints are served in this process, `npm run register` runs as a person runs it.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

@@ -1,7 +1,7 @@
 /**
- * The README's "Try it: the Python example's walk-through" in INTERRUPT and in QUEUE mode: `npm start`
- * with MODE set, the two curl calls made through the ingress, and the log lines the README shows. (The
- * INCORPORATE walk-through is start.test.ts's first test.)
+ * The walk-through in the README's "Coming from the Python example", in INTERRUPT and in QUEUE mode:
+ * `npm start` with MODE set, the two curl calls made through the ingress, and the log lines the README
+ * shows. (The INCORPORATE walk-through is start.test.ts's first test.)
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
