@@ -1,8 +1,9 @@
 /**
  * `npm run register`: registers our services endpoint (SERVICES_ADVERTISED_URL) with the Restate server at
  * RESTATE_ADMIN_URL. The documented step for an external server, where `npm start` does not register by
- * itself. Without `--force`, Restate refuses to replace a deployment whose handlers changed, which is what
- * protects runs in flight: deploy a new version at a new URL instead (docs/operations.md, "Upgrading").
+ * itself. Without `--force`, a URL already registered with other handlers is refused (Restate itself would
+ * keep the old deployment and answer 200), which protects runs in flight: deploy a new version at a new URL
+ * instead (docs/operations.md, "Upgrading").
  */
 import dotenv from "dotenv";
 import { ConfigError, parseConfig } from "./config.ts";

@@ -1,5 +1,6 @@
 /**
- * A local Slack, composed of its parts: the Web API server (web-api-server.ts, methods.ts), the test
+ * A local Slack, composed of its parts: the Web API server (web-api-server.ts, methods.ts and its
+ * chat-, conversation- and view-methods.ts), the test
  * controls (test-controls.ts: faults, holds, rate limits), the people's actions (people.ts), response_urls
  * (response-urls.ts) and the delivery of Slack's requests to the app (app-delivery.ts, HTTP or Socket
  * Mode). Tests and the playground hold one `SlackEmulator` and call everything through it; this file only
