@@ -1,10 +1,9 @@
 /**
- * A local Slack, composed of its parts: the Web API server (web-api-server.ts, methods.ts and its
- * chat-, conversation- and view-methods.ts), the test
- * controls (test-controls.ts: faults, holds, rate limits), the people's actions (people.ts), response_urls
- * (response-urls.ts) and the delivery of Slack's requests to the app (app-delivery.ts, HTTP or Socket
- * Mode). Tests and the playground hold one `SlackEmulator` and call everything through it; this file only
- * wires the parts and forwards, so each behaviour lives in its part.
+ * A local Slack, composed of its parts: the Web API server (web-api-server.ts; methods.ts and the chat-,
+ * conversation- and view-methods.ts it lists), the test controls (test-controls.ts: faults, holds, rate
+ * limits), the people's actions (people.ts), response_urls (response-urls.ts) and the delivery of Slack's
+ * requests to the app (app-delivery.ts, HTTP or Socket Mode). Tests and the playground hold one
+ * `SlackEmulator`; this file only wires the parts and forwards, so each behaviour lives in its part.
  */
 import { EventEmitter } from "node:events";
 import { type AppAnswer, AppDelivery, type DeliveryOptions } from "./app-delivery.ts";
