@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BlockKitError, validateMessageBlocks } from "./block-kit.ts";
 import type { EmulatorClock } from "./clock.ts";
+import { readBody, sendJson } from "./http-io.ts";
 import type { Json } from "./methods.ts";
 import type { EmulatedWorkspace } from "./workspace.ts";
 
@@ -20,28 +21,6 @@ interface ResponseTarget {
   ephemeralTs?: string;
   readonly expiresAt: number;
   uses: number;
-}
-
-export function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    request.on("end", () => resolve(body));
-    request.on("error", reject);
-  });
-}
-
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
-  response.end(JSON.stringify(body));
 }
 
 const isTrue = (value: unknown) => value === true || value === "true";

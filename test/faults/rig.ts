@@ -19,6 +19,7 @@ import {
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
 import { freePorts } from "../helpers/ports.ts";
+import { emulatedSlackSettings, externalRestateSettings } from "../helpers/product-settings.ts";
 import { startTestRestate, type TestRestate } from "../helpers/restate-server.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -65,17 +66,10 @@ export async function startRig(): Promise<Rig> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
-    RESTATE_EMBEDDED: "false",
-    RESTATE_INGRESS_URL: restate.ingressUrl,
-    RESTATE_ADMIN_URL: restate.adminUrl,
-    RESTATE_AUTO_REGISTER: "true",
+    ...externalRestateSettings(restate, servicesPort),
     RESTATE_IDENTITY_KEYS: restate.identityKey ?? "",
-    SERVICES_PORT: String(servicesPort),
-    SLACK_BOT_TOKEN: bot.botToken,
-    SLACK_SIGNING_SECRET: bot.signingSecret,
-    SLACK_API_URL: emulator.apiUrl,
+    ...emulatedSlackSettings(emulator),
     PORT: String(boltPort),
-    SLACK_BIND_ADDRESS: "127.0.0.1",
     DEMO_ITERATION_MS: "150",
     DEMO_DONE_PROBABILITY: "0",
     DEMO_MAX_ITERATIONS: String(ITERATIONS),

@@ -10,6 +10,7 @@ import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
 import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
 import { isolatedEnv, type MainProcess, startMain } from "./main-process.ts";
+import { emulatedSlackSettings, FAST_SLACK_PACES, fakeModelSettings } from "./product-settings.ts";
 
 export const BOT = "U0AGENT01";
 
@@ -59,20 +60,11 @@ export function contextOf(message: EmMessage | undefined): string[] {
 export async function startLlmProduct(settings: Record<string, string> = {}): Promise<LlmProduct> {
   const emulator = await startSlackEmulator();
   const fake = await startFakeLlm();
-  const bot = emulator.workspace.bot;
   const env: Record<string, string> = {
     ...(await isolatedEnv()),
-    SLACK_BOT_TOKEN: bot.botToken,
-    SLACK_SIGNING_SECRET: bot.signingSecret,
-    SLACK_API_URL: emulator.apiUrl,
-    SLACK_BIND_ADDRESS: "127.0.0.1",
-    SLACK_POST_INTERVAL_MS: "50",
-    SLACK_UPDATE_INTERVAL_MS: "200",
-    HOME_DEBOUNCE_MS: "50",
-    AGENT: "llm",
-    LLM_BASE_URL: fake.baseUrl,
-    LLM_API_KEY: fake.apiKey,
-    LLM_MODEL: "fake-model-1",
+    ...emulatedSlackSettings(emulator),
+    ...FAST_SLACK_PACES,
+    ...fakeModelSettings(fake),
     ...settings,
   };
   const main = startMain(env);

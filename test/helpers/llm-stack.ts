@@ -13,6 +13,12 @@ import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
 import { type ThreadActions, threadActions } from "./llm-product.ts";
 import { testLogger } from "./logger.ts";
 import { freePorts } from "./ports.ts";
+import {
+  emulatedSlackSettings,
+  externalRestateSettings,
+  FAST_SLACK_PACES,
+  fakeModelSettings,
+} from "./product-settings.ts";
 import { startTestRestate, type TestRestate } from "./restate-server.ts";
 
 export interface LlmStack extends ThreadActions {
@@ -30,25 +36,12 @@ export async function startLlmStack(
   const fake = await startFakeLlm();
   const restate = await startTestRestate();
   const [servicesPort, boltPort] = (await freePorts(2)) as [number, number];
-  const bot = emulator.workspace.bot;
   const config = parseConfig({
-    RESTATE_EMBEDDED: "false",
-    RESTATE_INGRESS_URL: restate.ingressUrl,
-    RESTATE_ADMIN_URL: restate.adminUrl,
-    RESTATE_AUTO_REGISTER: "true",
-    SERVICES_PORT: String(servicesPort),
-    SLACK_BOT_TOKEN: bot.botToken,
-    SLACK_SIGNING_SECRET: bot.signingSecret,
-    SLACK_API_URL: emulator.apiUrl,
+    ...externalRestateSettings(restate, servicesPort),
+    ...emulatedSlackSettings(emulator),
     PORT: String(boltPort),
-    SLACK_BIND_ADDRESS: "127.0.0.1",
-    SLACK_POST_INTERVAL_MS: "50",
-    SLACK_UPDATE_INTERVAL_MS: "200",
-    HOME_DEBOUNCE_MS: "50",
-    AGENT: "llm",
-    LLM_BASE_URL: fake.baseUrl,
-    LLM_API_KEY: fake.apiKey,
-    LLM_MODEL: "fake-model-1",
+    ...FAST_SLACK_PACES,
+    ...fakeModelSettings(fake),
   });
   if (config.agent.kind !== "llm") throw new Error("AGENT=llm gives LLM settings");
   const agent = createLlmAgent({ ...config.agent, tools: [currentTimeTool], ...agentOptions });

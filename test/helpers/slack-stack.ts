@@ -9,6 +9,7 @@ import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator
 import { type IngressClient, ingressClient } from "./ingress.ts";
 import { testLogger } from "./logger.ts";
 import { freePorts } from "./ports.ts";
+import { emulatedSlackSettings, externalRestateSettings } from "./product-settings.ts";
 import { startTestRestate, type TestRestate } from "./restate-server.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 import { type StepSink, startStepSink } from "./step-sink.ts";
@@ -31,17 +32,10 @@ export async function startSlackStack(
   const [servicesPort, boltPort] = (await freePorts(2)) as [number, number];
   const bot = emulator.workspace.bot;
   const env: Record<string, string | undefined> = {
-    RESTATE_EMBEDDED: "false",
-    RESTATE_INGRESS_URL: restate.ingressUrl,
-    RESTATE_ADMIN_URL: restate.adminUrl,
-    RESTATE_AUTO_REGISTER: "true",
-    SERVICES_PORT: String(servicesPort),
-    SLACK_BOT_TOKEN: bot.botToken,
-    SLACK_SIGNING_SECRET: bot.signingSecret,
+    ...externalRestateSettings(restate, servicesPort),
+    ...emulatedSlackSettings(emulator),
     ...(options.socketMode ? { SLACK_APP_TOKEN: bot.appToken } : {}),
-    SLACK_API_URL: emulator.apiUrl,
     PORT: String(boltPort),
-    SLACK_BIND_ADDRESS: "127.0.0.1",
     SLACK_POST_INTERVAL_MS: "50",
     HOME_DEBOUNCE_MS: "50",
     ...options.env,

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HistoryItem } from "../../src/agent/agent.ts";
+import { readBody } from "../../src/slack-emulator/http-io.ts";
 import { waitFor } from "./wait.ts";
 
 export type CallKind = "step" | "run-start";
@@ -66,18 +67,6 @@ export interface StepSink {
   waitForCall(match: (call: SinkCall) => boolean, what: string): Promise<SinkCall>;
   executions(match: (call: SinkCall) => boolean): number;
   close(): Promise<void>;
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    request.on("end", () => resolve(body));
-    request.on("error", reject);
-  });
 }
 
 export async function startStepSink(): Promise<StepSink> {

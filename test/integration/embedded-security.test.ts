@@ -16,6 +16,7 @@ import { publicKeyOf } from "../../src/runtime/request-identity.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { ingressClient } from "../helpers/ingress.ts";
 import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
+import { emulatedSlackSettings } from "../helpers/product-settings.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const ALICE = "U0ALICE01";
@@ -28,13 +29,9 @@ let servicesUrl: string;
 
 before(async () => {
   emulator = await startSlackEmulator();
-  const bot = emulator.workspace.bot;
   const env: Record<string, string> = {
     ...(await isolatedEnv()),
-    SLACK_BOT_TOKEN: bot.botToken,
-    SLACK_SIGNING_SECRET: bot.signingSecret,
-    SLACK_API_URL: emulator.apiUrl,
-    SLACK_BIND_ADDRESS: "127.0.0.1",
+    ...emulatedSlackSettings(emulator),
     DEMO_ITERATION_MS: "0",
     DEMO_MAX_ITERATIONS: "1",
   };

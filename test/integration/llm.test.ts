@@ -13,7 +13,9 @@ import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
 import { type ChatRequest, type FakeLlm, startFakeLlm, textOf } from "../helpers/fake-llm.ts";
 import { ingressClient } from "../helpers/ingress.ts";
+import { contextOf, markdownOf } from "../helpers/llm-product.ts";
 import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
+import { emulatedSlackSettings, FAST_SLACK_PACES, fakeModelSettings } from "../helpers/product-settings.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -34,20 +36,11 @@ async function startProduct(): Promise<MainProcess> {
 before(async () => {
   emulator = await startSlackEmulator();
   fake = await startFakeLlm();
-  const bot = emulator.workspace.bot;
   env = {
     ...(await isolatedEnv()),
-    SLACK_BOT_TOKEN: bot.botToken,
-    SLACK_SIGNING_SECRET: bot.signingSecret,
-    SLACK_API_URL: emulator.apiUrl,
-    SLACK_BIND_ADDRESS: "127.0.0.1",
-    SLACK_POST_INTERVAL_MS: "50",
-    SLACK_UPDATE_INTERVAL_MS: "200",
-    HOME_DEBOUNCE_MS: "50",
-    AGENT: "llm",
-    LLM_BASE_URL: fake.baseUrl,
-    LLM_API_KEY: fake.apiKey,
-    LLM_MODEL: "fake-model-1",
+    ...emulatedSlackSettings(emulator),
+    ...FAST_SLACK_PACES,
+    ...fakeModelSettings(fake),
     LLM_SYSTEM_PROMPT: "You are the test assistant.",
   };
   main = await startProduct();
@@ -67,21 +60,6 @@ beforeEach(() => {
 
 function botReplies(threadTs: string): EmMessage[] {
   return emulator.thread(CHANNEL, threadTs).filter((m) => m.botId);
-}
-
-function markdownOf(message: EmMessage | undefined): string {
-  const blocks = (message?.blocks ?? []) as { type: string; text?: string }[];
-  return blocks
-    .filter((b) => b.type === "markdown")
-    .map((b) => b.text ?? "")
-    .join("\n");
-}
-
-function contextOf(message: EmMessage | undefined): string[] {
-  const blocks = (message?.blocks ?? []) as { type: string; elements?: { text?: string }[] }[];
-  return blocks
-    .filter((b) => b.type === "context")
-    .map((b) => (b.elements ?? []).map((e) => e.text).join(" "));
 }
 
 async function mention(text: string): Promise<string> {
