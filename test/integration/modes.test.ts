@@ -114,6 +114,8 @@ describe("INTERRUPT", () => {
     // What the old run does with its late answer it has done once its invocation is over, and a message
     // sent after that is handled by the session after anything the old run sent it.
     await runCompleted(stack.restate, key, first.runId);
+    // The new run answers before the next message, which would otherwise interrupt it (the mode is INTERRUPT).
+    await outcomeOf(key, second.runId, "done");
     const third = await stack.sendMessage(key, "thanks");
     await outcomeOf(key, third.runId, "done");
     await idle(key);
