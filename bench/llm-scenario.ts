@@ -9,7 +9,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { FakeLlm } from "../test/helpers/fake-llm.ts";
-import type { BenchRig } from "./rig.ts";
+import type { BenchRig } from "./bench-rig.ts";
 import { type Latency, summarize } from "./stats.ts";
 
 export interface LlmFigures {

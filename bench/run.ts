@@ -12,8 +12,8 @@ import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { restateServerBinary } from "../src/runtime/restate-server.ts";
 import { startFakeLlm } from "../test/helpers/fake-llm.ts";
+import { startBenchRig } from "./bench-rig.ts";
 import { llmScenario } from "./llm-scenario.ts";
-import { startBenchRig } from "./rig.ts";
 import {
   ackLatency,
   ackLatencyWithWork,

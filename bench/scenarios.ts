@@ -7,7 +7,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { type BenchRig, ITERATIONS, rssMiB, type Thread } from "./rig.ts";
+import { type BenchRig, ITERATIONS, rssMiB, type Thread } from "./bench-rig.ts";
 import {
   type Latency,
   type OpenLoopResult,

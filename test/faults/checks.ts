@@ -6,9 +6,9 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { AgentOutputPayload } from "../../src/slack/durable/slack-channel.ts";
-import { runInvocations } from "../helpers/restate-server.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
-import { BOT, ITERATIONS, type Rig } from "./rig.ts";
+import { runInvocations } from "../helpers/test-restate.ts";
+import { BOT, ITERATIONS, type Rig } from "./fault-rig.ts";
 
 export interface Message {
   readonly key: string;

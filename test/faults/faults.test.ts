@@ -24,7 +24,7 @@ import {
   settle,
   settleSessions,
 } from "./checks.ts";
-import { BOT, PEOPLE, type Rig, startRig } from "./rig.ts";
+import { BOT, PEOPLE, type Rig, startRig } from "./fault-rig.ts";
 
 const quick = process.env.FAULTS_SCALE === "quick";
 const SCALE = {

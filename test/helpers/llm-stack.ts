@@ -10,16 +10,16 @@ import { type App, startApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
+import { freePorts } from "./free-ports.ts";
 import { type ThreadActions, threadActions } from "./llm-product.ts";
-import { testLogger } from "./logger.ts";
-import { freePorts } from "./ports.ts";
 import {
   emulatedSlackSettings,
   externalRestateSettings,
   FAST_SLACK_PACES,
   fakeModelSettings,
 } from "./product-settings.ts";
-import { startTestRestate, type TestRestate } from "./restate-server.ts";
+import { testLogger } from "./test-logger.ts";
+import { startTestRestate, type TestRestate } from "./test-restate.ts";
 
 export interface LlmStack extends ThreadActions {
   readonly emulator: SlackEmulator;

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePorts } from "./ports.ts";
+import { freePorts } from "./free-ports.ts";
 import { waitFor } from "./wait.ts";
 
 const root = new URL("../..", import.meta.url).pathname;

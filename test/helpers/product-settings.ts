@@ -5,7 +5,7 @@
  */
 import type { SlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { FakeLlm } from "./fake-llm.ts";
-import type { TestRestate } from "./restate-server.ts";
+import type { TestRestate } from "./test-restate.ts";
 
 /** Slack over HTTP from the emulator's workspace, the app bound to loopback. */
 export function emulatedSlackSettings(emulator: SlackEmulator): Record<string, string> {

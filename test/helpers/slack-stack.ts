@@ -6,13 +6,13 @@
 import { type App, startApp } from "../../src/app.ts";
 import { type Env, parseConfig } from "../../src/config.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import { freePorts } from "./free-ports.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
-import { testLogger } from "./logger.ts";
-import { freePorts } from "./ports.ts";
 import { emulatedSlackSettings, externalRestateSettings } from "./product-settings.ts";
-import { startTestRestate, type TestRestate } from "./restate-server.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 import { type StepSink, startStepSink } from "./step-sink.ts";
+import { testLogger } from "./test-logger.ts";
+import { startTestRestate, type TestRestate } from "./test-restate.ts";
 
 export interface SlackStack {
   readonly emulator: SlackEmulator;

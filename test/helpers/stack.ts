@@ -12,13 +12,13 @@ import type { RunProgress } from "../../src/restate/agent-session.ts";
 import type { MessageReceipt, SessionStatus } from "../../src/restate/chat-service.ts";
 import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/endpoint.ts";
 import { createServices } from "../../src/services.ts";
+import { freePort } from "./free-ports.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
-import { testLogger } from "./logger.ts";
-import { freePort } from "./ports.ts";
-import { startTestRestate, type TestRestate } from "./restate-server.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 import { type HistoryLine, sessionReads } from "./session-reads.ts";
 import { type StepSink, startStepSink } from "./step-sink.ts";
+import { testLogger } from "./test-logger.ts";
+import { startTestRestate, type TestRestate } from "./test-restate.ts";
 
 export interface StackOptions {
   /** Extra settings (QUEUE_MAX, MODE, ...). */

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { runInvocations } from "../helpers/restate-server.ts";
 import { type Stack, startStack, uniqueKey } from "../helpers/stack.ts";
 import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
+import { runInvocations } from "../helpers/test-restate.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let stack: Stack;

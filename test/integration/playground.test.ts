@@ -13,8 +13,8 @@ import { after, before, describe, test } from "node:test";
 import { type App, startApp } from "../../src/app.ts";
 import { parseConfig } from "../../src/config.ts";
 import type { PlaygroundSnapshot } from "../../src/playground/web/protocol.ts";
-import { testLogger } from "../helpers/logger.ts";
 import { isolatedEnv } from "../helpers/main-process.ts";
+import { testLogger } from "../helpers/test-logger.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 /** Ways a page loads something: a script, a style, an import, a font, a fetch of an absolute URL. */
@@ -94,10 +94,10 @@ describe("the playground", () => {
     const scratch = mkdtempSync(join(tmpdir(), "playground-assets-"));
     t.after(() => rmSync(scratch, { recursive: true, force: true }));
     const page = await (await fetch(base)).text();
-    assert.match(page, /<script type="module" src="\/assets\/main.ts">/);
+    assert.match(page, /<script type="module" src="\/assets\/page.ts">/);
     assert.doesNotMatch(page, LOADS_FROM_ELSEWHERE, "the page loads nothing from elsewhere");
     for (const asset of [
-      "main.ts",
+      "page.ts",
       "blocks.ts",
       "mrkdwn.ts",
       "messages.ts",

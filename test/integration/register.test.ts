@@ -11,10 +11,10 @@ import * as restate from "@restatedev/restate-sdk";
 import { parseConfig } from "../../src/config.ts";
 import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/endpoint.ts";
 import { createAgent, createServices } from "../../src/services.ts";
-import { testLogger } from "../helpers/logger.ts";
+import { freePort } from "../helpers/free-ports.ts";
 import { isolatedEnv } from "../helpers/main-process.ts";
-import { freePort } from "../helpers/ports.ts";
-import { startTestRestate } from "../helpers/restate-server.ts";
+import { testLogger } from "../helpers/test-logger.ts";
+import { startTestRestate } from "../helpers/test-restate.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { toSessionKey } from "../../src/restate/keys.ts";
-import { runCompleted, runInvocations } from "../helpers/restate-server.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
+import { runCompleted, runInvocations } from "../helpers/test-restate.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const ALICE = "U0ALICE01";

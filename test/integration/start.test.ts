@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { isAlive } from "../../src/runtime/restate-server.ts";
 import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import { freePort } from "../helpers/free-ports.ts";
 import { ingressClient } from "../helpers/ingress.ts";
 import { isolatedEnv, startMain } from "../helpers/main-process.ts";
-import { freePort } from "../helpers/ports.ts";
-import { startTestRestate } from "../helpers/restate-server.ts";
+import { startTestRestate } from "../helpers/test-restate.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const seed = (content: string) => ({ content, role: "user" });

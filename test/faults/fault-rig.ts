@@ -17,10 +17,10 @@ import {
   messageEvent,
 } from "../../src/slack-emulator/app-requests.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
+import { freePorts } from "../helpers/free-ports.ts";
 import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
-import { freePorts } from "../helpers/ports.ts";
 import { emulatedSlackSettings, externalRestateSettings } from "../helpers/product-settings.ts";
-import { startTestRestate, type TestRestate } from "../helpers/restate-server.ts";
+import { startTestRestate, type TestRestate } from "../helpers/test-restate.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 

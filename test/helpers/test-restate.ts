@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { ensureRequestIdentity } from "../../src/runtime/request-identity.ts";
 import { registerDeployment } from "../../src/runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "../../src/runtime/restate-server.ts";
-import { testLogger } from "./logger.ts";
-import { freePorts } from "./ports.ts";
+import { freePorts } from "./free-ports.ts";
+import { testLogger } from "./test-logger.ts";
 import { waitFor } from "./wait.ts";
 
 export interface TestRestate {

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { HistoryItem } from "../../src/agent/agent.ts";
 import { parseSessionKey } from "../../src/restate/keys.ts";
-import { runCompleted } from "../helpers/restate-server.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type Stack, startStack, uniqueKey } from "../helpers/stack.ts";
 import { type SinkCall, stepOf } from "../helpers/step-sink.ts";
+import { runCompleted } from "../helpers/test-restate.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let stack: Stack;
