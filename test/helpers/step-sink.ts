@@ -4,7 +4,7 @@
  * counted outside the process under test. A test can hold the next matching request (the step is then
  * "in flight" for as long as the test wants) and release it with the reply of its choice.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { HistoryItem } from "../../src/agent/agent.ts";
 import { readBody } from "../../src/slack-emulator/http-io.ts";

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { SessionStatus } from "../../src/restate/chat-service.ts";
 import { toSessionKey } from "../../src/restate/keys.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
