@@ -62,7 +62,6 @@ export async function startRig(): Promise<Rig> {
   const [servicesPort, boltPort] = (await freePorts(2)) as [number, number];
   const logDir = mkdtempSync(join(tmpdir(), "faults-"));
   const productLog: WriteStream = createWriteStream(join(logDir, "product.log"), { flags: "a" });
-  const _bot = emulator.workspace.bot;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
