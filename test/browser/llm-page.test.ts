@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import { type FakeLlm, startFakeLlm } from "../helpers/fake-llm.ts";
+import { fakeModelSettings } from "../helpers/product-settings.ts";
 import {
   type BrowserPlayground,
   goTo,
@@ -24,10 +25,7 @@ let session: BrowserPlayground;
 before(async () => {
   fake = await startFakeLlm();
   session = await startBrowserPlayground({
-    AGENT: "llm",
-    LLM_BASE_URL: fake.baseUrl,
-    LLM_API_KEY: fake.apiKey,
-    LLM_MODEL: "fake-model-1",
+    ...fakeModelSettings(fake),
     SLACK_UPDATE_INTERVAL_MS: "250",
   });
 });
