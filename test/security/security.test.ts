@@ -1,0 +1,11 @@
+/**
+ * `npm run test:security`: each finding of the review that attacked a running copy, as an attack against
+ * the real product, paired with the same request made legitimately. The attacks of each area live in their
+ * own module; this file runs them all and prints the closing figure.
+ */
+import { after } from "node:test";
+import { securityFigure } from "./attack.ts";
+
+after(() => {
+  process.stdout.write(`${securityFigure()}\n`);
+});
