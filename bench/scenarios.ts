@@ -4,9 +4,10 @@
  * process), Restate's introspection (`sys_invocation`, `sys_journal`) for what happens inside runs
  * (same machine clock, millisecond resolution).
  */
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { ingressClient } from "../test/helpers/ingress.ts";
 import { type BenchRig, ITERATIONS, rssMiB, type Thread } from "./bench-rig.ts";
 import {
   type Latency,
@@ -213,11 +214,13 @@ export async function interruptLatency(rig: BenchRig, count: number, threadsPerS
 /** 4. Queue hand-off: a run's end until the next queued run's first step (threads in a QUEUE channel). */
 export async function queueHandoff(rig: BenchRig, count: number, threadsPerSecond: number) {
   const channel = rig.newChannel();
-  await fetch(`${rig.ingressUrl}/ChannelSettings/T0001:${channel}/set_mode`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ mode: "QUEUE" }),
-  });
+  // As the Slack adapter sets it (signed with the key `npm start` made in the data folder).
+  const adapterKey = readFileSync(join(rig.dataDir, "adapter-key"), "utf8").trim();
+  const setMode = await ingressClient(rig.ingressUrl, { adapterKey }).request(
+    `ChannelSettings/T0001:${channel}/set_mode`,
+    { mode: "QUEUE" },
+  );
+  if (setMode.status !== 200) throw new Error(`setting the channel's mode failed: ${setMode.text}`);
   const flows: Promise<Thread>[] = [];
   for (let i = 0; i < count; i += 1) {
     flows.push(

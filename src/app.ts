@@ -10,6 +10,7 @@ import type { Logger } from "./logger.ts";
 import { readAppManifest } from "./playground/app-manifest.ts";
 import { attachPlayground } from "./playground/server.ts";
 import { startServicesEndpoint } from "./restate/endpoint.ts";
+import { ensureAdapterKey } from "./runtime/adapter-key.ts";
 import { cannotListen } from "./runtime/ports.ts";
 import { ensureRequestIdentity } from "./runtime/request-identity.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
@@ -65,8 +66,10 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     // The embedded server signs its requests; our endpoint then accepts only those (and RESTATE_IDENTITY_KEYS).
     const identity = config.restate.embedded ? ensureRequestIdentity(resolve(config.restate.dataDir)) : null;
     const identityKeys = [...config.restate.identityKeys, ...(identity ? [identity.publicKey] : [])];
+    // Both sides run in this process: the adapter signs with the key the services check.
+    const adapterKey = config.adapterKey ?? ensureAdapterKey(resolve(config.restate.dataDir)).key;
     const endpoint = await startServicesEndpoint({
-      services: createServices({ config, agent, logger }),
+      services: createServices({ config, agent, logger, adapterKey }),
       port: config.services.port,
       host: config.services.bindAddress,
       logger,
@@ -127,6 +130,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
             connection: config.slack,
             apiUrl: config.slackApi.url,
             ingressUrl,
+            adapterKey,
             defaultMode: config.defaultMode,
             logger,
           });

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { MODES, type Mode, modeSchema } from "./restate/modes.ts";
+import { ADAPTER_KEY_MIN_LENGTH } from "./runtime/adapter-key.ts";
 import { PUBLIC_KEY_PATTERN } from "./runtime/request-identity.ts";
 
 export type LogFormat = "pretty" | "json";
@@ -14,6 +15,11 @@ export type LogFormat = "pretty" | "json";
 export interface Config {
   readonly defaultMode: Mode;
   readonly queueMax: number;
+  /**
+   * `ADAPTER_KEY`: the key the Slack adapter signs its requests to the ingress with; null: `npm start`
+   * makes one in the data folder (src/runtime/adapter-key.ts).
+   */
+  readonly adapterKey: string | null;
   readonly restate: {
     /** Start restate-server from node_modules (true) or use the one at the URLs below. */
     readonly embedded: boolean;
@@ -179,6 +185,14 @@ const REAL_SLACK_SETTINGS = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_A
 const EnvSchema = z.object({
   MODE: mode.default("INTERRUPT"),
   QUEUE_MAX: z.coerce.number().int().min(1, "must be at least 1").default(20),
+  ADAPTER_KEY: z
+    .string()
+    .trim()
+    .min(
+      ADAPTER_KEY_MIN_LENGTH,
+      `must be at least ${ADAPTER_KEY_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`,
+    )
+    .optional(),
   RESTATE_EMBEDDED: bool.default(true),
   RESTATE_INGRESS_URL: httpUrl.default("http://localhost:8080"),
   RESTATE_ADMIN_URL: httpUrl.default("http://localhost:9070"),
@@ -378,6 +392,7 @@ export function parseConfig(env: Env, isTty = false): Config {
   const config: Config = {
     defaultMode: e.MODE,
     queueMax: e.QUEUE_MAX,
+    adapterKey: e.ADAPTER_KEY ?? null,
     restate: {
       embedded: e.RESTATE_EMBEDDED,
       ingressUrl: e.RESTATE_INGRESS_URL.replace(/\/+$/, ""),

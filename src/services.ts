@@ -10,6 +10,7 @@ import { currentTimeTool } from "./agent/tools.ts";
 import { botTokenOf, type Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { createAgentSession } from "./restate/agent-session.ts";
+import { callerCheck } from "./restate/caller.ts";
 import { createChannelSettings } from "./restate/channel-settings.ts";
 import { createChatService } from "./restate/chat-service.ts";
 import { createSlackChannel } from "./slack/durable/slack-channel.ts";
@@ -28,11 +29,19 @@ export function createServices(deps: {
   readonly config: Config;
   readonly agent: Agent;
   readonly logger: Logger;
+  /** The key the Slack adapter signs with (`ADAPTER_KEY`): Slack facts are accepted only with it. */
+  readonly adapterKey: string;
 }) {
-  const { config, agent, logger } = deps;
+  const { config, agent, logger, adapterKey } = deps;
+  const caller = callerCheck(adapterKey);
   const journalRetentionMs = config.restate.journalRetentionMs;
   const client = createSlackWebClient({ url: config.slackApi.url, token: botTokenOf(config.slack), logger });
-  const liveMessages = createLiveMessageUpdater({ client, ingressUrl: config.restate.ingressUrl, logger });
+  const liveMessages = createLiveMessageUpdater({
+    client,
+    ingressUrl: config.restate.ingressUrl,
+    adapterKey,
+    logger,
+  });
   // Sessions that came from Slack report to the Slack side; sessions started with curl have no origin
   // and report nowhere.
   const effects = slackSessionEffects(liveMessages);
@@ -43,17 +52,23 @@ export function createServices(deps: {
       idempotencyRetentionMs: config.restate.idempotencyRetentionMs,
       journalRetentionMs,
       effects,
+      caller,
     }),
     createAgentSession({ agent, effects, journalRetentionMs, stepMaxAttempts: AGENT_STEP_MAX_ATTEMPTS }),
-    createChannelSettings({ journalRetentionMs }),
+    createChannelSettings({ journalRetentionMs, caller }),
     createSlackThread({ client, journalRetentionMs }),
     createSlackChannel({ client, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
-    createSlackWorkspace({ updateIntervalMs: config.slackApi.updateIntervalMs, journalRetentionMs }),
+    createSlackWorkspace({
+      updateIntervalMs: config.slackApi.updateIntervalMs,
+      journalRetentionMs,
+      caller,
+    }),
     createUserHome({
       client,
       debounceMs: config.slackApi.homeDebounceMs,
       defaultMode: config.defaultMode,
       journalRetentionMs,
+      caller,
     }),
   ];
 }

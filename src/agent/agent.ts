@@ -4,7 +4,9 @@
  * world (a model, a clock, randomness) must go through `step` (or journal through `restate` itself, as the
  * AI SDK middleware does), so that a crash or a retry replays its journaled result instead of doing it again.
  */
+
 import type * as restate from "@restatedev/restate-sdk";
+import type { ToolContext } from "./tools.ts";
 
 /**
  * One item of a session's history. The demo agent keeps `{role: "user" | "system", content: text}`; the LLM
@@ -22,6 +24,8 @@ export interface StreamedText {
 
 export interface AgentStepContext {
   readonly sessionKey: string;
+  /** Where the session's messages come from, as recorded (a Slack thread); null for curl sessions. */
+  readonly origin: ToolContext["origin"];
   readonly runId: string;
   /** 1 for the first iteration of a run. */
   readonly iteration: number;

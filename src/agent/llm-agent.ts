@@ -275,7 +275,11 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
       const input = known.inputSchema.safeParse(call.input ?? {});
       if (!input.success) return { type: "error-text", value: `Invalid input: ${input.error.message}` };
       try {
-        const value = await known.execute(input.data, { sessionKey: ctx.sessionKey, signal });
+        const value = await known.execute(input.data, {
+          sessionKey: ctx.sessionKey,
+          origin: ctx.origin,
+          signal,
+        });
         return { type: "json", value: plain(value ?? null) };
       } catch (error) {
         if (signal.aborted) throw error;

@@ -9,6 +9,11 @@ import { z } from "zod";
 export interface ToolContext {
   /** The session the run belongs to (a Slack thread's key is `<team>:<channel>:<thread ts>`). */
   readonly sessionKey: string;
+  /**
+   * Where the session's messages come from, as the session recorded it (a Slack thread); null for
+   * sessions started with curl. Tools that read a place use this, never a place parsed from the key.
+   */
+  readonly origin: { readonly team: string; readonly channel: string; readonly threadTs: string } | null;
   /** Aborts when the run's attempt ends (interrupted, stopped): pass it to any request the tool makes. */
   readonly signal: AbortSignal;
 }

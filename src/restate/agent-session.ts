@@ -97,6 +97,7 @@ export function createAgentSession(options: AgentSessionOptions) {
               const message = liveMessage;
               const stepContext: AgentStepContext = {
                 sessionKey,
+                origin,
                 runId,
                 iteration,
                 step: (name, action) =>

@@ -6,6 +6,7 @@
  * so a channel with many sessions costs nothing per message.
  */
 import * as restate from "@restatedev/restate-sdk";
+import type { CallerCheck } from "./caller.ts";
 import { CHANNEL_SETTINGS, ChatServiceRef } from "./contracts.ts";
 import type { Mode } from "./modes.ts";
 import { SetModeSchema } from "./schemas.ts";
@@ -14,7 +15,11 @@ import { SetModeSchema } from "./schemas.ts";
 const RECENT_SESSIONS = 100;
 const SESSION_PREFIX = "s:";
 
-export function createChannelSettings(options: { readonly journalRetentionMs: number }) {
+export function createChannelSettings(options: {
+  readonly journalRetentionMs: number;
+  /** A channel's default is set in Slack: only the adapter may set it. */
+  readonly caller: CallerCheck;
+}) {
   return restate.object({
     name: CHANNEL_SETTINGS,
     description: "A channel's default mode for sessions without a mode of their own, and its sessions.",
@@ -38,6 +43,10 @@ export function createChannelSettings(options: { readonly journalRetentionMs: nu
       set_mode: restate.handlers.object.exclusive(
         { input: restate.serde.schema(SetModeSchema) },
         async (ctx: restate.ObjectContext, { mode }): Promise<{ mode: Mode | null }> => {
+          await options.caller.requireAdapter(
+            ctx,
+            "a channel's default mode is set in Slack: only the Slack adapter may set it",
+          );
           if (mode) ctx.set("mode", mode);
           else ctx.clear("mode");
           for (const name of await ctx.stateKeys()) {

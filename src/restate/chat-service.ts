@@ -7,8 +7,9 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { z } from "zod";
+import type { CallerCheck } from "./caller.ts";
 import { AgentSessionRef, CHAT_SERVICE, ChannelSettingsRef } from "./contracts.ts";
-import { channelKeyOf, toRunKey } from "./keys.ts";
+import { channelKeyOf, parseSessionKey, toRunKey } from "./keys.ts";
 import { type Mode, type ModeSource, resolveMode } from "./modes.ts";
 import {
   ActorSchema,
@@ -60,6 +61,8 @@ export interface ChatServiceOptions {
   readonly idempotencyRetentionMs: number;
   readonly journalRetentionMs: number;
   readonly effects: SessionEffects;
+  /** Who asks: Slack facts and writes to a Slack thread's session are accepted only from the adapter. */
+  readonly caller: CallerCheck;
 }
 
 /** What `process_user_message` answers: where the message went. */
@@ -112,7 +115,10 @@ async function nowIso(ctx: restate.Context): Promise<string> {
 const fates = (inputs: readonly UserInput[], fate: Fate): FateChange[] =>
   inputs.map((input) => ({ input, fate }));
 
-/** Only the session's people may stop or reset it; a caller that does not say who it is is trusted (curl). */
+/**
+ * Only the session's people may stop or reset it. A caller that does not say who it is is an operator's
+ * curl, trusted for sessions that are not Slack threads (`guardControl` refuses it for the others).
+ */
 function assertMayControl(meta: SessionMeta, by: string | undefined, what: string): void {
   if (by === undefined) return;
   if (!meta.people.includes(by)) {
@@ -125,7 +131,45 @@ function logRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void 
 }
 
 export function createChatService(options: ChatServiceOptions) {
-  const { effects } = options;
+  const { effects, caller } = options;
+
+  /**
+   * A message names a Slack place or person (`source`, `user`, `startsSession`), or goes to a Slack
+   * thread's session: only the adapter may send it. Plain `{content, role}` to any other key is curl's.
+   */
+  async function guardMessage(ctx: ChatContext, message: IncomingMessage): Promise<void> {
+    if (parseSessionKey(ctx.key)) {
+      await caller.requireAdapter(
+        ctx,
+        `"${ctx.key}" is a Slack thread's session: only the Slack adapter may write to it`,
+      );
+    } else if (
+      message.source !== undefined ||
+      message.user !== undefined ||
+      message.startsSession !== undefined
+    ) {
+      await caller.requireAdapter(
+        ctx,
+        "source, user and startsSession say where a message came from and who wrote it: only the Slack adapter may send them",
+      );
+    }
+  }
+
+  /** A control that names who asks (`by`), or one on a Slack thread's session: only the adapter's, with `by`. */
+  async function guardControl(ctx: ChatContext, by: string | undefined): Promise<void> {
+    if (parseSessionKey(ctx.key)) {
+      await caller.requireAdapter(
+        ctx,
+        `"${ctx.key}" is a Slack thread's session: only the Slack adapter may control it`,
+      );
+      if (by === undefined)
+        throw new restate.TerminalError("a control of a Slack thread's session must say who asks (by)", {
+          errorCode: 400,
+        });
+    } else if (by !== undefined) {
+      await caller.requireAdapter(ctx, "by names a Slack user: only the Slack adapter may send it");
+    }
+  }
 
   /** Tells the effects what changed, with the session as it is now, if it lives somewhere (a Slack thread). */
   function report(
@@ -389,9 +433,10 @@ export function createChatService(options: ChatServiceOptions) {
           idempotencyRetention: options.idempotencyRetentionMs,
         },
         async (ctx: ChatContext, message): Promise<MessageReceipt> => {
+          await guardMessage(ctx, message);
           // 1. A message that may not start a session (a thread reply without a mention) needs one already.
           const stored = (await ctx.get("meta")) ?? NEW_SESSION;
-          if (!stored.createdAt && !message.startsSession) {
+          if (!stored.createdAt && !(message.startsSession ?? true)) {
             ctx.console.debug("Ignoring a message for a thread without a session");
             return { decision: "ignored", messageId: null, runId: null };
           }
@@ -457,6 +502,7 @@ export function createChatService(options: ChatServiceOptions) {
           ctx: ChatContext,
           { by },
         ): Promise<{ stoppedRunId: string | null; nextRunId: string | null }> => {
+          await guardControl(ctx, by);
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
           assertMayControl(meta, by, "stop its run");
           const active = await ctx.get("activeRun");
@@ -471,6 +517,7 @@ export function createChatService(options: ChatServiceOptions) {
       reset: restate.handlers.object.exclusive(
         { input: restate.serde.schema(ActorSchema), accept: "*/*" },
         async (ctx: ChatContext, { by }): Promise<{ stoppedRunId: string | null; droppedQueued: number }> => {
+          await guardControl(ctx, by);
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
           assertMayControl(meta, by, "reset it");
           const active = await ctx.get("activeRun");
@@ -491,6 +538,7 @@ export function createChatService(options: ChatServiceOptions) {
       remove_queued: restate.handlers.object.exclusive(
         { input: restate.serde.schema(RemoveQueuedSchema) },
         async (ctx: ChatContext, { id, by }): Promise<{ removed: UserInput }> => {
+          await guardControl(ctx, by);
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
           const current = (await ctx.get("queue")) ?? [];
           const queued = current.find((entry) => entry.id === id);
@@ -522,13 +570,17 @@ export function createChatService(options: ChatServiceOptions) {
         },
       ),
 
-      /** The session's own mode; anyone in the thread may change it. */
+      /**
+       * The session's own mode; anyone in the thread may change it. Who that is, Slack knows: for a Slack
+       * thread's session only the adapter may ask, saying who asks.
+       */
       set_mode: restate.handlers.object.exclusive(
         { input: restate.serde.schema(SetModeSchema) },
         async (
           ctx: ChatContext,
-          { mode, requireSession },
+          { mode, requireSession, by },
         ): Promise<{ mode: Mode | null; previous: Mode | null }> => {
+          await guardControl(ctx, by);
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
           if (requireSession && !meta.createdAt) {
             throw new SessionError("This thread has no agent session: mention the agent to start one.", 404);

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import * as restate from "@restatedev/restate-sdk";
 import { type Logger, restateLogTransport } from "../logger.ts";
 import { cannotListen } from "../runtime/ports.ts";
+import { refuseBrowserRequests } from "./caller.ts";
 
 export interface ServicesEndpoint {
   readonly port: number;
@@ -29,7 +30,8 @@ export async function startServicesEndpoint(options: {
     ...(options.identityKeys && options.identityKeys.length > 0
       ? { identityKeys: [...options.identityKeys] }
       : {}),
-    ...(options.hooks ? { defaultServiceOptions: { hooks: [...options.hooks] } } : {}),
+    // Every handler of every object refuses browsers, whatever else wraps it.
+    defaultServiceOptions: { hooks: [refuseBrowserRequests, ...(options.hooks ?? [])] },
   });
   const server = createServer(handler);
   const sessions = new Set<Http2Session>();

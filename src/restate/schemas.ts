@@ -34,8 +34,9 @@ export const SessionOriginSchema = z.object({
 
 /**
  * `process_user_message`: `{content, role}` as curl sends it (README, compatibility), plus who sent it and
- * where from.
- * `startsSession: false` (a thread reply without a mention) is ignored unless the session exists.
+ * where from, which only the Slack adapter may say (src/restate/caller.ts).
+ * `startsSession: false` (a thread reply without a mention) is ignored unless the session exists; left
+ * out, it counts as true, and a request that leaves out all three is a plain curl message.
  */
 export const ChatMessageSchema = z.object({
   content: z
@@ -45,11 +46,14 @@ export const ChatMessageSchema = z.object({
   role: z.literal("user", { error: 'role must be "user"' }).default("user"),
   user: z.string().min(1).max(200).optional(),
   source: MessageSourceSchema.optional(),
-  startsSession: z.boolean().default(true),
+  startsSession: z.boolean().optional(),
 });
 export type ChatMessage = z.input<typeof ChatMessageSchema>;
 
-/** Who asks for a session control; without `by` (curl, an operator) nothing is checked. */
+/**
+ * Who asks for a session control (a Slack user, said only by the adapter); without `by` (an operator's
+ * curl, for sessions that are not Slack threads) nothing is checked.
+ */
 const by = z.string().min(1).max(200).optional();
 
 /**

@@ -29,6 +29,8 @@ export async function startSlackAdapter(options: {
   readonly connection: SlackConnection;
   readonly apiUrl: string;
   readonly ingressUrl: string;
+  /** Signs the adapter's requests to the ingress (`ADAPTER_KEY`). */
+  readonly adapterKey: string;
   readonly defaultMode: Mode;
   readonly logger: Logger;
 }): Promise<SlackAdapter> {
@@ -86,7 +88,7 @@ export async function startSlackAdapter(options: {
   }
 
   registerListeners(app, {
-    sessions: createSessionsClient(options.ingressUrl),
+    sessions: createSessionsClient(options.ingressUrl, options.adapterKey),
     bot,
     defaultMode: options.defaultMode,
     logger,

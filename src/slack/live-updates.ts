@@ -2,8 +2,9 @@
  * Live messages: while a model streams an iteration, the text it has streamed so far appears in the
  * iteration's live message by `chat.update`. This runs inside the model's durable step, so it is best effort:
  * nothing here is journaled, a failed update is skipped, and only the iteration's final text (posted durably
- * by SlackChannel) counts. Each update is paced by its workspace's SlackWorkspace; text that grows while an
- * update waits goes out with the next slot. Must not touch Restate state or anything a run depends on.
+ * by SlackChannel) counts. Each update is paced by its workspace's SlackWorkspace (signed calls, with
+ * slots at most a few intervals ahead); text that grows while an update waits goes out with the next slot.
+ * Must not touch Restate state or anything a run depends on.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import * as clients from "@restatedev/restate-sdk-clients";
@@ -12,8 +13,10 @@ import type { StreamedText } from "../agent/agent.ts";
 import type { Logger } from "../logger.ts";
 import type { LiveMessage } from "../restate/session-effects.ts";
 import type { SessionOrigin } from "../restate/session-state.ts";
-import { SlackWorkspaceRef } from "./durable/slack-objects.ts";
+import { SLACK_WORKSPACE, SlackWorkspaceRef } from "./durable/slack-objects.ts";
+import type { LiveSlot } from "./durable/slack-workspace.ts";
 import { renderLiveMessage } from "./output-message.ts";
+import { signedInput } from "./signed-calls.ts";
 import { rateLimitWaitMs } from "./web-api.ts";
 
 /** How long an ended live message ignores late words. */
@@ -41,6 +44,8 @@ export function createLiveMessageUpdater(options: {
   client: WebClient;
   /** Our own Restate ingress. */
   ingressUrl: string;
+  /** Signs the calls to SlackWorkspace, which accepts them from nobody else. */
+  adapterKey: string;
   logger: Logger;
 }): LiveMessageUpdater {
   const { client, logger } = options;
@@ -48,13 +53,32 @@ export function createLiveMessageUpdater(options: {
   // `ctx.run`), where no Restate context may be used, so they reach the workspace's pace as any outside
   // caller would. Durable code (SlackChannel) calls the same SlackWorkspace handlers through its context.
   const ingress = clients.connect({ url: options.ingressUrl });
-  const reserve = async (team: string) => ingress.objectClient(SlackWorkspaceRef, team).reserve_update();
+  const workspace = (team: string) => ingress.objectClient(SlackWorkspaceRef, team);
+  const signed = <I>(team: string, handler: string, input: I | undefined) =>
+    clients.rpc.opts<I, never>(
+      signedInput(options.adapterKey, { service: SLACK_WORKSPACE, handler, key: team }, input),
+    );
+  const reserveOnce = async (team: string): Promise<LiveSlot> =>
+    workspace(team).reserve_live_update(signed(team, "reserve_live_update", undefined));
   const release = async (team: string, slot: number) =>
-    ingress.objectClient(SlackWorkspaceRef, team).release_update({ slot });
+    workspace(team).release_update({ slot }, signed(team, "release_update", { slot }));
+
+  /** A slot for the update; while the workspace's slots are taken further ahead than allowed, asks again later. */
+  async function reserve(live: Updating, abortable: boolean): Promise<number | null> {
+    for (;;) {
+      const answer = await reserveOnce(live.origin.team);
+      if (answer.slot !== null) return answer.slot;
+      const wait = answer.retryAt - Date.now();
+      if (wait > 0)
+        await delay(wait, undefined, abortable ? { signal: live.closing.signal } : {}).catch(() => {});
+      if (abortable && live.closed) return null;
+    }
+  }
   const updating = new Map<string, Updating>();
 
   async function update(live: Updating, text: string, state: "growing" | "interrupted"): Promise<boolean> {
-    const slot = await reserve(live.origin.team);
+    const slot = await reserve(live, state === "growing");
+    if (slot === null) return false;
     const wait = slot - Date.now();
     if (state === "growing") {
       if (wait > 0) await delay(wait, undefined, { signal: live.closing.signal }).catch(() => {});

@@ -5,11 +5,12 @@
  */
 import * as clients from "@restatedev/restate-sdk-clients";
 import type { MessageReceipt, SessionStatus } from "../restate/chat-service.ts";
-import { ChannelSettingsRef, ChatServiceRef } from "../restate/contracts.ts";
+import { CHANNEL_SETTINGS, CHAT_SERVICE, ChannelSettingsRef, ChatServiceRef } from "../restate/contracts.ts";
 import { toHomeKey } from "../restate/keys.ts";
 import type { Mode } from "../restate/modes.ts";
 import type { ChatMessage } from "../restate/schemas.ts";
-import { UserHomeRef } from "./durable/slack-objects.ts";
+import { USER_HOME, UserHomeRef } from "./durable/slack-objects.ts";
+import { signedInput } from "./signed-calls.ts";
 
 export type SessionsClient = ReturnType<typeof createSessionsClient>;
 
@@ -31,43 +32,73 @@ export const startDeadline = (): AbortSignal => AbortSignal.timeout(INGRESS_DEAD
 const callOpts = <I, O>(deadline: AbortSignal = startDeadline()) =>
   clients.rpc.opts<I, O>({ signal: deadline });
 
-export function createSessionsClient(ingressUrl: string) {
+export function createSessionsClient(ingressUrl: string, adapterKey: string) {
   const ingress = clients.connect({ url: ingressUrl, retry: INGRESS_RETRY });
   const chat = (key: string) => ingress.objectClient(ChatServiceRef, key);
+  /** Options of a signed call to `service/key/handler` with `input`. */
+  const signed = <I, O>(
+    service: string,
+    key: string,
+    handler: string,
+    input: I | undefined,
+    deadline: AbortSignal = startDeadline(),
+  ) =>
+    clients.rpc.opts<I, O>({
+      ...signedInput(adapterKey, { service, handler, key }, input),
+      signal: deadline,
+    });
 
   return {
     /** Resolves when Restate has durably accepted the message; a repeated key is answered with the first. */
     async forward(key: string, message: ChatMessage, idempotencyKey: string): Promise<void> {
-      await ingress
-        .objectSendClient(ChatServiceRef, key)
-        .process_user_message(
-          message as Parameters<ReturnType<typeof chat>["process_user_message"]>[0],
-          clients.rpc.sendOpts({ idempotencyKey, signal: startDeadline() }),
-        );
+      const target = { service: CHAT_SERVICE, handler: "process_user_message", key, idempotencyKey };
+      const input = message as Parameters<ReturnType<typeof chat>["process_user_message"]>[0];
+      await ingress.objectSendClient(ChatServiceRef, key).process_user_message(
+        input,
+        clients.rpc.sendOpts({
+          ...signedInput(adapterKey, target, input),
+          idempotencyKey,
+          signal: startDeadline(),
+        }),
+      );
     },
     status: async (key: string, deadline?: AbortSignal): Promise<SessionStatus> =>
       chat(key).get_status(callOpts(deadline)),
     /** Sets a thread's mode; refused (404) for a thread without a session. Anyone in the thread may. */
-    setMode: async (key: string, mode: Mode | null, by: string) =>
-      chat(key).set_mode({ mode, by, requireSession: true }, callOpts()),
+    async setMode(key: string, mode: Mode | null, by: string) {
+      const input = { mode, by, requireSession: true };
+      return chat(key).set_mode(input, signed(CHAT_SERVICE, key, "set_mode", input));
+    },
     /** Stops the run; refused (403) for someone who is not in the session. */
-    stopRun: async (key: string, by: string) => chat(key).stop_run({ by }, callOpts()),
+    async stopRun(key: string, by: string) {
+      return chat(key).stop_run({ by }, signed(CHAT_SERVICE, key, "stop_run", { by }));
+    },
     /** Resets the session; refused (403) for someone who is not in the session. */
-    reset: async (key: string, by: string) => chat(key).reset({ by }, callOpts()),
+    async reset(key: string, by: string) {
+      return chat(key).reset({ by }, signed(CHAT_SERVICE, key, "reset", { by }));
+    },
     /** Removes a queued message; refused (403) unless `by` queued it or is in the session. */
-    removeQueued: async (key: string, id: string, by: string) =>
-      chat(key).remove_queued({ id, by }, callOpts()),
+    async removeQueued(key: string, id: string, by: string) {
+      const input = { id, by };
+      return chat(key).remove_queued(input, signed(CHAT_SERVICE, key, "remove_queued", input));
+    },
     channelOverview: async (channelKey: string, deadline?: AbortSignal) =>
       ingress.objectClient(ChannelSettingsRef, channelKey).get_overview(callOpts(deadline)),
-    setChannelMode: async (channelKey: string, mode: Mode | null) =>
-      ingress
+    async setChannelMode(channelKey: string, mode: Mode | null) {
+      const input = { mode, requireSession: false };
+      return ingress
         .objectClient(ChannelSettingsRef, channelKey)
-        .set_mode({ mode, requireSession: false }, callOpts()),
+        .set_mode(input, signed(CHANNEL_SETTINGS, channelKey, "set_mode", input));
+    },
     /** Publishes the person's Home (one-way: Slack needs no answer). */
     async homeOpened(team: string, user: string): Promise<void> {
-      await ingress
-        .objectSendClient(UserHomeRef, toHomeKey(team, user))
-        .opened(clients.rpc.sendOpts({ signal: startDeadline() }));
+      const key = toHomeKey(team, user);
+      await ingress.objectSendClient(UserHomeRef, key).opened(
+        clients.rpc.sendOpts({
+          ...signedInput(adapterKey, { service: USER_HOME, handler: "opened", key }, undefined),
+          signal: startDeadline(),
+        }),
+      );
     },
   };
 }

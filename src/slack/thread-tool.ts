@@ -1,12 +1,12 @@
 /**
  * The LLM agent's tool for reading its Slack thread: the earlier messages of the thread its session
  * belongs to (people's and the bot's), oldest first, so the model can refer to what was said before it
- * was mentioned.
+ * was mentioned. It reads only the thread the session recorded as its origin (the adapter said so, signed),
+ * never a place parsed from the session's key, which any caller may choose.
  */
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { defineTool } from "../agent/tools.ts";
-import { parseSessionKey } from "../restate/keys.ts";
 
 export function readThreadTool(client: WebClient) {
   return defineTool({
@@ -22,10 +22,9 @@ export function readThreadTool(client: WebClient) {
         .optional()
         .describe("How many of the latest messages (default 50)"),
     }),
-    execute: async ({ limit }, { sessionKey, signal }) => {
-      const place = parseSessionKey(sessionKey);
-      if (!place) throw new Error("This conversation is not a Slack thread.");
-      const { channel, threadTs } = place;
+    execute: async ({ limit }, { origin, signal }) => {
+      if (!origin) throw new Error("This conversation is not a Slack thread.");
+      const { channel, threadTs } = origin;
       signal.throwIfAborted();
       const response = await client.conversations.replies({ channel, ts: threadTs, limit: 200 });
       const messages = (response.messages ?? []).slice(-(limit ?? 50));

@@ -19,7 +19,11 @@ import {
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { freePorts } from "../helpers/free-ports.ts";
 import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
-import { emulatedSlackSettings, externalRestateSettings } from "../helpers/product-settings.ts";
+import {
+  emulatedSlackSettings,
+  externalRestateSettings,
+  TEST_ADAPTER_KEY,
+} from "../helpers/product-settings.ts";
 import { startTestRestate, type TestRestate } from "../helpers/test-restate.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -33,6 +37,8 @@ export interface Rig {
   readonly emulator: SlackEmulator;
   readonly restate: TestRestate;
   readonly ingress: IngressClient;
+  /** The ingress as our Slack adapter calls it (signed). */
+  readonly adapter: IngressClient;
   readonly logDir: string;
   /** The product process: SIGKILL it (false when it was not running: no kill happened), start it again. */
   killProduct(): Promise<boolean>;
@@ -131,6 +137,7 @@ export async function startRig(): Promise<Rig> {
     emulator,
     restate,
     ingress,
+    adapter: ingressClient(restate.ingressUrl, { adapterKey: TEST_ADAPTER_KEY }),
     logDir,
     killProduct,
     startProduct,

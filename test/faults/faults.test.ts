@@ -11,6 +11,7 @@ import { connect } from "node:http2";
 import { after, before, describe, test } from "node:test";
 import { toSessionKey } from "../../src/restate/keys.ts";
 import { seededRandom } from "../../src/slack-emulator/emulator.ts";
+import { TEST_ADAPTER_KEY } from "../helpers/product-settings.ts";
 import { generateBadRequests } from "./bad-requests.ts";
 import {
   checkMessages,
@@ -190,7 +191,7 @@ async function modeSessions(kill: Kill, figures: Figures, random: () => number):
   for (const mode of ["INTERRUPT", "INCORPORATE", "QUEUE"] as const) {
     for (let round = 0; round < SCALE.modeSessions; round += 1) {
       const channel = rig.newChannel();
-      await rig.ingress.call(`ChannelSettings/${rig.emulator.workspace.team.id}:${channel}/set_mode`, {
+      await rig.adapter.call(`ChannelSettings/${rig.emulator.workspace.team.id}:${channel}/set_mode`, {
         mode,
       });
       const name = `${mode.toLowerCase()} ${round}`;
@@ -504,6 +505,7 @@ describe("fault suite", () => {
       "bot token": bot.botToken,
       "signing secret": bot.signingSecret,
       "app token": bot.appToken,
+      "adapter key": TEST_ADAPTER_KEY,
     };
     const logs = rig.logs();
     assert.ok(logs.length > 10_000, "the logs were captured");
@@ -536,6 +538,7 @@ describe("fault suite", () => {
       "SlackChannel/T:C/flush",
       "UserHome/T:U/session_changed",
       "UserHome/T:U/publish",
+      "SlackWorkspace/T/reserve_update",
     ]) {
       const response = await rig.ingress.request(path, {});
       assert.equal(response.status, 400, `${path} answered ${response.status}`);

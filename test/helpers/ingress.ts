@@ -1,4 +1,9 @@
-/** Calls the Restate ingress the way curl does, keeping the HTTP status and body for assertions. */
+/**
+ * Calls the Restate ingress the way curl does, keeping the HTTP status and body for assertions. Given the
+ * adapter key, it signs every request as our Slack adapter does (src/restate/caller.ts), for tests that
+ * act as the adapter.
+ */
+import { signRequest } from "../../src/restate/caller.ts";
 
 export interface IngressResponse<T = unknown> {
   readonly status: number;
@@ -8,17 +13,35 @@ export interface IngressResponse<T = unknown> {
   readonly message: string;
 }
 
-export function ingressClient(baseUrl: string) {
+/** The handler a path such as `ChatService/<key>/handler[/send]` names, as a signature covers it. */
+function targetOf(path: string, idempotencyKey: string | undefined) {
+  const [service = "", key = "", handler = ""] = path.split("?")[0]?.split("/") ?? [];
+  return { service, key: decodeURIComponent(key), handler, idempotencyKey };
+}
+
+export function ingressClient(baseUrl: string, options: { adapterKey?: string } = {}) {
   async function request<T>(
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<IngressResponse<T>> {
+    const payload = body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body);
+    const signature = options.adapterKey
+      ? signRequest(
+          options.adapterKey,
+          targetOf(path, headers["idempotency-key"]),
+          new TextEncoder().encode(payload ?? ""),
+        )
+      : {};
     const response = await fetch(`${baseUrl}/${path}`, {
       method: "POST",
       // Like `curl -X POST`: no body, no content type.
-      headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-      body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
+      headers: {
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...signature,
+        ...headers,
+      },
+      body: payload,
     });
     const text = await response.text();
     let parsed: unknown = text;

@@ -3,7 +3,7 @@
  * and a temporary data folder, and reads its JSON log lines.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePorts } from "./free-ports.ts";
@@ -23,6 +23,8 @@ export interface MainProcess {
   readonly ingressUrl: string;
   readonly adminUrl: string;
   readonly dataDir: string;
+  /** The key its Slack adapter signs with: `ADAPTER_KEY`, or the one `npm start` made in the data folder. */
+  adapterKey(): string;
   /** JSON log lines so far. */
   readonly lines: LogLine[];
   /** Everything written to stdout and stderr so far. */
@@ -123,6 +125,8 @@ export function startMain(
     ingressUrl: env.RESTATE_INGRESS_URL ?? "http://127.0.0.1:8080",
     adminUrl: env.RESTATE_ADMIN_URL ?? "http://127.0.0.1:9070",
     dataDir: env.RESTATE_DATA_DIR ?? ".restate",
+    adapterKey: () =>
+      env.ADAPTER_KEY ?? readFileSync(join(env.RESTATE_DATA_DIR ?? ".restate", "adapter-key"), "utf8").trim(),
     lines,
     output: () => raw,
     exited,

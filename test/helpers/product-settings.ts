@@ -30,9 +30,16 @@ export function fakeModelSettings(fake: FakeLlm): Record<string, string> {
   return { AGENT: "llm", LLM_BASE_URL: fake.baseUrl, LLM_API_KEY: fake.apiKey, LLM_MODEL: "fake-model-1" };
 }
 
+/**
+ * The key the Slack adapter signs with, in every stack a test starts (so none writes one into the working
+ * folder); tests that act as the adapter sign with it (`ingressClient(url, { adapterKey })`).
+ */
+export const TEST_ADAPTER_KEY = "test-adapter-key-0123456789abcdef0123456789abcdef";
+
 /** An external restate-server that our endpoint (on `servicesPort`) registers with at start. */
 export function externalRestateSettings(restate: TestRestate, servicesPort: number): Record<string, string> {
   return {
+    ADAPTER_KEY: TEST_ADAPTER_KEY,
     RESTATE_EMBEDDED: "false",
     RESTATE_INGRESS_URL: restate.ingressUrl,
     RESTATE_ADMIN_URL: restate.adminUrl,

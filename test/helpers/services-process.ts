@@ -17,6 +17,8 @@ import { createScriptedAgent } from "./scripted-agent.ts";
 const sinkUrl = process.env.SINK_URL;
 if (!sinkUrl) throw new Error("SINK_URL is required");
 const config = parseConfig(process.env);
+// The services alone cannot make the key the adapter signs with: they must be given it.
+if (!config.adapterKey) throw new Error("ADAPTER_KEY is required to run the services alone");
 
 const runStartGate: restate.HooksProvider = ({ request }) => ({
   interceptor: {
@@ -38,6 +40,7 @@ const endpoint = await startServicesEndpoint({
     config,
     agent: createScriptedAgent(sinkUrl),
     logger: createLogger({ level: config.log.level, format: "json" }),
+    adapterKey: config.adapterKey,
   }),
   port: config.services.port,
   host: config.services.bindAddress,

@@ -8,7 +8,7 @@ import { type Env, parseConfig } from "../../src/config.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { freePorts } from "./free-ports.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
-import { emulatedSlackSettings, externalRestateSettings } from "./product-settings.ts";
+import { emulatedSlackSettings, externalRestateSettings, TEST_ADAPTER_KEY } from "./product-settings.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 import { type StepSink, startStepSink } from "./step-sink.ts";
 import { testLogger } from "./test-logger.ts";
@@ -19,7 +19,10 @@ export interface SlackStack {
   readonly restate: TestRestate;
   readonly sink: StepSink;
   readonly app: App;
+  /** The ingress as curl calls it. */
   readonly ingress: IngressClient;
+  /** The ingress as our Slack adapter calls it: every request signed with the adapter key. */
+  readonly adapter: IngressClient;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,7 @@ export async function startSlackStack(
     sink,
     app,
     ingress: ingressClient(restate.ingressUrl),
+    adapter: ingressClient(restate.ingressUrl, { adapterKey: TEST_ADAPTER_KEY }),
     async close() {
       await app.stop();
       await sink.close();

@@ -11,9 +11,11 @@ import { type Env, parseConfig } from "../../src/config.ts";
 import type { RunProgress } from "../../src/restate/agent-session.ts";
 import type { MessageReceipt, SessionStatus } from "../../src/restate/chat-service.ts";
 import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/endpoint.ts";
+import { parseSessionKey } from "../../src/restate/keys.ts";
 import { createServices } from "../../src/services.ts";
 import { freePort } from "./free-ports.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
+import { TEST_ADAPTER_KEY } from "./product-settings.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 import { type HistoryLine, sessionReads } from "./session-reads.ts";
 import { type StepSink, startStepSink } from "./step-sink.ts";
@@ -32,10 +34,13 @@ export interface StackOptions {
 export interface Stack {
   readonly restate: TestRestate;
   readonly sink: StepSink;
+  /** The ingress as curl calls it. */
   readonly ingress: IngressClient;
+  /** The ingress as our Slack adapter calls it: every request signed with the adapter key. */
+  readonly adapter: IngressClient;
   /** The services child process (only with `servicesInChild`). */
   readonly services: ServicesChild | null;
-  /** Sends a user message that must be accepted (not ignored). */
+  /** Sends a user message that must be accepted (not ignored); as the adapter for a Slack thread or a `user`. */
   sendMessage(key: string, content: string, user?: string): Promise<AcceptedReceipt>;
   status(key: string): Promise<SessionStatus>;
   history(key: string): Promise<HistoryLine[]>;
@@ -96,6 +101,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const env: Record<string, string> = {
     // The durable core alone: sessions from curl, no Slack (unless a test says otherwise).
     SLACK_MODE: "none",
+    ADAPTER_KEY: TEST_ADAPTER_KEY,
     ...Object.fromEntries(
       Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
     ),
@@ -116,7 +122,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } else {
     const config = parseConfig(env);
     endpoint = await startServicesEndpoint({
-      services: createServices({ config, agent: createScriptedAgent(sink.url), logger: testLogger() }),
+      services: createServices({
+        config,
+        agent: createScriptedAgent(sink.url),
+        logger: testLogger(),
+        adapterKey: TEST_ADAPTER_KEY,
+      }),
       port,
       host: "127.0.0.1",
       logger: testLogger(),
@@ -124,6 +135,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   await restate.register(`http://127.0.0.1:${port}`);
   const ingress = ingressClient(restate.ingressUrl);
+  const adapter = ingressClient(restate.ingressUrl, { adapterKey: TEST_ADAPTER_KEY });
+  // A Slack thread's session, or a message that says who wrote it, is written by the adapter (signed).
+  const writerOf = (key: string, slackFacts = false) =>
+    parseSessionKey(key) || slackFacts ? adapter : ingress;
   const path = (key: string, handler: string) => `ChatService/${encodeURIComponent(key)}/${handler}`;
   const reads = sessionReads(ingress);
 
@@ -131,13 +146,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     restate,
     sink,
     ingress,
+    adapter,
     services: child,
     sendMessage: async (key, content, user) => {
-      const receipt = await ingress.call<MessageReceipt>(path(key, "process_user_message"), {
-        content,
-        role: "user",
-        ...(user ? { user } : {}),
-      });
+      const receipt = await writerOf(key, user !== undefined).call<MessageReceipt>(
+        path(key, "process_user_message"),
+        {
+          content,
+          role: "user",
+          ...(user ? { user } : {}),
+        },
+      );
       if (receipt.messageId === null || receipt.runId === null)
         throw new Error(`message was ${receipt.decision}`);
       return receipt as AcceptedReceipt;
@@ -151,7 +170,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return rows[0] ? (JSON.parse(rows[0].value_utf8) as RunProgress) : { iteration: 0, outcome: "running" };
     },
     setMode: async (key, mode) => {
-      await ingress.call(path(key, "set_mode"), { mode });
+      const slack = parseSessionKey(key) !== null;
+      await writerOf(key).call(path(key, "set_mode"), { mode, ...(slack ? { by: "U0OPERATOR" } : {}) });
     },
     async close() {
       await sink.close();

@@ -422,7 +422,7 @@ describe("session controls", () => {
 
   test("a session without its own mode follows its channel's default, and its own mode wins", async () => {
     const key = `T0001:C${process.pid}:1700000000.000100`;
-    await stack.ingress.call(`ChannelSettings/T0001:C${process.pid}/set_mode`, { mode: "queue" });
+    await stack.adapter.call(`ChannelSettings/T0001:C${process.pid}/set_mode`, { mode: "queue" });
     let status = await stack.status(key);
     assert.deepEqual([status.mode, status.modeSource], ["QUEUE", "channel"]);
 
@@ -456,13 +456,13 @@ describe("channel defaults", () => {
     const sessions = [`T0001:${channel}:1700000000.000100`, `T0001:${channel}:1700000000.000200`];
     for (const key of sessions) {
       const threadTs = parseSessionKey(key)?.threadTs;
-      await stack.ingress.call(`ChatService/${key}/process_user_message`, {
+      await stack.adapter.call(`ChatService/${key}/process_user_message`, {
         content: "hello",
         source: { team: "T0001", channel, ts: threadTs, threadTs },
       });
     }
     assert.equal((await stack.status(sessions[0] ?? "")).modeSource, "default");
-    await stack.ingress.call(`ChannelSettings/T0001:${channel}/set_mode`, { mode: "incorporate" });
+    await stack.adapter.call(`ChannelSettings/T0001:${channel}/set_mode`, { mode: "incorporate" });
     for (const key of sessions) {
       await waitFor(
         async () => {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { toSessionKey } from "../../src/restate/keys.ts";
+import { parseSessionKey, toSessionKey } from "../../src/restate/keys.ts";
 import type { SlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
@@ -79,14 +79,15 @@ function sessionKey(threadTs: string): string {
   return toSessionKey(emulator.workspace.team.id, CHANNEL, threadTs);
 }
 
+/** Calls a session's handler as curl does, or for a Slack thread's session as the Slack adapter does (signed). */
 async function chat(key: string, handler: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${main.ingressUrl}/ChatService/${encodeURIComponent(key)}/${handler}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body ?? {}),
-  });
-  assert.ok(response.ok, `${handler}: ${response.status} ${await response.clone().text()}`);
-  return response.json();
+  const signed = parseSessionKey(key) ? { adapterKey: main.adapterKey() } : {};
+  const response = await ingressClient(main.ingressUrl, signed).request(
+    `ChatService/${encodeURIComponent(key)}/${handler}`,
+    body ?? {},
+  );
+  assert.equal(response.status, 200, `${handler}: ${response.status} ${response.text}`);
+  return response.body;
 }
 
 /** Reads of a session through the product's ingress (the same after a restart: same ports). */
@@ -233,7 +234,7 @@ describe("the LLM agent", () => {
         ? { text: "Checking the time.", toolCalls: [{ name: "current_time", args: {} }], hold: held.promise }
         : { text: "Done, with your note." };
     const root = await mention("check the time");
-    await chat(sessionKey(root), "set_mode", { mode: "INCORPORATE" });
+    await chat(sessionKey(root), "set_mode", { mode: "INCORPORATE", by: ALICE });
     await fake.waitForCalls(1);
     await reply(root, "and mind the time zone");
     await waitFor(() => emulator.thread(CHANNEL, root).some((m) => m.text === "and mind the time zone"), {
@@ -266,7 +267,7 @@ describe("the LLM agent", () => {
         ? { text: "First answer", hold: held.promise }
         : { text: `Answer to: ${textOf(request.messages.at(-1))}` };
     const root = await mention("first");
-    await chat(sessionKey(root), "set_mode", { mode: "QUEUE" });
+    await chat(sessionKey(root), "set_mode", { mode: "QUEUE", by: ALICE });
     await fake.waitForCalls(1);
     await reply(root, "second");
     await waitFor(async () => (await reads().status(sessionKey(root))).queue.length === 1, {

@@ -13,6 +13,7 @@ import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/
 import { createAgent, createServices } from "../../src/services.ts";
 import { freePort } from "../helpers/free-ports.ts";
 import { isolatedEnv } from "../helpers/main-process.ts";
+import { TEST_ADAPTER_KEY } from "../helpers/product-settings.ts";
 import { testLogger } from "../helpers/test-logger.ts";
 import { startTestRestate } from "../helpers/test-restate.ts";
 
@@ -74,7 +75,12 @@ test("npm run register does not overwrite a deployment whose handlers changed; a
     (await (await fetch(`${restateServer.adminUrl}/services/ChatService`)).json()) as AdminService;
 
   let endpoint: ServicesEndpoint = await serve(
-    createServices({ config, agent: createAgent(config, testLogger()), logger: testLogger() }),
+    createServices({
+      config,
+      agent: createAgent(config, testLogger()),
+      logger: testLogger(),
+      adapterKey: TEST_ADAPTER_KEY,
+    }),
     port,
   );
   const first = await npmRunRegister(env);

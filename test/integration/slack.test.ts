@@ -436,7 +436,7 @@ describe("modes in a thread", () => {
     const session = await status(key);
     assert.equal(session.queue.length, 5);
     assert.ok(!session.people.includes(CAROL), "a refused message changes nothing");
-    await stack.ingress.call(`ChatService/${encodeURIComponent(key)}/reset`);
+    await stack.adapter.call(`ChatService/${encodeURIComponent(key)}/reset`, { by: ALICE });
     held.release({ output: "x", done: true });
   });
 

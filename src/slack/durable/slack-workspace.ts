@@ -3,31 +3,68 @@
  * Slack allows about 50 times a minute for the whole workspace: two answers streaming at once already share
  * it. Every update (a live message's streamed text, and an iteration's final text) first reserves a slot
  * here; the pace lives in Restate state, so it survives crashes and is one for every copy of the app.
- * Reached by SlackChannel through its context and by the live message updater through the ingress
- * (src/slack/live-updates.ts says why).
+ * No ingress caller may move the slots: SlackChannel reserves through its context (`reserve_update`, private);
+ * the live message updater runs inside a model step, where only the ingress can be called, so its calls
+ * are signed by the adapter key and its reservations reach at most `LIVE_SLOTS_AHEAD` intervals ahead
+ * (a flood of live updates then waits, and never pushes a final text far out).
  */
 import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
+import type { CallerCheck } from "../../restate/caller.ts";
 import { SLACK_WORKSPACE } from "./slack-objects.ts";
 
 /** A slot handed out by `reserve_update`: its time (epoch ms). */
 const SlotSchema = z.object({ slot: z.number().int().nonnegative() });
 
-type WorkspaceState = { nextUpdateAt: number };
+/** How many intervals ahead a live update may reserve; beyond that it is told when to ask again. */
+export const LIVE_SLOTS_AHEAD = 3;
 
-export function createSlackWorkspace(options: { updateIntervalMs: number; journalRetentionMs: number }) {
+/** `reserve_live_update`'s answer: a slot (epoch ms), or none yet and when to ask again. */
+export type LiveSlot = { readonly slot: number } | { readonly slot: null; readonly retryAt: number };
+
+type WorkspaceState = { nextUpdateAt: number };
+type WorkspaceContext = restate.ObjectContext<WorkspaceState>;
+
+export function createSlackWorkspace(options: {
+  updateIntervalMs: number;
+  journalRetentionMs: number;
+  caller: CallerCheck;
+}) {
+  const { updateIntervalMs, caller } = options;
+  const fromUpdater = (ctx: WorkspaceContext) =>
+    caller.requireAdapter(ctx, "only our live message updater may reserve or give back chat.update slots");
+
   return restate.object({
     name: SLACK_WORKSPACE,
     description: "Paces chat.update across a workspace (Slack allows about 50 a minute).",
     options: { journalRetention: options.journalRetentionMs },
     handlers: {
       /** The time (epoch ms) at which the caller may make its update; the caller waits until then. */
-      reserve_update: async (ctx: restate.ObjectContext<WorkspaceState>): Promise<number> => {
-        const now = await ctx.date.now();
-        const slot = Math.max(now, (await ctx.get("nextUpdateAt")) ?? 0);
-        ctx.set("nextUpdateAt", slot + options.updateIntervalMs);
-        return slot;
-      },
+      reserve_update: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: WorkspaceContext): Promise<number> => {
+          const now = await ctx.date.now();
+          const slot = Math.max(now, (await ctx.get("nextUpdateAt")) ?? 0);
+          ctx.set("nextUpdateAt", slot + updateIntervalMs);
+          return slot;
+        },
+      ),
+      /**
+       * A slot for a live message's update (signed by the adapter key), no further than `LIVE_SLOTS_AHEAD`
+       * intervals ahead: beyond that nothing is reserved and the answer says when to ask again.
+       */
+      reserve_live_update: restate.handlers.object.exclusive(
+        {},
+        async (ctx: WorkspaceContext): Promise<LiveSlot> => {
+          await fromUpdater(ctx);
+          const now = await ctx.date.now();
+          const next = Math.max(now, (await ctx.get("nextUpdateAt")) ?? 0);
+          const limit = now + LIVE_SLOTS_AHEAD * updateIntervalMs;
+          if (next > limit) return { slot: null, retryAt: next - LIVE_SLOTS_AHEAD * updateIntervalMs };
+          ctx.set("nextUpdateAt", next + updateIntervalMs);
+          return { slot: next };
+        },
+      ),
       /**
        * Gives back a slot that will not be used (a live message's update overtaken by the final text), so
        * that the next update need not wait behind it. Only the latest slot can be given back: one reserved
@@ -35,9 +72,9 @@ export function createSlackWorkspace(options: { updateIntervalMs: number; journa
        */
       release_update: restate.handlers.object.exclusive(
         { input: restate.serde.schema(SlotSchema) },
-        async (ctx: restate.ObjectContext<WorkspaceState>, { slot }): Promise<void> => {
-          if ((await ctx.get("nextUpdateAt")) === slot + options.updateIntervalMs)
-            ctx.set("nextUpdateAt", slot);
+        async (ctx: WorkspaceContext, { slot }): Promise<void> => {
+          await fromUpdater(ctx);
+          if ((await ctx.get("nextUpdateAt")) === slot + updateIntervalMs) ctx.set("nextUpdateAt", slot);
         },
       ),
     },

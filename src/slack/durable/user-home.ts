@@ -6,6 +6,7 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
+import type { CallerCheck } from "../../restate/caller.ts";
 import { AgentSessionRef } from "../../restate/contracts.ts";
 import { parseHomeKey } from "../../restate/keys.ts";
 import { type Mode, resolveMode } from "../../restate/modes.ts";
@@ -31,6 +32,8 @@ export function createUserHome(options: {
   debounceMs: number;
   defaultMode: Mode;
   journalRetentionMs: number;
+  /** Only the adapter says that someone opened their Home. */
+  caller: CallerCheck;
 }) {
   const { client } = options;
 
@@ -112,8 +115,12 @@ export function createUserHome(options: {
         },
       ),
 
-      /** The person opened the Home tab (sent by the Slack adapter): publish now. */
+      /** The person opened the Home tab (sent, signed, by the Slack adapter): publish now. */
       opened: async (ctx: HomeContext): Promise<void> => {
+        await options.caller.requireAdapter(
+          ctx,
+          "only the Slack adapter may say that someone opened their Home",
+        );
         await publish(ctx);
       },
     },

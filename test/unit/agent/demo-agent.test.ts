@@ -8,6 +8,7 @@ function recordingContext(iteration: number) {
   const calls: string[] = [];
   const ctx: AgentStepContext = {
     sessionKey: "ellie",
+    origin: null,
     runId: "r1",
     iteration,
     async step(name, action) {
