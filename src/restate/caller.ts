@@ -3,10 +3,10 @@
  * permissive CORS, so the boundaries are drawn here, from the request Restate hands the handler:
  * - Slack facts (where a message came from, who wrote it, who asks for a control) are accepted only from our
  *   Slack adapter, which signs its requests: HMAC-SHA256 with `ADAPTER_KEY` over the target (service,
- *   handler, key), the idempotency key, a timestamp and the exact body. A signed request cannot be replayed
- *   to another key or handler, with another body, nor later than `SIGNATURE_MAX_AGE_MS` (compared with
- *   `ctx.date.now()`, so a replay of the invocation decides the same). Within that window Restate's
- *   idempotency key, which the signature covers, makes a repeated message the same request.
+ *   handler, key), a timestamp and the exact body. A signed request cannot be replayed to another key or
+ *   handler, with another body, nor later than `SIGNATURE_MAX_AGE_MS` (compared with `ctx.date.now()`, so
+ *   a replay of the invocation decides the same). Restate does not pass the idempotency key on, so within
+ *   that window a captured request could be sent again as it is.
  * - No browser may call at all (`refuseBrowserRequests`, a hook around every handler): browsers send
  *   `Origin` (or `Sec-Fetch-Site`) on every cross-site request; curl and our clients never do.
  * Knows nothing of Slack's API or of our services' rules: it says who asks, the handlers decide.
@@ -26,19 +26,11 @@ export interface SignedTarget {
   readonly handler: string;
   /** The object's key; empty for a service. */
   readonly key: string;
-  readonly idempotencyKey?: string | undefined;
 }
 
 function mac(secret: string, target: SignedTarget, timestamp: string, body: Uint8Array): Buffer {
   // A JSON array keeps the fields apart: no key or handler can be shifted into its neighbour.
-  const head = JSON.stringify([
-    VERSION,
-    timestamp,
-    target.service,
-    target.handler,
-    target.key,
-    target.idempotencyKey ?? "",
-  ]);
+  const head = JSON.stringify([VERSION, timestamp, target.service, target.handler, target.key]);
   return createHmac("sha256", secret).update(`${head}\n`).update(body).digest();
 }
 
@@ -111,7 +103,7 @@ export function callerCheck(adapterKey: string): CallerCheck {
       const verdict = verifyRequest(
         adapterKey,
         {
-          target: { service, handler, key: key ?? "", idempotencyKey: request.idempotencyKey },
+          target: { service, handler, key: key ?? "" },
           headers: request.headers,
           body: request.body,
         },

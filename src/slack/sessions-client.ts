@@ -51,7 +51,7 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
   return {
     /** Resolves when Restate has durably accepted the message; a repeated key is answered with the first. */
     async forward(key: string, message: ChatMessage, idempotencyKey: string): Promise<void> {
-      const target = { service: CHAT_SERVICE, handler: "process_user_message", key, idempotencyKey };
+      const target = { service: CHAT_SERVICE, handler: "process_user_message", key };
       const input = message as Parameters<ReturnType<typeof chat>["process_user_message"]>[0];
       await ingress.objectSendClient(ChatServiceRef, key).process_user_message(
         input,

@@ -14,9 +14,9 @@ export interface IngressResponse<T = unknown> {
 }
 
 /** The handler a path such as `ChatService/<key>/handler[/send]` names, as a signature covers it. */
-function targetOf(path: string, idempotencyKey: string | undefined) {
+function targetOf(path: string) {
   const [service = "", key = "", handler = ""] = path.split("?")[0]?.split("/") ?? [];
-  return { service, key: decodeURIComponent(key), handler, idempotencyKey };
+  return { service, key: decodeURIComponent(key), handler };
 }
 
 export function ingressClient(baseUrl: string, options: { adapterKey?: string } = {}) {
@@ -27,11 +27,7 @@ export function ingressClient(baseUrl: string, options: { adapterKey?: string } 
   ): Promise<IngressResponse<T>> {
     const payload = body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body);
     const signature = options.adapterKey
-      ? signRequest(
-          options.adapterKey,
-          targetOf(path, headers["idempotency-key"]),
-          new TextEncoder().encode(payload ?? ""),
-        )
+      ? signRequest(options.adapterKey, targetOf(path), new TextEncoder().encode(payload ?? ""))
       : {};
     const response = await fetch(`${baseUrl}/${path}`, {
       method: "POST",
