@@ -201,8 +201,15 @@ export function ingressAttacks(): void {
 
     test("nobody but our own process moves a workspace's chat.update slots or publishes someone's Home", async () => {
       const nextUpdateAt = async () => {
-        const rows = await stack.restate.query<{ value_utf8: string }>(
-          `SELECT value_utf8 FROM state WHERE service_name = 'SlackWorkspace' AND service_key = '${TEAM}' AND key = 'nextUpdateAt'`,
+        // Restate's SQL answers only once its partitions are up: asked right after start, it may not be yet.
+        const rows = await waitFor(
+          () =>
+            stack.restate
+              .query<{ value_utf8: string }>(
+                `SELECT value_utf8 FROM state WHERE service_name = 'SlackWorkspace' AND service_key = '${TEAM}' AND key = 'nextUpdateAt'`,
+              )
+              .catch(() => undefined),
+          { what: "Restate's state to be queryable" },
         );
         return rows[0] ? Number(rows[0].value_utf8) : 0;
       };
@@ -258,10 +265,12 @@ export function ingressAttacks(): void {
           assert.ok(Date.now() - started < 15_000, "the answer was not pushed out by the spam");
           const updates = stack.emulator.callsTo("chat.update").filter((c) => c.ok && c.args.ts === final.ts);
           assert.ok(updates.length >= 2, `updated live and at the end (${updates.length} updates)`);
-          for (let i = 1; i < updates.length; i += 1) {
-            const gap = (updates[i]?.at ?? 0) - (updates[i - 1]?.at ?? 0);
-            assert.ok(gap >= UPDATE_INTERVAL_MS - 50, `updates ${UPDATE_INTERVAL_MS} ms apart (${gap} ms)`);
-          }
+          // At the workspace's pace: taken over all updates, as one late arrival shortens the gap after it.
+          const span = (updates.at(-1)?.at ?? 0) - (updates[0]?.at ?? 0);
+          assert.ok(
+            span >= (updates.length - 1) * UPDATE_INTERVAL_MS - 100,
+            `${updates.length} updates in ${span} ms: one per ${UPDATE_INTERVAL_MS} ms`,
+          );
           stack.fake.reply = () => ({ text: "Noted." });
           // Carol opens her Home in Slack: it is published.
           await stack.emulator.openHome(CAROL);
