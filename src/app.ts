@@ -67,7 +67,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     const identity = config.restate.embedded ? ensureRequestIdentity(resolve(config.restate.dataDir)) : null;
     const identityKeys = [...config.restate.identityKeys, ...(identity ? [identity.publicKey] : [])];
     // Both sides run in this process: the adapter signs with the key the services check.
-    const adapterKey = config.adapterKey ?? ensureAdapterKey(resolve(config.restate.dataDir)).key;
+    const adapterKey = config.adapterKey ?? madeAdapterKey(config, logger);
     const endpoint = await startServicesEndpoint({
       services: createServices({ config, agent, logger, adapterKey }),
       port: config.services.port,
@@ -163,6 +163,13 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     await stop();
     throw error;
   }
+}
+
+/** Without `ADAPTER_KEY`, the key in the data folder (made the first time); says where, never what. */
+function madeAdapterKey(config: Config, logger: Logger): string {
+  const { key, path } = ensureAdapterKey(resolve(config.restate.dataDir));
+  logger.info(`Slack adapter requests are signed with the key in ${path} (ADAPTER_KEY unset)`);
+  return key;
 }
 
 /** The emulated Slack of the playground, with the token and signing secret the app was given. */

@@ -596,6 +596,11 @@ export function createChatService(options: ChatServiceOptions) {
         },
       ),
 
+      /**
+       * Readable by an operator's curl, for Slack threads' sessions too: the same text is in Restate's state,
+       * which the admin API (no authentication, bound beside the ingress, not ours to guard) shows anyone who
+       * can reach it. A web page cannot read it (browsers are refused, src/restate/caller.ts).
+       */
       get_history: restate.handlers.object.shared(
         async (ctx: ChatSharedContext): Promise<{ entries: HistoryEntry[] }> => ({
           entries: (await ctx.get("history")) ?? [],
