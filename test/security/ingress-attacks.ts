@@ -10,11 +10,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
-import { BROWSER_REFUSAL } from "../../src/restate/caller.ts";
+import { BROWSER_REFUSAL, SIGNATURE_MAX_AGE_MS, signRequest } from "../../src/restate/caller.ts";
 import type { SessionStatus } from "../../src/restate/chat-service.ts";
 import { launchBrowser } from "../browser/browser.ts";
 import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
 import { type LlmStack, startLlmStack } from "../helpers/llm-stack.ts";
+import { TEST_ADAPTER_KEY } from "../helpers/product-settings.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { tryAttack } from "./attack.ts";
@@ -164,6 +165,40 @@ export function ingressAttacks(): void {
       assert.equal((await curl.request(path(plain, "reset"))).status, 200);
       // And an operator may still read a Slack session's status.
       assert.equal((await curl.request(path(key, "get_status"))).status, 200);
+    });
+
+    test("a captured adapter request replayed to another session, or later, is refused", async () => {
+      const mine = await aliceSession(GENERAL, "first errand");
+      const other = await aliceSession(GENERAL, "second errand");
+      const body = { by: ALICE };
+      const bytes = new TextEncoder().encode(JSON.stringify(body));
+      const signedFor = (key: string, at: number) =>
+        signRequest(TEST_ADAPTER_KEY, { service: "ChatService", handler: "reset", key }, bytes, at);
+      // What someone who can watch loopback traffic saw: Alice resetting her first session, now and long ago.
+      const captured = signedFor(mine.key, Date.now());
+      const old = signedFor(mine.key, Date.now() - 2 * SIGNATURE_MAX_AGE_MS);
+      const before = [await reads.history(mine.key), await reads.history(other.key)];
+      await tryAttack("a captured adapter request replayed to another key, and an old one replayed", {
+        attempt: () =>
+          Promise.all([
+            curl.request(path(other.key, "reset"), body, captured),
+            curl.request(path(mine.key, "reset"), body, old),
+          ]),
+        refused: ([toOther, late]) => {
+          assert.equal(toOther?.status, 401, toOther?.text);
+          assert.match(toOther?.message ?? "", /the adapter signature does not match this request/);
+          assert.equal(late?.status, 401, late?.text);
+          assert.match(late?.message ?? "", /the adapter signature is \d+ s old; at most 300 s are accepted/);
+        },
+        changedAnything: async () =>
+          JSON.stringify([await reads.history(mine.key), await reads.history(other.key)]) !==
+          JSON.stringify(before),
+        twin: async () => {
+          const answer = await curl.request(path(mine.key, "reset"), body, captured);
+          assert.equal(answer.status, 200, answer.text);
+          assert.deepEqual(await reads.history(mine.key), []);
+        },
+      });
     });
 
     test("a request that carries an Origin header is refused on every kind of handler", async () => {
