@@ -84,7 +84,7 @@ test("a model's text cannot ping or disguise a link: escaped in the markdown blo
 test("tool-call lines are escaped too, in their context blocks and in the fallback", () => {
   const rendered = renderOutputs([{ text: "ok", format: "markdown", notes: [`\`fetch\`(${INJECTED})`] }]);
   assert.equal(
-    (rendered.blocks?.[0] as { elements: { text: string }[] }).elements[0]?.text,
+    (rendered.blocks?.[0] as { elements?: { text: string }[] } | undefined)?.elements?.[0]?.text,
     `\`fetch\`(${INJECTED_ESCAPED})`,
   );
   assert.match(rendered.text, /&lt;!channel&gt;/);
