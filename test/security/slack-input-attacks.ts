@@ -198,6 +198,132 @@ export function slackInputAttacks(): void {
       }
     });
 
+    test("a listing control naming a thread of another channel is refused in an ephemeral; in its channel it works", async () => {
+      const bobs = await sessionOf(BOB, RANDOM, "compare the options");
+      const { workspace } = stack.emulator;
+      await tryAttack("another channel's thread in a listing control", {
+        attempt() {
+          const payload = {
+            type: "block_actions",
+            ...interactionBase(workspace, ALICE, workspace.newTrigger(ALICE)),
+            container: {
+              type: "message",
+              message_ts: workspace.nextTs(),
+              channel_id: GENERAL,
+              is_ephemeral: true,
+            },
+            channel: { id: GENERAL, name: "general" },
+            response_url: stack.emulator.responseUrls.create({ user: ALICE, channel: GENERAL }),
+            actions: [
+              {
+                block_id: "crafted",
+                action_ts: workspace.nextTs(),
+                action_id: `list_mode:${bobs.key}`,
+                type: "static_select",
+                selected_option: { text: { type: "plain_text", text: "Queue" }, value: "QUEUE" },
+              },
+            ],
+          };
+          return stack.emulator.postToApp(
+            new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+            "application/x-www-form-urlencoded",
+          );
+        },
+        async refused(answer) {
+          assert.equal(answer.status, 200);
+          await waitFor(
+            () =>
+              stack.emulator
+                .ephemeralsFor(ALICE)
+                .some((e) => e.text.includes("that thread is not in this channel")) || undefined,
+            { what: "the refusal as an ephemeral message" },
+          );
+        },
+        changedAnything: async () => (await reads.status(bobs.key)).modeSource === "session",
+        async twin() {
+          await stack.emulator.slashCommand({
+            user: ALICE,
+            channel: RANDOM,
+            command: "/agentmode",
+            text: "",
+          });
+          const listing = await waitFor(
+            () =>
+              stack.emulator
+                .ephemeralsFor(ALICE)
+                .find((e) => JSON.stringify(e.blocks ?? []).includes(`list_mode:${bobs.key}`)),
+            { what: "the listing of the channel" },
+          );
+          await stack.emulator.interact({
+            user: ALICE,
+            on: { channel: RANDOM, ts: listing.ts },
+            actionId: `list_mode:${bobs.key}`,
+            option: "QUEUE",
+          });
+          assert.equal((await reads.status(bobs.key)).mode, "QUEUE");
+        },
+      });
+    });
+
+    test("a mode modal naming another workspace's thread is refused in the modal; the real one sets the mode", async () => {
+      const ours = await sessionOf(CAROL, GENERAL, "sort the backlog");
+      const theirs = toSessionKey("T0OTHER1", GENERAL, ours.ts);
+      const { workspace } = stack.emulator;
+      const choice = {
+        type: "radio_buttons",
+        selected_option: { text: { type: "plain_text", text: "Queue" }, value: "QUEUE" },
+      };
+      await tryAttack("another workspace's key in the mode modal", {
+        attempt() {
+          const payload = {
+            type: "view_submission",
+            ...interactionBase(workspace, CAROL, workspace.newTrigger(CAROL)),
+            view: {
+              id: "V0CRAFTED2",
+              team_id: workspace.team.id,
+              type: "modal",
+              callback_id: "agentmode_modal",
+              private_metadata: JSON.stringify({ key: theirs, channel: GENERAL, threadTs: ours.ts }),
+              blocks: [],
+              state: { values: { mode: { mode_choice: choice } } },
+              hash: "crafted",
+            },
+            response_urls: [],
+          };
+          return stack.emulator.postToApp(
+            new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+            "application/x-www-form-urlencoded",
+          );
+        },
+        refused(answer) {
+          assert.equal(answer.status, 200);
+          const body = answer.body as { response_action?: string; errors?: { mode?: string } };
+          assert.equal(body.response_action, "errors");
+          assert.match(body.errors?.mode ?? "", /names no thread of this workspace/);
+        },
+        async changedAnything() {
+          const [other, own] = [await reads.status(theirs), await reads.status(ours.key)];
+          return other.exists || other.modeSource === "session" || own.modeSource === "session";
+        },
+        async twin() {
+          await stack.emulator.messageShortcut({
+            user: CAROL,
+            channel: GENERAL,
+            ts: ours.ts,
+            callbackId: "agentmode_thread",
+          });
+          const modal = await waitFor(() => stack.emulator.modalOf(CAROL), { what: "the mode modal" });
+          const answer = await stack.emulator.submitModal({
+            user: CAROL,
+            viewId: modal.id,
+            values: { mode: { mode_choice: "QUEUE" } },
+          });
+          assert.equal(answer.status, 200);
+          assert.equal((await reads.status(ours.key)).mode, "QUEUE");
+        },
+      });
+    });
+
     test("a message longer than a session takes gets a reply saying so and no run; a normal one runs", async () => {
       const { key, ts } = await sessionOf(BOB, GENERAL, "summarise this thread");
       const historyBefore = (await reads.history(key)).length;
