@@ -14,6 +14,7 @@ import {
   ActorSchema,
   ChatMessageSchema,
   FailRunSchema,
+  MAX_CONTENT_LENGTH,
   RemoveQueuedSchema,
   RunReportSchema,
   SetModeSchema,
@@ -281,6 +282,30 @@ export function createChatService(options: ChatServiceOptions) {
     }
   }
 
+  /** Refuses a message too long for a session (the adapter sent its beginning); its writer is told in the thread. */
+  function refuseTooLong(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    message: IncomingMessage,
+    input: UserInput,
+    length: number,
+  ): never {
+    const reason = `it is ${length.toLocaleString("en-US")} characters long, and a session takes at most ${MAX_CONTENT_LENGTH.toLocaleString("en-US")}.`;
+    const { source } = message;
+    const origin =
+      meta.origin ??
+      (source
+        ? {
+            team: source.team,
+            channel: source.channel,
+            threadTs: source.threadTs,
+            permalink: source.permalink,
+          }
+        : null);
+    if (origin) effects.refused(ctx, { sessionKey: ctx.key, origin, input, reason });
+    throw new SessionError(`The message was not taken: ${reason}`, 413);
+  }
+
   /** Records the message's writer (and, for the first message, the session); a new session joins its channel. */
   function admit(
     ctx: ChatContext,
@@ -397,6 +422,9 @@ export function createChatService(options: ChatServiceOptions) {
           }
           // 2. The message gets its id and time.
           const input = await toInput(ctx, message);
+          // 2b. A message longer than a session takes is refused, with a reply in its thread saying so.
+          if (message.writtenLength !== undefined && message.writtenLength > MAX_CONTENT_LENGTH)
+            refuseTooLong(ctx, stored, message, input, message.writtenLength);
           // 3. While a run is active the mode decides; a full queue refuses the message before any change.
           const planned = await plan(ctx, stored, input);
           // 4. The session records its writer (and, on its first message, itself).

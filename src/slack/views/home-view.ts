@@ -8,7 +8,7 @@ import type { HomeView, KnownBlock, PlainTextOption } from "@slack/types";
 import { MODES, type Mode, type ModeSource } from "../../restate/modes.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { preview } from "../text.ts";
-import { toControlId } from "./control-ids.ts";
+import { toControlId, toQueuedMessageValue } from "./control-ids.ts";
 
 export const MAX_HOME_BLOCKS = 100;
 
@@ -132,7 +132,7 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
         type: "button",
         action_id: toControlId(HOME_ACTIONS.remove, key, queued.id),
         text: plain("Remove"),
-        value: JSON.stringify({ key, id: queued.id }),
+        value: toQueuedMessageValue(key, queued.id),
       },
     });
   }
