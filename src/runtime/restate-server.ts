@@ -179,6 +179,15 @@ export function serverCommand(binary: string, args: readonly string[]): { file: 
   };
 }
 
+/**
+ * The server's environment: ours without any `RESTATE_*` variable. restate-server reads those as its own
+ * configuration, over the file we write, and some of our settings share the prefix (`RESTATE_BIND_ADDRESS`
+ * would move its node port back to 5122); the file alone configures it.
+ */
+export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith("RESTATE_")));
+}
+
 export async function startEmbeddedRestate(options: EmbeddedRestateOptions): Promise<EmbeddedRestate> {
   const { logger } = options;
   const dataDir = resolve(options.dataDir);
@@ -203,7 +212,11 @@ export async function startEmbeddedRestate(options: EmbeddedRestateOptions): Pro
     // The server's log may quote what people write (a failing invocation's input): a log from an older run is narrowed too.
     fchmodSync(logFd, 0o600);
     const command = serverCommand(binary, args);
-    child = spawn(command.file, command.args, { stdio: ["ignore", logFd, logFd], detached: true });
+    child = spawn(command.file, command.args, {
+      stdio: ["ignore", logFd, logFd],
+      detached: true,
+      env: serverEnvironment(process.env),
+    });
   } finally {
     closeSync(logFd);
   }

@@ -5,6 +5,9 @@
  */
 import { after } from "node:test";
 import { securityFigure } from "./attack.ts";
+import { registerFilesAttacks } from "./files-attacks.ts";
+
+registerFilesAttacks();
 
 after(() => {
   process.stdout.write(`${securityFigure()}\n`);

@@ -7,6 +7,7 @@ import {
   restateConfigToml,
   restateServerBinary,
   serverCommand,
+  serverEnvironment,
 } from "../../../src/runtime/restate-server.ts";
 
 const options = {
@@ -54,4 +55,13 @@ test("the server is started under umask 077, so the files it creates are its own
   const result = spawnSync(command.file, command.args, { encoding: "utf8" });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout.trim(), "0077");
+});
+
+test("none of our RESTATE_* settings reaches the server, which would read them over its configuration file", () => {
+  const env = serverEnvironment({
+    PATH: "/usr/bin",
+    RESTATE_BIND_ADDRESS: "127.0.0.1",
+    RESTATE_DATA_DIR: "/x",
+  });
+  assert.deepEqual(env, { PATH: "/usr/bin" });
 });
