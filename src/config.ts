@@ -14,11 +14,6 @@ export type LogFormat = "pretty" | "json";
 
 export interface Config {
   readonly defaultMode: Mode;
-  /**
-   * `ALLOW_PUBLIC_BIND`: the operator decided that the embedded server or our endpoint may bind beyond
-   * loopback (without it such a bind stops start-up).
-   */
-  readonly allowPublicBind: boolean;
   readonly queueMax: number;
   readonly restate: {
     /** Start restate-server from node_modules (true) or use the one at the URLs below. */
@@ -66,6 +61,11 @@ export interface Config {
     /** Least time between two chat.update calls in one workspace (Slack allows about 50 a minute). */
     readonly updateIntervalMs: number;
   };
+  /**
+   * `ALLOW_PUBLIC_BIND`: the operator decided that the embedded server or our endpoint may bind beyond
+   * loopback (without it such a bind stops start-up).
+   */
+  readonly allowPublicBind: boolean;
 }
 
 /** `AGENT=demo` (the default): the demo agent that works for a while and then says it is done (`DEMO_*`). */
@@ -434,7 +434,6 @@ export function parseConfig(env: Env, isTty = false): Config {
   const servicesHost = loopbackFor(e.SERVICES_BIND_ADDRESS);
   const config: Config = {
     defaultMode: e.MODE,
-    allowPublicBind: e.ALLOW_PUBLIC_BIND,
     queueMax: e.QUEUE_MAX,
     restate: {
       embedded: e.RESTATE_EMBEDDED,
@@ -491,6 +490,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       homeDebounceMs: e.HOME_DEBOUNCE_MS,
       updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
     },
+    allowPublicBind: e.ALLOW_PUBLIC_BIND,
   };
   return deepFreeze(config);
 }
