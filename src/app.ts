@@ -168,22 +168,6 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
   }
 }
 
-/** ALLOW_PUBLIC_BIND let a bind beyond loopback through: say at every start what it exposes. */
-function warnOfPublicBinds(config: Config, logger: Logger): void {
-  if (config.restate.embedded && !isLoopbackAddress(config.restate.bindAddress)) {
-    logger.warn(
-      `ALLOW_PUBLIC_BIND: the Restate ingress and admin API listen on ${config.restate.bindAddress} and need no ` +
-        "credentials: whoever reaches them can read and steer every session (docs/security.md)",
-    );
-  }
-  if (!isLoopbackAddress(config.services.bindAddress)) {
-    logger.warn(
-      `ALLOW_PUBLIC_BIND: our services endpoint listens on ${config.services.bindAddress}: only the Restate ` +
-        "server should be able to reach it (docs/security.md)",
-    );
-  }
-}
-
 /** The emulated Slack of the playground, with the token and signing secret the app was given. */
 async function startPlaygroundEmulator(slack: PlaygroundSlack): Promise<SlackEmulator> {
   const emulator = new SlackEmulator({
@@ -202,5 +186,21 @@ async function startPlaygroundEmulator(slack: PlaygroundSlack): Promise<SlackEmu
       host: "127.0.0.1",
       what: "the playground (PLAYGROUND_PORT)",
     });
+  }
+}
+
+/** ALLOW_PUBLIC_BIND let a bind beyond loopback through: say at every start what it exposes. */
+function warnOfPublicBinds(config: Config, logger: Logger): void {
+  if (config.restate.embedded && !isLoopbackAddress(config.restate.bindAddress)) {
+    logger.warn(
+      `ALLOW_PUBLIC_BIND: the Restate ingress and admin API listen on ${config.restate.bindAddress} and need no ` +
+        "credentials: whoever reaches them can read and steer every session (docs/security.md)",
+    );
+  }
+  if (!isLoopbackAddress(config.services.bindAddress)) {
+    logger.warn(
+      `ALLOW_PUBLIC_BIND: our services endpoint listens on ${config.services.bindAddress}: only the Restate ` +
+        "server should be able to reach it (docs/security.md)",
+    );
   }
 }
