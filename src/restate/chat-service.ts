@@ -120,8 +120,10 @@ function assertMayControl(meta: SessionMeta, by: string | undefined, what: strin
   }
 }
 
-function logRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
+/** The session has heard that `run` ended: logged, and the run's progress (kept only while it runs) forgotten. */
+function heardRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
   ctx.console.info(`Agent run ${run.id} ${outcome}`);
+  ctx.objectSendClient(AgentSessionRef, run.key).forget_progress();
 }
 
 export function createChatService(options: ChatServiceOptions) {
@@ -222,7 +224,7 @@ export function createChatService(options: ChatServiceOptions) {
     outcome: "interrupted" | "stopped" | "failed",
   ): EndedRun {
     ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-    logRunEnd(ctx, active, outcome);
+    heardRunEnd(ctx, active, outcome);
     const settled = settleStoppedRun(active);
     const fate = outcome === "failed" ? "failed" : "stopped";
     return { settled, fates: fates(settled.ended, fate), stoppedRunIds: [active.id] };
@@ -430,7 +432,7 @@ export function createChatService(options: ChatServiceOptions) {
             await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
             return;
           }
-          logRunEnd(ctx, active, ended.outcome);
+          heardRunEnd(ctx, active, ended.outcome);
           if (ended.outcome === "failed")
             ctx.console.warn(`Agent run ${active.id} failed: ${ended.error ?? ""}`);
           const settled = settleRun(active, ended);
