@@ -163,8 +163,9 @@ export function createChatService(options: ChatServiceOptions) {
 
   /**
    * The mode in force: the session's own, else its channel's default, else `MODE`. The channel's default
-   * is pushed to the session (`channel_mode_changed`); it is asked for only in the moment between a new
-   * session's first message and its channel's answer to `add_session`.
+   * is pushed to the session (`channel_mode_changed`) while the channel lists it; it is asked for only in
+   * the moment between a message and its channel's answer to `add_session` (a new session's first
+   * message, or the first one after its listing ran out: `channel_unlisted`).
    */
   async function modeOf(
     ctx: ChatSharedContext | ChatContext,
@@ -297,8 +298,8 @@ export function createChatService(options: ChatServiceOptions) {
       : null;
     const meta = acceptMessage(stored, input, origin, channelKey !== null);
     if (meta !== stored) ctx.set("meta", meta);
-    // One-way: the channel lists the session and answers with its default (`channel_mode_changed`).
-    if (!stored.createdAt && channelKey)
+    // One-way: the channel lists the session (again, once a listing ran out) and answers with its default.
+    if (channelKey && !stored.channelModeKnown)
       ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
     return meta;
   }
@@ -521,6 +522,16 @@ export function createChatService(options: ChatServiceOptions) {
             { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
             [],
           );
+        },
+      ),
+
+      /** The channel no longer lists the session (its listing ran out): ask it again when needed. */
+      channel_unlisted: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: ChatContext): Promise<void> => {
+          const stored = await ctx.get("meta");
+          if (!stored?.channelModeKnown) return;
+          ctx.set("meta", { ...stored, channelModeKnown: false });
         },
       ),
 
