@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";
+import { adminQuery } from "../helpers/admin-query.ts";
 import { ingressClient } from "../helpers/ingress.ts";
 import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
 import { playgroundClient } from "../helpers/playground-client.ts";
@@ -28,17 +29,6 @@ interface Sessions {
   readonly secrets: readonly string[];
   /** What the operator sent with curl. */
   readonly curlText: string;
-}
-
-/** Admin SQL on the product's embedded server. */
-async function query<Row>(adminUrl: string, sql: string): Promise<Row[]> {
-  const response = await fetch(`${adminUrl}/query`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ query: sql }),
-  });
-  if (!response.ok) throw new Error(`query failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { rows: Row[] }).rows;
 }
 
 /**
@@ -67,7 +57,7 @@ async function runSessions(
   const key = await waitFor(
     async () =>
       (
-        await query<{ service_key: string }>(
+        await adminQuery<{ service_key: string }>(
           main.adminUrl,
           `SELECT DISTINCT service_key FROM state WHERE service_name = 'ChatService' AND service_key LIKE '%:${PRIVATE}:%'`,
         )

@@ -5,7 +5,10 @@
  */
 import { after } from "node:test";
 import { securityFigure } from "./attack.ts";
+import { registerLogsAttacks } from "./logs-attacks.ts";
 
 after(() => {
   process.stdout.write(`${securityFigure()}\n`);
 });
+
+registerLogsAttacks();
