@@ -30,6 +30,8 @@ export interface Config {
     readonly autoRegister: boolean;
     readonly idempotencyRetentionMs: number;
     readonly journalRetentionMs: number;
+    /** How long a channel lists a session for its default's changes after the session last registered. */
+    readonly channelListingRetentionMs: number;
     /** Public keys whose signatures our endpoint accepts (the embedded server's key is added by itself). */
     readonly identityKeys: readonly string[];
   };
@@ -194,6 +196,7 @@ const EnvSchema = z.object({
   RESTATE_AUTO_REGISTER: bool.optional(),
   RESTATE_IDEMPOTENCY_RETENTION: duration.default(24 * 3_600_000),
   RESTATE_JOURNAL_RETENTION: duration.default(3_600_000),
+  CHANNEL_LISTING_RETENTION: duration.default(7 * 24 * 3_600_000),
   RESTATE_IDENTITY_KEYS: z
     .string()
     .transform((text) =>
@@ -447,6 +450,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       autoRegister: e.RESTATE_AUTO_REGISTER ?? e.RESTATE_EMBEDDED,
       idempotencyRetentionMs: e.RESTATE_IDEMPOTENCY_RETENTION,
       journalRetentionMs: e.RESTATE_JOURNAL_RETENTION,
+      channelListingRetentionMs: e.CHANNEL_LISTING_RETENTION,
       identityKeys: e.RESTATE_IDENTITY_KEYS,
     },
     services: {

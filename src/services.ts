@@ -45,7 +45,10 @@ export function createServices(deps: {
       effects,
     }),
     createAgentSession({ agent, effects, journalRetentionMs, stepMaxAttempts: AGENT_STEP_MAX_ATTEMPTS }),
-    createChannelSettings({ journalRetentionMs }),
+    createChannelSettings({
+      journalRetentionMs,
+      listingRetentionMs: config.restate.channelListingRetentionMs,
+    }),
     createSlackThread({ client, journalRetentionMs }),
     createSlackChannel({ client, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
     createSlackWorkspace({ updateIntervalMs: config.slackApi.updateIntervalMs, journalRetentionMs }),

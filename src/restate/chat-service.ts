@@ -121,8 +121,10 @@ function assertMayControl(meta: SessionMeta, by: string | undefined, what: strin
   }
 }
 
-function logRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
+/** The session has heard that `run` ended: logged, and the run's progress (kept only while it runs) forgotten. */
+function heardRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
   ctx.console.info(`Agent run ${run.id} ${outcome}`);
+  ctx.objectSendClient(AgentSessionRef, run.key).forget_progress();
 }
 
 export function createChatService(options: ChatServiceOptions) {
@@ -162,8 +164,9 @@ export function createChatService(options: ChatServiceOptions) {
 
   /**
    * The mode in force: the session's own, else its channel's default, else `MODE`. The channel's default
-   * is pushed to the session (`channel_mode_changed`); it is asked for only in the moment between a new
-   * session's first message and its channel's answer to `add_session`.
+   * is pushed to the session (`channel_mode_changed`) while the channel lists it; it is asked for only in
+   * the moment between a message and its channel's answer to `add_session` (a new session's first
+   * message, or the first one after its listing ran out: `channel_unlisted`).
    */
   async function modeOf(
     ctx: ChatSharedContext | ChatContext,
@@ -223,7 +226,7 @@ export function createChatService(options: ChatServiceOptions) {
     outcome: "interrupted" | "stopped" | "failed",
   ): EndedRun {
     ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-    logRunEnd(ctx, active, outcome);
+    heardRunEnd(ctx, active, outcome);
     const settled = settleStoppedRun(active);
     const fate = outcome === "failed" ? "failed" : "stopped";
     return { settled, fates: fates(settled.ended, fate), stoppedRunIds: [active.id] };
@@ -320,8 +323,8 @@ export function createChatService(options: ChatServiceOptions) {
       : null;
     const meta = acceptMessage(stored, input, origin, channelKey !== null);
     if (meta !== stored) ctx.set("meta", meta);
-    // One-way: the channel lists the session and answers with its default (`channel_mode_changed`).
-    if (!stored.createdAt && channelKey)
+    // One-way: the channel lists the session (again, once a listing ran out) and answers with its default.
+    if (channelKey && !stored.channelModeKnown)
       ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
     return meta;
   }
@@ -458,7 +461,7 @@ export function createChatService(options: ChatServiceOptions) {
             await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
             return;
           }
-          logRunEnd(ctx, active, ended.outcome);
+          heardRunEnd(ctx, active, ended.outcome);
           if (ended.outcome === "failed")
             ctx.console.warn(`Agent run ${active.id} failed: ${ended.error ?? ""}`);
           const settled = settleRun(active, ended);
@@ -547,6 +550,16 @@ export function createChatService(options: ChatServiceOptions) {
             { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
             [],
           );
+        },
+      ),
+
+      /** The channel no longer lists the session (its listing ran out): ask it again when needed. */
+      channel_unlisted: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: ChatContext): Promise<void> => {
+          const stored = await ctx.get("meta");
+          if (!stored?.channelModeKnown) return;
+          ctx.set("meta", { ...stored, channelModeKnown: false });
         },
       ),
 

@@ -6,6 +6,7 @@
 import { after } from "node:test";
 import { securityFigure } from "./attack.ts";
 import { registerFilesAttacks } from "./files-attacks.ts";
+import { registerLogsAttacks } from "./logs-attacks.ts";
 import { slackInputAttacks } from "./slack-input-attacks.ts";
 
 after(() => {
@@ -14,3 +15,4 @@ after(() => {
 
 registerFilesAttacks();
 slackInputAttacks();
+registerLogsAttacks();

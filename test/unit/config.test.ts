@@ -43,6 +43,7 @@ test("with nothing set, the defaults are the documented ones", () => {
     autoRegister: true,
     idempotencyRetentionMs: 24 * 3_600_000,
     journalRetentionMs: 3_600_000,
+    channelListingRetentionMs: 7 * 24 * 3_600_000,
     identityKeys: [],
   });
   assert.deepEqual(config.services, {
