@@ -5,13 +5,14 @@
  */
 import { resolve } from "node:path";
 import type { Agent } from "./agent/agent.ts";
-import type { Config, PlaygroundSlack } from "./config.ts";
+import { type Config, isLoopbackAddress, type PlaygroundSlack } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import { readAppManifest } from "./playground/app-manifest.ts";
 import { attachPlayground } from "./playground/server.ts";
 import { startServicesEndpoint } from "./restate/endpoint.ts";
 import { ensureAdapterKey } from "./runtime/adapter-key.ts";
 import { cannotListen } from "./runtime/ports.ts";
+import { ensurePrivateFolder, tightenedMessage } from "./runtime/private-folder.ts";
 import { ensureRequestIdentity } from "./runtime/request-identity.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
@@ -63,6 +64,12 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
         : null;
     if (playground) cleanups.push(() => playground.emulator.close());
     const agent = givenAgent ?? createAgent(config, logger);
+    warnOfPublicBinds(config, logger);
+    if (config.restate.embedded) {
+      // Before anything is written into it: it holds what people write.
+      const folder = ensurePrivateFolder(resolve(config.restate.dataDir));
+      if (folder.tightenedFrom !== null) logger.warn(tightenedMessage(folder));
+    }
     // The embedded server signs its requests; our endpoint then accepts only those (and RESTATE_IDENTITY_KEYS).
     const identity = config.restate.embedded ? ensureRequestIdentity(resolve(config.restate.dataDir)) : null;
     const identityKeys = [...config.restate.identityKeys, ...(identity ? [identity.publicKey] : [])];
@@ -190,5 +197,21 @@ async function startPlaygroundEmulator(slack: PlaygroundSlack): Promise<SlackEmu
       host: "127.0.0.1",
       what: "the playground (PLAYGROUND_PORT)",
     });
+  }
+}
+
+/** ALLOW_PUBLIC_BIND let a bind beyond loopback through: say at every start what it exposes. */
+function warnOfPublicBinds(config: Config, logger: Logger): void {
+  if (config.restate.embedded && !isLoopbackAddress(config.restate.bindAddress)) {
+    logger.warn(
+      `ALLOW_PUBLIC_BIND: the Restate ingress and admin API listen on ${config.restate.bindAddress} and need no ` +
+        "credentials: whoever reaches them can read and steer every session (docs/security.md)",
+    );
+  }
+  if (!isLoopbackAddress(config.services.bindAddress)) {
+    logger.warn(
+      `ALLOW_PUBLIC_BIND: our services endpoint listens on ${config.services.bindAddress}: only the Restate ` +
+        "server should be able to reach it (docs/security.md)",
+    );
   }
 }

@@ -5,6 +5,7 @@
  * the Slack connection are unions on their kind, so each part carries exactly the settings it uses.
  */
 import { randomBytes } from "node:crypto";
+import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import { MODES, type Mode, modeSchema } from "./restate/modes.ts";
 import { ADAPTER_KEY_MIN_LENGTH } from "./runtime/adapter-key.ts";
@@ -35,6 +36,8 @@ export interface Config {
     readonly autoRegister: boolean;
     readonly idempotencyRetentionMs: number;
     readonly journalRetentionMs: number;
+    /** How long a channel lists a session for its default's changes after the session last registered. */
+    readonly channelListingRetentionMs: number;
     /** Public keys whose signatures our endpoint accepts (the embedded server's key is added by itself). */
     readonly identityKeys: readonly string[];
   };
@@ -66,6 +69,11 @@ export interface Config {
     /** Least time between two chat.update calls in one workspace (Slack allows about 50 a minute). */
     readonly updateIntervalMs: number;
   };
+  /**
+   * `ALLOW_PUBLIC_BIND`: the operator decided that the embedded server or our endpoint may bind beyond
+   * loopback (without it such a bind stops start-up).
+   */
+  readonly allowPublicBind: boolean;
 }
 
 /** `AGENT=demo` (the default): the demo agent that works for a while and then says it is done (`DEMO_*`). */
@@ -202,6 +210,7 @@ const EnvSchema = z.object({
   RESTATE_AUTO_REGISTER: bool.optional(),
   RESTATE_IDEMPOTENCY_RETENTION: duration.default(24 * 3_600_000),
   RESTATE_JOURNAL_RETENTION: duration.default(3_600_000),
+  CHANNEL_LISTING_RETENTION: duration.default(7 * 24 * 3_600_000),
   RESTATE_IDENTITY_KEYS: z
     .string()
     .transform((text) =>
@@ -217,6 +226,7 @@ const EnvSchema = z.object({
   SERVICES_PORT: port.default(9080),
   SERVICES_BIND_ADDRESS: z.string().min(1).default("127.0.0.1"),
   SERVICES_ADVERTISED_URL: httpUrl.optional(),
+  ALLOW_PUBLIC_BIND: bool.default(false),
   DEMO_ITERATION_MS: z.coerce.number().int().min(0, "must be 0 or more").default(3000),
   DEMO_DONE_PROBABILITY: z.coerce.number().min(0).max(1, "must be between 0 and 1").default(0.1),
   DEMO_MAX_ITERATIONS: z.coerce.number().int().min(1, "must be at least 1").default(10),
@@ -310,6 +320,55 @@ function llmPresenceProblems(present: Readonly<Record<string, unknown>>): string
     .map(([name, what]) => `${name}: missing: AGENT=llm needs ${what}`);
 }
 
+/** Whether a bind address reaches only this machine: 127.0.0.0/8, ::1 (in any spelling) or `localhost`. */
+export function isLoopbackAddress(address: string): boolean {
+  const host = address
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
+  if (host === "localhost") return true;
+  const loopback = new BlockList();
+  loopback.addSubnet("127.0.0.0", 8, "ipv4");
+  loopback.addAddress("::1", "ipv6");
+  if (isIPv4(host)) return loopback.check(host, "ipv4");
+  return isIPv6(host) && loopback.check(host, "ipv6");
+}
+
+/**
+ * Binding beyond loopback is a decision: a non-loopback `RESTATE_BIND_ADDRESS` (embedded server) or
+ * `SERVICES_BIND_ADDRESS` stops start-up, with what it would expose, unless `ALLOW_PUBLIC_BIND` says so.
+ * `SLACK_BIND_ADDRESS` is not checked: Slack itself must reach the Bolt app, which verifies every
+ * request's signature.
+ */
+function exposureProblems(present: Readonly<Record<string, unknown>>): string[] {
+  if (EnvSchema.shape.ALLOW_PUBLIC_BIND.safeParse(present.ALLOW_PUBLIC_BIND).data === true) return [];
+  const shape = EnvSchema.shape;
+  const problems: string[] = [];
+  const restateBind = shape.RESTATE_BIND_ADDRESS.safeParse(present.RESTATE_BIND_ADDRESS).data;
+  const embedded = shape.RESTATE_EMBEDDED.safeParse(present.RESTATE_EMBEDDED).data;
+  if (embedded !== false && restateBind !== undefined && !isLoopbackAddress(restateBind)) {
+    problems.push(
+      `RESTATE_BIND_ADDRESS: ${restateBind} is not a loopback address: the Restate ingress, admin API and node port ` +
+        "need no credentials, so anyone who reaches them can read and steer every session, read all state and " +
+        "register services of their own. Keep 127.0.0.1 (put a reverse proxy that checks Host and authenticates " +
+        "in front), or set ALLOW_PUBLIC_BIND=true if only trusted machines can reach this address (docs/security.md)",
+    );
+  }
+  const servicesBind = shape.SERVICES_BIND_ADDRESS.safeParse(present.SERVICES_BIND_ADDRESS).data;
+  if (servicesBind !== undefined && !isLoopbackAddress(servicesBind)) {
+    const signed =
+      embedded !== false || "RESTATE_IDENTITY_KEYS" in present
+        ? "it runs every handler, private ones too, for any request signed with a request identity key"
+        : "without RESTATE_IDENTITY_KEYS it runs every handler, private ones too, for anyone, unsigned";
+    problems.push(
+      `SERVICES_BIND_ADDRESS: ${servicesBind} is not a loopback address: whoever reaches our services endpoint ` +
+        `talks to it as Restate does (${signed}), and it should answer the Restate server alone. Keep 127.0.0.1, ` +
+        "or set ALLOW_PUBLIC_BIND=true if an external Restate server must reach it and only it can (docs/security.md)",
+    );
+  }
+  return problems;
+}
+
 /** A made-up secret for the playground, where the emulator and the Bolt app share it. */
 const localSecret = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
 
@@ -383,6 +442,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       : result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`)),
     ...slackPresenceProblems(present, slackModeOf(present)),
     ...llmPresenceProblems(present),
+    ...exposureProblems(present),
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
@@ -405,6 +465,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       autoRegister: e.RESTATE_AUTO_REGISTER ?? e.RESTATE_EMBEDDED,
       idempotencyRetentionMs: e.RESTATE_IDEMPOTENCY_RETENTION,
       journalRetentionMs: e.RESTATE_JOURNAL_RETENTION,
+      channelListingRetentionMs: e.CHANNEL_LISTING_RETENTION,
       identityKeys: e.RESTATE_IDENTITY_KEYS,
     },
     services: {
@@ -448,6 +509,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       homeDebounceMs: e.HOME_DEBOUNCE_MS,
       updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
     },
+    allowPublicBind: e.ALLOW_PUBLIC_BIND,
   };
   return deepFreeze(config);
 }

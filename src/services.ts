@@ -55,7 +55,11 @@ export function createServices(deps: {
       caller,
     }),
     createAgentSession({ agent, effects, journalRetentionMs, stepMaxAttempts: AGENT_STEP_MAX_ATTEMPTS }),
-    createChannelSettings({ journalRetentionMs, caller }),
+    createChannelSettings({
+      journalRetentionMs,
+      listingRetentionMs: config.restate.channelListingRetentionMs,
+      caller,
+    }),
     createSlackThread({ client, journalRetentionMs }),
     createSlackChannel({ client, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
     createSlackWorkspace({

@@ -3,14 +3,17 @@
  * starts each run under its own key, `<session key>/<run id>`, so a new run never waits behind a cancelled
  * one still unwinding. Between iterations the run takes in messages handed to it (signals `input-<n>`); at
  * its end it tells ChatService (`run_ended`) how many it took in, so a late one starts the next run. It owns
- * no session state: a cancel (interrupt, stop) surfaces as a `CancelledError`, reported, then rethrown.
+ * no session state: a cancel (interrupt, stop) surfaces as a `CancelledError`, reported, then rethrown. Its
+ * one state entry, `progress`, lives while the run does: ChatService forgets it once it has heard of the end.
+ * A Slack session's text is logged at debug only; at info its lines carry ids and counts.
  */
 import * as restate from "@restatedev/restate-sdk";
 import { type Agent, type AgentStepContext, contentText, type HistoryItem } from "../agent/agent.ts";
 import { AGENT_SESSION, ChatServiceRef } from "./contracts.ts";
+import { parseSessionKey } from "./keys.ts";
 import { RunInputSchema } from "./schemas.ts";
 import type { LiveMessage, SessionEffects } from "./session-effects.ts";
-import { signalNameFor, type UserInput } from "./session-state.ts";
+import { type SessionOrigin, signalNameFor, type UserInput } from "./session-state.ts";
 
 export interface RunProgress {
   /** Iterations started so far (0 before the first). */
@@ -38,6 +41,53 @@ export function formatHistoryForLog(history: readonly HistoryItem[]): string {
   return `message_history=[${items.join(", ")}]`;
 }
 
+/**
+ * The run's log lines that could carry what people wrote. A session started with curl (no origin, a key
+ * that names no Slack thread) logs its text at info, as the operator who wrote it expects; a Slack
+ * session logs ids and counts at info and its text at debug only.
+ */
+export interface RunTextLog {
+  incorporated(sessionKey: string, position: number, content: string): void;
+  iteration(sessionKey: string, iteration: number, history: readonly HistoryItem[]): void;
+  output(sessionKey: string, iteration: number, output: string, done: boolean): void;
+}
+
+type Console = Pick<restate.Context["console"], "info" | "debug">;
+
+export function runTextLog(
+  console: Console,
+  session: { key: string; origin: SessionOrigin | null },
+): RunTextLog {
+  const operatorWroteIt = session.origin === null && parseSessionKey(session.key) === null;
+  const incorporated = (key: string, content: string) => `Incorporating new input for ${key}: ${content}`;
+  const iteration = (key: string, history: readonly HistoryItem[]) =>
+    `Running iteration of agent for ${key} with input items: ${formatHistoryForLog(history)}`;
+  const output = (key: string, text: string) => `Agent generated output for ${key}: ${text}`;
+  if (operatorWroteIt) {
+    return {
+      incorporated: (key, _position, content) => console.info(incorporated(key, content)),
+      iteration: (key, _iteration, history) => console.info(iteration(key, history)),
+      output: (key, _iteration, text) => console.info(output(key, text)),
+    };
+  }
+  return {
+    incorporated(key, position, content) {
+      console.info(`Incorporating new input ${position} for ${key}`);
+      console.debug(incorporated(key, content));
+    },
+    iteration(key, number, history) {
+      console.info(`Running iteration ${number} of agent for ${key} with ${history.length} input items`);
+      console.debug(iteration(key, history));
+    },
+    output(key, number, text, done) {
+      console.info(
+        `Agent generated output for ${key} in iteration ${number}: ${text.length} characters, ${done ? "done" : "not done"}`,
+      );
+      console.debug(output(key, text));
+    },
+  };
+}
+
 /** Takes the next handed-over message if it has arrived, without waiting for one. */
 async function takeHandedInput(
   ctx: restate.ObjectContext<RunState>,
@@ -63,6 +113,7 @@ export function createAgentSession(options: AgentSessionOptions) {
           const { sessionKey, runId, origin } = input;
           const chat = ctx.objectSendClient(ChatServiceRef, sessionKey);
           const { effects } = options;
+          const textLog = runTextLog(ctx.console, { key: sessionKey, origin });
           const working: HistoryItem[] = [...input.history];
           // What the run adds to the history when its agent keeps messages: inputs taken in, in place.
           const added: HistoryItem[] = [];
@@ -82,14 +133,12 @@ export function createAgentSession(options: AgentSessionOptions) {
                   const item = { role: next.role, content: next.content };
                   working.push(item);
                   added.push(item);
-                  ctx.console.info(`Incorporating new input for ${sessionKey}: ${next.content}`);
+                  textLog.incorporated(sessionKey, consumed, next.content);
                 }
               }
               iteration += 1;
               ctx.set("progress", { iteration, outcome: "running" });
-              ctx.console.info(
-                `Running iteration of agent for ${sessionKey} with input items: ${formatHistoryForLog(working)}`,
-              );
+              textLog.iteration(sessionKey, iteration, working);
               liveMessage =
                 agent.streams && origin
                   ? await effects.openLiveMessage(ctx, { sessionKey, origin, runId, iteration })
@@ -126,7 +175,7 @@ export function createAgentSession(options: AgentSessionOptions) {
                 throw error;
               }
               if (message && origin) effects.endLiveMessage(origin, message, "done");
-              ctx.console.info(`Agent generated output for ${sessionKey}: ${result.output}`);
+              textLog.output(sessionKey, iteration, result.output, result.done);
               const messages = result.messages ?? [{ role: "system", content: result.output }];
               if (result.messages) keepsMessages = true;
               working.push(...messages);
@@ -185,9 +234,26 @@ export function createAgentSession(options: AgentSessionOptions) {
         },
       ),
 
+      /**
+       * The run's iteration while it is active. A run not yet started, or one whose end ChatService has
+       * heard (its progress is then forgotten), reads as iteration 0: only a reader holding an outdated
+       * picture of the session asks then, and the session's next report replaces that picture.
+       */
       get_progress: restate.handlers.object.shared(
         async (ctx: restate.ObjectSharedContext<RunState>): Promise<RunProgress> =>
           (await ctx.get("progress")) ?? { iteration: 0, outcome: "running" },
+      ),
+
+      /**
+       * ChatService has heard that the run ended: its progress no longer matters. Sent one-way to the run's
+       * key, so it waits behind the run itself (a cancelled run records its end first, then this clears it).
+       * How the run ended stays in Restate's record of the invocation, for as long as its journal is kept.
+       */
+      forget_progress: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext<RunState>): Promise<void> => {
+          ctx.clear("progress");
+        },
       ),
     },
   });

@@ -2,12 +2,14 @@
  * ChannelSettings: one virtual object per `<team>:<channel>`: the channel's default mode for sessions that
  * have none of their own, and the channel's sessions. Sessions do not ask for the default on every
  * message: a new session learns it when it registers here, and every change is pushed to all the channel's
- * sessions (rare, and off the message path). One small state entry per session (`s:<key>`), read lazily,
- * so a channel with many sessions costs nothing per message.
+ * sessions (rare, and off the message path). One small state entry per session (`s:<key>`, when it was
+ * listed), read lazily, so a channel with many sessions costs nothing per message. A listing lasts
+ * `listingRetentionMs`: then the entry goes and the session is told (`channel_unlisted`); until it
+ * registers again (its next message does) it asks the channel for the default when it needs it.
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { CallerCheck } from "./caller.ts";
-import { CHANNEL_SETTINGS, ChatServiceRef } from "./contracts.ts";
+import { CHANNEL_SETTINGS, ChannelSettingsRef, ChatServiceRef } from "./contracts.ts";
 import type { Mode } from "./modes.ts";
 import { SetModeSchema } from "./schemas.ts";
 
@@ -17,6 +19,8 @@ const SESSION_PREFIX = "s:";
 
 export function createChannelSettings(options: {
   readonly journalRetentionMs: number;
+  /** How long a session stays listed (for the default's pushes) after it last registered. */
+  readonly listingRetentionMs: number;
   /** A channel's default is set in Slack: only the adapter may set it. */
   readonly caller: CallerCheck;
 }) {
@@ -66,11 +70,32 @@ export function createChannelSettings(options: {
       add_session: restate.handlers.object.exclusive(
         { ingressPrivate: true },
         async (ctx: restate.ObjectContext, { key }: { key: string }): Promise<void> => {
-          ctx.set(`${SESSION_PREFIX}${key}`, true);
+          const listedAt = await ctx.date.now();
+          ctx.set(`${SESSION_PREFIX}${key}`, listedAt);
           const recent = (await ctx.get<string[]>("recent")) ?? [];
           ctx.set("recent", [key, ...recent.filter((k) => k !== key)].slice(0, RECENT_SESSIONS));
           const mode = (await ctx.get<Mode>("mode")) ?? null;
           ctx.objectSendClient(ChatServiceRef, key).channel_mode_changed({ mode });
+          ctx
+            .objectSendClient(ChannelSettingsRef, ctx.key)
+            .unlist_session({ key, listedAt }, restate.rpc.sendOpts({ delay: options.listingRetentionMs }));
+        },
+      ),
+
+      /**
+       * A listing's time is up (a timer set by `add_session`): unless the session registered again since,
+       * its entry goes and it hears that it is no longer told of changes.
+       */
+      unlist_session: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: restate.ObjectContext,
+          { key, listedAt }: { key: string; listedAt: number },
+        ): Promise<void> => {
+          const entry = `${SESSION_PREFIX}${key}`;
+          if ((await ctx.get<number>(entry)) !== listedAt) return;
+          ctx.clear(entry);
+          ctx.objectSendClient(ChatServiceRef, key).channel_unlisted();
         },
       ),
     },

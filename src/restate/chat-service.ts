@@ -15,6 +15,7 @@ import {
   ActorSchema,
   ChatMessageSchema,
   FailRunSchema,
+  MAX_CONTENT_LENGTH,
   RemoveQueuedSchema,
   RunReportSchema,
   SetModeSchema,
@@ -126,15 +127,17 @@ function assertMayControl(meta: SessionMeta, by: string | undefined, what: strin
   }
 }
 
-function logRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
+/** The session has heard that `run` ended: logged, and the run's progress (kept only while it runs) forgotten. */
+function heardRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
   ctx.console.info(`Agent run ${run.id} ${outcome}`);
+  ctx.objectSendClient(AgentSessionRef, run.key).forget_progress();
 }
 
 export function createChatService(options: ChatServiceOptions) {
   const { effects, caller } = options;
 
   /**
-   * A message names a Slack place or person (`source`, `user`, `startsSession`), or goes to a Slack
+   * A message names a Slack place or person (`source`, `user`, `startsSession`, `writtenLength`), or goes to a Slack
    * thread's session: only the adapter may send it. Plain `{content, role}` to any other key is curl's.
    */
   async function guardMessage(ctx: ChatContext, message: IncomingMessage): Promise<void> {
@@ -146,7 +149,8 @@ export function createChatService(options: ChatServiceOptions) {
     } else if (
       message.source !== undefined ||
       message.user !== undefined ||
-      message.startsSession !== undefined
+      message.startsSession !== undefined ||
+      message.writtenLength !== undefined
     ) {
       await caller.requireAdapter(
         ctx,
@@ -205,8 +209,9 @@ export function createChatService(options: ChatServiceOptions) {
 
   /**
    * The mode in force: the session's own, else its channel's default, else `MODE`. The channel's default
-   * is pushed to the session (`channel_mode_changed`); it is asked for only in the moment between a new
-   * session's first message and its channel's answer to `add_session`.
+   * is pushed to the session (`channel_mode_changed`) while the channel lists it; it is asked for only in
+   * the moment between a message and its channel's answer to `add_session` (a new session's first
+   * message, or the first one after its listing ran out: `channel_unlisted`).
    */
   async function modeOf(
     ctx: ChatSharedContext | ChatContext,
@@ -266,7 +271,7 @@ export function createChatService(options: ChatServiceOptions) {
     outcome: "interrupted" | "stopped" | "failed",
   ): EndedRun {
     ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-    logRunEnd(ctx, active, outcome);
+    heardRunEnd(ctx, active, outcome);
     const settled = settleStoppedRun(active);
     const fate = outcome === "failed" ? "failed" : "stopped";
     return { settled, fates: fates(settled.ended, fate), stoppedRunIds: [active.id] };
@@ -325,6 +330,30 @@ export function createChatService(options: ChatServiceOptions) {
     }
   }
 
+  /** Refuses a message too long for a session (the adapter sent its beginning); its writer is told in the thread. */
+  function refuseTooLong(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    message: IncomingMessage,
+    input: UserInput,
+    length: number,
+  ): never {
+    const reason = `it is ${length.toLocaleString("en-US")} characters long, and a session takes at most ${MAX_CONTENT_LENGTH.toLocaleString("en-US")}.`;
+    const { source } = message;
+    const origin =
+      meta.origin ??
+      (source
+        ? {
+            team: source.team,
+            channel: source.channel,
+            threadTs: source.threadTs,
+            permalink: source.permalink,
+          }
+        : null);
+    if (origin) effects.refused(ctx, { sessionKey: ctx.key, origin, input, reason });
+    throw new SessionError(`The message was not taken: ${reason}`, 413);
+  }
+
   /** Records the message's writer (and, for the first message, the session); a new session joins its channel. */
   function admit(
     ctx: ChatContext,
@@ -339,8 +368,8 @@ export function createChatService(options: ChatServiceOptions) {
       : null;
     const meta = acceptMessage(stored, input, origin, channelKey !== null);
     if (meta !== stored) ctx.set("meta", meta);
-    // One-way: the channel lists the session and answers with its default (`channel_mode_changed`).
-    if (!stored.createdAt && channelKey)
+    // One-way: the channel lists the session (again, once a listing ran out) and answers with its default.
+    if (channelKey && !stored.channelModeKnown)
       ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
     return meta;
   }
@@ -442,6 +471,9 @@ export function createChatService(options: ChatServiceOptions) {
           }
           // 2. The message gets its id and time.
           const input = await toInput(ctx, message);
+          // 2b. A message longer than a session takes is refused, with a reply in its thread saying so.
+          if (message.writtenLength !== undefined && message.writtenLength > MAX_CONTENT_LENGTH)
+            refuseTooLong(ctx, stored, message, input, message.writtenLength);
           // 3. While a run is active the mode decides; a full queue refuses the message before any change.
           const planned = await plan(ctx, stored, input);
           // 4. The session records its writer (and, on its first message, itself).
@@ -475,7 +507,7 @@ export function createChatService(options: ChatServiceOptions) {
             await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
             return;
           }
-          logRunEnd(ctx, active, ended.outcome);
+          heardRunEnd(ctx, active, ended.outcome);
           if (ended.outcome === "failed")
             ctx.console.warn(`Agent run ${active.id} failed: ${ended.error ?? ""}`);
           const settled = settleRun(active, ended);
@@ -567,6 +599,16 @@ export function createChatService(options: ChatServiceOptions) {
             { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
             [],
           );
+        },
+      ),
+
+      /** The channel no longer lists the session (its listing ran out): ask it again when needed. */
+      channel_unlisted: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: ChatContext): Promise<void> => {
+          const stored = await ctx.get("meta");
+          if (!stored?.channelModeKnown) return;
+          ctx.set("meta", { ...stored, channelModeKnown: false });
         },
       ),
 

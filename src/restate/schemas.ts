@@ -47,6 +47,11 @@ export const ChatMessageSchema = z.object({
   user: z.string().min(1).max(200).optional(),
   source: MessageSourceSchema.optional(),
   startsSession: z.boolean().optional(),
+  /**
+   * Set (by the Slack adapter) when the message as written is longer than `MAX_CONTENT_LENGTH`: `content`
+   * is then only its beginning, and the session refuses it with a reply saying so.
+   */
+  writtenLength: z.number().int().positive().optional(),
 });
 export type ChatMessage = z.input<typeof ChatMessageSchema>;
 

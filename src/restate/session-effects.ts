@@ -18,7 +18,10 @@ export interface FateChange {
   readonly fate: Fate;
 }
 
-/** What a session looks like after a change: enough for a person's Home without asking the session. */
+/**
+ * What a session looks like after a change: enough for a person's Home without asking the session. It
+ * carries the messages' full text; what reaches a Home is cut to previews on the way (`toHomeSummary`).
+ */
 export interface SessionSummary {
   readonly key: string;
   readonly title: string | null;

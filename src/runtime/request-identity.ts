@@ -8,6 +8,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PRIVATE_FOLDER_MODE } from "./private-folder.ts";
 
 const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
@@ -34,9 +35,12 @@ export function publicKeyOf(privateKeyPem: string): string {
   return `publickeyv1_${base58(Buffer.from(jwk.x, "base64url"))}`;
 }
 
-/** The embedded server's signing key: made once in `dataDir`, then reused. */
+/**
+ * The embedded server's signing key: made once in `dataDir` (created private when missing; the caller makes
+ * an existing one private first, see private-folder.ts), then reused.
+ */
 export function ensureRequestIdentity(dataDir: string): { privateKeyPath: string; publicKey: string } {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: PRIVATE_FOLDER_MODE });
   const privateKeyPath = join(dataDir, "request-identity.pem");
   if (!existsSync(privateKeyPath)) {
     const { privateKey } = generateKeyPairSync("ed25519");

@@ -3,10 +3,11 @@
  * configuration into the data folder, checks its ports, starts it, waits until ingress and admin answer.
  * The real binary is spawned, not the npm wrapper, so signals reach the server itself; it has its own
  * process group, so a Ctrl-C reaches only us and we stop it in order (on Linux it also gets SIGTERM if we
- * die without cleaning up). It knows nothing of our services.
+ * die without cleaning up). It runs under umask 077 in a data folder only its owner may enter, so what
+ * people write (in RocksDB's files) is never readable by other local users. It knows nothing of our services.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fchmodSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { arch, platform } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,6 +15,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { StartupError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { assertPortFree } from "./ports.ts";
+import { ensurePrivateFolder, tightenedMessage } from "./private-folder.ts";
 
 export interface EmbeddedRestateOptions {
   readonly dataDir: string;
@@ -164,10 +166,33 @@ function hasSetpriv(): boolean {
   return setprivAvailable;
 }
 
+/**
+ * The command that starts the server: under umask 077, so the files it creates get no permission for group
+ * or others (RocksDB creates them 0644 otherwise), set by a shell that then execs (the pid stays the
+ * server's); with `setpriv --pdeathsig` where available.
+ */
+export function serverCommand(binary: string, args: readonly string[]): { file: string; args: string[] } {
+  const server = hasSetpriv() ? ["setpriv", "--pdeathsig", "TERM", "--", binary, ...args] : [binary, ...args];
+  return {
+    file: "/bin/sh",
+    args: ["-c", 'umask 077 && exec "$@"', "restate-server", ...server],
+  };
+}
+
+/**
+ * The server's environment: ours without any `RESTATE_*` variable. restate-server reads those as its own
+ * configuration, over the file we write, and some of our settings share the prefix (`RESTATE_BIND_ADDRESS`
+ * would move its node port back to 5122); the file alone configures it.
+ */
+export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith("RESTATE_")));
+}
+
 export async function startEmbeddedRestate(options: EmbeddedRestateOptions): Promise<EmbeddedRestate> {
   const { logger } = options;
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const folder = ensurePrivateFolder(dataDir);
+  if (folder.tightenedFrom !== null) logger.warn(tightenedMessage(folder));
   const pidFile = join(dataDir, "restate-server.pid");
   const logFile = join(dataDir, "restate-server.log");
   const configFile = join(dataDir, "restate.toml");
@@ -178,25 +203,27 @@ export async function startEmbeddedRestate(options: EmbeddedRestateOptions): Pro
   await assertPortFree(options.adminPort, host, "the Restate admin API (RESTATE_ADMIN_URL)");
   await assertPortFree(options.nodePort, host, "the Restate node (RESTATE_NODE_PORT)");
 
-  writeFileSync(configFile, restateConfigToml(options));
+  writeFileSync(configFile, restateConfigToml(options), { mode: 0o600 });
   const binary = restateServerBinary();
   const args = ["--config-file", configFile, "--base-dir", dataDir, "--node-name", NODE_NAME, "--no-logo"];
-  const logFd = openSync(logFile, "a");
+  const logFd = openSync(logFile, "a", 0o600);
   let child: ChildProcess;
   try {
-    child = hasSetpriv()
-      ? spawn("setpriv", ["--pdeathsig", "TERM", "--", binary, ...args], {
-          stdio: ["ignore", logFd, logFd],
-          detached: true,
-        })
-      : spawn(binary, args, { stdio: ["ignore", logFd, logFd], detached: true });
+    // The server's log may quote what people write (a failing invocation's input): a log from an older run is narrowed too.
+    fchmodSync(logFd, 0o600);
+    const command = serverCommand(binary, args);
+    child = spawn(command.file, command.args, {
+      stdio: ["ignore", logFd, logFd],
+      detached: true,
+      env: serverEnvironment(process.env),
+    });
   } finally {
     closeSync(logFd);
   }
   const spawnError = new Promise<Error>((resolveError) => child.once("error", resolveError));
   const pid = child.pid;
   if (pid === undefined) throw new StartupError(`Could not start ${binary}: ${(await spawnError).message}`);
-  writeFileSync(pidFile, `${pid}\n`);
+  writeFileSync(pidFile, `${pid}\n`, { mode: 0o600 });
 
   const exited = new Promise<number | string>((resolveExit) => {
     child.once("exit", (code, signal) => {

@@ -7,7 +7,7 @@
  * first is the one, the other is answered with its result.
  */
 import { toMessageIdempotencyKey, toSessionKey } from "../restate/keys.ts";
-import type { ChatMessage } from "../restate/schemas.ts";
+import { type ChatMessage, MAX_CONTENT_LENGTH } from "../restate/schemas.ts";
 import { messagePermalink } from "./permalink.ts";
 
 /** The fields of a `message` or `app_mention` event that we read. */
@@ -49,8 +49,20 @@ export type IncomingMessage =
       readonly args: string;
     };
 
-/** Subtypes that are people writing: a plain message, a reply also sent to the channel, a message with files. */
-const HUMAN_SUBTYPES = new Set([undefined, "thread_broadcast", "file_share"]);
+/**
+ * Subtypes that are people writing: a plain message, a reply also sent to the channel, a message with
+ * files, and a `/me` message.
+ */
+const HUMAN_SUBTYPES = new Set([undefined, "thread_broadcast", "file_share", "me_message"]);
+
+/**
+ * Slackbot's user id. Its messages carry no `bot_id`, yet it is no person: it writes to the bot in a DM
+ * when the bot is removed from a channel, and that notice must not start a session (or pay for a model).
+ */
+export const SLACKBOT_USER = "USLACKBOT";
+
+/** How much of a message too long for a session is sent on: enough to recognise it, as its refusal says. */
+const TOO_LONG_SENT_CHARS = 200;
 
 const AGENTMODE_PREFIX = /^!agentmode\b\s*/i;
 
@@ -69,6 +81,7 @@ export function classifyMessage(event: SlackMessageEvent, bot: BotIdentity): Inc
   const { channel, user, ts } = event;
   if (!channel || !user || !ts) return { kind: "ignore", reason: "no channel, user or ts" };
   if (user === bot.botUserId) return { kind: "ignore", reason: "our own message" };
+  if (user === SLACKBOT_USER) return { kind: "ignore", reason: "Slackbot's message" };
 
   const threadTs = event.thread_ts ?? ts;
   const inThread = threadTs !== ts;
@@ -92,13 +105,17 @@ export function classifyMessage(event: SlackMessageEvent, bot: BotIdentity): Inc
     .filter(Boolean)
     .join("\n");
   if (content === "") return { kind: "ignore", reason: "nothing but a mention" };
+  // Longer than a session takes: the session is sent its beginning and its length, and refuses it with a
+  // reply in the thread, durably and once (see ChatService `process_user_message`).
+  const tooLong = content.length > MAX_CONTENT_LENGTH;
 
   return {
     kind: "forward",
     key,
     idempotencyKey: toMessageIdempotencyKey(channel, ts),
     message: {
-      content,
+      content: tooLong ? content.slice(0, TOO_LONG_SENT_CHARS) : content,
+      ...(tooLong ? { writtenLength: content.length } : {}),
       role: "user",
       user,
       source: {

@@ -1,10 +1,15 @@
 /**
- * How agent outputs look in Slack. Plain outputs (the demo agent's) are the message text, escaped. A
- * model's Markdown goes into Slack's `markdown` block, which renders standard Markdown (headings, lists,
- * tables, code) as Slack shows it; tool calls are one compact context line each, above the answer. Pure.
+ * How agent outputs look in Slack. Plain outputs (the demo agent's) are the message text. A model's
+ * Markdown goes into Slack's `markdown` block, which renders standard Markdown (headings, lists, tables,
+ * code) as Slack shows it; tool calls are one compact context line each, above the answer. Pure.
+ *
+ * Everything an agent or a tool wrote is escaped here, and only here, before it is cut to Slack's limits:
+ * in blocks, in the `text` fallback and in live messages alike, so an injected `<!channel>` or
+ * `<https://evil.example|https://good.example>` is shown as written and neither pings nor hides a link.
+ * Slack's docs do not say the `markdown` block leaves `<...>` alone, so it is escaped too.
  */
 import type { KnownBlock } from "@slack/types";
-import { escapeMrkdwn, MAX_MESSAGE_CHARS, preview, splitForSlack } from "./text.ts";
+import { escapeMrkdwn, MAX_MESSAGE_CHARS, preview, splitForSlack, unescapeMrkdwn } from "./text.ts";
 
 /** Slack allows 12,000 characters of `markdown` blocks per message; stay a little under. */
 export const MAX_MARKDOWN_CHARS = 11_000;
@@ -26,7 +31,7 @@ export interface RenderedMessage {
   readonly text: string;
   /** Absent for a plain message (text only). */
   readonly blocks?: KnownBlock[];
-  /** What did not fit, to go out as the next message (in the same format, without notes). */
+  /** What did not fit, as the agent wrote it (unescaped), to go out as the next message (same format, no notes). */
   readonly rest: string;
 }
 
@@ -37,7 +42,7 @@ function noteBlocks(notes: readonly string[]): KnownBlock[] {
       : notes;
   return shown.map((note) => ({
     type: "context",
-    elements: [{ type: "mrkdwn", text: preview(note, 2900) }],
+    elements: [{ type: "mrkdwn", text: preview(escapeMrkdwn(note), 2900) }],
   }));
 }
 
@@ -94,29 +99,29 @@ function markdownBlock(text: string): KnownBlock {
 /** One message for the outputs of a thread (several when they came fast and were coalesced). */
 export function renderOutputs(parts: readonly OutputPart[]): RenderedMessage {
   const notes = parts.flatMap((part) => part.notes ?? []);
-  const body = parts
-    .map((part) => (part.format === "markdown" ? slackMarkdown(part.text) : part.text))
-    .filter((text) => text.trim() !== "")
-    .join("\n\n");
+  const body = escapeMrkdwn(
+    parts
+      .map((part) => (part.format === "markdown" ? slackMarkdown(part.text) : part.text))
+      .filter((text) => text.trim() !== "")
+      .join("\n\n"),
+  );
   const markdown = parts.some((part) => part.format === "markdown");
   if (!markdown && notes.length === 0) {
-    const [first, rest] = splitForSlack(escapeMrkdwn(body));
-    return { text: first, rest };
+    const [first, rest] = splitForSlack(body);
+    return { text: first, rest: unescapeMrkdwn(rest) };
   }
-  const [first, rest] = markdown
-    ? splitForSlack(body, MAX_MARKDOWN_CHARS)
-    : splitForSlack(escapeMrkdwn(body), SECTION_CHARS);
+  const [first, rest] = splitForSlack(body, markdown ? MAX_MARKDOWN_CHARS : SECTION_CHARS);
   const blocks: KnownBlock[] = noteBlocks(notes);
   if (first) {
     blocks.push(markdown ? markdownBlock(first) : { type: "section", text: { type: "mrkdwn", text: first } });
   }
-  const fallback = [...notes, first].filter((line) => line !== "").join("\n");
-  return { text: preview(fallback, MAX_MESSAGE_CHARS) || "(no answer)", blocks, rest };
+  const fallback = [...notes.map(escapeMrkdwn), first].filter((line) => line !== "").join("\n");
+  return { text: preview(fallback, MAX_MESSAGE_CHARS) || "(no answer)", blocks, rest: unescapeMrkdwn(rest) };
 }
 
 /** A live message: what the model has written so far, with a cursor while it grows. */
 export function renderLiveMessage(text: string, state: "growing" | "interrupted"): RenderedMessage {
-  const shown = text.trim() === "" ? LIVE_PLACEHOLDER : slackMarkdown(text);
+  const shown = text.trim() === "" ? LIVE_PLACEHOLDER : escapeMrkdwn(slackMarkdown(text));
   const [first] = splitForSlack(shown, MAX_MARKDOWN_CHARS);
   const blocks: KnownBlock[] = [markdownBlock(state === "growing" ? `${first}${LIVE_CURSOR}` : first)];
   if (state === "interrupted")

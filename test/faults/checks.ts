@@ -7,7 +7,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { AgentOutputPayload } from "../../src/slack/durable/slack-channel.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
-import { runInvocations } from "../helpers/test-restate.ts";
+import { runEnds, runInvocations } from "../helpers/test-restate.ts";
 import { BOT, ITERATIONS, type Rig } from "./fault-rig.ts";
 
 export interface Message {
@@ -155,20 +155,12 @@ interface RunRow {
   readonly outcome: string;
 }
 
-/** Each run of a session and how it ended, from its own state in Restate. */
+/** Each run of a session and how it ended, from Restate's record of its invocation ("running" until it completes). */
 async function runsOf(rig: Rig, key: string): Promise<RunRow[]> {
-  const rows = await rig.restate.query<{ service_key: string; value_utf8: string }>(
-    `SELECT service_key, value_utf8 FROM state WHERE service_name = 'AgentSession' AND service_key LIKE '${key}/%' AND key = 'progress'`,
-  );
-  const outcomes = new Map(
-    rows.map((row) => [
-      row.service_key.slice(key.length + 1),
-      (JSON.parse(row.value_utf8) as { outcome: string }).outcome,
-    ]),
-  );
+  const outcomes = await runEnds(rig.restate, key);
   return (await runInvocations(rig.restate, key)).map((run) => ({
     runId: run.runId,
-    outcome: outcomes.get(run.runId) ?? "not started",
+    outcome: outcomes.get(run.runId) ?? "running",
   }));
 }
 

@@ -20,7 +20,7 @@ import { createScriptedAgent } from "./scripted-agent.ts";
 import { type HistoryLine, sessionReads } from "./session-reads.ts";
 import { type StepSink, startStepSink } from "./step-sink.ts";
 import { testLogger } from "./test-logger.ts";
-import { startTestRestate, type TestRestate } from "./test-restate.ts";
+import { type RunEnd, runEnds, startTestRestate, type TestRestate } from "./test-restate.ts";
 
 export interface StackOptions {
   /** Extra settings (QUEUE_MAX, MODE, ...). */
@@ -44,7 +44,10 @@ export interface Stack {
   sendMessage(key: string, content: string, user?: string): Promise<AcceptedReceipt>;
   status(key: string): Promise<SessionStatus>;
   history(key: string): Promise<HistoryLine[]>;
-  progress(sessionKey: string, runId: string): Promise<RunProgress>;
+  /** A run's `progress` state as stored (null once the session has heard of its end and it is forgotten). */
+  progress(sessionKey: string, runId: string): Promise<RunProgress | null>;
+  /** How a run ended, once it has (see `runEnds`). */
+  runEnd(sessionKey: string, runId: string): Promise<RunEnd | null>;
   setMode(key: string, mode: string | null): Promise<void>;
   close(): Promise<void>;
 }
@@ -167,8 +170,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const rows = await restate.query<{ value_utf8: string }>(
         `SELECT value_utf8 FROM state WHERE service_name = 'AgentSession' AND service_key = '${sessionKey}/${runId}' AND key = 'progress'`,
       );
-      return rows[0] ? (JSON.parse(rows[0].value_utf8) as RunProgress) : { iteration: 0, outcome: "running" };
+      return rows[0] ? (JSON.parse(rows[0].value_utf8) as RunProgress) : null;
     },
+    runEnd: async (sessionKey, runId) => (await runEnds(restate, sessionKey)).get(runId) ?? null,
     setMode: async (key, mode) => {
       const slack = parseSessionKey(key) !== null;
       await writerOf(key).call(path(key, "set_mode"), { mode, ...(slack ? { by: "U0OPERATOR" } : {}) });

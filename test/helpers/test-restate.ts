@@ -122,3 +122,33 @@ export async function runCompleted(
     { what: `run ${runId} of ${sessionKey} to complete` },
   );
 }
+
+/** How a run ended, as Restate records its invocation; null while it has not completed. */
+export type RunEnd = "done" | "interrupted" | "failed";
+
+/**
+ * The end of each completed run of a session, by run id, from Restate's record of its invocation (kept as
+ * long as its journal): a run's own `progress` is forgotten once the session has heard of its end.
+ */
+export async function runEnds(
+  restate: Pick<TestRestate, "query">,
+  sessionKey: string,
+): Promise<Map<string, RunEnd>> {
+  const rows = await restate.query<{
+    target_service_key: string;
+    completion_result: string | null;
+    completion_failure: string | null;
+  }>(
+    `SELECT target_service_key, completion_result, completion_failure FROM sys_invocation WHERE target_service_name = 'AgentSession' AND target_handler_name = 'run' AND target_service_key LIKE '${sessionKey}/%' AND status = 'completed'`,
+  );
+  return new Map(
+    rows.map((row) => [
+      row.target_service_key.slice(sessionKey.length + 1),
+      row.completion_result === "success"
+        ? "done"
+        : /\b409\b|cancel/i.test(row.completion_failure ?? "")
+          ? "interrupted"
+          : "failed",
+    ]),
+  );
+}

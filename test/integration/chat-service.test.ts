@@ -37,7 +37,7 @@ const stepsOfRun = (runId: string) =>
 const idle = (key: string) => sessionReads(stack.ingress).idle(key);
 
 async function outcomeOf(key: string, runId: string, outcome: string) {
-  return waitFor(async () => ((await stack.progress(key, runId)).outcome === outcome ? true : undefined), {
+  return waitFor(async () => ((await stack.runEnd(key, runId)) === outcome ? true : undefined), {
     what: `run ${runId} to be ${outcome}`,
   });
 }

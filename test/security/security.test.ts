@@ -5,10 +5,16 @@
  */
 import { after } from "node:test";
 import { securityFigure } from "./attack.ts";
+import { registerFilesAttacks } from "./files-attacks.ts";
 import { ingressAttacks } from "./ingress-attacks.ts";
+import { registerLogsAttacks } from "./logs-attacks.ts";
+import { slackInputAttacks } from "./slack-input-attacks.ts";
 
 after(() => {
   process.stdout.write(`${securityFigure()}\n`);
 });
 
+registerFilesAttacks();
+slackInputAttacks();
+registerLogsAttacks();
 ingressAttacks();

@@ -5,6 +5,7 @@ import {
   botTokenOf,
   type Config,
   ConfigError,
+  isLoopbackAddress,
   type PlaygroundSlack,
   parseConfig,
   parseDuration,
@@ -42,6 +43,7 @@ test("with nothing set, the defaults are the documented ones", () => {
     autoRegister: true,
     idempotencyRetentionMs: 24 * 3_600_000,
     journalRetentionMs: 3_600_000,
+    channelListingRetentionMs: 7 * 24 * 3_600_000,
     identityKeys: [],
   });
   assert.deepEqual(config.services, {
@@ -56,6 +58,7 @@ test("with nothing set, the defaults are the documented ones", () => {
     maxIterations: 10,
   });
   assert.deepEqual(config.log, { level: "info", format: "json" });
+  assert.equal(config.allowPublicBind, false);
 });
 
 test("MODE is read case-insensitively", () => {
@@ -112,7 +115,7 @@ test("the embedded server's ports come from the two URLs, and registration follo
 test("the advertised services URL defaults to a loopback address on SERVICES_PORT", () => {
   assert.equal(parseConfig({ SERVICES_PORT: "9999" }).services.advertisedUrl, "http://127.0.0.1:9999");
   assert.equal(
-    parseConfig({ SERVICES_BIND_ADDRESS: "0.0.0.0" }).services.advertisedUrl,
+    parseConfig({ SERVICES_BIND_ADDRESS: "0.0.0.0", ALLOW_PUBLIC_BIND: "true" }).services.advertisedUrl,
     "http://127.0.0.1:9080",
   );
   assert.equal(
@@ -298,4 +301,93 @@ test("AGENT=llm needs the model's URL, key and name, and says so for each one mi
     stream: false,
   });
   assert.equal(config.slackApi.updateIntervalMs, 1300);
+});
+
+test("binding the embedded server or our endpoint beyond loopback stops start-up and names what it would expose", () => {
+  const problems = problemsOf({
+    RESTATE_BIND_ADDRESS: "0.0.0.0",
+    SERVICES_BIND_ADDRESS: "192.168.1.20",
+    MODE: "FAST",
+  });
+  // Reported with every other problem at once.
+  assert.equal(problems.length, 3, problems.join("\n"));
+  const restate = problems.find((p) => p.startsWith("RESTATE_BIND_ADDRESS: "));
+  assert.match(restate ?? "", /0\.0\.0\.0 is not a loopback address/);
+  assert.match(restate ?? "", /ingress, admin API and node port need no credentials/);
+  assert.match(restate ?? "", /anyone who reaches them can read and steer every session/);
+  assert.match(restate ?? "", /ALLOW_PUBLIC_BIND=true/);
+  const services = problems.find((p) => p.startsWith("SERVICES_BIND_ADDRESS: "));
+  assert.match(services ?? "", /192\.168\.1\.20 is not a loopback address/);
+  assert.match(
+    services ?? "",
+    /runs every handler, private ones too, for any request signed with a request identity key/,
+  );
+  // An external server without identity keys: the endpoint would run anyone's unsigned request.
+  assert.match(
+    problemsOf({ RESTATE_EMBEDDED: "false", SERVICES_BIND_ADDRESS: "0.0.0.0" }).join("\n"),
+    /without RESTATE_IDENTITY_KEYS it runs every handler, private ones too, for anyone, unsigned/,
+  );
+  assert.match(
+    problemsOf({ RESTATE_BIND_ADDRESS: "::" }).join("\n"),
+    /^RESTATE_BIND_ADDRESS: :: is not a loopback/,
+  );
+});
+
+test("ALLOW_PUBLIC_BIND=true is the decision that lets them bind beyond loopback", () => {
+  const config = parseConfig({
+    RESTATE_BIND_ADDRESS: "0.0.0.0",
+    SERVICES_BIND_ADDRESS: "0.0.0.0",
+    ALLOW_PUBLIC_BIND: "true",
+  });
+  assert.equal(config.allowPublicBind, true);
+  assert.equal(config.restate.bindAddress, "0.0.0.0");
+  assert.equal(config.services.bindAddress, "0.0.0.0");
+  assert.equal(problemsOf({ RESTATE_BIND_ADDRESS: "0.0.0.0", ALLOW_PUBLIC_BIND: "false" }).length, 1);
+  // A bad opt-in value is no opt-in: both problems are reported.
+  assert.deepEqual(
+    problemsOf({ RESTATE_BIND_ADDRESS: "0.0.0.0", ALLOW_PUBLIC_BIND: "sure" }).map((p) => p.split(":")[0]),
+    ["ALLOW_PUBLIC_BIND", "RESTATE_BIND_ADDRESS"],
+  );
+});
+
+test("loopback binds, an external server's address and the Slack app's address need no opt-in", () => {
+  for (const address of ["127.0.0.1", "127.0.1.1", "::1", "localhost"]) {
+    assert.equal(
+      parseConfig({ RESTATE_BIND_ADDRESS: address, SERVICES_BIND_ADDRESS: address }).allowPublicBind,
+      false,
+    );
+  }
+  // RESTATE_BIND_ADDRESS is the embedded server's: with an external server it binds nothing.
+  assert.equal(
+    parseConfig({ RESTATE_EMBEDDED: "false", RESTATE_BIND_ADDRESS: "0.0.0.0" }).restate.embedded,
+    false,
+  );
+  // Slack must reach the Bolt app in HTTP mode, and it checks every request's signature.
+  const http = parseConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "0123456789abcdef" }).slack;
+  assert.equal(http.mode === "http" && http.bindAddress, "0.0.0.0");
+});
+
+test("loopback is 127.0.0.0/8 and ::1 in any spelling, nothing else", () => {
+  for (const address of [
+    "127.0.0.1",
+    "127.1.2.3",
+    "::1",
+    "[::1]",
+    "0:0:0:0:0:0:0:1",
+    "::ffff:127.0.0.1",
+    "LOCALHOST",
+  ]) {
+    assert.equal(isLoopbackAddress(address), true, address);
+  }
+  for (const address of [
+    "0.0.0.0",
+    "::",
+    "192.168.1.2",
+    "::ffff:10.0.0.1",
+    "fe80::1",
+    "example.com",
+    "127.0.0.1.nip.io",
+  ]) {
+    assert.equal(isLoopbackAddress(address), false, address);
+  }
 });

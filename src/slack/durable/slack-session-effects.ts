@@ -1,7 +1,7 @@
 /**
  * The Slack side's `SessionEffects`: the one place where the durable core reaches Slack. A session change
  * fans out from here (fate reactions to SlackThread, dropping stopped runs' outputs at SlackChannel, Homes
- * to UserHome), outputs and live messages go to the channel's SlackChannel. All of these are one-way sends
+ * to UserHome, as previews), outputs and live messages go to the channel's SlackChannel. All of these are one-way sends
  * or calls, journaled by the caller, so a crash never loses or doubles them. Showing streamed text and
  * ending a live message do I/O themselves, through the `LiveMessageUpdater` (best effort, never journaled).
  */
@@ -10,6 +10,7 @@ import type { SessionEffects } from "../../restate/session-effects.ts";
 import type { LiveMessageUpdater } from "../live-updates.ts";
 import { isEmptyOutput } from "../outbox.ts";
 import { SlackChannelRef, SlackThreadRef, UserHomeRef } from "./slack-objects.ts";
+import { toHomeSummary } from "./user-home.ts";
 
 export function slackSessionEffects(liveMessages: LiveMessageUpdater): SessionEffects {
   return {
@@ -21,10 +22,10 @@ export function slackSessionEffects(liveMessages: LiveMessageUpdater): SessionEf
           .objectSendClient(SlackChannelRef, toChannelKey(origin.team, origin.channel))
           .discard({ runIds: [...change.stoppedRunIds] });
       }
+      // Each person's Home gets previews only: it shows no more, and keeps what it gets.
+      const summary = toHomeSummary(change.summary);
       for (const person of change.people) {
-        ctx
-          .objectSendClient(UserHomeRef, toHomeKey(origin.team, person))
-          .session_changed({ summary: change.summary });
+        ctx.objectSendClient(UserHomeRef, toHomeKey(origin.team, person)).session_changed({ summary });
       }
     },
     refused(ctx, refusal) {

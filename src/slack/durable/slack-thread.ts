@@ -6,14 +6,19 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
-import type { SessionChange } from "../../restate/session-effects.ts";
+import type { Fate, SessionChange } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { FATE_REACTIONS } from "../fates.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
 import { SLACK_THREAD } from "./slack-objects.ts";
 
-/** The reaction we put on each message of the thread (by message ts). */
+/**
+ * The reaction we put on each message of the thread (by message ts), while its fate can still change: a
+ * message whose fate is final (done, stopped, failed) never changes again, so it is forgotten.
+ */
 type ThreadState = { reactions: Record<string, string> };
+
+const FINAL_FATES: ReadonlySet<Fate> = new Set<Fate>(["done", "stopped", "failed"]);
 type ThreadContext = restate.ObjectContext<ThreadState>;
 
 export interface Refusal {
@@ -34,11 +39,12 @@ export function createSlackThread(options: { client: WebClient; journalRetention
     options: { journalRetention: options.journalRetentionMs, ingressPrivate: true },
     handlers: {
       changed: async (ctx: ThreadContext, change: SessionChange): Promise<void> => {
-        const reactions = (await ctx.get("reactions")) ?? {};
         // Only each message's latest fate counts (a run can start and end within one change).
-        const latest = new Map<string, { input: UserInput; fate: keyof typeof FATE_REACTIONS }>();
+        const latest = new Map<string, { input: UserInput; fate: Fate }>();
         for (const { input, fate } of change.fates)
           if (input.source) latest.set(input.source.ts, { input, fate });
+        if (latest.size === 0) return;
+        const reactions = (await ctx.get("reactions")) ?? {};
 
         for (const { input, fate } of latest.values()) {
           const source = input.source;
@@ -73,9 +79,12 @@ export function createSlackThread(options: { client: WebClient; journalRetention
               ),
             );
           }
-          reactions[source.ts] = wanted;
+          if (FINAL_FATES.has(fate)) delete reactions[source.ts];
+          else reactions[source.ts] = wanted;
         }
-        ctx.set("reactions", reactions);
+        // Nothing left to remember (every message's fate is final): no state at all.
+        if (Object.keys(reactions).length > 0) ctx.set("reactions", reactions);
+        else ctx.clear("reactions");
       },
 
       refused: async (ctx: ThreadContext, refusal: Refusal): Promise<void> => {

@@ -2,7 +2,8 @@
  * UserHome: one virtual object per person (`<team>:<user>`) that keeps their App Home current. Each change
  * of one of their sessions arrives with the session's summary, so a publish asks only what a summary cannot
  * know (a running run's iteration). Changes within the debounce time share one `views.publish`; opening the
- * Home publishes at once. A failed publish is logged; it never changes a session.
+ * Home publishes at once. A failed publish is logged; it never changes a session. A Home keeps only what it
+ * shows of a message (`toHomeSummary`): another person's Home is no copy of what they wrote.
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
@@ -11,7 +12,9 @@ import { AgentSessionRef } from "../../restate/contracts.ts";
 import { parseHomeKey } from "../../restate/keys.ts";
 import { type Mode, resolveMode } from "../../restate/modes.ts";
 import type { SessionSummary } from "../../restate/session-effects.ts";
-import { buildHomeView, type SessionView } from "../views/home-view.ts";
+import type { UserInput } from "../../restate/session-state.ts";
+import { preview } from "../text.ts";
+import { buildHomeView, HOME_PREVIEW_CHARS, type SessionView } from "../views/home-view.ts";
 import { bestEffort, slackStep } from "../web-api.ts";
 import { USER_HOME, UserHomeRef } from "./slack-objects.ts";
 
@@ -26,6 +29,20 @@ type HomeContext = restate.ObjectContext<HomeState>;
 const SESSIONS_REMEMBERED = 50;
 /** Sessions considered for one publish (the view shows as many of them as fit Slack's 100 blocks). */
 const SESSIONS_SHOWN = 20;
+
+/** A session's summary as a Home keeps it: each message cut to the preview the Home shows of it. */
+export function toHomeSummary(summary: SessionSummary): SessionSummary {
+  const cut = (input: UserInput): UserInput => ({
+    ...input,
+    content: preview(input.content, HOME_PREVIEW_CHARS),
+  });
+  return {
+    ...summary,
+    title: summary.title === null ? null : preview(summary.title, HOME_PREVIEW_CHARS),
+    activeRun: summary.activeRun ? { ...summary.activeRun, input: cut(summary.activeRun.input) } : null,
+    queue: summary.queue.map(cut),
+  };
+}
 
 export function createUserHome(options: {
   client: WebClient;
@@ -97,7 +114,10 @@ export function createUserHome(options: {
           const sessions = (await ctx.get("sessions")) ?? [];
           ctx.set(
             "sessions",
-            [summary, ...sessions.filter((s) => s.key !== summary.key)].slice(0, SESSIONS_REMEMBERED),
+            [toHomeSummary(summary), ...sessions.filter((s) => s.key !== summary.key)].slice(
+              0,
+              SESSIONS_REMEMBERED,
+            ),
           );
           if (await ctx.get("publishScheduled")) return;
           ctx.set("publishScheduled", true);

@@ -1,17 +1,22 @@
 /**
  * Controls: the Home's mode selects and stop / remove / reset buttons, and the mode selects of the
- * `/agentmode` listing. The rules (who may stop, reset or remove) are ChatService's; a refusal is explained
- * where the person is: in a small modal on the Home tab, in an ephemeral message in a channel.
+ * `/agentmode` listing. Each first checks what it names: a thread of this workspace (this-workspace.ts), a
+ * value we made, and the same rule as the command it stands for (a thread's mode from the listing only for
+ * a thread of that channel, as `/agentmode <mode> <link>`; from the Home only by the session's people).
+ * ChatService's own rules (who may stop, reset or remove) come after. A refusal is explained where the
+ * person is: in a small modal on the Home tab, in an ephemeral message in a channel; never as an error to Slack.
  */
 import type { App, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { toChannelKey } from "../../restate/keys.ts";
+import type { ModeChoice } from "../../restate/modes.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { buildNoticeModal, LISTING_ACTIONS, modeFromOption } from "../views/agentmode-views.ts";
-import { controlIdPattern, sessionKeyOfControl } from "../views/control-ids.ts";
+import { controlIdPattern, parseQueuedMessageValue, sessionKeyOfControl } from "../views/control-ids.ts";
 import { HOME_ACTIONS } from "../views/home-view.ts";
 import { channelListing } from "./commands.ts";
 import type { ListenerDeps } from "./deps.ts";
+import { assertFromThisWorkspace, ControlRefusal, threadOfThisWorkspace } from "./this-workspace.ts";
 
 type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & { client: WebClient };
 
@@ -24,8 +29,14 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
       await run();
       return true;
     } catch (error) {
-      if (!isRefusal(error)) logger.warn({ err: error }, `${what} failed`);
-      const text = `Could not ${what}: ${refusalMessage(error)}`;
+      if (error instanceof ControlRefusal)
+        logger.info(
+          { user: args.body.user.id, action: args.action.action_id },
+          `Refused a control (${what}): ${error.message}`,
+        );
+      else if (!isRefusal(error)) logger.warn({ err: error }, `${what} failed`);
+      const reason = error instanceof ControlRefusal ? error.message : refusalMessage(error);
+      const text = `Could not ${what}: ${reason}`;
       if (args.body.container?.type === "view") {
         await args.client.views
           .open({ trigger_id: args.body.trigger_id, view: buildNoticeModal("Not done", text) })
@@ -37,56 +48,79 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     }
   }
 
-  const selected = (args: ActionArgs) =>
-    args.action.type === "static_select" ? args.action.selected_option?.value : undefined;
+  /** The mode picked in a select; refused when the value is none of the options we offer. */
+  function chosenMode(args: ActionArgs): ModeChoice {
+    const value = args.action.type === "static_select" ? args.action.selected_option?.value : undefined;
+    const mode = modeFromOption(value);
+    if (mode === undefined) throw new ControlRefusal("that is not one of the modes this control offers.");
+    return mode;
+  }
 
   app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.mode) }, async (args) => {
     await args.ack();
-    const mode = modeFromOption(selected(args as ActionArgs));
-    if (mode === undefined) return;
     const key = sessionKeyOfControl(HOME_ACTIONS.mode, args.action.action_id);
-    await control(args as ActionArgs, "change the mode", () =>
-      sessions.setMode(key, mode, args.body.user.id),
-    );
+    const user = args.body.user.id;
+    await control(args as ActionArgs, "change the mode", async () => {
+      threadOfThisWorkspace(key, args.body, bot);
+      const mode = chosenMode(args as ActionArgs);
+      // The Home steers the sessions a person is in; anyone else in the thread has `!agentmode` there.
+      if (!(await sessions.status(key)).people.includes(user))
+        throw new ControlRefusal(
+          "only the people in this session may change its mode from the Home; in the thread, use `!agentmode`.",
+        );
+      await sessions.setMode(key, mode, user);
+    });
   });
 
   app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.stop) }, async (args) => {
     await args.ack();
     const key = sessionKeyOfControl(HOME_ACTIONS.stop, args.action.action_id);
-    await control(args as ActionArgs, "stop the run", () => sessions.stopRun(key, args.body.user.id));
+    await control(args as ActionArgs, "stop the run", async () => {
+      threadOfThisWorkspace(key, args.body, bot);
+      await sessions.stopRun(key, args.body.user.id);
+    });
   });
 
   app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.reset) }, async (args) => {
     await args.ack();
     const key = sessionKeyOfControl(HOME_ACTIONS.reset, args.action.action_id);
-    await control(args as ActionArgs, "reset the session", () => sessions.reset(key, args.body.user.id));
+    await control(args as ActionArgs, "reset the session", async () => {
+      threadOfThisWorkspace(key, args.body, bot);
+      await sessions.reset(key, args.body.user.id);
+    });
   });
 
   app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.remove) }, async (args) => {
     await args.ack();
-    const value = args.action.type === "button" ? args.action.value : undefined;
-    const { key, id } = JSON.parse(value ?? "{}") as { key?: string; id?: string };
-    if (!key || !id) return;
-    await control(args as ActionArgs, "remove the message from the queue", () =>
-      sessions.removeQueued(key, id, args.body.user.id),
-    );
+    await control(args as ActionArgs, "remove the message from the queue", async () => {
+      const named = parseQueuedMessageValue(args.action.type === "button" ? args.action.value : undefined);
+      if (!named)
+        throw new ControlRefusal("this button does not name a queued message; open the Home tab again.");
+      threadOfThisWorkspace(named.key, args.body, bot);
+      await sessions.removeQueued(named.key, named.id, args.body.user.id);
+    });
   });
 
   /** After a listing control: show the listing again, as it is now. */
   async function refreshListing(args: ActionArgs): Promise<void> {
     const channel = args.body.channel?.id;
     if (!channel) return;
-    await args.respond({ ...(await channelListing(deps, channel)), replace_original: true });
+    try {
+      await args.respond({ ...(await channelListing(deps, channel)), replace_original: true });
+    } catch (error) {
+      logger.warn({ err: error }, "Could not show the listing again");
+    }
   }
 
   app.action<BlockAction>({ action_id: LISTING_ACTIONS.channelMode }, async (args) => {
     await args.ack();
-    const mode = modeFromOption(selected(args as ActionArgs));
-    const channel = args.body.channel?.id;
-    if (mode === undefined || !channel) return;
-    const done = await control(args as ActionArgs, "change the channel's mode", () =>
-      sessions.setChannelMode(toChannelKey(bot.teamId, channel), mode),
-    );
+    const done = await control(args as ActionArgs, "change the channel's mode", async () => {
+      assertFromThisWorkspace(args.body, bot);
+      const channel = args.body.channel?.id;
+      if (!channel) throw new ControlRefusal("this control is not in a channel.");
+      const mode = chosenMode(args as ActionArgs);
+      await sessions.setChannelMode(toChannelKey(bot.teamId, channel), mode);
+    });
     if (done) await refreshListing(args as ActionArgs);
   });
 
@@ -108,12 +142,15 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
 
   app.action<BlockAction>({ action_id: controlIdPattern(LISTING_ACTIONS.sessionMode) }, async (args) => {
     await args.ack();
-    const mode = modeFromOption(selected(args as ActionArgs));
-    if (mode === undefined) return;
     const key = sessionKeyOfControl(LISTING_ACTIONS.sessionMode, args.action.action_id);
-    const done = await control(args as ActionArgs, "change the thread's mode", () =>
-      sessions.setMode(key, mode, args.body.user.id),
-    );
+    const done = await control(args as ActionArgs, "change the thread's mode", async () => {
+      const place = threadOfThisWorkspace(key, args.body, bot);
+      // As `/agentmode <mode> <link>`: only a thread of the channel the listing is in.
+      if (place.channel !== args.body.channel?.id)
+        throw new ControlRefusal("that thread is not in this channel: use `/agentmode` in its own channel.");
+      const mode = chosenMode(args as ActionArgs);
+      await sessions.setMode(key, mode, args.body.user.id);
+    });
     if (done) await refreshListing(args as ActionArgs);
   });
 }

@@ -1,9 +1,11 @@
 /**
  * The message shortcut "Agent mode" (callback `agentmode_thread`) and its modal: the way to set a
- * thread's mode from inside the thread (Slack does not run slash commands there).
+ * thread's mode from inside the thread (Slack does not run slash commands there). The modal names its
+ * thread in `private_metadata`; a submission is taken only for a thread of this workspace that the metadata
+ * names consistently, and anything else is answered as an error in the modal, never as an error to Slack.
  */
 import type { App } from "@slack/bolt";
-import { toSessionKey } from "../../restate/keys.ts";
+import { parseSessionKey, toSessionKey } from "../../restate/keys.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import {
   buildModeModal,
@@ -11,11 +13,12 @@ import {
   MODAL_CALLBACK,
   MODAL_MODE_ACTION,
   MODAL_MODE_BLOCK,
-  type ModalMetadata,
   modeFromOption,
+  parseModalMetadata,
 } from "../views/agentmode-views.ts";
 import { threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
+import { teamOf } from "./this-workspace.ts";
 
 export const SHORTCUT_CALLBACK = "agentmode_thread";
 
@@ -25,6 +28,13 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
   app.shortcut(SHORTCUT_CALLBACK, async ({ shortcut, ack, client }) => {
     await ack();
     if (shortcut.type !== "message_action") return;
+    if (teamOf(shortcut) !== bot.teamId) {
+      await client.views.open({
+        trigger_id: shortcut.trigger_id,
+        view: buildNoticeModal("Agent mode", "This app does not serve your workspace."),
+      });
+      return;
+    }
     const channel = shortcut.channel.id;
     const threadTs = shortcut.message.thread_ts ?? shortcut.message.ts;
     const key = toSessionKey(bot.teamId, channel, threadTs);
@@ -39,7 +49,26 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
   });
 
   app.view(MODAL_CALLBACK, async ({ ack, view, body, client }) => {
-    const metadata = JSON.parse(view.private_metadata) as ModalMetadata;
+    const metadata = parseModalMetadata(view.private_metadata);
+    const place = metadata ? parseSessionKey(metadata.key) : null;
+    const team = teamOf(body);
+    if (
+      !metadata ||
+      !place ||
+      team !== bot.teamId ||
+      place.team !== team ||
+      place.channel !== metadata.channel ||
+      place.threadTs !== metadata.threadTs
+    ) {
+      logger.info({ user: body.user.id }, "Refused a mode modal that names no thread of this workspace");
+      await ack({
+        response_action: "errors",
+        errors: {
+          [MODAL_MODE_BLOCK]: "This dialog names no thread of this workspace; open it again from the thread.",
+        },
+      });
+      return;
+    }
     const choice = view.state.values[MODAL_MODE_BLOCK]?.[MODAL_MODE_ACTION]?.selected_option?.value;
     const mode = modeFromOption(choice ?? undefined);
     if (mode === undefined) {

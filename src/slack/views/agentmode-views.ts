@@ -110,6 +110,20 @@ export function buildChannelListing(input: {
   return blocks;
 }
 
+/** The thread a submitted modal names (its `private_metadata`); null for metadata we did not write. */
+export function parseModalMetadata(text: string | undefined): ModalMetadata | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text ?? "");
+  } catch {
+    return null;
+  }
+  const { key, channel, threadTs } = (parsed ?? {}) as Record<string, unknown>;
+  return typeof key === "string" && typeof channel === "string" && typeof threadTs === "string"
+    ? { key, channel, threadTs }
+    : null;
+}
+
 /** The shortcut's modal: the thread's mode as radio buttons. */
 export function buildModeModal(
   metadata: ModalMetadata,

@@ -18,3 +18,20 @@ export function controlIdPattern(control: string): RegExp {
 export function sessionKeyOfControl(control: string, actionId: string): string {
   return actionId.slice(control.length + 1);
 }
+
+/** The value of a queued message's remove button: its session and the message's id. */
+export function toQueuedMessageValue(sessionKey: string, id: string): string {
+  return JSON.stringify({ key: sessionKey, id });
+}
+
+/** The session and queued message a remove button names; null for a value we did not make. */
+export function parseQueuedMessageValue(value: string | undefined): { key: string; id: string } | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value ?? "");
+  } catch {
+    return null;
+  }
+  const { key, id } = (parsed ?? {}) as { key?: unknown; id?: unknown };
+  return typeof key === "string" && key && typeof id === "string" && id ? { key, id } : null;
+}

@@ -8,9 +8,11 @@ import type { HomeView, KnownBlock, PlainTextOption } from "@slack/types";
 import { MODES, type Mode, type ModeSource } from "../../restate/modes.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { preview } from "../text.ts";
-import { toControlId } from "./control-ids.ts";
+import { toControlId, toQueuedMessageValue } from "./control-ids.ts";
 
 export const MAX_HOME_BLOCKS = 100;
+/** Characters of a message the Home shows (and so all a person's Home keeps of it). */
+export const HOME_PREVIEW_CHARS = 200;
 
 /**
  * What the views show of a session (a `SessionStatus` is one). `mode` is null when the session follows
@@ -100,7 +102,10 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
   const about = status.activeRun?.input.content ?? status.title;
   blocks.push({
     type: "section",
-    text: { type: "mrkdwn", text: `*${threadLink(status)}*${about ? `\n>${preview(about, 200)}` : ""}` },
+    text: {
+      type: "mrkdwn",
+      text: `*${threadLink(status)}*${about ? `\n>${preview(about, HOME_PREVIEW_CHARS)}` : ""}`,
+    },
     accessory: modeSelect(toControlId(HOME_ACTIONS.mode, key), status),
   });
   const run = status.activeRun;
@@ -126,13 +131,13 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
       type: "section",
       text: {
         type: "mrkdwn",
-        text: `:hourglass_flowing_sand: ${index + 1}. ${preview(queued.content, 200)}\n${queued.by ? `<@${queued.by}>, ` : ""}${slackDate(queued.at)}`,
+        text: `:hourglass_flowing_sand: ${index + 1}. ${preview(queued.content, HOME_PREVIEW_CHARS)}\n${queued.by ? `<@${queued.by}>, ` : ""}${slackDate(queued.at)}`,
       },
       accessory: {
         type: "button",
         action_id: toControlId(HOME_ACTIONS.remove, key, queued.id),
         text: plain("Remove"),
-        value: JSON.stringify({ key, id: queued.id }),
+        value: toQueuedMessageValue(key, queued.id),
       },
     });
   }

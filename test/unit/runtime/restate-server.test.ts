@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
 import { pino } from "pino";
-import { restateConfigToml, restateServerBinary } from "../../../src/runtime/restate-server.ts";
+import {
+  restateConfigToml,
+  restateServerBinary,
+  serverCommand,
+  serverEnvironment,
+} from "../../../src/runtime/restate-server.ts";
 
 const options = {
   dataDir: "/tmp/x",
@@ -41,4 +47,21 @@ test("a retry policy, when given, is written for the server", () => {
 
 test("the server binary for this platform is found inside node_modules", () => {
   assert.ok(existsSync(restateServerBinary()));
+});
+
+test("the server is started under umask 077, so the files it creates are its owner's alone", () => {
+  // The same command with a shell in the server's place, which reports the umask it was given.
+  const command = serverCommand("/bin/sh", ["-c", "umask"]);
+  const result = spawnSync(command.file, command.args, { encoding: "utf8" });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim(), "0077");
+});
+
+test("none of our RESTATE_* settings reaches the server, which would read them over its configuration file", () => {
+  const env = serverEnvironment({
+    PATH: "/usr/bin",
+    RESTATE_BIND_ADDRESS: "127.0.0.1",
+    RESTATE_DATA_DIR: "/x",
+  });
+  assert.deepEqual(env, { PATH: "/usr/bin" });
 });

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { toSessionKey } from "../../../src/restate/keys.ts";
-import { controlIdPattern, sessionKeyOfControl, toControlId } from "../../../src/slack/views/control-ids.ts";
+import {
+  controlIdPattern,
+  parseQueuedMessageValue,
+  sessionKeyOfControl,
+  toControlId,
+  toQueuedMessageValue,
+} from "../../../src/slack/views/control-ids.ts";
 
 const key = toSessionKey("T0001", "C0001", "1700000000.000100");
 
@@ -16,4 +22,11 @@ test("a control's pattern matches its ids for any session, and no other control'
   assert.match(toControlId("home_remove", key, "message-1"), controlIdPattern("home_remove"));
   assert.doesNotMatch(toControlId("home_reset", key), controlIdPattern("home_remove"));
   assert.doesNotMatch("home_reset", controlIdPattern("home_reset"));
+});
+
+test("a remove button's value names its session and message; a value we did not make names nothing", () => {
+  const value = toQueuedMessageValue(key, "message-1");
+  assert.deepEqual(parseQueuedMessageValue(value), { key, id: "message-1" });
+  for (const damaged of [undefined, "", "not json", "null", "[]", '{"key":"k"}', '{"key":1,"id":"x"}'])
+    assert.equal(parseQueuedMessageValue(damaged), null, String(damaged));
 });

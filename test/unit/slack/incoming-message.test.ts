@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { classifyMessage, type SlackMessageEvent } from "../../../src/slack/incoming-message.ts";
+import { MAX_CONTENT_LENGTH } from "../../../src/restate/schemas.ts";
+import {
+  classifyMessage,
+  SLACKBOT_USER,
+  type SlackMessageEvent,
+} from "../../../src/slack/incoming-message.ts";
 
 const bot = { teamId: "T0001", botUserId: "UBOT", url: "https://acme.slack.com/" };
 const base = { channel: "C1", user: "U1", ts: "1700000000.000200" };
@@ -83,4 +88,33 @@ test("!agentmode in a thread is a command, not a message; outside a thread it is
     args: "Queue",
   });
   assert.equal(classifyMessage(message({ text: "<@UBOT> !agentmode queue" }), bot).kind, "ignore");
+});
+
+test("Slackbot's messages (no bot_id, yet no person) are not forwarded, not even in a DM", () => {
+  const notice = message({ channel: "D1", user: SLACKBOT_USER, text: "You were removed from #secret" });
+  assert.deepEqual(classifyMessage(notice, bot), { kind: "ignore", reason: "Slackbot's message" });
+  const inThread = message({ user: SLACKBOT_USER, text: "<@UBOT> hi", thread_ts: "1700000000.000100" });
+  assert.equal(classifyMessage(inThread, bot).kind, "ignore");
+  assert.equal(classifyMessage(message({ channel: "D1", text: "hi" }), bot).kind, "forward", "a person's DM");
+});
+
+test("a /me message in a session's thread is forwarded like any other message of a person", () => {
+  const me = classifyMessage(
+    message({ subtype: "me_message", text: "waves", thread_ts: "1700000000.000100" }),
+    bot,
+  );
+  const plain = classifyMessage(message({ text: "waves", thread_ts: "1700000000.000100" }), bot);
+  assert.deepEqual(me, plain);
+});
+
+test("a message longer than a session takes is sent on as its beginning and its length, to be refused", () => {
+  const text = `<@UBOT> ${"x".repeat(MAX_CONTENT_LENGTH + 50_000 - 1)}y`;
+  const result = classifyMessage(message({ text }), bot);
+  assert.ok(result.kind === "forward");
+  assert.equal(result.message.writtenLength, MAX_CONTENT_LENGTH + 50_000);
+  assert.ok(result.message.content.length <= 200);
+  assert.equal(result.idempotencyKey, "C1:1700000000.000200", "Slack's retries collapse into one refusal");
+  const fits = classifyMessage(message({ text: `<@UBOT> ${"x".repeat(MAX_CONTENT_LENGTH)}` }), bot);
+  assert.ok(fits.kind === "forward" && fits.message.writtenLength === undefined);
+  assert.equal(fits.message.content.length, MAX_CONTENT_LENGTH);
 });

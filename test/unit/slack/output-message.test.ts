@@ -68,3 +68,53 @@ test("Markdown tables, which Slack's markdown block does not render, become code
   assert.equal(slackMarkdown(fenced), fenced, "inside a code block nothing changes");
   assert.equal(slackMarkdown("a | b"), "a | b");
 });
+
+const INJECTED =
+  "Hi <!channel> <!here> <!everyone> <!subteam^S0123|@team>, see <https://evil.example|https://good.example> & more";
+const INJECTED_ESCAPED =
+  "Hi &lt;!channel&gt; &lt;!here&gt; &lt;!everyone&gt; &lt;!subteam^S0123|@team&gt;, see &lt;https://evil.example|https://good.example&gt; &amp; more";
+
+test("a model's text cannot ping or disguise a link: escaped in the markdown block and in the text fallback", () => {
+  const rendered = renderOutputs([{ text: `**Note**: ${INJECTED}`, format: "markdown" }]);
+  assert.equal(blockText(rendered.blocks, 0), `**Note**: ${INJECTED_ESCAPED}`);
+  assert.equal(rendered.text, `**Note**: ${INJECTED_ESCAPED}`);
+  assert.doesNotMatch(JSON.stringify(rendered), /<!|<https/);
+});
+
+test("tool-call lines are escaped too, in their context blocks and in the fallback", () => {
+  const rendered = renderOutputs([{ text: "ok", format: "markdown", notes: [`\`fetch\`(${INJECTED})`] }]);
+  assert.equal(
+    (rendered.blocks?.[0] as { elements?: { text: string }[] } | undefined)?.elements?.[0]?.text,
+    `\`fetch\`(${INJECTED_ESCAPED})`,
+  );
+  assert.match(rendered.text, /&lt;!channel&gt;/);
+  assert.doesNotMatch(JSON.stringify(rendered), /<!|<https/);
+});
+
+test("a live message is escaped while it grows and when it is interrupted", () => {
+  for (const state of ["growing", "interrupted"] as const) {
+    const rendered = renderLiveMessage(INJECTED, state);
+    assert.ok(blockText(rendered.blocks, 0).startsWith(INJECTED_ESCAPED));
+    assert.equal(rendered.text, INJECTED_ESCAPED);
+  }
+});
+
+test("ordinary Markdown is left as written: only &, < and > change", () => {
+  const text =
+    "# Plan\n\n**bold** _it_ `a && b`\n\n- [docs](https://example.com/?a=1&b=2)\n\n```\nx > 1\n```";
+  const rendered = renderOutputs([{ text, format: "markdown" }]);
+  assert.equal(
+    blockText(rendered.blocks, 0),
+    "# Plan\n\n**bold** _it_ `a &amp;&amp; b`\n\n- [docs](https://example.com/?a=1&amp;b=2)\n\n```\nx &gt; 1\n```",
+  );
+});
+
+test("what did not fit goes out again as the agent wrote it, so it is escaped once, not twice", () => {
+  const long = `${"a < b & c\n".repeat(1000)}the end`;
+  for (const format of ["text", "markdown"] as const) {
+    const rendered = renderOutputs([{ text: long, format }]);
+    assert.ok(rendered.rest.endsWith("the end"));
+    assert.match(rendered.rest, /^a < b & c$/m, format);
+    assert.doesNotMatch(rendered.rest, /&amp;|&lt;/, format);
+  }
+});

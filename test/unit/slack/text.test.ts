@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { escapeMrkdwn, preview, splitForSlack } from "../../../src/slack/text.ts";
+import { escapeMrkdwn, preview, splitForSlack, unescapeMrkdwn } from "../../../src/slack/text.ts";
 
 test("only &, < and > are escaped for mrkdwn", () => {
   assert.equal(escapeMrkdwn("a < b && c > d *bold*"), "a &lt; b &amp;&amp; c &gt; d *bold*");
@@ -29,4 +29,14 @@ test("a cut never splits an escape", () => {
 test("previews are one line and bounded", () => {
   assert.equal(preview("a\n\nb   c"), "a b c");
   assert.equal(preview("x".repeat(200), 10), `${"x".repeat(9)}…`);
+});
+
+test("unescaping gives back exactly what was escaped", () => {
+  const text = "a < b && c > d &amp; &lt;!here&gt;";
+  assert.equal(unescapeMrkdwn(escapeMrkdwn(text)), text);
+});
+
+test("a preview never cuts an escape in two", () => {
+  const shown = preview(`${"x".repeat(7)}&amp;yyyy`, 10);
+  assert.equal(shown, `${"x".repeat(7)}…`);
 });

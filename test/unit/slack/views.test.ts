@@ -8,6 +8,7 @@ import {
   buildModeModal,
   buildNoticeModal,
   modeFromOption,
+  parseModalMetadata,
 } from "../../../src/slack/views/agentmode-views.ts";
 import { channelModeConfirmation, threadModeConfirmation } from "../../../src/slack/views/confirmations.ts";
 import { buildHomeView, FOLLOW_DEFAULT, MAX_HOME_BLOCKS } from "../../../src/slack/views/home-view.ts";
@@ -140,4 +141,14 @@ test("a mode change is confirmed in words that say where it applies and what the
     channelModeConfirmation(null, "QUEUE"),
     "This channel now follows the app's default mode (*Queue*).",
   );
+});
+
+test("the mode modal's metadata reads back as the thread it names; metadata we did not write names none", () => {
+  const metadata = { key: "T0001:C1:1.2", channel: "C1", threadTs: "1.2" };
+  assert.deepEqual(
+    parseModalMetadata(buildModeModal(metadata, { mode: null, modeSource: "default" }).private_metadata),
+    metadata,
+  );
+  for (const damaged of [undefined, "", "{", "null", '{"key":"T0001:C1:1.2"}'])
+    assert.equal(parseModalMetadata(damaged), null, String(damaged));
 });

@@ -1,0 +1,174 @@
+/**
+ * State that must not grow forever, read straight from Restate's `state` table through the admin API: a
+ * run's progress lives while the run does, a message's reaction until its fate is final, and a channel
+ * lists a session for a limited time. The whole product against the Slack emulator, scripted agent steps.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { toChannelKey, toSessionKey } from "../../src/restate/keys.ts";
+import { sessionReads } from "../helpers/session-reads.ts";
+import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
+import { stepOf } from "../helpers/step-sink.ts";
+import { runCompleted, runInvocations } from "../helpers/test-restate.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const ALICE = "U0ALICE01";
+const BOB = "U0BOB0002";
+const BOT = "U0AGENT01";
+/** Short, so that a listing runs out within a test; long enough that a test sees it listed first. */
+const LISTING = "3s";
+
+let stack: SlackStack;
+before(async () => {
+  stack = await startSlackStack({ env: { CHANNEL_LISTING_RETENTION: LISTING } });
+  stack.sink.setDefaultReply((call) =>
+    call.iteration >= 2 ? { output: "all done", done: true } : { output: "step one", done: false },
+  );
+});
+after(() => stack?.close());
+
+let channels = 0;
+function newChannel(): string {
+  channels += 1;
+  const id = `C0BOUND${String(channels).padStart(2, "0")}`;
+  stack.emulator.workspace.addChannel({
+    id,
+    name: `bounds-${channels}`,
+    kind: "public",
+    members: [ALICE, BOB, BOT],
+  });
+  return id;
+}
+
+async function mention(channel: string, text: string, threadTs?: string) {
+  const { message } = await stack.emulator.userPosts({
+    user: ALICE,
+    channel,
+    text: `<@${BOT}> ${text}`,
+    ...(threadTs ? { threadTs } : {}),
+  });
+  return message;
+}
+
+/** The state entries of one object, by name, as Restate stores them. */
+async function stateOf(service: string, key: string): Promise<Map<string, string>> {
+  const rows = await stack.restate.query<{ key: string; value_utf8: string }>(
+    `SELECT key, value_utf8 FROM state WHERE service_name = '${service}' AND service_key = '${key}'`,
+  );
+  return new Map(rows.map((row) => [row.key, row.value_utf8]));
+}
+
+const stateGone = (service: string, key: string, entry: string) =>
+  waitFor(async () => !(await stateOf(service, key)).has(entry), {
+    what: `${service}[${key}] to forget ${entry}`,
+  });
+
+describe("a run's progress", () => {
+  test("is kept while the run works (get_status reads its iteration) and forgotten once the session has heard the run end", async () => {
+    const channel = newChannel();
+    const root = await mention(channel, "count to two");
+    const key = toSessionKey("T0001", channel, root.ts);
+    const held = stack.sink.hold(stepOf(key, 2));
+    const call = await held.arrived;
+    const runKey = `${key}/${call.runId}`;
+    assert.deepEqual(JSON.parse((await stateOf("AgentSession", runKey)).get("progress") ?? "null"), {
+      iteration: 2,
+      outcome: "running",
+    });
+    assert.equal((await sessionReads(stack.ingress).status(key)).activeRun?.iteration, 2);
+    held.release();
+    await sessionReads(stack.ingress).idle(key);
+    await stateGone("AgentSession", runKey, "progress");
+    // The run's end itself is still on record, in Restate's record of its invocation.
+    await runCompleted(stack.restate, key, call.runId);
+  });
+
+  test("of an interrupted run is forgotten too, and the new run's progress is kept while it works", async () => {
+    const channel = newChannel();
+    const root = await mention(channel, "first");
+    const key = toSessionKey("T0001", channel, root.ts);
+    const held = stack.sink.hold(stepOf(key, 1));
+    const first = await held.arrived;
+    const next = stack.sink.hold((c) => c.kind === "step" && c.sessionKey === key && c.runId !== first.runId);
+    await mention(channel, "never mind, this instead", root.ts);
+    const second = await next.arrived;
+    held.release();
+    await stateGone("AgentSession", `${key}/${first.runId}`, "progress");
+    assert.ok(
+      (await stateOf("AgentSession", `${key}/${second.runId}`)).has("progress"),
+      "the new run's progress",
+    );
+    next.release();
+    await sessionReads(stack.ingress).idle(key);
+    await stateGone("AgentSession", `${key}/${second.runId}`, "progress");
+    assert.equal((await runInvocations(stack.restate, key)).length, 2);
+  });
+});
+
+describe("a message's reaction", () => {
+  test("is remembered while its fate can change and forgotten once it is final, and the thread keeps no state then", async () => {
+    const channel = newChannel();
+    const held = stack.sink.hold(
+      (c) =>
+        c.kind === "step" &&
+        c.iteration === 1 &&
+        c.history.some((h) => String(h.content).includes("react to me")),
+    );
+    const root = await mention(channel, "react to me");
+    const key = toSessionKey("T0001", channel, root.ts);
+    await held.arrived;
+    await waitFor(
+      async () =>
+        (await stateOf("SlackThread", key)).get("reactions") === JSON.stringify({ [root.ts]: "eyes" }),
+      { what: "the running message's reaction in SlackThread's state" },
+    );
+    held.release();
+    await waitFor(
+      () => stack.emulator.botReactions(channel, root.ts).join() === "white_check_mark" || undefined,
+      {
+        what: "the done reaction in Slack",
+      },
+    );
+    await stateGone("SlackThread", key, "reactions");
+    assert.deepEqual([...(await stateOf("SlackThread", key)).keys()], []);
+  });
+});
+
+describe("a channel's list of its sessions", () => {
+  test("lists a session for CHANNEL_LISTING_RETENTION, then tells it; the session then asks its channel, and its next message lists it again", async () => {
+    const channel = newChannel();
+    const channelKey = toChannelKey("T0001", channel);
+    const root = await mention(channel, "a session");
+    const key = toSessionKey("T0001", channel, root.ts);
+    const entry = `s:${key}`;
+    await waitFor(async () => (await stateOf("ChannelSettings", channelKey)).has(entry), {
+      what: "the listing",
+    });
+    await sessionReads(stack.ingress).idle(key);
+    const known = async () =>
+      JSON.parse((await stateOf("ChatService", key)).get("meta") ?? "{}").channelModeKnown;
+    assert.equal(await known(), true);
+
+    // The listing runs out: the entry goes, and the session knows it no longer hears of changes.
+    await stateGone("ChannelSettings", channelKey, entry);
+    await waitFor(async () => (await known()) === false, { what: "the session to hear it is unlisted" });
+    // A change of the channel's default while unlisted still applies: the session asks its channel.
+    await stack.emulator.slashCommand({ user: BOB, channel, command: "/agentmode", text: "queue" });
+    await waitFor(
+      async () => ((await stateOf("ChannelSettings", channelKey)).get("mode") ? true : undefined),
+      {
+        what: "the channel's default",
+      },
+    );
+    const status = await sessionReads(stack.ingress).status(key);
+    assert.deepEqual({ mode: status.mode, source: status.modeSource }, { mode: "QUEUE", source: "channel" });
+
+    // The next message in the thread lists the session again.
+    await mention(channel, "again", root.ts);
+    await waitFor(async () => (await stateOf("ChannelSettings", channelKey)).has(entry), {
+      what: "the listing again",
+    });
+    await waitFor(async () => (await known()) === true, { what: "the session to hear its channel again" });
+    await sessionReads(stack.ingress).idle(key);
+  });
+});
