@@ -261,6 +261,11 @@ export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
   "ChatService/channel_mode_changed":
     "the channel's answer to add_session: its default mode, so no message asks",
   "ChannelSettings/get_mode": "a message in the instant before a new session heard its channel's default",
+  "AgentSession/forget_progress": "a run's progress is cleared once ChatService has heard of its end",
+  "ChannelSettings/unlist_session":
+    "the channel's listing of a session ends after CHANNEL_LISTING_RETENTION (scheduled, not yet run)",
+  "ChatService/channel_unlisted":
+    "the channel tells a session its listing ended: its next message lists it again",
 };
 
 export interface Throughput {
@@ -296,7 +301,8 @@ export async function throughput(rig: BenchRig, count: number, concurrency: numb
     `SELECT target_service_name AS service, target_handler_name AS handler, count(*) AS n, sum(journal_size) AS entries FROM sys_invocation WHERE created_at >= '${since}' AND target_service_name != 'Trivial' GROUP BY target_service_name, target_handler_name ORDER BY n DESC`,
   );
   const total = rows.reduce((sum, row) => sum + Number(row.n), 0);
-  const entries = rows.reduce((sum, row) => sum + Number(row.entries), 0);
+  // A scheduled invocation (a listing's end, days ahead) has no journal yet: no entries.
+  const entries = rows.reduce((sum, row) => sum + Number(row.entries ?? 0), 0);
   const per = (n: number) => Math.round((n / count) * 100) / 100;
   return {
     messages: count,
@@ -307,7 +313,7 @@ export async function throughput(rig: BenchRig, count: number, concurrency: numb
     byHandler: rows.map((row) => ({
       handler: `${row.service}/${row.handler}`,
       perMessage: per(Number(row.n)),
-      entriesPerMessage: per(Number(row.entries)),
+      entriesPerMessage: per(Number(row.entries ?? 0)),
       why: INVOCATION_REASONS[`${row.service}/${row.handler}`] ?? "",
     })),
   };
