@@ -192,13 +192,10 @@ export class TestControls {
 
   /** Decides a call's fate before its work: held, failed by a fault or chaos, refused by a rate limit. */
   async beforeWork(method: string, args: Json, call: ApiCall): Promise<Verdict> {
-    const hold = this.holds.find((h) => !h.claimed && h.method === method && (!h.when || h.when(args)));
-    if (hold) {
-      hold.claimed = true;
-      if (!hold.afterWork) {
-        hold.arrive(call);
-        await hold.gate;
-      }
+    const heldBefore = this.claimHold(method, args, false);
+    if (heldBefore) {
+      heldBefore.arrive(call);
+      await heldBefore.gate;
     }
     const effect = this.faultFor(method, args);
     if (effect?.kind === "drop" && effect.when === "before") return { kind: "drop" };
@@ -227,14 +224,26 @@ export class TestControls {
       kind: "work",
       afterWork: async (done) => {
         this.countForRateLimits(method, args);
-        if (hold?.afterWork) {
+        // Claimed only now: a call whose work Slack refused (`already_reacted` from a retry) did no work to
+        // hold an answer back from, so it must not use up a hold meant for a call that does.
+        const heldAfter = this.claimHold(method, args, true);
+        if (heldAfter) {
           // The work is done (the post is stored); the answer waits, so the caller cannot know it landed.
-          hold.arrive(done);
-          await hold.gate;
+          heldAfter.arrive(done);
+          await heldAfter.gate;
         }
         return effect?.kind === "drop" ? "drop" : "answer";
       },
     };
+  }
+
+  /** The first unclaimed hold of this kind that matches the call, now claimed by it. */
+  private claimHold(method: string, args: Json, afterWork: boolean) {
+    const hold = this.holds.find(
+      (h) => !h.claimed && h.afterWork === afterWork && h.method === method && (!h.when || h.when(args)),
+    );
+    if (hold) hold.claimed = true;
+    return hold;
   }
 
   private faultFor(method: string, args: Json): FaultEffect | undefined {

@@ -96,6 +96,20 @@ test("reactions answer already_reacted and no_reaction, as Slack does", async ()
   assert.equal(await slackError(bot.reactions.add({ ...target, timestamp: "1.2" })), "message_not_found");
 });
 
+test("a hold after the work is taken by the first call that did its work, not by one Slack refused", async () => {
+  const { ts } = await bot.chat.postMessage({ channel: "C0GENERAL", text: "react to me, once" });
+  const target = { channel: "C0GENERAL", timestamp: ts ?? "", name: "eyes" };
+  await bot.reactions.add(target);
+  const held = emulator.hold("reactions.add", undefined, { afterWork: true });
+  // A retry of a reaction that already landed is refused, and passes the hold by.
+  assert.equal(await slackError(bot.reactions.add(target)), "already_reacted");
+  const landing = bot.reactions.add({ ...target, name: "white_check_mark" });
+  const call = await held.arrived;
+  assert.equal(call.method, "reactions.add");
+  held.release();
+  assert.equal((await landing).ok, true);
+});
+
 test("a trigger id works once and only for three seconds", async () => {
   const modal = { type: "modal", title: { type: "plain_text", text: "Hi" }, blocks: [] };
   const trigger = emulator.workspace.newTrigger("U0ALICE01");
