@@ -39,10 +39,12 @@ export function slackInputAttacks(): void {
     /** The model's answer: held while `holding` says so, otherwise what `answer` says (an echo by default). */
     let answer: (request: ChatRequest) => string | null = () => null;
     let releaseHeld: (() => void) | null = null;
+    // Once let go, a retried model call (Restate retries an attempt it gave up on) is not held again.
+    let busyLetGo = false;
     before(() => {
       stack.fake.reply = (request) => {
         const last = textOf(request.messages.filter((m) => m.role === "user").at(-1));
-        if (last === "keep busy") {
+        if (last === "keep busy" && !busyLetGo) {
           const held = new Promise<void>((resolve) => {
             releaseHeld = resolve;
           });
@@ -193,6 +195,7 @@ export function slackInputAttacks(): void {
           },
         });
       } finally {
+        busyLetGo = true;
         releaseHeld?.();
         await reads.idle(key);
       }
