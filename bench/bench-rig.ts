@@ -15,6 +15,7 @@ import { registerDeployment } from "../src/runtime/restate-admin.ts";
 import type { AgentOutputPayload } from "../src/slack/durable/slack-channel.ts";
 import { eventEnvelope, type Json, mentionEvent, messageEvent } from "../src/slack-emulator/app-requests.ts";
 import { type SlackEmulator, startSlackEmulator } from "../src/slack-emulator/emulator.ts";
+import { adminQuery } from "../test/helpers/admin-query.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -298,15 +299,7 @@ export async function startBenchRig(options: { env?: Record<string, string> } = 
     posted(threadTs) {
       return posts.get(threadTs) ?? { iterations: [], firstAt: null, lastAt: null, posts: 0 };
     },
-    async query<Row>(sql: string) {
-      const response = await fetch(`${adminUrl}/query`, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify({ query: sql }),
-      });
-      if (!response.ok) throw new Error(`query failed: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { rows: Row[] }).rows;
-    },
+    query: <Row>(sql: string) => adminQuery<Row>(adminUrl, sql),
     takeFailures() {
       const reasons = Object.fromEntries(failures);
       failures.clear();

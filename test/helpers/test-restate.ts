@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ensureRequestIdentity } from "../../src/runtime/request-identity.ts";
 import { registerDeployment } from "../../src/runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "../../src/runtime/restate-server.ts";
+import { adminQuery } from "./admin-query.ts";
 import { freePorts } from "./free-ports.ts";
 import { testLogger } from "./test-logger.ts";
 import { waitFor } from "./wait.ts";
@@ -55,15 +56,7 @@ export async function startTestRestate(settings: { requestIdentity?: boolean } =
     async register(endpointUrl) {
       await registerDeployment({ adminUrl: server.adminUrl, endpointUrl, force: true });
     },
-    async query<Row>(sql: string) {
-      const response = await fetch(`${server.adminUrl}/query`, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify({ query: sql }),
-      });
-      if (!response.ok) throw new Error(`query failed: ${response.status} ${await response.text()}`);
-      return ((await response.json()) as { rows: Row[] }).rows;
-    },
+    query: <Row>(sql: string) => adminQuery<Row>(server.adminUrl, sql),
     async waitForJournalEntry(invocationId, entryType) {
       await waitFor(
         async () =>
