@@ -111,9 +111,18 @@ export function mayHaveLanded(error: unknown): boolean {
 export interface SlackStepOptions {
   /** `ok:false` errors that mean the work is already done. */
   readonly alreadyDone?: readonly string[];
-  /** Give up (TerminalError) after this many attempts; unbounded when unset. */
-  readonly maxAttempts?: number;
+  /** Stop retrying temporary failures (and throw a TerminalError) after this long; never when unset. */
+  readonly giveUpAfterMs?: number;
 }
+
+/**
+ * How long a best-effort step (a reaction, an explanation, a Home) keeps retrying 429s, 5xx and dropped
+ * connections before it is logged and given up. A time, not a count of attempts: a reaction is how a
+ * person sees where their message stands, so a burst of Slack failures must not lose it (5 attempts
+ * at a 30% failure rate lost one message in a few hundred), but a Slack outage must not hold a thread's
+ * later reactions forever either.
+ */
+export const BEST_EFFORT_GIVE_UP_MS = 10 * 60_000;
 
 /**
  * One Web API call as a durable step. `call` must return only what needs journaling (a ts, say), not the
@@ -136,9 +145,9 @@ export function slackStep<T>(
         return null;
       }
     },
-    options.maxAttempts === undefined
+    options.giveUpAfterMs === undefined
       ? { initialRetryInterval: 200, maxRetryInterval: 30_000 }
-      : { maxRetryAttempts: options.maxAttempts, initialRetryInterval: 200, maxRetryInterval: 30_000 },
+      : { maxRetryDuration: options.giveUpAfterMs, initialRetryInterval: 200, maxRetryInterval: 30_000 },
   );
 }
 

@@ -813,6 +813,27 @@ describe("posting back", () => {
     );
   });
 
+  test("a message's fate reaction outlasts a run of Slack failures", async () => {
+    const channel = newChannel();
+    // More failures in a row than a count of attempts would allow (it used to give up after five).
+    const failures = 8;
+    stack.emulator.inject({
+      method: "reactions.add",
+      when: (args) => args.channel === channel && args.name === "white_check_mark",
+      effect: { kind: "status", status: 429, retryAfter: 0 },
+      times: failures,
+    });
+    const { message } = await post(ALICE, channel, `<@${BOT}> react through it`);
+    await reactionIs(channel, message.ts, "white_check_mark");
+    const adds = stack.emulator
+      .callsTo("reactions.add")
+      .filter((c) => c.args.channel === channel && c.args.name === "white_check_mark");
+    assert.deepEqual(
+      adds.map((c) => c.status),
+      [...Array(failures).fill(429), 200],
+    );
+  });
+
   test("a long output is split to fit Slack's limits", async () => {
     const long = `${"word ".repeat(1500)}end`;
     const held = stack.sink.hold(

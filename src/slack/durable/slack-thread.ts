@@ -9,7 +9,7 @@ import type { WebClient } from "@slack/web-api";
 import type { Fate, SessionChange } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { FATE_REACTIONS } from "../fates.ts";
-import { bestEffort, slackStep } from "../web-api.ts";
+import { BEST_EFFORT_GIVE_UP_MS, bestEffort, slackStep } from "../web-api.ts";
 import { SLACK_THREAD } from "./slack-objects.ts";
 
 /**
@@ -27,9 +27,6 @@ export interface Refusal {
   readonly input: UserInput;
   readonly reason: string;
 }
-
-/** Attempts for a reaction or an explanation before it is given up (and logged). */
-const BEST_EFFORT_ATTEMPTS = 5;
 
 export function createSlackThread(options: { client: WebClient; journalRetentionMs: number }) {
   const { client } = options;
@@ -62,7 +59,7 @@ export function createSlackThread(options: { client: WebClient; journalRetention
                 client.reactions
                   .add({ channel: source.channel, timestamp: source.ts, name: wanted })
                   .then(() => true),
-              { alreadyDone: ["already_reacted"], maxAttempts: BEST_EFFORT_ATTEMPTS },
+              { alreadyDone: ["already_reacted"], giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
             ),
           );
           if (had) {
@@ -75,7 +72,7 @@ export function createSlackThread(options: { client: WebClient; journalRetention
                   client.reactions
                     .remove({ channel: source.channel, timestamp: source.ts, name: had })
                     .then(() => true),
-                { alreadyDone: ["no_reaction"], maxAttempts: BEST_EFFORT_ATTEMPTS },
+                { alreadyDone: ["no_reaction"], giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
               ),
             );
           }
@@ -105,7 +102,7 @@ export function createSlackThread(options: { client: WebClient; journalRetention
                   text: `Your message was not taken: ${refusal.reason}`,
                 })
                 .then(() => true),
-            { maxAttempts: BEST_EFFORT_ATTEMPTS },
+            { giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
           ),
         );
       },

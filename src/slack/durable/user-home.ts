@@ -15,7 +15,7 @@ import type { SessionSummary } from "../../restate/session-effects.ts";
 import type { UserInput } from "../../restate/session-state.ts";
 import { preview } from "../text.ts";
 import { buildHomeView, HOME_PREVIEW_CHARS, type SessionView } from "../views/home-view.ts";
-import { bestEffort, slackStep } from "../web-api.ts";
+import { BEST_EFFORT_GIVE_UP_MS, bestEffort, slackStep } from "../web-api.ts";
 import { USER_HOME, UserHomeRef } from "./slack-objects.ts";
 
 type HomeState = {
@@ -95,9 +95,7 @@ export function createUserHome(options: {
         "publish the Home",
         "views.publish",
         () => client.views.publish({ user_id: user, view }).then(() => true),
-        {
-          maxAttempts: 5,
-        },
+        { giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
       ),
     );
   }
