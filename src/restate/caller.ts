@@ -3,21 +3,29 @@
  * permissive CORS, so the boundaries are drawn here, from the request Restate hands the handler:
  * - Slack facts (where a message came from, who wrote it, who asks for a control) are accepted only from our
  *   Slack adapter, which signs its requests: HMAC-SHA256 with `ADAPTER_KEY` over the target (service,
- *   handler, key), a timestamp and the exact body. A signed request cannot be replayed to another key or
- *   handler, with another body, nor later than `SIGNATURE_MAX_AGE_MS` (compared with `ctx.date.now()`, so
- *   a replay of the invocation decides the same). Restate does not pass the idempotency key on, so within
- *   that window a captured request could be sent again as it is.
+ *   handler, key), a timestamp, a random nonce and the exact body. A signed request cannot be sent to
+ *   another key or handler, or with another body.
+ * - A write (`requireAdapter`) is taken once: the object keeps the signatures it took for as long as it
+ *   accepts them (`SIGNED_WRITE_MAX_AGE_MS`, a day, so a message that waited in Restate while the services
+ *   were down is still taken), and refuses the same request again. A read or a bounded request
+ *   (`requireAdapterRead`) may repeat, within `SIGNATURE_MAX_AGE_MS`. Ages are compared with
+ *   `ctx.date.now()`, journaled, so a replay of the invocation decides as its first attempt did.
  * - No browser may call at all (`refuseBrowserRequests`, a hook around every handler): browsers send
  *   `Origin` (or `Sec-Fetch-Site`) on every cross-site request; curl and our clients never do.
  * Knows nothing of Slack's API or of our services' rules: it says who asks, the handlers decide.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
 
 export const SIGNATURE_HEADER = "x-adapter-signature";
 export const TIMESTAMP_HEADER = "x-adapter-timestamp";
-/** How old a signed request may be when its handler first runs (Slack's own signatures allow 5 minutes). */
+export const NONCE_HEADER = "x-adapter-nonce";
+/** How old a signed read may be when its handler runs (Slack's own signatures allow 5 minutes). */
 export const SIGNATURE_MAX_AGE_MS = 5 * 60_000;
+/** How old a signed write may be when its handler first runs; the object remembers it for as long. */
+export const SIGNED_WRITE_MAX_AGE_MS = 24 * 60 * 60_000;
+/** The state entry where an object keeps the signed writes it took (signature prefix to its timestamp). */
+export const TAKEN_REQUESTS_STATE = "adapter_requests_taken";
 const VERSION = "v1";
 
 /** What a signature covers besides the body: the handler it is for, and when it was made. */
@@ -28,13 +36,22 @@ export interface SignedTarget {
   readonly key: string;
 }
 
-function mac(secret: string, target: SignedTarget, timestamp: string, body: Uint8Array): Buffer {
+function mac(
+  secret: string,
+  target: SignedTarget,
+  timestamp: string,
+  nonce: string,
+  body: Uint8Array,
+): Buffer {
   // A JSON array keeps the fields apart: no key or handler can be shifted into its neighbour.
-  const head = JSON.stringify([VERSION, timestamp, target.service, target.handler, target.key]);
+  const head = JSON.stringify([VERSION, timestamp, nonce, target.service, target.handler, target.key]);
   return createHmac("sha256", secret).update(`${head}\n`).update(body).digest();
 }
 
-/** The headers that make a request the adapter's. */
+/**
+ * The headers that make a request the adapter's. The nonce makes two identical requests (the same person
+ * pressing Stop twice in one millisecond) two requests, each taken once.
+ */
 export function signRequest(
   secret: string,
   target: SignedTarget,
@@ -42,17 +59,19 @@ export function signRequest(
   nowMs: number = Date.now(),
 ): Record<string, string> {
   const timestamp = String(nowMs);
+  const nonce = randomBytes(12).toString("hex");
   return {
     [TIMESTAMP_HEADER]: timestamp,
-    [SIGNATURE_HEADER]: `${VERSION}=${mac(secret, target, timestamp, body).toString("hex")}`,
+    [NONCE_HEADER]: nonce,
+    [SIGNATURE_HEADER]: `${VERSION}=${mac(secret, target, timestamp, nonce, body).toString("hex")}`,
   };
 }
 
 export type Verdict =
-  | { readonly ok: true }
+  | { readonly ok: true; readonly signedAt: number; readonly signature: string }
   | { readonly ok: false; readonly reason: "unsigned" | "mismatch" | "stale"; readonly message: string };
 
-/** Checks a request's signature (pure: the caller gives the time). */
+/** Checks a request's signature and age (pure: the caller gives the time and the age it allows). */
 export function verifyRequest(
   secret: string,
   request: {
@@ -61,13 +80,15 @@ export function verifyRequest(
     readonly body: Uint8Array;
   },
   nowMs: number,
+  maxAgeMs: number = SIGNATURE_MAX_AGE_MS,
 ): Verdict {
   const signature = request.headers.get(SIGNATURE_HEADER);
   const timestamp = request.headers.get(TIMESTAMP_HEADER);
-  if (!signature || !timestamp) {
+  const nonce = request.headers.get(NONCE_HEADER);
+  if (!signature || !timestamp || !nonce) {
     return { ok: false, reason: "unsigned", message: "the request is not signed by the Slack adapter" };
   }
-  const expected = `${VERSION}=${mac(secret, request.target, timestamp, request.body).toString("hex")}`;
+  const expected = `${VERSION}=${mac(secret, request.target, timestamp, nonce, request.body).toString("hex")}`;
   const given = Buffer.from(signature);
   const wanted = Buffer.from(expected);
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
@@ -78,39 +99,68 @@ export function verifyRequest(
         "the adapter signature does not match this request (another key, handler or body, or ADAPTER_KEY)",
     };
   }
-  const age = nowMs - Number(timestamp);
-  if (!Number.isFinite(age) || Math.abs(age) > SIGNATURE_MAX_AGE_MS) {
+  const signedAt = Number(timestamp);
+  const age = nowMs - signedAt;
+  if (!Number.isFinite(age) || Math.abs(age) > maxAgeMs) {
     return {
       ok: false,
       reason: "stale",
-      message: `the adapter signature is ${Math.round(age / 1000)} s old; at most ${SIGNATURE_MAX_AGE_MS / 1000} s are accepted`,
+      message: `the adapter signature is ${Math.round(age / 1000)} s old; at most ${maxAgeMs / 1000} s are accepted`,
     };
   }
-  return { ok: true };
+  return { ok: true, signedAt, signature: expected.slice(VERSION.length + 1, VERSION.length + 33) };
 }
+
+type TakenRequests = Record<string, number>;
+type HandlerContext = Pick<restate.Context, "request" | "date">;
 
 /** Checks, inside a handler, that our Slack adapter sent the request. */
 export interface CallerCheck {
-  /** Throws a 401 `TerminalError` that starts with `why` unless the request is the adapter's. */
-  requireAdapter(ctx: Pick<restate.Context, "request" | "date">, why: string): Promise<void>;
+  /**
+   * A write, in an exclusive handler: the adapter's, signed at most `SIGNED_WRITE_MAX_AGE_MS` ago, and
+   * not taken by this object before. Throws a 401 (409 for a repeat) `TerminalError` that starts with `why`.
+   */
+  requireAdapter(
+    ctx: HandlerContext & Pick<restate.ObjectContext, "get" | "set">,
+    why: string,
+  ): Promise<void>;
+  /** A read, or a request whose repeats are bounded: the adapter's, signed within `SIGNATURE_MAX_AGE_MS`. */
+  requireAdapterRead(ctx: HandlerContext, why: string): Promise<void>;
 }
 
 export function callerCheck(adapterKey: string): CallerCheck {
+  async function verify(ctx: HandlerContext, why: string, maxAgeMs: number) {
+    const request = ctx.request();
+    const { service, handler, key } = request.target;
+    // Journaled: a replay of this invocation (after a crash, say) decides as the first attempt did.
+    const now = await ctx.date.now();
+    const verdict = verifyRequest(
+      adapterKey,
+      { target: { service, handler, key: key ?? "" }, headers: request.headers, body: request.body },
+      now,
+      maxAgeMs,
+    );
+    if (!verdict.ok) throw new restate.TerminalError(`${why}: ${verdict.message}`, { errorCode: 401 });
+    return { now, ...verdict };
+  }
+
   return {
     async requireAdapter(ctx, why) {
-      const request = ctx.request();
-      const { service, handler, key } = request.target;
-      const verdict = verifyRequest(
-        adapterKey,
-        {
-          target: { service, handler, key: key ?? "" },
-          headers: request.headers,
-          body: request.body,
-        },
-        // Journaled: a replay of this invocation (after a crash, say) decides as the first attempt did.
-        await ctx.date.now(),
-      );
-      if (!verdict.ok) throw new restate.TerminalError(`${why}: ${verdict.message}`, { errorCode: 401 });
+      const { now, signature, signedAt } = await verify(ctx, why, SIGNED_WRITE_MAX_AGE_MS);
+      const taken = ((await ctx.get(TAKEN_REQUESTS_STATE)) ?? {}) as TakenRequests;
+      if (taken[signature] !== undefined) {
+        throw new restate.TerminalError(`${why}: this signed request was already taken (a replay)`, {
+          errorCode: 409,
+        });
+      }
+      // Keep only what could still be accepted: an older request is refused as stale anyway.
+      const kept: TakenRequests = { [signature]: signedAt };
+      for (const [seen, at] of Object.entries(taken))
+        if (Math.abs(now - at) <= SIGNED_WRITE_MAX_AGE_MS) kept[seen] = at;
+      ctx.set(TAKEN_REQUESTS_STATE, kept);
+    },
+    async requireAdapterRead(ctx, why) {
+      await verify(ctx, why, SIGNATURE_MAX_AGE_MS);
     },
   };
 }

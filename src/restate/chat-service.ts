@@ -639,14 +639,20 @@ export function createChatService(options: ChatServiceOptions) {
       ),
 
       /**
-       * Readable by an operator's curl, for Slack threads' sessions too: the same text is in Restate's state,
-       * which the admin API (no authentication, bound beside the ingress, not ours to guard) shows anyone who
-       * can reach it. A web page cannot read it (browsers are refused, src/restate/caller.ts).
+       * What people wrote: a Slack thread's history is read only by the adapter (signed), a curl session's by
+       * anyone who can reach the ingress, as in the seed. (The admin API shows Restate's state, this
+       * history included, to anyone who reaches it: docs/security.md says why it must stay unexposed.)
        */
       get_history: restate.handlers.object.shared(
-        async (ctx: ChatSharedContext): Promise<{ entries: HistoryEntry[] }> => ({
-          entries: (await ctx.get("history")) ?? [],
-        }),
+        async (ctx: ChatSharedContext): Promise<{ entries: HistoryEntry[] }> => {
+          if (parseSessionKey(ctx.key)) {
+            await caller.requireAdapterRead(
+              ctx,
+              `"${ctx.key}" is a Slack thread's session: only the Slack adapter may read what people wrote in it`,
+            );
+          }
+          return { entries: (await ctx.get("history")) ?? [] };
+        },
       ),
 
       get_status: restate.handlers.object.shared(async (ctx: ChatSharedContext): Promise<SessionStatus> => {

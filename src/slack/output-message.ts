@@ -58,10 +58,41 @@ function tableCells(row: string): string[] {
     .map((cell) => cell.trim());
 }
 
+/** A Markdown link, `[label](target)` or `[label](<target> "title")`; images (`![...]`) are matched to be left alone. */
+const MARKDOWN_LINK = /(!?)\[([^\]\n]*)\]\(\s*<?([^()\s<>]+)>?(?:\s+"[^"\n]*")?\s*\)/g;
+/** A label that reads as an address: a scheme, `www.`, or a dotted host name. */
+const READS_AS_ADDRESS = /:\/\/|\bwww\.|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/i;
+const bareAddress = (address: string) =>
+  address
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, "")
+    .replace(/\/$/, "")
+    .toLowerCase();
+
+/**
+ * A link whose label reads as an address but is not its target (`[https://good.example](https://evil.example)`)
+ * would send a reader somewhere other than where it says: it is shown as its label followed by its real
+ * target in plain text. Other links (`[the docs](https://...)`) stay links. Not inside inline code.
+ */
+function discloseLinkTargets(line: string): string {
+  return line
+    .split(/(`[^`]*`)/)
+    .map((segment, i) =>
+      i % 2 === 1
+        ? segment
+        : segment.replace(MARKDOWN_LINK, (whole, image: string, label: string, target: string) =>
+            image || !READS_AS_ADDRESS.test(label) || bareAddress(label) === bareAddress(target)
+              ? whole
+              : `${label} (${target})`,
+          ),
+    )
+    .join("");
+}
+
 /**
  * Markdown as Slack's `markdown` block shows it. The block renders what models write (headings, lists,
  * emphasis, links, code, quotes) except tables, which would arrive as rows of pipes in a proportional font:
- * each table becomes a code block with its columns lined up.
+ * each table becomes a code block with its columns lined up. A link that disguises its target is disclosed.
  */
 export function slackMarkdown(text: string): string {
   const lines = text.split("\n");
@@ -86,7 +117,7 @@ export function slackMarkdown(text: string): string {
       out.push("```");
       continue;
     }
-    out.push(line);
+    out.push(fenced ? line : discloseLinkTargets(line));
   }
   return out.join("\n");
 }

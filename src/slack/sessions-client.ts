@@ -10,7 +10,7 @@ import { toHomeKey } from "../restate/keys.ts";
 import type { Mode } from "../restate/modes.ts";
 import type { ChatMessage } from "../restate/schemas.ts";
 import { USER_HOME, UserHomeRef } from "./durable/slack-objects.ts";
-import { signedInput } from "./signed-calls.ts";
+import { signedInput, signedWrite } from "./signed-calls.ts";
 
 export type SessionsClient = ReturnType<typeof createSessionsClient>;
 
@@ -35,7 +35,7 @@ const callOpts = <I, O>(deadline: AbortSignal = startDeadline()) =>
 export function createSessionsClient(ingressUrl: string, adapterKey: string) {
   const ingress = clients.connect({ url: ingressUrl, retry: INGRESS_RETRY });
   const chat = (key: string) => ingress.objectClient(ChatServiceRef, key);
-  /** Options of a signed call to `service/key/handler` with `input`. */
+  /** Options of a signed write to `service/key/handler` with `input`. */
   const signed = <I, O>(
     service: string,
     key: string,
@@ -44,7 +44,7 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
     deadline: AbortSignal = startDeadline(),
   ) =>
     clients.rpc.opts<I, O>({
-      ...signedInput(adapterKey, { service, handler, key }, input),
+      ...signedWrite(adapterKey, { service, handler, key }, input),
       signal: deadline,
     });
 
@@ -95,7 +95,7 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
       const key = toHomeKey(team, user);
       await ingress.objectSendClient(UserHomeRef, key).opened(
         clients.rpc.sendOpts({
-          ...signedInput(adapterKey, { service: USER_HOME, handler: "opened", key }, undefined),
+          ...signedWrite(adapterKey, { service: USER_HOME, handler: "opened", key }, undefined),
           signal: startDeadline(),
         }),
       );

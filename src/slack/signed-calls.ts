@@ -5,7 +5,7 @@
  * only parts of the process that call the ingress; holds no key of its own.
  */
 import type * as clients from "@restatedev/restate-sdk-clients";
-import { type SignedTarget, signRequest } from "../restate/caller.ts";
+import { NONCE_HEADER, type SignedTarget, signRequest } from "../restate/caller.ts";
 
 const NO_BODY = new Uint8Array(0);
 
@@ -24,4 +24,18 @@ export function signedInput<I>(
     },
     headers: signRequest(adapterKey, target, body),
   };
+}
+
+/**
+ * A signed write's options. The handler takes each signed write once and refuses it again as a replay, so
+ * the request carries its nonce as idempotency key: a retry after a lost answer is then the same request,
+ * answered as the first was, not a refused replay.
+ */
+export function signedWrite<I>(
+  adapterKey: string,
+  target: SignedTarget,
+  input: I | undefined,
+): { input: clients.Serde<I>; headers: Record<string, string>; idempotencyKey: string } {
+  const signed = signedInput(adapterKey, target, input);
+  return { ...signed, idempotencyKey: signed.headers[NONCE_HEADER] ?? "" };
 }

@@ -91,7 +91,7 @@ async function chat(key: string, handler: string, body?: unknown): Promise<unkno
 }
 
 /** Reads of a session through the product's ingress (the same after a restart: same ports). */
-const reads = () => sessionReads(ingressClient(main.ingressUrl));
+const reads = () => sessionReads(ingressClient(main.ingressUrl), main.adapterKey());
 
 function roles(request: ChatRequest): string {
   return request.messages.map((m) => m.role).join(",");

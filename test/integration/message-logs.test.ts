@@ -68,7 +68,7 @@ async function runSessions(
   await playground.act(BOB, { type: "post", channel: PRIVATE, text: `and the ${secrets[1]}`, threadTs });
   const curlText = `curl says ${randomUUID()}`;
   await ingress.call("ChatService/ellie/process_user_message", { content: curlText, role: "user" });
-  const reads = sessionReads(ingress);
+  const reads = sessionReads(ingress, main.adapterKey());
   await reads.idle(key, 60_000);
   await reads.idle("ellie", 60_000);
   // Bob's message was taken in by the running run, not just queued for another one.

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
-import { BROWSER_REFUSAL, SIGNATURE_MAX_AGE_MS, signRequest } from "../../src/restate/caller.ts";
+import { BROWSER_REFUSAL, SIGNED_WRITE_MAX_AGE_MS, signRequest } from "../../src/restate/caller.ts";
 import type { SessionStatus } from "../../src/restate/chat-service.ts";
 import { launchBrowser } from "../browser/browser.ts";
 import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
@@ -167,36 +167,88 @@ export function ingressAttacks(): void {
       assert.equal((await curl.request(path(key, "get_status"))).status, 200);
     });
 
-    test("a captured adapter request replayed to another session, or later, is refused", async () => {
+    test("a curl reading what people wrote in a Slack thread is refused; the adapter reads it, curl reads its own sessions", async () => {
+      const { key } = await aliceSession(PRIVATE, "the launch date is secret");
+      await tryAttack("read a private thread's history with curl", {
+        attempt: () => curl.request(path(key, "get_history")),
+        refused: (answer) => {
+          assert.equal(answer.status, 401, answer.text);
+          assert.match(answer.message, /only the Slack adapter may read what people wrote in it/);
+          assert.match(answer.message, NOT_SIGNED);
+          assert.ok(!answer.text.includes("launch date"));
+        },
+        // A read changes nothing whatever happens: what counts is that the text did not come back.
+        changedAnything: async () =>
+          (await curl.request(path(key, "get_history"))).text.includes("launch date"),
+        twin: async () => {
+          const adapter = ingressClient(stack.restate.ingressUrl, { adapterKey: TEST_ADAPTER_KEY });
+          const asAdapter = await adapter.call<{ entries: { content: string }[] }>(path(key, "get_history"));
+          assert.equal(asAdapter.entries[0]?.content, "the launch date is secret");
+          const plain = `ellie-reads-${process.pid}`;
+          await curl.call(path(plain, "process_user_message"), { content: "do something", role: "user" });
+          const own = await curl.call<{ entries: { content: string }[] }>(path(plain, "get_history"));
+          assert.equal(own.entries[0]?.content, "do something");
+        },
+      });
+    });
+
+    test("a captured adapter request replayed to another session, again, or a day later, is refused", async () => {
       const mine = await aliceSession(GENERAL, "first errand");
       const other = await aliceSession(GENERAL, "second errand");
       const body = { by: ALICE };
       const bytes = new TextEncoder().encode(JSON.stringify(body));
       const signedFor = (key: string, at: number) =>
         signRequest(TEST_ADAPTER_KEY, { service: "ChatService", handler: "reset", key }, bytes, at);
-      // What someone who can watch loopback traffic saw: Alice resetting her first session, now and long ago.
+      // What someone who can watch loopback traffic saw: Alice resetting her first session (it was taken),
+      // and one of her requests from two days ago.
       const captured = signedFor(mine.key, Date.now());
-      const old = signedFor(mine.key, Date.now() - 2 * SIGNATURE_MAX_AGE_MS);
+      assert.equal((await curl.request(path(mine.key, "reset"), body, captured)).status, 200);
+      await stack.reply(GENERAL, ALICE, mine.root, "after the reset");
+      await waitFor(async () => ((await reads.history(mine.key)).length >= 2 ? true : undefined), {
+        what: "the first session in use again",
+      });
+      const old = signedFor(mine.key, Date.now() - 2 * SIGNED_WRITE_MAX_AGE_MS);
       const before = [await reads.history(mine.key), await reads.history(other.key)];
-      await tryAttack("a captured adapter request replayed to another key, and an old one replayed", {
+      await tryAttack("a captured adapter request replayed to another key, again, and an old one replayed", {
         attempt: () =>
           Promise.all([
             curl.request(path(other.key, "reset"), body, captured),
+            curl.request(path(mine.key, "reset"), body, captured),
             curl.request(path(mine.key, "reset"), body, old),
           ]),
-        refused: ([toOther, late]) => {
+        refused: ([toOther, again, late]) => {
           assert.equal(toOther?.status, 401, toOther?.text);
           assert.match(toOther?.message ?? "", /the adapter signature does not match this request/);
+          assert.equal(again?.status, 409, again?.text);
+          assert.match(again?.message ?? "", /this signed request was already taken \(a replay\)/);
           assert.equal(late?.status, 401, late?.text);
-          assert.match(late?.message ?? "", /the adapter signature is \d+ s old; at most 300 s are accepted/);
+          assert.match(
+            late?.message ?? "",
+            /the adapter signature is \d+ s old; at most 86400 s are accepted/,
+          );
         },
         changedAnything: async () =>
           JSON.stringify([await reads.history(mine.key), await reads.history(other.key)]) !==
           JSON.stringify(before),
         twin: async () => {
-          const answer = await curl.request(path(mine.key, "reset"), body, captured);
+          const answer = await curl.request(path(mine.key, "reset"), body, signedFor(mine.key, Date.now()));
           assert.equal(answer.status, 200, answer.text);
           assert.deepEqual(await reads.history(mine.key), []);
+          // A message the adapter signed an hour ago (it waited in Restate while the services were down)
+          // is still taken, once.
+          const message = { content: "sent before the outage", role: "user", user: ALICE };
+          const hourAgo = signRequest(
+            TEST_ADAPTER_KEY,
+            { service: "ChatService", handler: "process_user_message", key: mine.key },
+            new TextEncoder().encode(JSON.stringify(message)),
+            Date.now() - 60 * 60_000,
+          );
+          const taken = await curl.request(path(mine.key, "process_user_message"), message, hourAgo);
+          assert.equal(taken.status, 200, taken.text);
+          assert.equal(
+            (await curl.request(path(mine.key, "process_user_message"), message, hourAgo)).status,
+            409,
+          );
         },
       });
     });

@@ -23,7 +23,8 @@ const CAROL = "U0CAROL03";
 const GENERAL = "C0GENERAL";
 const RANDOM = "C0RANDOM1";
 const SLACKBOT = "USLACKBOT";
-const INJECTED = "Heads up <!channel> <!here>: see <https://evil.example|https://good.example>";
+const INJECTED =
+  "Heads up <!channel> <!here>: see <https://evil.example|https://good.example> or [https://good.example](https://evil.example/x)";
 
 export function slackInputAttacks(): void {
   describe("Slack input: controls, sizes, output and who writes", () => {
@@ -368,10 +369,11 @@ export function slackInputAttacks(): void {
     test("model output and tool lines that try to ping or disguise a link are posted escaped; Markdown still renders", async () => {
       const postedRaw = () =>
         [...stack.emulator.callsTo("chat.postMessage"), ...stack.emulator.callsTo("chat.update")].some(
-          (call) => /<!channel>|<!here>|<https:\/\/evil\.example/.test(JSON.stringify(call.args)),
+          (call) =>
+            /<!channel>|<!here>|<https:\/\/evil\.example|\]\(https:\/\/evil/.test(JSON.stringify(call.args)),
         );
       const escaped =
-        "Heads up &lt;!channel&gt; &lt;!here&gt;: see &lt;https://evil.example|https://good.example&gt;";
+        "Heads up &lt;!channel&gt; &lt;!here&gt;: see &lt;https://evil.example|https://good.example&gt; or https://good.example (https://evil.example/x)";
       const textReply = stack.fake.reply;
       // A tool call whose input carries a ping, then the injected text.
       answer = () => INJECTED;

@@ -32,7 +32,12 @@ export function createSlackWorkspace(options: {
 }) {
   const { updateIntervalMs, caller } = options;
   const fromUpdater = (ctx: WorkspaceContext) =>
-    caller.requireAdapter(ctx, "only our live message updater may reserve or give back chat.update slots");
+    // A read-kind check: a repeated reservation is bounded (LIVE_SLOTS_AHEAD), and a ledger of every live
+    // update's signature would grow with the workspace's traffic.
+    caller.requireAdapterRead(
+      ctx,
+      "only our live message updater may reserve or give back chat.update slots",
+    );
 
   return restate.object({
     name: SLACK_WORKSPACE,

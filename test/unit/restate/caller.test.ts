@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  NONCE_HEADER,
   SIGNATURE_HEADER,
   SIGNATURE_MAX_AGE_MS,
+  SIGNED_WRITE_MAX_AGE_MS,
   type SignedTarget,
   signRequest,
   TIMESTAMP_HEADER,
@@ -31,7 +33,21 @@ function request(
 
 test("a request signed for its target, body and time verifies", () => {
   const headers = signRequest(KEY, target, body, NOW);
-  assert.deepEqual(verifyRequest(KEY, request(headers), NOW + 1000), { ok: true });
+  const verdict = verifyRequest(KEY, request(headers), NOW + 1000);
+  assert.equal(verdict.ok, true);
+  assert.equal(verdict.ok && verdict.signedAt, NOW);
+});
+
+test("two identical requests are two signatures (each carries its own nonce), and a rewritten nonce is refused", () => {
+  const first = signRequest(KEY, target, body, NOW);
+  const second = signRequest(KEY, target, body, NOW);
+  const a = verifyRequest(KEY, request(first), NOW);
+  const b = verifyRequest(KEY, request(second), NOW);
+  assert.ok(a.ok && b.ok);
+  assert.notEqual(a.signature, b.signature);
+  const rewritten = { ...first, [NONCE_HEADER]: second[NONCE_HEADER] ?? "" };
+  const verdict = verifyRequest(KEY, request(rewritten), NOW);
+  assert.equal(verdict.ok ? null : verdict.reason, "mismatch");
 });
 
 test("a request without the adapter's headers is unsigned", () => {
@@ -76,6 +92,20 @@ test("a signed request older (or further ahead) than the allowed age is stale", 
   assert.match(late.ok ? "" : late.message, /300 s old; at most 300 s are accepted/);
   const early = verifyRequest(KEY, request(headers), NOW - SIGNATURE_MAX_AGE_MS - 1);
   assert.equal(early.ok ? null : early.reason, "stale");
+});
+
+test("a write may be a day old (it may have waited in Restate while the services were down), not older", () => {
+  const headers = signRequest(KEY, target, body, NOW);
+  const hourLater = NOW + 60 * 60_000;
+  assert.equal(verifyRequest(KEY, request(headers), hourLater).ok, false, "too old for a read");
+  assert.equal(verifyRequest(KEY, request(headers), hourLater, SIGNED_WRITE_MAX_AGE_MS).ok, true);
+  const dayLater = verifyRequest(
+    KEY,
+    request(headers),
+    NOW + SIGNED_WRITE_MAX_AGE_MS + 1,
+    SIGNED_WRITE_MAX_AGE_MS,
+  );
+  assert.match(dayLater.ok ? "" : dayLater.message, /at most 86400 s are accepted/);
 });
 
 test("a malformed signature header is refused without throwing", () => {

@@ -81,6 +81,24 @@ test("a model's text cannot ping or disguise a link: escaped in the markdown blo
   assert.doesNotMatch(JSON.stringify(rendered), /<!|<https/);
 });
 
+test("a Markdown link whose label reads as another address shows its real target; honest links stay links", () => {
+  const disguised =
+    "see [https://good.example/login](https://evil.example/login) or [good.example](http://evil.example)";
+  const rendered = renderOutputs([{ text: disguised, format: "markdown" }]);
+  const expected =
+    "see https://good.example/login (https://evil.example/login) or good.example (http://evil.example)";
+  assert.equal(blockText(rendered.blocks, 0), expected);
+  assert.equal(rendered.text, expected, "the text fallback too");
+  for (const honest of [
+    "[the docs](https://example.com/docs)",
+    "[https://example.com/](https://example.com)",
+    "[example.com](https://example.com/)",
+    "`[https://good.example](https://evil.example)` is how a disguise is written",
+    "```\n[https://good.example](https://evil.example)\n```",
+  ])
+    assert.equal(slackMarkdown(honest), honest);
+});
+
 test("tool-call lines are escaped too, in their context blocks and in the fallback", () => {
   const rendered = renderOutputs([{ text: "ok", format: "markdown", notes: [`\`fetch\`(${INJECTED})`] }]);
   assert.equal(
