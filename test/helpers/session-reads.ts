@@ -21,11 +21,7 @@ export function sessionReads(ingress: IngressClient, adapterKey: string = TEST_A
   const status = (key: string) => ingress.call<SessionStatus>(path(key, "get_status"));
   const history = async (key: string) => {
     const asAdapter = parseSessionKey(key)
-      ? signRequest(
-          adapterKey,
-          { service: "ChatService", handler: "get_history", key },
-          new Uint8Array(),
-        )
+      ? signRequest(adapterKey, { service: "ChatService", handler: "get_history", key }, new Uint8Array())
       : {};
     const response = await ingress.request<{ entries: HistoryLine[] }>(
       path(key, "get_history"),
