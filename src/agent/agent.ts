@@ -20,6 +20,18 @@ export interface HistoryItem {
 /** The text a model has streamed of an iteration so far, shown while it runs (best effort, never journaled). */
 export interface StreamedText {
   readonly text: string;
+  /** The iteration's tool calls so far, as they stand (shown as task cards). */
+  readonly tasks?: readonly ToolTask[];
+}
+
+/** A tool call as people see it: what it is, where it stands, and a short word on what it gave. */
+export interface ToolTask {
+  readonly id: string;
+  /** `current_time(timeZone: "Europe/Paris")`, short. */
+  readonly title: string;
+  readonly status: "in_progress" | "complete" | "error";
+  /** A short excerpt of what the tool answered, or why it failed. */
+  readonly output?: string;
 }
 
 export interface AgentStepContext {
@@ -59,8 +71,10 @@ export interface AgentStepResult {
   readonly done: boolean;
   /** `markdown`: the output is Markdown (rendered as such in Slack); plain text otherwise. */
   readonly format?: "text" | "markdown";
-  /** Short lines shown with the output, one per tool call (`current_time()`, ...). */
+  /** Short lines shown with the output (a failure's explanation, say). */
   readonly notes?: readonly string[];
+  /** The iteration's tool calls, as they ended (shown as task cards; their titles are the text fallback). */
+  readonly tasks?: readonly ToolTask[];
   /**
    * What this iteration adds to the session's history. When an agent returns it, the run reports its
    * messages (with the inputs it took in, in place) and they are the history; without it, only the run's

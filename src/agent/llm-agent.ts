@@ -22,7 +22,7 @@ import {
 } from "ai";
 import type { LlmSettings } from "../config.ts";
 import { retryAfterMs } from "../retry-after.ts";
-import type { Agent, AgentStepContext, HistoryItem } from "./agent.ts";
+import type { Agent, AgentStepContext, HistoryItem, ToolTask } from "./agent.ts";
 import type { AgentTool } from "./tools.ts";
 
 export interface LlmAgentOptions extends LlmSettings {
@@ -157,12 +157,18 @@ function short(text: string, max: number): string {
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }
 
-/** A tool call as one compact line in the thread. */
-function toolNote(call: ModelAnswer["toolCalls"][number], output: ToolOutput): string {
+/** A tool call as people see it: its name and arguments, where it stands, and a word on what it gave. */
+function toolTask(call: ModelAnswer["toolCalls"][number], output?: ToolOutput): ToolTask {
   const input = JSON.stringify(call.input ?? {});
-  const args = input === "{}" ? "" : short(input, 80);
-  const failed = output.type === "error-text" ? ` :warning: ${short(output.value, 80)}` : "";
-  return `:hammer_and_wrench: \`${call.toolName}\`(${args})${failed}`;
+  const title = `${call.toolName}(${input === "{}" ? "" : short(input, 80)})`;
+  if (!output) return { id: call.toolCallId, title, status: "in_progress" };
+  const said = output.type === "error-text" ? output.value : JSON.stringify(output.value);
+  return {
+    id: call.toolCallId,
+    title,
+    status: output.type === "error-text" ? "error" : "complete",
+    output: short(said, 200),
+  };
 }
 
 export function createLlmAgent(options: LlmAgentOptions): Agent {
@@ -293,11 +299,13 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
     streams: options.stream,
     async step(ctx, history) {
       const answer = ctx.watched ? await streamed(ctx, history) : await generated(ctx, history);
-      const notes: string[] = [];
+      // Each tool call shows as a task card in the live message: in progress, then how it ended.
+      const tasks = answer.toolCalls.map((call) => toolTask(call));
       const results: unknown[] = [];
-      for (const call of answer.toolCalls) {
+      for (const [index, call] of answer.toolCalls.entries()) {
+        if (ctx.watched) ctx.showStreamed({ text: answer.text, tasks: [...tasks] });
         const output = await runTool(ctx, call);
-        notes.push(toolNote(call, output));
+        tasks[index] = toolTask(call, output);
         results.push({ type: "tool-result", toolCallId: call.toolCallId, toolName: call.toolName, output });
         ctx.log(`Tool ${call.toolName} answered for ${ctx.sessionKey}`);
       }
@@ -307,7 +315,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
         output: text,
         done,
         format: "markdown",
-        notes,
+        tasks,
         messages: [
           ...(answer.messages as unknown as HistoryItem[]),
           ...(results.length > 0 ? [{ role: "tool", content: results }] : []),

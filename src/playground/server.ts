@@ -60,6 +60,8 @@ const ActionSchema: z.ZodType<PlaygroundAction> = z.discriminatedUnion("type", [
     viewId: z.string(),
     values: z.record(z.string(), z.record(z.string(), z.string())),
   }),
+  z.object({ type: z.literal("stop_agent"), channel: z.string(), threadTs: z.string() }),
+  z.object({ type: z.literal("view_channel"), channel: z.string() }),
   z.object({ type: z.literal("close_modal"), viewId: z.string() }),
   z.object({ type: z.literal("dismiss"), ts: z.string() }),
 ]) as z.ZodType<PlaygroundAction>;
@@ -134,6 +136,11 @@ export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
     if (!person || person.isBot) throw new BadRequest(`no person ${user} in this workspace`);
   }
 
+  function agentSessionView(message: EmMessage): MessageView["agentSession"] {
+    const session = workspace.agentSession(message.channel, message.ts);
+    return session ? { status: session.status, title: session.title } : null;
+  }
+
   function messageView(message: EmMessage): MessageView {
     return {
       ts: message.ts,
@@ -150,6 +157,7 @@ export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
       edited: message.edited !== undefined,
       files: (message.files ?? []).map((file) => file.name),
       broadcast: message.subtype === "thread_broadcast",
+      agentSession: agentSessionView(message),
     };
   }
 
@@ -189,6 +197,7 @@ export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
       modal: modal ? { viewId: modal.id, view: modal.view } : null,
       commands: manifest.commands,
       messageShortcuts: manifest.messageShortcuts,
+      agentView: manifest.agentView,
     };
   }
 
@@ -254,6 +263,18 @@ export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
           return { ok: false, error: "Check the form.", errors: body.errors ?? {} };
         }
         return fromAnswer(answer);
+      }
+      case "view_channel":
+        // Slack's agent view tells an agent app what the person has open; only a channel they are in.
+        if (!workspace.channel(action.channel)?.members.has(user))
+          return { ok: false, error: "No such channel." };
+        return fromAnswer(await emulator.viewChannel(user, action.channel));
+      case "stop_agent": {
+        // Slack shows the button only while the session is processing: a late click finds none.
+        const session = workspace.agentSession(action.channel, action.threadTs);
+        if (session?.status !== "processing")
+          return { ok: false, error: "The agent is no longer working on this thread." };
+        return fromAnswer(await emulator.pressStop(user, action.channel, action.threadTs));
       }
       case "close_modal":
         emulator.closeModal(user, action.viewId);

@@ -190,6 +190,7 @@ export function createAgentSession(options: AgentSessionOptions) {
                   final: result.done,
                   format: result.format ?? "text",
                   notes: result.notes ?? [],
+                  ...(result.tasks?.length ? { tasks: result.tasks } : {}),
                   live: liveMessage,
                 });
               }

@@ -112,6 +112,8 @@ export function verifyRequest(
 }
 
 type TakenRequests = Record<string, number>;
+/** Invocations (by context) whose signed write began their object's ledger: it may be all the object holds. */
+const startedLedger = new WeakSet<object>();
 type HandlerContext = Pick<restate.Context, "request" | "date">;
 
 /** Checks, inside a handler, that our Slack adapter sent the request. */
@@ -123,6 +125,7 @@ export interface CallerCheck {
   requireAdapter(
     ctx: HandlerContext & Pick<restate.ObjectContext, "get" | "set">,
     why: string,
+    options?: { readonly once?: boolean },
   ): Promise<void>;
   /** A read, or a request whose repeats are bounded: the adapter's, signed within `SIGNATURE_MAX_AGE_MS`. */
   requireAdapterRead(ctx: HandlerContext, why: string): Promise<void>;
@@ -145,14 +148,17 @@ export function callerCheck(adapterKey: string): CallerCheck {
   }
 
   return {
-    async requireAdapter(ctx, why) {
+    async requireAdapter(ctx, why, options = {}) {
       const { now, signature, signedAt } = await verify(ctx, why, SIGNED_WRITE_MAX_AGE_MS);
+      // A write whose replay changes nothing by its own rules (Slack's Stop, bounded by when it was pressed).
+      if (options.once === false) return;
       const taken = ((await ctx.get(TAKEN_REQUESTS_STATE)) ?? {}) as TakenRequests;
       if (taken[signature] !== undefined) {
         throw new restate.TerminalError(`${why}: this signed request was already taken (a replay)`, {
           errorCode: 409,
         });
       }
+      if (Object.keys(taken).length === 0) startedLedger.add(ctx);
       // Keep only what could still be accepted: an older request is refused as stale anyway.
       const kept: TakenRequests = { [signature]: signedAt };
       for (const [seen, at] of Object.entries(taken))
@@ -163,6 +169,32 @@ export function callerCheck(adapterKey: string): CallerCheck {
       await verify(ctx, why, SIGNATURE_MAX_AGE_MS);
     },
   };
+}
+
+/**
+ * Runs the body of a handler that takes signed writes. A request it refuses or ignores on an object that
+ * holds nothing else leaves nothing behind, its entry in the ledger of taken writes included (bad input
+ * changes nothing; sending it again changes nothing either, so there is nothing to guard against).
+ */
+export async function leavingNoTrace<T>(
+  ctx: Pick<restate.ObjectContext, "stateKeys" | "clear">,
+  body: () => Promise<T>,
+): Promise<T> {
+  const forgetIfAlone = async () => {
+    // Only an object whose ledger this request began can hold nothing else (no state read otherwise).
+    if (!startedLedger.has(ctx)) return;
+    const keys = await ctx.stateKeys();
+    if (keys.length === 1 && keys[0] === TAKEN_REQUESTS_STATE) ctx.clear(TAKEN_REQUESTS_STATE);
+  };
+  try {
+    const result = await body();
+    await forgetIfAlone();
+    return result;
+  } catch (error) {
+    if (error instanceof restate.TerminalError && !(error instanceof restate.CancelledError))
+      await forgetIfAlone();
+    throw error;
+  }
 }
 
 /** The message a browser's request is refused with. */

@@ -7,7 +7,7 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { z } from "zod";
-import type { CallerCheck } from "./caller.ts";
+import { type CallerCheck, leavingNoTrace } from "./caller.ts";
 import { AgentSessionRef, CHAT_SERVICE, ChannelSettingsRef } from "./contracts.ts";
 import { channelKeyOf, parseSessionKey, toRunKey } from "./keys.ts";
 import { type Mode, type ModeSource, resolveMode } from "./modes.ts";
@@ -15,15 +15,18 @@ import {
   ActorSchema,
   ChatMessageSchema,
   FailRunSchema,
+  FeedbackSchema,
   MAX_CONTENT_LENGTH,
   RemoveQueuedSchema,
   RunReportSchema,
   SetModeSchema,
+  SlackStopSchema,
 } from "./schemas.ts";
 import type { Fate, FateChange, SessionEffects, SessionSummary } from "./session-effects.ts";
 import {
   type ActiveRun,
   acceptMessage,
+  type FeedbackEntry,
   type HistoryEntry,
   handOver,
   type MessagePlan,
@@ -42,6 +45,7 @@ import {
   slackTsToIso,
   toHistoryEntry,
   type UserInput,
+  withFeedback,
 } from "./session-state.ts";
 
 type ChatState = {
@@ -49,6 +53,7 @@ type ChatState = {
   activeRun: ActiveRun;
   queue: UserInput[];
   history: HistoryEntry[];
+  feedback: FeedbackEntry[];
 };
 type ChatContext = restate.ObjectContext<ChatState>;
 type ChatSharedContext = restate.ObjectSharedContext<ChatState>;
@@ -178,7 +183,7 @@ export function createChatService(options: ChatServiceOptions) {
   /** Tells the effects what changed, with the session as it is now, if it lives somewhere (a Slack thread). */
   function report(
     ctx: ChatContext,
-    now: { meta: SessionMeta; active: ActiveRun | null; queue: readonly UserInput[] },
+    now: { meta: SessionMeta; active: ActiveRun | null; queue: readonly UserInput[]; closed?: boolean },
     changed: FateChange[],
     stoppedRunIds: string[] = [],
   ): void {
@@ -196,6 +201,7 @@ export function createChatService(options: ChatServiceOptions) {
           ? { id: active.id, key: active.key, startedAt: active.startedAt, input: first }
           : null,
       queue,
+      ...(meta.feedback ? { feedback: meta.feedback } : {}),
     };
     effects.changed(ctx, {
       sessionKey: ctx.key,
@@ -204,6 +210,7 @@ export function createChatService(options: ChatServiceOptions) {
       fates: changed,
       stoppedRunIds,
       summary,
+      ...(now.closed ? { closed: true } : {}),
     });
   }
 
@@ -461,35 +468,36 @@ export function createChatService(options: ChatServiceOptions) {
           input: restate.serde.schema(ChatMessageSchema),
           idempotencyRetention: options.idempotencyRetentionMs,
         },
-        async (ctx: ChatContext, message): Promise<MessageReceipt> => {
-          await guardMessage(ctx, message);
-          // 1. A message that may not start a session (a thread reply without a mention) needs one already.
-          const stored = (await ctx.get("meta")) ?? NEW_SESSION;
-          if (!stored.createdAt && !(message.startsSession ?? true)) {
-            ctx.console.debug("Ignoring a message for a thread without a session");
-            return { decision: "ignored", messageId: null, runId: null };
-          }
-          // 2. The message gets its id and time.
-          const input = await toInput(ctx, message);
-          // 2b. A message longer than a session takes is refused, with a reply in its thread saying so.
-          if (message.writtenLength !== undefined && message.writtenLength > MAX_CONTENT_LENGTH)
-            refuseTooLong(ctx, stored, message, input, message.writtenLength);
-          // 3. While a run is active the mode decides; a full queue refuses the message before any change.
-          const planned = await plan(ctx, stored, input);
-          // 4. The session records its writer (and, on its first message, itself).
-          const meta = admit(ctx, stored, message, input);
-          // 5. One outcome.
-          switch (planned.outcome) {
-            case "start":
-              return start(ctx, meta, input);
-            case "interrupt":
-              return interrupt(ctx, meta, planned, input);
-            case "incorporate":
-              return incorporate(ctx, meta, planned, input);
-            case "queue":
-              return queue(ctx, meta, planned, input);
-          }
-        },
+        async (ctx: ChatContext, message): Promise<MessageReceipt> =>
+          leavingNoTrace(ctx, async () => {
+            await guardMessage(ctx, message);
+            // 1. A message that may not start a session (a thread reply without a mention) needs one already.
+            const stored = (await ctx.get("meta")) ?? NEW_SESSION;
+            if (!stored.createdAt && !(message.startsSession ?? true)) {
+              ctx.console.debug("Ignoring a message for a thread without a session");
+              return { decision: "ignored", messageId: null, runId: null };
+            }
+            // 2. The message gets its id and time.
+            const input = await toInput(ctx, message);
+            // 2b. A message longer than a session takes is refused, with a reply in its thread saying so.
+            if (message.writtenLength !== undefined && message.writtenLength > MAX_CONTENT_LENGTH)
+              refuseTooLong(ctx, stored, message, input, message.writtenLength);
+            // 3. While a run is active the mode decides; a full queue refuses the message before any change.
+            const planned = await plan(ctx, stored, input);
+            // 4. The session records its writer (and, on its first message, itself).
+            const meta = admit(ctx, stored, message, input);
+            // 5. One outcome.
+            switch (planned.outcome) {
+              case "start":
+                return start(ctx, meta, input);
+              case "interrupt":
+                return interrupt(ctx, meta, planned, input);
+              case "incorporate":
+                return incorporate(ctx, meta, planned, input);
+              case "queue":
+                return queue(ctx, meta, planned, input);
+            }
+          }),
       ),
 
       /** Called by a run when it ends. Reports from runs that are no longer active are ignored. */
@@ -533,55 +541,124 @@ export function createChatService(options: ChatServiceOptions) {
         async (
           ctx: ChatContext,
           { by },
-        ): Promise<{ stoppedRunId: string | null; nextRunId: string | null }> => {
-          await guardControl(ctx, by);
-          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
-          assertMayControl(meta, by, "stop its run");
+        ): Promise<{ stoppedRunId: string | null; nextRunId: string | null }> =>
+          leavingNoTrace(ctx, async () => {
+            await guardControl(ctx, by);
+            const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+            assertMayControl(meta, by, "stop its run");
+            const active = await ctx.get("activeRun");
+            if (!active) return { stoppedRunId: null, nextRunId: null };
+            ctx.console.info("Stopping ongoing agent run");
+            const next = await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
+            return { stoppedRunId: active.id, nextRunId: next?.id ?? null };
+          }),
+      ),
+
+      /**
+       * Slack's own Stop button (`agent_session_stopped`), sent by the adapter: anyone who can see the
+       * thread may press it, as anyone there may interrupt by writing. It stops the active run only if that
+       * run started before the press, so a second or late press never stops the run that came next; then
+       * the queue moves on, as after `stop_run`. Replaying it is harmless for the same reason, so it is not
+       * kept in the ledger of signed writes, and it may have waited in Restate as long as any write.
+       */
+      stop_from_slack: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(SlackStopSchema) },
+        async (ctx: ChatContext, { by, pressedAt }): Promise<{ stoppedRunId: string | null }> => {
+          await caller.requireAdapter(
+            ctx,
+            "Slack's Stop button is pressed in Slack: only the Slack adapter may say so",
+            {
+              once: false,
+            },
+          );
           const active = await ctx.get("activeRun");
-          if (!active) return { stoppedRunId: null, nextRunId: null };
-          ctx.console.info("Stopping ongoing agent run");
-          const next = await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
-          return { stoppedRunId: active.id, nextRunId: next?.id ?? null };
+          if (!active || Date.parse(active.startedAt) >= Number(pressedAt) * 1000) {
+            ctx.console.debug(`Slack's Stop from ${by} found no run that started before it`);
+            return { stoppedRunId: null };
+          }
+          ctx.console.info(`Stopping agent run ${active.id}: Slack's Stop button, pressed by ${by}`);
+          await moveOn(ctx, (await ctx.get("meta")) ?? NEW_SESSION, endActiveRun(ctx, active, "stopped"));
+          return { stoppedRunId: active.id };
         },
+      ),
+
+      /**
+       * A click on the feedback buttons under an answer (sent by the adapter, which read the session and the
+       * run from the message). One entry per person per answer: a later click replaces theirs, a repeated one
+       * (a double click, a retry) changes nothing.
+       */
+      record_feedback: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(FeedbackSchema) },
+        async (ctx: ChatContext, { by, runId, value }): Promise<{ changed: boolean }> =>
+          leavingNoTrace(ctx, async () => {
+            await caller.requireAdapter(
+              ctx,
+              "feedback is given in Slack: only the Slack adapter may record it",
+            );
+            const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+            if (!meta.createdAt) throw new SessionError("This thread has no agent session.", 404);
+            const entry: FeedbackEntry = { runId, user: by, value, at: await nowIso(ctx) };
+            const next = withFeedback((await ctx.get("feedback")) ?? [], entry);
+            if (!next) return { changed: false };
+            ctx.set("feedback", next.entries);
+            const updated: SessionMeta = { ...meta, feedback: next.counts };
+            ctx.set("meta", updated);
+            ctx.console.info(`Feedback from ${by} on run ${runId}: ${value}`);
+            report(
+              ctx,
+              { meta: updated, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
+              [],
+            );
+            return { changed: true };
+          }),
+      ),
+
+      /** Who found which answer good or bad: ids and values, no text (readable like the status). */
+      get_feedback: restate.handlers.object.shared(
+        async (ctx: ChatSharedContext): Promise<{ entries: FeedbackEntry[] }> => ({
+          entries: (await ctx.get("feedback")) ?? [],
+        }),
       ),
 
       /** Stops the run and forgets the queue and the history. The mode, origin and people stay. */
       reset: restate.handlers.object.exclusive(
         { input: restate.serde.schema(ActorSchema), accept: "*/*" },
-        async (ctx: ChatContext, { by }): Promise<{ stoppedRunId: string | null; droppedQueued: number }> => {
-          await guardControl(ctx, by);
-          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
-          assertMayControl(meta, by, "reset it");
-          const active = await ctx.get("activeRun");
-          const queue = (await ctx.get("queue")) ?? [];
-          // What the run leaves for the history does not matter: the history goes too.
-          const ended = active ? endActiveRun(ctx, active, "stopped") : null;
-          ctx.clear("activeRun");
-          ctx.clear("queue");
-          ctx.clear("history");
-          ctx.console.info("Session reset");
-          const changed = [...(ended?.fates ?? []), ...fates(queue, "stopped")];
-          report(ctx, { meta, active: null, queue: [] }, changed, ended?.stoppedRunIds ?? []);
-          return { stoppedRunId: active?.id ?? null, droppedQueued: queue.length };
-        },
+        async (ctx: ChatContext, { by }): Promise<{ stoppedRunId: string | null; droppedQueued: number }> =>
+          leavingNoTrace(ctx, async () => {
+            await guardControl(ctx, by);
+            const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+            assertMayControl(meta, by, "reset it");
+            const active = await ctx.get("activeRun");
+            const queue = (await ctx.get("queue")) ?? [];
+            // What the run leaves for the history does not matter: the history goes too.
+            const ended = active ? endActiveRun(ctx, active, "stopped") : null;
+            ctx.clear("activeRun");
+            ctx.clear("queue");
+            ctx.clear("history");
+            ctx.console.info("Session reset");
+            const changed = [...(ended?.fates ?? []), ...fates(queue, "stopped")];
+            report(ctx, { meta, active: null, queue: [], closed: true }, changed, ended?.stoppedRunIds ?? []);
+            return { stoppedRunId: active?.id ?? null, droppedQueued: queue.length };
+          }),
       ),
 
       /** Takes a message out of the queue: the session's people, or whoever queued it, may. */
       remove_queued: restate.handlers.object.exclusive(
         { input: restate.serde.schema(RemoveQueuedSchema) },
-        async (ctx: ChatContext, { id, by }): Promise<{ removed: UserInput }> => {
-          await guardControl(ctx, by);
-          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
-          const current = (await ctx.get("queue")) ?? [];
-          const queued = current.find((entry) => entry.id === id);
-          if (queued && by !== undefined && queued.by !== by) {
-            assertMayControl(meta, by, "remove someone else's queued message");
-          }
-          const { queue, removed } = removeQueued(current, id);
-          ctx.set("queue", queue);
-          report(ctx, { meta, active: await ctx.get("activeRun"), queue }, fates([removed], "stopped"));
-          return { removed };
-        },
+        async (ctx: ChatContext, { id, by }): Promise<{ removed: UserInput }> =>
+          leavingNoTrace(ctx, async () => {
+            await guardControl(ctx, by);
+            const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+            const current = (await ctx.get("queue")) ?? [];
+            const queued = current.find((entry) => entry.id === id);
+            if (queued && by !== undefined && queued.by !== by) {
+              assertMayControl(meta, by, "remove someone else's queued message");
+            }
+            const { queue, removed } = removeQueued(current, id);
+            ctx.set("queue", queue);
+            report(ctx, { meta, active: await ctx.get("activeRun"), queue }, fates([removed], "stopped"));
+            return { removed };
+          }),
       ),
 
       /** The channel's default changed (pushed by ChannelSettings to every session of the channel). */
@@ -621,21 +698,25 @@ export function createChatService(options: ChatServiceOptions) {
         async (
           ctx: ChatContext,
           { mode, requireSession, by },
-        ): Promise<{ mode: Mode | null; previous: Mode | null }> => {
-          await guardControl(ctx, by);
-          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
-          if (requireSession && !meta.createdAt) {
-            throw new SessionError("This thread has no agent session: mention the agent to start one.", 404);
-          }
-          const next = { ...meta, mode };
-          ctx.set("meta", next);
-          report(
-            ctx,
-            { meta: next, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
-            [],
-          );
-          return { mode, previous: meta.mode };
-        },
+        ): Promise<{ mode: Mode | null; previous: Mode | null }> =>
+          leavingNoTrace(ctx, async () => {
+            await guardControl(ctx, by);
+            const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+            if (requireSession && !meta.createdAt) {
+              throw new SessionError(
+                "This thread has no agent session: mention the agent to start one.",
+                404,
+              );
+            }
+            const next = { ...meta, mode };
+            ctx.set("meta", next);
+            report(
+              ctx,
+              { meta: next, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
+              [],
+            );
+            return { mode, previous: meta.mode };
+          }),
       ),
 
       /**

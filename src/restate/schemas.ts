@@ -74,6 +74,22 @@ export const SetModeSchema = z.object({
 /** `stop_run` and `reset`: an optional body, so that `curl -X POST` keeps working. */
 export const ActorSchema = z.object({ by }).default({});
 
+/**
+ * Slack's own Stop button in a thread (`agent_session_stopped`): who pressed it and when (the event's
+ * `event_ts`, Slack's clock), so that only a run that started before the press is stopped.
+ */
+export const SlackStopSchema = z.object({
+  by: z.string({ error: "by must be a Slack user id" }).min(1),
+  pressedAt: SlackTs,
+});
+
+/** A click on an answer's feedback buttons, as the adapter read it from the message (signed). */
+export const FeedbackSchema = z.object({
+  by: z.string({ error: "by must be a Slack user id" }).min(1),
+  runId: z.string({ error: "runId must be a string" }).min(1).max(100),
+  value: z.enum(["positive", "negative"], { error: "value must be positive or negative" }),
+});
+
 export const RemoveQueuedSchema = z.object({ id: z.string({ error: "id must be a string" }).min(1), by });
 
 /** A history item: text, or (the AI SDK's messages) a list of parts, kept as Restate gave them. */

@@ -6,7 +6,7 @@
  * except `showStreamedText` and `endLiveMessage` (best effort, on the live message only).
  */
 import type * as restate from "@restatedev/restate-sdk";
-import type { StreamedText } from "../agent/agent.ts";
+import type { StreamedText, ToolTask } from "../agent/agent.ts";
 import type { Mode } from "./modes.ts";
 import type { SessionOrigin, UserInput } from "./session-state.ts";
 
@@ -38,6 +38,8 @@ export interface SessionSummary {
     readonly input: UserInput;
   } | null;
   readonly queue: readonly UserInput[];
+  /** People's feedback on the session's answers, counted. */
+  readonly feedback?: { readonly positive: number; readonly negative: number };
 }
 
 export interface SessionChange {
@@ -49,6 +51,8 @@ export interface SessionChange {
   /** Runs that ended by interrupt or stop: their outputs not yet delivered are to be dropped. */
   readonly stoppedRunIds: readonly string[];
   readonly summary: SessionSummary;
+  /** The session was reset: Slack's agent session for the thread is closed (a new message opens it again). */
+  readonly closed?: boolean;
 }
 
 export interface RunOutput {
@@ -63,6 +67,8 @@ export interface RunOutput {
   readonly format?: "text" | "markdown" | undefined;
   /** Short lines shown with the output (tool calls), or a failure's explanation. */
   readonly notes?: readonly string[] | undefined;
+  /** The iteration's tool calls as they ended (task cards in Slack). */
+  readonly tasks?: readonly ToolTask[] | undefined;
   /** The live message of this iteration, which the output replaces; null when it was not streamed. */
   readonly live?: LiveMessage | null | undefined;
 }

@@ -42,6 +42,36 @@ export interface SessionMeta {
   readonly channelMode: Mode | null;
   /** Whether `channelMode` is known: a new session hears it from its channel a moment after it starts. */
   readonly channelModeKnown: boolean;
+  /** How many people found the session's answers good or bad (their latest click on each answer). */
+  readonly feedback?: FeedbackCounts;
+}
+
+export interface FeedbackCounts {
+  readonly positive: number;
+  readonly negative: number;
+}
+
+/** One person's feedback on one run's answer (their latest click replaces an earlier one). */
+export interface FeedbackEntry {
+  readonly runId: string;
+  readonly user: string;
+  readonly value: "positive" | "negative";
+  readonly at: string;
+}
+
+/** Feedback entries a session keeps (the newest), so its state stays bounded. */
+export const FEEDBACK_KEPT = 500;
+
+/** Records `entry`, replacing the same person's earlier feedback on the same answer; null if nothing changes. */
+export function withFeedback(
+  entries: readonly FeedbackEntry[],
+  entry: FeedbackEntry,
+): { entries: FeedbackEntry[]; counts: FeedbackCounts } | null {
+  const same = (e: FeedbackEntry) => e.runId === entry.runId && e.user === entry.user;
+  if (entries.some((e) => same(e) && e.value === entry.value)) return null;
+  const next = [...entries.filter((e) => !same(e)), entry].slice(-FEEDBACK_KEPT);
+  const positive = next.filter((e) => e.value === "positive").length;
+  return { entries: next, counts: { positive, negative: next.length - positive } };
 }
 
 export const NEW_SESSION: SessionMeta = {

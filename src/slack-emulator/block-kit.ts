@@ -26,6 +26,11 @@ export const LIMITS = {
   checkboxOptions: 10,
   actionsElements: 25,
   contextElements: 10,
+  contextActionsElements: 5,
+  tableRows: 100,
+  tableCells: 20,
+  taskTitle: 256,
+  feedbackLabel: 75,
   viewTitle: 24,
   viewButtonText: 24,
   privateMetadata: 3000,
@@ -112,6 +117,7 @@ class Checker {
   private readonly actionIds = new Set<string>();
   private readonly blockIds = new Set<string>();
   private markdownChars = 0;
+  private tables = 0;
 
   constructor(code: ErrorCode) {
     this.code = code;
@@ -183,6 +189,23 @@ class Checker {
       case "overflow":
         this.options(element, path, true, LIMITS.overflowOptions);
         break;
+      case "feedback_buttons":
+        for (const side of ["positive_button", "negative_button"]) {
+          const button = element[side] as Json | undefined;
+          this.check(typeof button === "object" && button !== null, `${path}.${side} is required`);
+          this.text(button?.text, `${path}.${side}.text`, { plainOnly: true, max: LIMITS.buttonText });
+          this.check(
+            typeof button?.value === "string" && button.value.length <= LIMITS.buttonValue,
+            `${path}.${side}.value must be a string of at most ${LIMITS.buttonValue} characters`,
+          );
+          this.check(
+            button?.accessibility_label === undefined ||
+              (typeof button.accessibility_label === "string" &&
+                button.accessibility_label.length <= LIMITS.feedbackLabel),
+            `${path}.${side}.accessibility_label is longer than ${LIMITS.feedbackLabel}`,
+          );
+        }
+        break;
       case "radio_buttons":
         this.options(element, path, false, { min: 1, max: LIMITS.radioOptions });
         break;
@@ -253,6 +276,70 @@ class Checker {
         }
         break;
       }
+      case "task_card":
+        this.taskCard(block, path);
+        break;
+      case "plan": {
+        this.check(typeof block.title === "string" && block.title.length > 0, `${path}.title is required`);
+        const tasks = (block.tasks as Json[] | undefined) ?? [];
+        this.check(Array.isArray(tasks), `${path}.tasks must be an array`);
+        for (const [i, task] of tasks.entries()) {
+          this.check(
+            task.type === undefined || task.type === "task_card",
+            `${path}.tasks[${i}] must be a task card`,
+          );
+          this.taskCard(task, `${path}.tasks[${i}]`);
+        }
+        break;
+      }
+      case "table": {
+        const rows = block.rows as unknown[][] | undefined;
+        this.check(
+          Array.isArray(rows) && rows.length > 0 && rows.length <= LIMITS.tableRows,
+          `${path}.rows must have 1 to ${LIMITS.tableRows} rows`,
+        );
+        this.tables += 1;
+        this.check(this.tables === 1, "a message may have only one table block");
+        for (const [r, row] of (rows ?? []).entries()) {
+          this.check(
+            Array.isArray(row) && row.length > 0 && row.length <= LIMITS.tableCells,
+            `${path}.rows[${r}] must have 1 to ${LIMITS.tableCells} cells`,
+          );
+          for (const [c, cell] of row.entries()) {
+            const type = (cell as Json | null)?.type;
+            this.check(
+              (type === "raw_text" && typeof (cell as Json).text === "string") || type === "rich_text",
+              `${path}.rows[${r}][${c}] must be raw_text (with text) or rich_text`,
+            );
+          }
+        }
+        const settings = (block.column_settings as Json[] | undefined) ?? [];
+        this.check(
+          settings.length <= LIMITS.tableCells,
+          `${path}.column_settings has more than ${LIMITS.tableCells}`,
+        );
+        for (const [i, setting] of settings.entries())
+          this.check(
+            setting.align === undefined || ["left", "center", "right"].includes(String(setting.align)),
+            `${path}.column_settings[${i}].align must be left, center or right`,
+          );
+        break;
+      }
+      case "context_actions": {
+        const elements = (block.elements as Json[] | undefined) ?? [];
+        this.check(
+          elements.length > 0 && elements.length <= LIMITS.contextActionsElements,
+          `${path}.elements must have 1 to ${LIMITS.contextActionsElements} elements`,
+        );
+        for (const [i, element] of elements.entries()) {
+          this.check(
+            element.type === "feedback_buttons" || element.type === "icon_button",
+            `${path}.elements[${i}] must be feedback_buttons or icon_button`,
+          );
+          this.element(element, `${path}.elements[${i}]`);
+        }
+        break;
+      }
       case "markdown":
         this.check(
           typeof block.text === "string" && block.text.length > 0,
@@ -276,6 +363,27 @@ class Checker {
         break;
       default:
         break;
+    }
+  }
+
+  /** A task card (alone, or in a plan): an id, a title, a status Slack knows, rich text for details and output. */
+  taskCard(task: Json, path: string): void {
+    this.check(typeof task.task_id === "string" && task.task_id.length > 0, `${path}.task_id is required`);
+    this.check(
+      typeof task.title === "string" && task.title.length > 0 && task.title.length <= LIMITS.taskTitle,
+      `${path}.title must be 1 to ${LIMITS.taskTitle} characters`,
+    );
+    this.check(
+      task.status === undefined ||
+        ["pending", "in_progress", "complete", "error"].includes(String(task.status)),
+      `${path}.status must be pending, in_progress, complete or error`,
+    );
+    for (const field of ["details", "output"]) {
+      const value = task[field] as Json | undefined;
+      this.check(
+        value === undefined || value?.type === "rich_text",
+        `${path}.${field} must be a rich_text block`,
+      );
     }
   }
 

@@ -28,15 +28,18 @@ export function replies(ctx: MethodContext, args: Args): Json {
   const channel = ctx.workspace.channel(str(args, "channel"));
   if (!channel?.members.has(ctx.workspace.bot.userId)) throw new SlackApiError("channel_not_found");
   const ts = str(args, "ts");
-  if (!ctx.workspace.message(channel.id, ts)) throw new SlackApiError("thread_not_found");
+  const named = ctx.workspace.message(channel.id, ts);
+  if (!named) throw new SlackApiError("thread_not_found");
+  // A reply's ts names its thread, as Slack reads it: the parent and all its replies.
+  const root = named.threadTs ?? ts;
   const oldest = Number(str(args, "oldest", false) || "0");
   const latest = Number(str(args, "latest", false) || "Infinity");
   const inclusive = bool(args, "inclusive");
   const withMetadata = bool(args, "include_all_metadata");
-  const all = ctx.workspace.thread(channel.id, ts).filter((message) => {
+  const all = ctx.workspace.thread(channel.id, root).filter((message) => {
     const t = Number(message.ts);
     // The parent always comes first, whatever the window (as Slack does).
-    if (message.ts === ts) return true;
+    if (message.ts === root) return true;
     return inclusive ? t >= oldest && t <= latest : t > oldest && t < latest;
   });
   return page(ctx, args, all, withMetadata);

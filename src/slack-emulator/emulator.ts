@@ -200,6 +200,12 @@ export class SlackEmulator extends EventEmitter {
   openHome(user: string): Promise<AppAnswer> {
     return this.people.openHome(user);
   }
+  viewChannel(user: string, channel: string): Promise<AppAnswer> {
+    return this.people.viewsChannel(user, channel);
+  }
+  pressStop(user: string, channel: string, threadTs: string): Promise<AppAnswer> {
+    return this.people.pressStop(user, channel, threadTs);
+  }
   interact(input: { user: string; on: ClickTarget; actionId: string; option?: string }): Promise<AppAnswer> {
     return this.people.interact(input);
   }
@@ -222,6 +228,17 @@ export class SlackEmulator extends EventEmitter {
   // ---------- What people see ----------
 
   /** Messages of a thread (root first), as stored. */
+  /** A fresh public channel with `members` and the bot in it, so that tests never share a channel's settings. */
+  newChannel(members: readonly string[]): string {
+    const id = this.workspace.nextId("C");
+    this.workspace.addChannel({
+      id,
+      name: `test-${id.toLowerCase()}`,
+      kind: "public",
+      members: [...members, this.workspace.bot.userId],
+    });
+    return id;
+  }
   thread(channel: string, threadTs: string): EmMessage[] {
     return this.workspace.thread(channel, threadTs);
   }

@@ -1,8 +1,10 @@
 /**
  * The Web API methods the emulator answers, by name. Each checks what Slack checks and fails with Slack's
  * own error names (`channel_not_found`, `not_in_channel`, `thread_not_found`, `already_reacted`,
- * `invalid_blocks`, `invalid_name`, `expired_trigger_id`, ...); see chat-, conversation- and view-methods.
+ * `invalid_blocks`, `invalid_name`, `expired_trigger_id`, ...); see chat-, conversation-, view- and
+ * agent-methods.
  */
+import { renameAgentSession, setAgentStatus } from "./agent-methods.ts";
 import {
   appendStream,
   postEphemeral,
@@ -36,6 +38,8 @@ export const METHODS: Readonly<Record<string, Method>> = {
     is_enterprise_install: false,
   }),
   "apps.connections.open": (ctx) => ({ url: ctx.socketUrl() }),
+  "agents.sessions.setStatus": setAgentStatus,
+  "agents.sessions.rename": renameAgentSession,
   "chat.postMessage": postMessage,
   "chat.update": updateMessage,
   "chat.startStream": startStream,

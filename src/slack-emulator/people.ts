@@ -186,6 +186,49 @@ export class People {
   }
 
   /**
+   * A person opens a channel while the agent's split pane is open: Slack's agent view sends the agent app
+   * `app_context_changed`, naming what the person has open (most relevant first).
+   */
+  viewsChannel(user: string, channel: string): Promise<AppAnswer> {
+    const { workspace } = this;
+    return this.delivery.deliverEvent({
+      type: "app_context_changed",
+      user,
+      context: {
+        entities: [{ type: "slack#/types/channel_id", value: channel, team_id: workspace.team.id }],
+      },
+      event_ts: workspace.nextTs(),
+    });
+  }
+
+  /**
+   * A person presses Slack's own Stop button on a thread whose agent session is `processing` (Slack shows
+   * it then, to anyone who can see the thread, and at no other time). Slack sends `agent_session_stopped`
+   * and changes nothing itself: the app must stop its work and move the status on.
+   */
+  pressStop(user: string, channel: string, threadTs: string): Promise<AppAnswer> {
+    const { workspace } = this;
+    const session = workspace.agentSession(channel, threadTs);
+    if (session?.status !== "processing")
+      throw new Error(
+        `no Stop button: the agent session of ${channel}/${threadTs} is ${session?.status ?? "not there"}`,
+      );
+    if (!workspace.channel(channel)?.members.has(user)) throw new Error(`${user} cannot see ${channel}`);
+    const streaming = workspace
+      .thread(channel, threadTs)
+      .filter((message) => message.streamingState === "in_progress")
+      .map((message) => message.ts);
+    return this.delivery.deliverEvent({
+      type: "agent_session_stopped",
+      channel,
+      thread_ts: threadTs,
+      user,
+      streaming_message_ts: streaming,
+      event_ts: workspace.nextTs(),
+    });
+  }
+
+  /**
    * A person clicks a button or picks an option on their Home or on a message (an ephemeral one included).
    * `option` is the value of the option picked in a select.
    */
@@ -209,7 +252,17 @@ export class People {
       container = { type: "message", message_ts: ts, channel_id: channel, is_ephemeral: Boolean(ephemeral) };
       extra = {
         channel: { id: channel, name: workspace.channel(channel)?.name ?? channel },
-        ...(ephemeral ? {} : { message: { type: "message", ts, text: message.text, blocks } }),
+        ...(ephemeral
+          ? {}
+          : {
+              message: {
+                type: "message",
+                ts,
+                text: message.text,
+                blocks,
+                ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
+              },
+            }),
         response_url: this.responseUrls.create({ user: input.user, channel, ephemeralTs: ts }),
       };
     }
@@ -223,6 +276,14 @@ export class People {
       action_ts: workspace.nextTs(),
     };
     if (element.type === "button") action.value = element.value;
+    if (element.type === "feedback_buttons") {
+      // `option` says which of the two was clicked: the value of the positive or the negative button.
+      const clicked = [element.positive_button, element.negative_button].find(
+        (button) => (button as Json | undefined)?.value === input.option,
+      ) as Json | undefined;
+      if (!clicked) throw new Error(`no feedback button with value ${input.option} in ${input.actionId}`);
+      action.value = clicked.value;
+    }
     if (element.type === "static_select" || element.type === "radio_buttons" || element.type === "overflow") {
       const option = ((element.options as Json[] | undefined) ?? []).find((o) => o.value === input.option);
       if (!option) throw new Error(`no option ${input.option} in ${input.actionId}`);

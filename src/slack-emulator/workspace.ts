@@ -47,6 +47,21 @@ export interface EmMessage {
   streamingState?: "in_progress" | "completed";
 }
 
+/** The statuses Slack's agent sessions have (`agents.sessions.setStatus`). */
+export const AGENT_SESSION_STATUSES = ["active", "processing", "suspended", "closed"] as const;
+export type AgentSessionStatus = (typeof AGENT_SESSION_STATUSES)[number];
+
+/** A thread's agent session: its status (Slack shows a Stop button while `processing`), title, who began it. */
+export interface EmAgentSession {
+  readonly channel: string;
+  readonly threadTs: string;
+  status: AgentSessionStatus;
+  title: string;
+  readonly initiator: string | null;
+  /** Every status it was set to, oldest first (what a person watching the thread saw, in order). */
+  readonly statuses: AgentSessionStatus[];
+}
+
 export interface EmEphemeral {
   readonly ts: string;
   readonly channel: string;
@@ -95,6 +110,8 @@ export class EmulatedWorkspace {
   readonly modals = new Map<string, EmView>();
   /** trigger id -> who may use it, until when */
   readonly triggers = new Map<string, { user: string; expiresAt: number }>();
+  /** Agent sessions by `channel:thread_ts`. */
+  readonly agentSessions = new Map<string, EmAgentSession>();
   /** Emoji names added to this workspace (beyond Slack's standard set), usable in reactions. */
   readonly customEmoji = new Set<string>();
   private lastTs = 0;
@@ -192,6 +209,10 @@ export class EmulatedWorkspace {
       this.message(message.channel, message.threadTs)?.replies.push(message.ts);
     }
     return stored;
+  }
+
+  agentSession(channel: string, threadTs: string): EmAgentSession | undefined {
+    return this.agentSessions.get(`${channel}:${threadTs}`);
   }
 
   permalink(channel: string, ts: string): string {

@@ -14,6 +14,7 @@ import type { BotIdentity } from "./incoming-message.ts";
 import { registerListeners } from "./listeners/index.ts";
 import { createSessionsClient } from "./sessions-client.ts";
 import { AckAfterProcessingReceiver } from "./socket-mode-receiver.ts";
+import { ViewingContexts } from "./viewing-context.ts";
 import { slackErrorCode, toSlackLogger } from "./web-api.ts";
 
 export const EVENTS_PATH = "/slack/events";
@@ -92,6 +93,7 @@ export async function startSlackAdapter(options: {
     bot,
     defaultMode: options.defaultMode,
     logger,
+    viewing: new ViewingContexts(),
   });
 
   let eventsUrl: string | null = null;

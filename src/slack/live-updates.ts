@@ -19,15 +19,17 @@ import { renderLiveMessage } from "./output-message.ts";
 import { signedInput } from "./signed-calls.ts";
 import { rateLimitWaitMs } from "./web-api.ts";
 
+const NOTHING_YET: StreamedText = { text: "" };
+
 /** How long an ended live message ignores late words. */
 const CLOSED_KEPT_MS = 60_000;
 
-/** One live message as this process updates it: the text streamed so far and the text it shows. */
+/** One live message as this process updates it: what was streamed so far (text, tool calls) and what it shows. */
 interface Updating {
   readonly origin: SessionOrigin;
   readonly ts: string;
-  streamed: string;
-  shown: string;
+  streamed: StreamedText;
+  shown: StreamedText;
   /** No more updates (the iteration has its result, or gave up). */
   closed: boolean;
   /** Aborted when the message closes: ends the wait for a slot. */
@@ -76,7 +78,11 @@ export function createLiveMessageUpdater(options: {
   }
   const updating = new Map<string, Updating>();
 
-  async function update(live: Updating, text: string, state: "growing" | "interrupted"): Promise<boolean> {
+  async function update(
+    live: Updating,
+    streamed: StreamedText,
+    state: "growing" | "interrupted",
+  ): Promise<boolean> {
     const slot = await reserve(live, state === "growing");
     if (slot === null) return false;
     const wait = slot - Date.now();
@@ -91,7 +97,7 @@ export function createLiveMessageUpdater(options: {
         return false;
       }
     } else if (wait > 0) await delay(wait);
-    const rendered = renderLiveMessage(text, state);
+    const rendered = renderLiveMessage(streamed.text, state, streamed.tasks);
     try {
       await client.chat.update({
         channel: live.origin.channel,
@@ -117,9 +123,9 @@ export function createLiveMessageUpdater(options: {
     live.pumping = true;
     try {
       while (!live.closed && live.streamed !== live.shown) {
-        const text = live.streamed;
-        if (!(await update(live, text, "growing"))) break;
-        live.shown = text;
+        const streamed = live.streamed;
+        if (!(await update(live, streamed, "growing"))) break;
+        live.shown = streamed;
       }
     } catch (error) {
       logger.debug(`Live updates of ${live.ts} stopped: ${(error as Error).message}`);
@@ -134,8 +140,8 @@ export function createLiveMessageUpdater(options: {
       live = {
         origin,
         ts: message.ts,
-        streamed: "",
-        shown: "",
+        streamed: NOTHING_YET,
+        shown: NOTHING_YET,
         closed: false,
         closing: new AbortController(),
         pumping: false,
@@ -149,7 +155,7 @@ export function createLiveMessageUpdater(options: {
     show(origin, message, streamed) {
       const live = updatingOf(origin, message);
       if (live.closed) return;
-      live.streamed = streamed.text;
+      live.streamed = streamed;
       if (!live.pumping) void pump(live);
     },
     end(origin, message, outcome) {

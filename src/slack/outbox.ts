@@ -5,6 +5,7 @@
  * handlers and does the posting; keeping them pure makes the rules testable without a server.
  * Must not import the Restate SDK or do I/O.
  */
+import type { ToolTask } from "../agent/agent.ts";
 import type { RunOutput } from "../restate/session-effects.ts";
 import { type RenderedMessage, renderOutputs } from "./output-message.ts";
 
@@ -17,6 +18,10 @@ export interface OutboxPart {
   readonly format?: "text" | "markdown" | undefined;
   /** Tool-call lines or a failure's explanation, shown with the text. */
   readonly notes?: readonly string[] | undefined;
+  /** The run's last output: its answer (the feedback buttons go under it). */
+  readonly final?: boolean | undefined;
+  /** The iteration's tool calls, shown as task cards. */
+  readonly tasks?: readonly ToolTask[] | undefined;
 }
 
 /** Outputs that go out as one message into one thread. */
@@ -49,11 +54,16 @@ export const IDLE_POSTING: ChannelPosting = {
 export const DISCARDED_REMEMBERED = 200;
 
 /**
- * Whether an output has nothing to show in Slack: no text, no notes, and no live message waiting for its
+ * Whether an output has nothing to show in Slack: no text, notes or tool calls, and no live message waiting for its
  * final text. Such an output is never sent to the channel, nor posted.
  */
-export function isEmptyOutput(output: Pick<RunOutput, "text" | "notes" | "live">): boolean {
-  return output.text.trim() === "" && (output.notes?.length ?? 0) === 0 && !output.live;
+export function isEmptyOutput(output: Pick<RunOutput, "text" | "notes" | "tasks" | "live">): boolean {
+  return (
+    output.text.trim() === "" &&
+    (output.notes?.length ?? 0) === 0 &&
+    (output.tasks?.length ?? 0) === 0 &&
+    !output.live
+  );
 }
 
 export function isDiscarded(state: ChannelPosting, runId: string): boolean {
@@ -79,6 +89,8 @@ export function addOutput(state: ChannelPosting, output: RunOutput): AddedOutput
     text: output.text,
     format: output.format,
     notes: output.notes,
+    final: output.final,
+    ...(output.tasks?.length ? { tasks: output.tasks } : {}),
   };
   const index = output.live
     ? -1
@@ -130,11 +142,14 @@ export interface NextPost {
   readonly refused: readonly OutboxGroup[];
 }
 
-/** What to post next: the first group of the outbox. Null when nothing waits. */
-export function nextPost(outbox: readonly OutboxGroup[]): NextPost | null {
+/**
+ * What to post next: the first group of the outbox. Null when nothing waits. `feedbackBlockId` is the block
+ * id of the feedback buttons, if the message ends an answer (new for every message).
+ */
+export function nextPost(outbox: readonly OutboxGroup[], feedbackBlockId?: string): NextPost | null {
   const [group, ...rest] = outbox;
   if (!group) return null;
-  const message = renderOutputs(group.parts);
+  const message = renderOutputs(group.parts, feedbackBlockId);
   const last = group.parts.at(-1);
   const posted =
     message.rest && last
@@ -149,6 +164,7 @@ export function nextPost(outbox: readonly OutboxGroup[]): NextPost | null {
                 text: message.rest,
                 continued: true,
                 format: last.format,
+                ...(group.parts.some((part) => part.final) ? { final: true } : {}),
               },
             ],
           },

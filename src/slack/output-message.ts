@@ -1,7 +1,8 @@
 /**
  * How agent outputs look in Slack. Plain outputs (the demo agent's) are the message text. A model's
- * Markdown goes into Slack's `markdown` block, which renders standard Markdown (headings, lists, tables,
- * code) as Slack shows it; tool calls are one compact context line each, above the answer. Pure.
+ * Markdown goes into Slack's `markdown` block, which renders standard Markdown (headings, lists, code) as
+ * Slack shows it, with its first table as a `table` block where it fits; tool calls are task cards above
+ * the answer (agent-blocks.ts), and an answer ends with the feedback buttons. Pure.
  *
  * Everything an agent or a tool wrote is escaped here, and only here, before it is cut to Slack's limits:
  * in blocks, in the `text` fallback and in live messages alike, so an injected `<!channel>` or
@@ -9,7 +10,9 @@
  * Slack's docs do not say the `markdown` block leaves `<...>` alone, so it is escaped too.
  */
 import type { KnownBlock } from "@slack/types";
-import { escapeMrkdwn, MAX_MESSAGE_CHARS, preview, splitForSlack, unescapeMrkdwn } from "./text.ts";
+import type { ToolTask } from "../agent/agent.ts";
+import { fitsTableBlock, type MarkdownTable, tableBlock, taskBlocks, taskLine } from "./agent-blocks.ts";
+import { escapeMrkdwn, MAX_MESSAGE_CHARS, preview, shorten, splitForSlack, unescapeMrkdwn } from "./text.ts";
 
 /** Slack allows 12,000 characters of `markdown` blocks per message; stay a little under. */
 export const MAX_MARKDOWN_CHARS = 11_000;
@@ -25,6 +28,41 @@ export interface OutputPart {
   readonly text: string;
   readonly format?: "text" | "markdown" | undefined;
   readonly notes?: readonly string[] | undefined;
+  /** The run's last output: its answer, which carries the feedback buttons. */
+  readonly final?: boolean | undefined;
+  /** The iteration's tool calls, shown as task cards above the text. */
+  readonly tasks?: readonly ToolTask[] | undefined;
+}
+
+/** The feedback buttons' action id, and the values a click sends. */
+export const FEEDBACK_ACTION_ID = "answer_feedback";
+export const FEEDBACK_VALUES = { positive: "positive", negative: "negative" } as const;
+
+/**
+ * Slack's feedback buttons under an answer. `blockId` must be new on every post or update of the message
+ * (Slack keeps a block's clicked state by its id).
+ */
+export function feedbackBlock(blockId: string): KnownBlock {
+  return {
+    type: "context_actions",
+    block_id: blockId,
+    elements: [
+      {
+        type: "feedback_buttons",
+        action_id: FEEDBACK_ACTION_ID,
+        positive_button: {
+          text: { type: "plain_text", text: "Good answer" },
+          accessibility_label: "Mark this answer as helpful",
+          value: FEEDBACK_VALUES.positive,
+        },
+        negative_button: {
+          text: { type: "plain_text", text: "Bad answer" },
+          accessibility_label: "Mark this answer as not helpful",
+          value: FEEDBACK_VALUES.negative,
+        },
+      },
+    ],
+  };
 }
 
 export interface RenderedMessage {
@@ -127,9 +165,22 @@ function markdownBlock(text: string): KnownBlock {
   return { type: "markdown", text } as unknown as KnownBlock;
 }
 
-/** One message for the outputs of a thread (several when they came fast and were coalesced). */
-export function renderOutputs(parts: readonly OutputPart[]): RenderedMessage {
-  const notes = parts.flatMap((part) => part.notes ?? []);
+/**
+ * One message for the outputs of a thread (several when they came fast and were coalesced). A message that
+ * ends a run's answer gets the feedback buttons (block `feedbackBlockId`), below its last part.
+ */
+export function renderOutputs(parts: readonly OutputPart[], feedbackBlockId?: string): RenderedMessage {
+  const answers =
+    feedbackBlockId !== undefined && parts.some((part) => part.final && part.text.trim() !== "");
+  // An answer is blocks (its text in a section, cut to a section's size), so the buttons can go below it.
+  const rendered = renderParts(parts, answers);
+  if (!feedbackBlockId || !answers || rendered.rest) return rendered;
+  return { ...rendered, blocks: [...(rendered.blocks ?? []), feedbackBlock(feedbackBlockId)] };
+}
+
+function renderParts(parts: readonly OutputPart[], asBlocks: boolean): RenderedMessage {
+  const tasks = parts.flatMap((part) => part.tasks ?? []);
+  const notes = [...tasks.map(taskLine), ...parts.flatMap((part) => part.notes ?? [])];
   const body = escapeMrkdwn(
     parts
       .map((part) => (part.format === "markdown" ? slackMarkdown(part.text) : part.text))
@@ -137,28 +188,75 @@ export function renderOutputs(parts: readonly OutputPart[]): RenderedMessage {
       .join("\n\n"),
   );
   const markdown = parts.some((part) => part.format === "markdown");
-  if (!markdown && notes.length === 0) {
+  if (!markdown && notes.length === 0 && !asBlocks) {
     const [first, rest] = splitForSlack(body);
     return { text: first, rest: unescapeMrkdwn(rest) };
   }
   const [first, rest] = splitForSlack(body, markdown ? MAX_MARKDOWN_CHARS : SECTION_CHARS);
-  const blocks: KnownBlock[] = noteBlocks(notes);
-  if (first) {
+  // Tool calls as task cards; other notes (a failure's explanation) as context lines.
+  const blocks: KnownBlock[] = [
+    ...taskBlocks(tasks),
+    ...noteBlocks(parts.flatMap((part) => part.notes ?? [])),
+  ];
+  const single = parts.length === 1 ? parts[0] : undefined;
+  const withTable = !rest && single?.format === "markdown" ? markdownWithTable(single.text) : null;
+  if (withTable) blocks.push(...withTable);
+  else if (first)
     blocks.push(markdown ? markdownBlock(first) : { type: "section", text: { type: "mrkdwn", text: first } });
-  }
+  // The text fallback (notifications, clients without blocks) keeps the text's lines.
   const fallback = [...notes.map(escapeMrkdwn), first].filter((line) => line !== "").join("\n");
-  return { text: preview(fallback, MAX_MESSAGE_CHARS) || "(no answer)", blocks, rest: unescapeMrkdwn(rest) };
+  return { text: shorten(fallback, MAX_MESSAGE_CHARS) || "(no answer)", blocks, rest: unescapeMrkdwn(rest) };
 }
 
-/** A live message: what the model has written so far, with a cursor while it grows. */
-export function renderLiveMessage(text: string, state: "growing" | "interrupted"): RenderedMessage {
+/**
+ * A Markdown answer whose first table fits Slack's `table` block, as the text before it, the table, and
+ * the text after it; null when it has no such table. Slack shows one table per message: the others stay
+ * code blocks (`slackMarkdown`).
+ */
+function markdownWithTable(text: string): KnownBlock[] | null {
+  const lines = text.split("\n");
+  let fenced = false;
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i] ?? "";
+    if (line.trimStart().startsWith("```")) fenced = !fenced;
+    if (fenced || !TABLE_ROW.test(line) || !TABLE_SEPARATOR.test(lines[i + 1] ?? "")) continue;
+    let end = i + 2;
+    while (end < lines.length && TABLE_ROW.test(lines[end] ?? "")) end += 1;
+    const table: MarkdownTable = {
+      rows: [tableCells(line), ...lines.slice(i + 2, end).map(tableCells)],
+      align: tableCells(lines[i + 1] ?? "").map((cell) =>
+        cell.startsWith(":") && cell.endsWith(":") ? "center" : cell.endsWith(":") ? "right" : "left",
+      ),
+    };
+    if (!fitsTableBlock(table)) return null;
+    const around = (from: string[]) => {
+      const shown = escapeMrkdwn(slackMarkdown(from.join("\n"))).trim();
+      return shown ? [markdownBlock(shown)] : [];
+    };
+    return [...around(lines.slice(0, i)), tableBlock(table), ...around(lines.slice(end))];
+  }
+  return null;
+}
+
+/**
+ * A live message: what the model has written so far, with a cursor while it grows, and its tool calls as
+ * task cards (in progress while they run).
+ */
+export function renderLiveMessage(
+  text: string,
+  state: "growing" | "interrupted",
+  tasks: readonly ToolTask[] = [],
+): RenderedMessage {
   const shown = text.trim() === "" ? LIVE_PLACEHOLDER : escapeMrkdwn(slackMarkdown(text));
   const [first] = splitForSlack(shown, MAX_MARKDOWN_CHARS);
-  const blocks: KnownBlock[] = [markdownBlock(state === "growing" ? `${first}${LIVE_CURSOR}` : first)];
+  const blocks: KnownBlock[] = [
+    ...taskBlocks(tasks),
+    markdownBlock(state === "growing" ? `${first}${LIVE_CURSOR}` : first),
+  ];
   if (state === "interrupted")
     blocks.push({
       type: "context",
-      elements: [{ type: "mrkdwn", text: ":black_square_for_stop: _Interrupted_" }],
+      elements: [{ type: "mrkdwn", text: ":black_square_for_stop: _Stopped_" }],
     });
   return { text: preview(shown, MAX_MESSAGE_CHARS), blocks, rest: "" };
 }

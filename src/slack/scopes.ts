@@ -5,6 +5,9 @@
 
 /** Web API methods we call, and the scopes they need (none: any bot token may call them). */
 export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
+  // Each thread's Slack agent session: its status (Slack shows Stop while it is `processing`). Slack's
+  // reference asks for chat:write, from an app declared as an agent (FEATURE_SCOPES).
+  "agents.sessions.setStatus": ["chat:write"],
   "auth.test": [],
   "chat.postMessage": ["chat:write"],
   "chat.postEphemeral": ["chat:write"],
@@ -27,6 +30,10 @@ export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
 
 /** Events we subscribe to, and the scopes they need. */
 export const EVENT_SCOPES: Readonly<Record<string, readonly string[]>> = {
+  // Slack's own Stop button on a thread whose agent session is processing (an agent app's event).
+  agent_session_stopped: [],
+  // Slack's agent view: the channel a person has open beside the agent's split pane (agent apps only).
+  app_context_changed: [],
   app_home_opened: [],
   app_mention: ["app_mentions:read"],
   "message.channels": ["channels:history"],
@@ -35,8 +42,11 @@ export const EVENT_SCOPES: Readonly<Record<string, readonly string[]>> = {
   "message.mpim": ["mpim:history"],
 };
 
-/** The slash command and the message shortcut. */
-export const FEATURE_SCOPES: readonly string[] = ["commands"];
+/**
+ * The slash command and the message shortcut (`commands`); the declaration as an agent (`agent_view`),
+ * which Slack's agent sessions require and which adds `assistant:write`.
+ */
+export const FEATURE_SCOPES: readonly string[] = ["commands", "assistant:write"];
 
 export function requiredScopes(): string[] {
   return [

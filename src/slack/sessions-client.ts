@@ -73,6 +73,28 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
     async stopRun(key: string, by: string) {
       return chat(key).stop_run({ by }, signed(CHAT_SERVICE, key, "stop_run", { by }));
     },
+    /**
+     * Slack's Stop button was pressed in the session's thread: resolves once Restate has durably accepted
+     * it (then Slack may be acknowledged); the session decides whether a run started before the press.
+     */
+    async slackStop(key: string, by: string, pressedAt: string, idempotencyKey: string): Promise<void> {
+      const input = { by, pressedAt };
+      await ingress.objectSendClient(ChatServiceRef, key).stop_from_slack(
+        input,
+        clients.rpc.sendOpts({
+          ...signedInput(adapterKey, { service: CHAT_SERVICE, handler: "stop_from_slack", key }, input),
+          idempotencyKey,
+          signal: startDeadline(),
+        }),
+      );
+    },
+    /** Records a click on an answer's feedback buttons; refused (404) for a thread without a session. */
+    async recordFeedback(
+      key: string,
+      feedback: { by: string; runId: string; value: "positive" | "negative" },
+    ) {
+      return chat(key).record_feedback(feedback, signed(CHAT_SERVICE, key, "record_feedback", feedback));
+    },
     /** Resets the session; refused (403) for someone who is not in the session. */
     async reset(key: string, by: string) {
       return chat(key).reset({ by }, signed(CHAT_SERVICE, key, "reset", { by }));

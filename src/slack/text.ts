@@ -38,6 +38,11 @@ export function splitForSlack(text: string, max = MAX_MESSAGE_CHARS): [string, s
   return [text.slice(0, cut).trimEnd(), text.slice(cut).trimStart()];
 }
 
+/** Shortens a text to `max` characters, keeping its lines; never cuts inside an escape like `&amp;`. */
+export function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, cutOutsideEscape(text, max - 1))}…`;
+}
+
 /** Shortens a text for a one-line preview (Home, listings); never cuts inside an escape like `&amp;`. */
 export function preview(text: string, max = 150): string {
   const line = text.replace(/\s+/g, " ").trim();

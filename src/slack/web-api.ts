@@ -151,16 +151,20 @@ export function slackStep<T>(
   );
 }
 
-/** Runs a Slack step whose failure must not fail the caller (reactions, Home): logs and moves on. */
-export async function bestEffort(
+/**
+ * Runs a Slack step whose failure must not fail the caller (reactions, Home, agent status): logs and moves
+ * on. Resolves to the step's result, or undefined when it was given up.
+ */
+export async function bestEffort<T>(
   ctx: restate.Context,
   what: string,
-  step: () => Promise<unknown>,
-): Promise<void> {
+  step: () => Promise<T>,
+): Promise<T | undefined> {
   try {
-    await step();
+    return await step();
   } catch (error) {
     if (error instanceof restate.CancelledError) throw error;
     ctx.console.warn(`Could not ${what}: ${(error as Error).message}`);
+    return undefined;
   }
 }

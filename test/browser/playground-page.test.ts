@@ -125,6 +125,33 @@ describe("the playground in a browser", () => {
     await screenshot(page, "2-interrupted");
   });
 
+  test("Slack's Stop button under a working thread stops the run; the status and the reaction say so", async () => {
+    // Carol never wrote in Bob's thread: Slack shows her its Stop button all the same.
+    const bob = await openAs("Bob Baker (@bob)");
+    await goTo(bob, "# general");
+    const held = holdStep("compile the quarterly figures");
+    await say(bob, "channel", "@agent compile the quarterly figures");
+    await held.arrived;
+    const carol = await openAs("Carol Chen (@carol)");
+    await goTo(carol, "# general");
+    const root = message(carol.getByRole("main"), "compile the quarterly figures");
+    await root.hover();
+    await root.getByRole("button", { name: "Reply in thread" }).click();
+    const thread = carol.getByRole("complementary", { name: "Thread" });
+    await thread.getByText("Agent working").waitFor({ timeout: WAIT });
+    await screenshot(carol, "2b-agent-working");
+    await thread.getByRole("button", { name: "Stop the agent" }).click();
+    await reactionOn(message(thread, "compile the quarterly figures"), "black_square_for_stop");
+    await thread.getByText("Agent session active").waitFor({ timeout: WAIT });
+    assert.equal(
+      await thread.getByRole("button", { name: "Stop the agent" }).count(),
+      0,
+      "no Stop once idle",
+    );
+    // The reaction reads as words too, for a machine without an emoji font.
+    await thread.getByText("black square for stop").first().waitFor({ timeout: WAIT });
+  });
+
   test("queue mode: the Home lists the queued runs; remove one, stop the run, the next one runs", async () => {
     const page = await openAs("Bob Baker (@bob)");
     await goTo(page, "# random");

@@ -38,6 +38,8 @@ export interface Figures {
   wrongFate: number;
   /** People whose last published Home does not show a session as it ended. */
   staleHome: number;
+  /** Sessions whose Slack agent session is not `active` once they ended (left `processing`, say). */
+  wrongStatus: number;
   crashed: number;
   readonly problems: string[];
 }
@@ -50,6 +52,7 @@ export function emptyFigures(): Figures {
     disordered: 0,
     wrongFate: 0,
     staleHome: 0,
+    wrongStatus: 0,
     crashed: 0,
     problems: [],
   };
@@ -136,6 +139,26 @@ export async function checkHomes(
   }
 }
 
+/**
+ * Each ended session's Slack agent session is `active` (never left `processing` by a crash, a stop or a
+ * hand-over). Waits for status changes still on their way, then counts.
+ */
+export async function checkAgentStatuses(
+  rig: Rig,
+  sessions: readonly { key: string; channel: string; threadTs: string }[],
+  figures: Figures,
+): Promise<void> {
+  const statusOf = (channel: string, threadTs: string) =>
+    rig.emulator.workspace.agentSession(channel, threadTs)?.status ?? "none";
+  const wrong = () => sessions.filter(({ channel, threadTs }) => statusOf(channel, threadTs) !== "active");
+  const deadline = Date.now() + SETTLED_VIEWS_MS;
+  while (wrong().length > 0 && Date.now() < deadline) await delay(200);
+  for (const { key, channel, threadTs } of wrong()) {
+    figures.wrongStatus += 1;
+    figures.problems.push(`${key}: its Slack agent session is ${statusOf(channel, threadTs)}, not active`);
+  }
+}
+
 /** Single-message sessions: every message ends done, and its writer's Home shows the session ended. */
 export async function checkViews(rig: Rig, messages: readonly Message[], figures: Figures): Promise<void> {
   await checkFates(
@@ -146,6 +169,11 @@ export async function checkViews(rig: Rig, messages: readonly Message[], figures
   await checkHomes(
     rig,
     messages.map((message) => ({ key: message.key, people: [message.person] })),
+    figures,
+  );
+  await checkAgentStatuses(
+    rig,
+    messages.map((message) => ({ key: message.key, channel: message.channel, threadTs: message.ts })),
     figures,
   );
 }
@@ -250,6 +278,15 @@ export async function checkSessions(rig: Rig, sessions: readonly Session[], figu
     sessions.map((session) => ({ key: session.key, people: session.messages.map((m) => m.person) })),
     figures,
   );
+  await checkAgentStatuses(
+    rig,
+    sessions.map((session) => ({
+      key: session.key,
+      channel: session.channel,
+      threadTs: session.messages[0]?.ts ?? "",
+    })),
+    figures,
+  );
 }
 
 /** The agent's outputs posted in a thread, as the emulator received them (continuations of long ones left out). */
@@ -350,6 +387,7 @@ export function formatTable(rows: readonly (Figures & { scenario: string })[]): 
     "out of order",
     "wrong fate",
     "stale Home",
+    "wrong status",
     "crashed",
   ];
   const lines = rows.map((row) => [
@@ -360,6 +398,7 @@ export function formatTable(rows: readonly (Figures & { scenario: string })[]): 
     String(row.disordered),
     String(row.wrongFate),
     String(row.staleHome),
+    String(row.wrongStatus),
     String(row.crashed),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => (line[i] ?? "").length)));

@@ -59,6 +59,11 @@ function record(scenario: string, figures: Figures): void {
   assert.equal(figures.disordered, 0, "posts out of order");
   assert.equal(figures.wrongFate, 0, `wrong fate reactions: ${figures.problems.join("\n")}`);
   assert.equal(figures.staleHome, 0, `Homes not showing how sessions ended: ${figures.problems.join("\n")}`);
+  assert.equal(
+    figures.wrongStatus,
+    0,
+    `agent sessions left in the wrong status: ${figures.problems.join("\n")}`,
+  );
 }
 
 /** Counts, per message, everything the suite checks: history, runs, posts, fate reaction, Home. */
@@ -118,6 +123,8 @@ const KILL_POINTS = [
   { method: "reactions.add", afterWork: false },
   { method: "reactions.add", afterWork: true },
   { method: "views.publish", afterWork: false },
+  { method: "agents.sessions.setStatus", afterWork: false },
+  { method: "agents.sessions.setStatus", afterWork: true },
 ] as const;
 
 /** A kill, then a restart of what was killed; false when there was nothing to kill. */

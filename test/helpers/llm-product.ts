@@ -50,6 +50,16 @@ export function markdownOf(message: EmMessage | undefined): string {
     .join("\n");
 }
 
+/** The task cards of a message (a lone card, or a plan's), as title and status. */
+export function tasksOf(message: EmMessage | undefined): { title: string; status: string; output: string }[] {
+  type Card = { type?: string; title?: string; status?: string; tasks?: Card[]; output?: unknown };
+  const blocks = (message?.blocks ?? []) as Card[];
+  const words = (value: unknown) => JSON.stringify(value ?? "").replace(/^"|"$/g, "");
+  return blocks
+    .flatMap((b) => (b.type === "plan" ? (b.tasks ?? []) : b.type === "task_card" ? [b] : []))
+    .map((card) => ({ title: card.title ?? "", status: card.status ?? "", output: words(card.output) }));
+}
+
 export function contextOf(message: EmMessage | undefined): string[] {
   const blocks = (message?.blocks ?? []) as { type: string; elements?: { text?: string }[] }[];
   return blocks

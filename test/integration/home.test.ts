@@ -38,18 +38,7 @@ function newPerson(): string {
   return id;
 }
 
-let channels = 0;
-function newChannel(members: readonly string[]): string {
-  channels += 1;
-  const id = `C0HOME${String(channels).padStart(3, "0")}`;
-  stack.emulator.workspace.addChannel({
-    id,
-    name: `home-${channels}`,
-    kind: "public",
-    members: [...members, BOT],
-  });
-  return id;
-}
+const newChannel = (members: readonly string[]) => stack.emulator.newChannel(members);
 
 const keyOf = (channel: string, ts: string) => toSessionKey("T0001", channel, ts);
 

@@ -11,7 +11,7 @@ import { after, before, beforeEach, test } from "node:test";
 import { AGENT_STEP_MAX_ATTEMPTS } from "../../src/services.ts";
 import { textOf } from "../helpers/fake-llm.ts";
 import { ingressClient } from "../helpers/ingress.ts";
-import { BOT, contextOf, markdownOf } from "../helpers/llm-product.ts";
+import { contextOf, markdownOf } from "../helpers/llm-product.ts";
 import { type LlmStack, startLlmStack } from "../helpers/llm-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -27,18 +27,7 @@ before(async () => {
 after(() => product?.close());
 beforeEach(() => product.fake.reset());
 
-let channels = 0;
-function newChannel(): string {
-  channels += 1;
-  const id = `C0FAIL${String(channels).padStart(3, "0")}`;
-  product.emulator.workspace.addChannel({
-    id,
-    name: `failures-${channels}`,
-    kind: "public",
-    members: [ALICE, BOT],
-  });
-  return id;
-}
+const newChannel = () => product.emulator.newChannel([ALICE]);
 
 async function finalReaction(channel: string, ts: string): Promise<string> {
   return waitFor(

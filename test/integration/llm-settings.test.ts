@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { type ChatRequest, textOf } from "../helpers/fake-llm.ts";
-import { contextOf, type LlmProduct, markdownOf, startLlmProduct } from "../helpers/llm-product.ts";
+import { contextOf, type LlmProduct, markdownOf, startLlmProduct, tasksOf } from "../helpers/llm-product.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const CHANNEL = "C0GENERAL";
@@ -59,7 +59,7 @@ async function maxStepsBoundTheRun(): Promise<void> {
         .find((m) => markdownOf(m) === `Let me check the time again (${MAX_STEPS}).`),
     { what: "the last step's text as the answer" },
   );
-  assert.deepEqual(contextOf(lastAnswer), [], "no tool ran at the last step");
+  assert.deepEqual(tasksOf(lastAnswer), [], "no tool ran at the last step");
   assert.equal(product.botReplies(CHANNEL, root).length, MAX_STEPS, "one message per step");
 }
 

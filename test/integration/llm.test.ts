@@ -13,7 +13,7 @@ import { startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
 import { type ChatRequest, type FakeLlm, startFakeLlm, textOf } from "../helpers/fake-llm.ts";
 import { ingressClient } from "../helpers/ingress.ts";
-import { contextOf, markdownOf } from "../helpers/llm-product.ts";
+import { contextOf, markdownOf, tasksOf } from "../helpers/llm-product.ts";
 import { isolatedEnv, type MainProcess, startMain } from "../helpers/main-process.ts";
 import { emulatedSlackSettings, FAST_SLACK_PACES, fakeModelSettings } from "../helpers/product-settings.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
@@ -109,14 +109,24 @@ function gate(): { promise: Promise<void>; release: () => void } {
 describe("the LLM agent", () => {
   test("streams an answer into one message, updated in place, that ends as the model's Markdown", async () => {
     const answer = "## Plan\n\n- **first** step\n- second step\n\n| a | b |\n|---|---|\n| 1 | 2 |";
-    // As Slack's markdown block shows it: the same Markdown, the table (which it does not render) lined up in code.
-    const shown = "## Plan\n\n- **first** step\n- second step\n\n```\na  b\n-  -\n1  2\n```";
+    // The Markdown in Slack's markdown block, and its table (which that block does not render) as a table block.
+    const shown = "## Plan\n\n- **first** step\n- second step";
     fake.reply = () => ({ text: answer, chunkSize: 6, chunkDelayMs: 60 });
     const root = await mention("make a plan");
     const final = await waitFor(() => botReplies(root).find((m) => markdownOf(m) === shown), {
       what: "the final answer in the thread",
     });
     assert.equal(botReplies(root).length, 1, "one message for the answer");
+    const table = (final.blocks as { type: string; rows?: { text: string }[][] }[]).find(
+      (b) => b.type === "table",
+    );
+    assert.deepEqual(
+      table?.rows?.map((row) => row.map((cell) => cell.text)),
+      [
+        ["a", "b"],
+        ["1", "2"],
+      ],
+    );
     const updates = emulator.calls.filter((c) => c.method === "chat.update" && c.args.ts === final.ts);
     assert.ok(updates.length >= 2, `updated while streaming and at the end (${updates.length} updates)`);
     const texts = updates.map((c) => JSON.stringify(c.args.blocks ?? ""));
@@ -158,7 +168,7 @@ describe("the LLM agent", () => {
     );
   });
 
-  test("tool calls run once as durable steps, show as one line each, and their results go back to the model", async () => {
+  test("tool calls run once as durable steps, show as task cards (in progress, then done), and their results go back to the model", async () => {
     fake.reply = (_request, call) =>
       call === 0
         ? {
@@ -169,17 +179,43 @@ describe("the LLM agent", () => {
             ],
           }
         : { text: "It is late, and you asked about the time." };
+    // read_thread waits on Slack while the test looks at the live message: its card is in progress.
+    const reading = emulator.hold("conversations.replies", (args) => args.limit !== undefined);
     const root = await mention("what time is it? (asked in the thread)");
+    await reading.arrived;
+    const live = await waitFor(
+      () =>
+        botReplies(root).find((m) =>
+          tasksOf(m).some((t) => t.title.startsWith("read_thread") && t.status === "in_progress"),
+        ),
+      { what: "the live message with read_thread in progress" },
+    );
+    assert.deepEqual(
+      tasksOf(live).map((t) => t.status),
+      ["complete", "in_progress"],
+      "current_time done, read_thread running",
+    );
+    reading.release();
     const answer = await waitFor(() => botReplies(root).find((m) => markdownOf(m).startsWith("It is late")), {
       what: "the answer after the tools",
     });
     const first = botReplies(root).find((m) => markdownOf(m) === "Let me look.");
     assert.ok(first, "the first step's text is its own message");
-    const lines = contextOf(first);
-    assert.equal(lines.length, 2, "one context line per tool call");
-    assert.match(lines[0] ?? "", /`current_time`\(\{"timeZone":"Europe\/Berlin"\}\)/);
-    assert.match(lines[1] ?? "", /`read_thread`\(\{"limit":5\}\)/);
-    assert.deepEqual(contextOf(answer), []);
+    assert.equal(
+      first.blocks?.[0] && (first.blocks[0] as { type: string }).type,
+      "plan",
+      "two calls: a plan",
+    );
+    assert.deepEqual(
+      tasksOf(first).map((t) => [t.title, t.status]),
+      [
+        ['current_time({"timeZone":"Europe/Berlin"})', "complete"],
+        ['read_thread({"limit":5})', "complete"],
+      ],
+    );
+    assert.match(tasksOf(first)[0]?.output ?? "", /Europe\/Berlin/, "a word on what the tool gave");
+    assert.match(first.text, /current_time\(.*\): done/, "the text fallback names the calls");
+    assert.deepEqual(tasksOf(answer), []);
 
     assert.equal(fake.calls.length, 2);
     const second = fake.calls[1]?.request as ChatRequest;
@@ -221,7 +257,7 @@ describe("the LLM agent", () => {
       "no, just a short one",
     ]);
     await waitFor(
-      () => contextOf(emulator.workspace.message(CHANNEL, live.ts)).some((line) => /Interrupted/.test(line)),
+      () => contextOf(emulator.workspace.message(CHANNEL, live.ts)).some((line) => /Stopped/.test(line)),
       { what: "the interrupted answer marked so" },
     );
     held.release();

@@ -116,3 +116,30 @@ test("a slash command's answer travels back in the envelope's acknowledgement", 
   assert.match((answer.body as { text?: string }).text ?? "", /Unknown mode "nonsense"/);
   assert.ok(stack.emulator.ephemeralsFor(ALICE).some((e) => e.text.includes("Unknown mode")));
 });
+
+test("Slack's Stop button over Socket Mode stops the run once Restate has the press; the status follows", async () => {
+  const held = stack.sink.hold(
+    (call) => call.kind === "step" && call.history.at(-1)?.content === "a long job over the socket",
+  );
+  const { message } = await stack.emulator.userPosts({
+    user: ALICE,
+    channel: GENERAL,
+    text: `<@${BOT}> a long job over the socket`,
+  });
+  await held.arrived;
+  const agentStatus = () => stack.emulator.workspace.agentSession(GENERAL, message.ts)?.status;
+  await waitFor(() => (agentStatus() === "processing" ? true : undefined), {
+    what: "the session processing",
+  });
+  const answer = await stack.emulator.pressStop(ALICE, GENERAL, message.ts);
+  assert.equal(answer.acked, true);
+  await waitFor(
+    () =>
+      stack.emulator.botReactions(GENERAL, message.ts).join() === "black_square_for_stop" ? true : undefined,
+    { what: "the stop reaction" },
+  );
+  await waitFor(() => (agentStatus() === "active" ? true : undefined), { what: "the session active" });
+  held.release({ output: "never shown", done: true });
+  await sessionReads(stack.ingress).idle(toSessionKey("T0001", GENERAL, message.ts));
+  assert.ok(!stack.emulator.thread(GENERAL, message.ts).some((m) => m.text === "never shown"));
+});

@@ -27,19 +27,7 @@ before(async () => {
 });
 after(() => stack?.close());
 
-let channels = 0;
-/** A fresh public channel with everyone (and the bot) in it, so channel settings do not leak between tests. */
-function newChannel(): string {
-  channels += 1;
-  const id = `C0TEST${String(channels).padStart(3, "0")}`;
-  stack.emulator.workspace.addChannel({
-    id,
-    name: `test-${channels}`,
-    kind: "public",
-    members: [ALICE, BOB, CAROL, BOT],
-  });
-  return id;
-}
+const newChannel = () => stack.emulator.newChannel([ALICE, BOB, CAROL]);
 
 const keyOf = (channel: string, ts: string) => toSessionKey("T0001", channel, ts);
 const status = (key: string) => sessionReads(stack.ingress).status(key);
@@ -846,6 +834,11 @@ describe("posting back", () => {
     const replies = stack.emulator.thread(GENERAL, message.ts).filter((m) => m.user === BOT);
     assert.ok(replies.length >= 2);
     assert.ok(replies.every((m) => m.text.length <= 4000));
+    assert.deepEqual(
+      replies.map((m) => JSON.stringify(m.blocks ?? []).includes("feedback_buttons")),
+      replies.map((_, i) => i === replies.length - 1),
+      "the feedback buttons under the answer's last message only",
+    );
     assert.equal(
       replies
         .map((m) => m.text)

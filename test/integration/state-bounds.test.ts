@@ -27,18 +27,7 @@ before(async () => {
 });
 after(() => stack?.close());
 
-let channels = 0;
-function newChannel(): string {
-  channels += 1;
-  const id = `C0BOUND${String(channels).padStart(2, "0")}`;
-  stack.emulator.workspace.addChannel({
-    id,
-    name: `bounds-${channels}`,
-    kind: "public",
-    members: [ALICE, BOB, BOT],
-  });
-  return id;
-}
+const newChannel = () => stack.emulator.newChannel([ALICE, BOB]);
 
 async function mention(channel: string, text: string, threadTs?: string) {
   const { message } = await stack.emulator.userPosts({
@@ -106,7 +95,7 @@ describe("a run's progress", () => {
 });
 
 describe("a message's reaction", () => {
-  test("is remembered while its fate can change and forgotten once it is final, and the thread keeps no state then", async () => {
+  test("is remembered while its fate can change and forgotten once it is final; the thread then keeps only its agent status", async () => {
     const channel = newChannel();
     const held = stack.sink.hold(
       (c) =>
@@ -130,7 +119,10 @@ describe("a message's reaction", () => {
       },
     );
     await stateGone("SlackThread", key, "reactions");
-    assert.deepEqual([...(await stateOf("SlackThread", key)).keys()], []);
+    await waitFor(async () => (await stateOf("SlackThread", key)).get("agentStatus") === '"active"', {
+      what: "the agent session's status, active",
+    });
+    assert.deepEqual([...(await stateOf("SlackThread", key)).keys()], ["agentStatus"]);
   });
 });
 

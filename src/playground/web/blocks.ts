@@ -5,7 +5,7 @@
  * new kind of output is visible, never a broken page.
  */
 import { h } from "./dom.ts";
-import { markdown, mrkdwn, type Names } from "./mrkdwn.ts";
+import { decode, markdown, mrkdwn, type Names } from "./mrkdwn.ts";
 
 type Json = Record<string, unknown>;
 
@@ -91,6 +91,26 @@ function element(el: unknown, ctx: BlockContext, blockId: string | null, inInput
     isJson(el.initial_option) && typeof el.initial_option.value === "string" ? el.initial_option.value : null;
   if (inInput && initial !== null) record(initial);
   switch (el.type) {
+    case "feedback_buttons": {
+      // Two buttons; a click sends the clicked one's value (Slack's block_actions with type feedback_buttons).
+      const sides = [el.positive_button, el.negative_button].filter(isJson);
+      return h(
+        "span",
+        { class: "bk-feedback", "data-action-id": actionId },
+        ...sides.map((side, index) =>
+          h(
+            "button",
+            {
+              class: "bk-button bk-feedback-button",
+              type: "button",
+              "aria-label": typeof side.accessibility_label === "string" ? side.accessibility_label : null,
+              onclick: () => void act(typeof side.value === "string" ? side.value : undefined),
+            },
+            `${index === 0 ? "👍" : "👎"} ${plain(side.text)}`,
+          ),
+        ),
+      );
+    }
     case "button": {
       const style = el.style === "primary" || el.style === "danger" ? ` bk-button-${el.style}` : "";
       return h(
@@ -205,6 +225,48 @@ function element(el: unknown, ctx: BlockContext, blockId: string | null, inInput
   }
 }
 
+/** The words of a rich_text block (sections of text runs), as plain text. */
+function richTextWords(value: unknown): string {
+  if (!isJson(value) || !Array.isArray(value.elements)) return "";
+  return value.elements
+    .flatMap((section) => (isJson(section) && Array.isArray(section.elements) ? section.elements : []))
+    .map((run) => (isJson(run) && typeof run.text === "string" ? run.text : ""))
+    .join("");
+}
+
+/** Where a task stands, in words (no emoji font needed) and as a class for its colour. */
+const TASK_STATUS: Readonly<Record<string, string>> = {
+  pending: "Waiting",
+  in_progress: "Running",
+  complete: "Done",
+  error: "Failed",
+};
+
+function taskCard(task: Json): HTMLElement {
+  const status = typeof task.status === "string" ? task.status : "pending";
+  const output = richTextWords(task.output);
+  return h(
+    "div",
+    { class: `bk-task bk-task-${status}`, "data-task-status": status },
+    h("span", { class: "bk-task-status" }, TASK_STATUS[status] ?? status),
+    h("span", { class: "bk-task-title" }, decode(typeof task.title === "string" ? task.title : "")),
+    output ? h("div", { class: "bk-task-output" }, decode(output)) : null,
+  );
+}
+
+function tableElement(b: Json): HTMLElement {
+  const rows = Array.isArray(b.rows) ? b.rows.filter(Array.isArray) : [];
+  const cell = (value: unknown) =>
+    decode(isJson(value) && typeof value.text === "string" ? value.text : richTextWords(value));
+  const [header = [], ...body] = rows as unknown[][];
+  return h(
+    "table",
+    { class: "bk-table" },
+    h("thead", {}, h("tr", {}, ...header.map((value) => h("th", {}, cell(value))))),
+    h("tbody", {}, ...body.map((row) => h("tr", {}, ...row.map((value) => h("td", {}, cell(value)))))),
+  );
+}
+
 function block(b: unknown, ctx: BlockContext): Node {
   if (!isJson(b)) return raw(b);
   const blockId = typeof b.block_id === "string" ? b.block_id : null;
@@ -243,6 +305,7 @@ function block(b: unknown, ctx: BlockContext): Node {
             : element(e, ctx, blockId, false),
         ),
       );
+    case "context_actions":
     case "actions":
       return h(
         "div",
@@ -265,6 +328,17 @@ function block(b: unknown, ctx: BlockContext): Node {
         error ? h("div", { class: "bk-error", role: "alert" }, error) : null,
       );
     }
+    case "task_card":
+      return taskCard(b);
+    case "plan":
+      return h(
+        "div",
+        { class: "bk-plan" },
+        h("div", { class: "bk-plan-title" }, typeof b.title === "string" ? b.title : ""),
+        ...(Array.isArray(b.tasks) ? b.tasks.filter(isJson).map(taskCard) : []),
+      );
+    case "table":
+      return tableElement(b);
     case "markdown":
       return h(
         "div",

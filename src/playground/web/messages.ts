@@ -169,7 +169,10 @@ export function messageElement(
                   "data-reaction": r.name,
                   title: `${r.byBot ? snapshot.bot.name : "someone"} reacted with :${r.name}:`,
                 },
-                `${emoji(r.name)} ${r.count}`,
+                // The name as text too: a machine without an emoji font shows empty boxes for the emoji.
+                h("span", { class: "reaction-emoji", "aria-hidden": "true" }, emoji(r.name)),
+                h("span", { class: "reaction-name" }, r.name.replaceAll("_", " ")),
+                ` ${r.count}`,
               ),
             ),
           )

@@ -22,7 +22,8 @@ export function parsePermalink(url: string): { channel: string; threadTs: string
   return { channel: match[1] ?? "", threadTs: threadTs ?? `${match[2]}.${match[3]}` };
 }
 
-const decode = (text: string) =>
+/** Slack's three escapes back to characters, as Slack shows escaped text. */
+export const decode = (text: string) =>
   text.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
 
 /** `<...>` in mrkdwn: a link, a mention of a person or a channel, or a special mention. */

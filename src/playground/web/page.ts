@@ -349,7 +349,70 @@ function renderMain(snapshot: PlaygroundSnapshot): void {
   textarea.setAttribute("aria-label", `Message ${channelLabel(channel)}`);
   textarea.placeholder =
     channel.kind === "im" ? `Message ${snapshot.bot.appName}` : `Message ${channelLabel(channel)}`;
-  keepBottom(ui.mainBody, () => replaceChildren(ui.mainBody, ...channelMessages(snapshot, channel.id)));
+  keepBottom(ui.mainBody, () =>
+    replaceChildren(
+      ui.mainBody,
+      channel.kind === "im" ? agentViewIntro(snapshot, channel.id) : null,
+      ...channelMessages(snapshot, channel.id),
+    ),
+  );
+}
+
+/**
+ * The agent's split-pane conversation (the app's Messages tab here): its description and the suggested
+ * prompts from the manifest's agent view; a prompt is sent as the person's message, as Slack does.
+ */
+function agentViewIntro(snapshot: PlaygroundSnapshot, dm: string): HTMLElement | null {
+  const agent = snapshot.agentView;
+  if (!agent) return null;
+  return h(
+    "div",
+    { class: "agent-intro", "data-testid": "agent-intro" },
+    agent.description ? h("p", {}, agent.description) : null,
+    h(
+      "div",
+      { class: "agent-prompts" },
+      ...agent.suggestedPrompts.map((prompt) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "agent-prompt",
+            title: prompt.message,
+            onclick: () => void send(prompt.message, { channel: dm }),
+          },
+          prompt.title,
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * The thread's Slack agent session, as Slack shows it under the thread: its status, and while it is
+ * processing Slack's own Stop button (anyone who can see the thread may press it).
+ */
+function agentSessionBar(root: MessageView, thread: { channel: string; ts: string }): HTMLElement | null {
+  const session = root.agentSession;
+  if (!session) return null;
+  const processing = session.status === "processing";
+  return h(
+    "div",
+    { class: `agent-session agent-${session.status}`, "data-agent-status": session.status },
+    h("span", { class: "agent-status" }, processing ? "Agent working" : `Agent session ${session.status}`),
+    processing
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "agent-stop",
+            "aria-label": "Stop the agent",
+            onclick: () => void act({ type: "stop_agent", channel: thread.channel, threadTs: thread.ts }),
+          },
+          "■ Stop",
+        )
+      : null,
+  );
 }
 
 function renderThread(snapshot: PlaygroundSnapshot): void {
@@ -372,6 +435,7 @@ function renderThread(snapshot: PlaygroundSnapshot): void {
     replaceChildren(
       ui.threadBody,
       messageElement(snapshot, root, handlers, { inThread: true }),
+      agentSessionBar(root, thread),
       h(
         "div",
         { class: "thread-divider" },
@@ -541,9 +605,13 @@ function refresh(): void {
 
 function open(view: MainView): void {
   const wasHome = state.view?.kind === "app" && state.view.tab === "home";
+  const wasChannel = state.view?.kind === "channel" ? state.view.channel : null;
   state.view = view;
   render();
   if (view.kind === "app" && view.tab === "home" && !wasHome) void act({ type: "open_home" });
+  // Slack's agent view tells the agent which channel the person has open.
+  if (view.kind === "channel" && view.channel !== wasChannel)
+    void act({ type: "view_channel", channel: view.channel });
 }
 
 ui.who.addEventListener("change", () => {

@@ -40,6 +40,8 @@ export interface MessageView {
   readonly edited: boolean;
   readonly files: readonly string[];
   readonly broadcast: boolean;
+  /** A thread root's Slack agent session: its status (Slack shows Stop while `processing`) and title. */
+  readonly agentSession: { readonly status: string; readonly title: string } | null;
 }
 
 export interface EphemeralView {
@@ -78,6 +80,11 @@ export interface PlaygroundSnapshot {
   readonly modal: SurfaceView | null;
   readonly commands: readonly { command: string; description: string; usageHint: string }[];
   readonly messageShortcuts: readonly { name: string; callbackId: string; description: string }[];
+  /** The app's agent view: its description and suggested prompts, shown in its split-pane conversation. */
+  readonly agentView: {
+    readonly description: string;
+    readonly suggestedPrompts: readonly { readonly title: string; readonly message: string }[];
+  } | null;
 }
 
 /** Something a person does in the page; the server turns it into what Slack would send the app. */
@@ -104,6 +111,10 @@ export type PlaygroundAction =
       /** `{ blockId: { actionId: selected option value } }` */
       readonly values: Readonly<Record<string, Readonly<Record<string, string>>>>;
     }
+  /** The person opens a channel beside the agent's split pane (Slack sends `app_context_changed`). */
+  | { readonly type: "view_channel"; readonly channel: string }
+  /** Slack's own Stop button on a thread whose agent session is processing. */
+  | { readonly type: "stop_agent"; readonly channel: string; readonly threadTs: string }
   | { readonly type: "close_modal"; readonly viewId: string }
   | { readonly type: "dismiss"; readonly ts: string };
 

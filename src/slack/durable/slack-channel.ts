@@ -59,6 +59,8 @@ export interface AgentOutputPayload {
     readonly run_id: string;
     readonly iteration: number;
     readonly continued: boolean;
+    /** The run's answer (absent in posts made before feedback existed, and in live messages). */
+    readonly final?: boolean;
   }[];
 }
 
@@ -184,7 +186,8 @@ export function createSlackChannel(options: {
    * slot). A post Slack refuses for good ends the runs whose output it carried as failed.
    */
   async function postNext(ctx: ChannelContext, state: ChannelPosting, now: number): Promise<ChannelPosting> {
-    const next = nextPost(state.outbox);
+    // A new block id for the feedback buttons of every message (Slack keeps a click's state by block id).
+    const next = nextPost(state.outbox, `feedback-${ctx.rand.uuidv4()}`);
     if (!next) return state;
     const { group, message } = next;
     const { team, channel } = parseChannelKey(ctx.key);
@@ -199,6 +202,7 @@ export function createSlackChannel(options: {
           run_id: part.runId,
           iteration: part.iteration,
           continued: part.continued === true,
+          final: part.final === true,
         })),
       };
       const posted = await postOnce(ctx, {

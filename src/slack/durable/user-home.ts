@@ -7,7 +7,7 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
-import type { CallerCheck } from "../../restate/caller.ts";
+import { type CallerCheck, leavingNoTrace } from "../../restate/caller.ts";
 import { AgentSessionRef } from "../../restate/contracts.ts";
 import { parseHomeKey } from "../../restate/keys.ts";
 import { type Mode, resolveMode } from "../../restate/modes.ts";
@@ -81,6 +81,7 @@ export function createUserHome(options: {
             }
           : null,
         queue: s.queue,
+        feedback: s.feedback,
       };
     });
   }
@@ -134,13 +135,14 @@ export function createUserHome(options: {
       ),
 
       /** The person opened the Home tab (sent, signed, by the Slack adapter): publish now. */
-      opened: async (ctx: HomeContext): Promise<void> => {
-        await options.caller.requireAdapter(
-          ctx,
-          "only the Slack adapter may say that someone opened their Home",
-        );
-        await publish(ctx);
-      },
+      opened: async (ctx: HomeContext): Promise<void> =>
+        leavingNoTrace(ctx, async () => {
+          await options.caller.requireAdapter(
+            ctx,
+            "only the Slack adapter may say that someone opened their Home",
+          );
+          await publish(ctx);
+        }),
     },
   });
 }

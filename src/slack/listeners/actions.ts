@@ -10,6 +10,7 @@ import type { App, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { toChannelKey } from "../../restate/keys.ts";
 import type { ModeChoice } from "../../restate/modes.ts";
+import { FEEDBACK_ACTION_ID } from "../output-message.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { buildNoticeModal, LISTING_ACTIONS, modeFromOption } from "../views/agentmode-views.ts";
 import { controlIdPattern, parseQueuedMessageValue, sessionKeyOfControl } from "../views/control-ids.ts";
@@ -133,7 +134,11 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     LISTING_ACTIONS.sessionMode,
   ];
   app.action<BlockAction>(
-    { action_id: new RegExp(`^(?!(${known.join("|")}):|${LISTING_ACTIONS.channelMode}$)`) },
+    {
+      action_id: new RegExp(
+        `^(?!(${known.join("|")}):|${LISTING_ACTIONS.channelMode}$|${FEEDBACK_ACTION_ID}$)`,
+      ),
+    },
     async ({ ack, action }) => {
       await ack();
       logger.debug(`Ignored an unknown control (${action.action_id})`);

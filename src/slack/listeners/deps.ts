@@ -5,6 +5,7 @@ import type { Logger } from "../../logger.ts";
 import type { Mode } from "../../restate/modes.ts";
 import type { BotIdentity } from "../incoming-message.ts";
 import type { SessionsClient } from "../sessions-client.ts";
+import type { ViewingContexts } from "../viewing-context.ts";
 
 export interface ListenerDeps {
   readonly sessions: SessionsClient;
@@ -12,4 +13,6 @@ export interface ListenerDeps {
   /** `MODE`, shown as the app's default. */
   readonly defaultMode: Mode;
   readonly logger: Logger;
+  /** What each person looks at beside the agent's split pane (Slack's agent view). */
+  readonly viewing: ViewingContexts;
 }

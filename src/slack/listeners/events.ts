@@ -6,12 +6,43 @@
  */
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { toSessionKey } from "../../restate/keys.ts";
+import type { ChatMessage } from "../../restate/schemas.ts";
+import { MAX_CONTENT_LENGTH } from "../../restate/schemas.ts";
 import { parseThreadModeArgs } from "../agentmode-command.ts";
 import { DeliveryError } from "../delivery-error.ts";
-import { classifyMessage, type SlackMessageEvent } from "../incoming-message.ts";
+import { classifyMessage, isDirectMessage, type SlackMessageEvent } from "../incoming-message.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
+import { viewingNote } from "../viewing-context.ts";
 import { threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
+
+/** `app_context_changed`, as Slack's agent view sends it: what the person has open, most relevant first. */
+interface AppContextChanged {
+  readonly user?: string;
+  readonly context?: { readonly entities?: readonly { readonly type?: string; readonly value?: string }[] };
+}
+
+/**
+ * A message written to the agent in a DM carries where its author is looking in Slack, when Slack's agent
+ * view said so lately and it is another channel: the agent then knows what "this channel" means.
+ */
+function withViewingContext(chat: ChatMessage, event: SlackMessageEvent, deps: ListenerDeps): ChatMessage {
+  if (!event.channel || !isDirectMessage(event.channel) || !event.user) return chat;
+  const viewing = deps.viewing.of(event.user);
+  if (!viewing || viewing === event.channel) return chat;
+  const content = `${chat.content}\n\n${viewingNote(viewing)}`;
+  return content.length <= MAX_CONTENT_LENGTH ? { ...chat, content } : chat;
+}
+
+/** `agent_session_stopped`, as Slack's agent guide describes it (newer than Bolt's event types). */
+interface AgentSessionStopped {
+  readonly channel?: string;
+  readonly thread_ts?: string;
+  readonly user?: string;
+  readonly event_ts?: string;
+  readonly streaming_message_ts?: readonly string[];
+}
 
 async function tellInThread(
   client: WebClient,
@@ -43,7 +74,7 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
         return;
       case "forward":
         await sessions
-          .forward(incoming.key, incoming.message, incoming.idempotencyKey)
+          .forward(incoming.key, withViewingContext(incoming.message, message, deps), incoming.idempotencyKey)
           .catch((error: unknown) => {
             throw new DeliveryError(error);
           });
@@ -72,6 +103,36 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
   };
   app.event("message", onMessage);
   app.event("app_mention", onMessage);
+
+  // Slack's own Stop button on a thread whose agent session is `processing`. Slack changes nothing by
+  // itself: the session stops the run (if it started before the press), and the status follows.
+  app.event("agent_session_stopped", async ({ event, body }) => {
+    const stop = event as unknown as AgentSessionStopped;
+    if ((body as { team_id?: string }).team_id !== bot.teamId) {
+      logger.warn("Ignored Slack's Stop from another workspace");
+      return;
+    }
+    if (!stop.channel || !stop.thread_ts || !stop.user || !stop.event_ts) {
+      logger.warn("Ignored Slack's Stop without its channel, thread, user or time");
+      return;
+    }
+    const key = toSessionKey(bot.teamId, stop.channel, stop.thread_ts);
+    await sessions
+      .slackStop(key, stop.user, stop.event_ts, `agent_session_stopped:${key}:${stop.event_ts}`)
+      .catch((error: unknown) => {
+        throw new DeliveryError(error);
+      });
+    logger.info({ session: key, user: stop.user }, "Slack's Stop button pressed");
+  });
+
+  // Slack's agent view: the channel a person has open beside the agent's split pane. Remembered for the
+  // next message they write to the agent in their DM (viewing-context.ts).
+  app.event("app_context_changed", async ({ event, body }) => {
+    const changed = event as unknown as AppContextChanged;
+    if ((body as { team_id?: string }).team_id !== bot.teamId || !changed.user) return;
+    const channel = changed.context?.entities?.find((e) => e.type === "slack#/types/channel_id")?.value;
+    if (channel) deps.viewing.saw(changed.user, channel);
+  });
 
   app.event("app_home_opened", async ({ event }) => {
     if (event.tab !== "home") return;

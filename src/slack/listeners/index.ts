@@ -4,11 +4,13 @@ import { registerActionListeners } from "./actions.ts";
 import { registerCommandListeners } from "./commands.ts";
 import type { ListenerDeps } from "./deps.ts";
 import { registerEventListeners } from "./events.ts";
+import { registerFeedbackListeners } from "./feedback.ts";
 import { registerShortcutListeners } from "./shortcuts.ts";
 
 export function registerListeners(app: App, deps: ListenerDeps): void {
   registerEventListeners(app, deps);
   registerCommandListeners(app, deps);
   registerActionListeners(app, deps);
+  registerFeedbackListeners(app, deps);
   registerShortcutListeners(app, deps);
 }

@@ -31,6 +31,8 @@ export interface SessionView {
     readonly input: UserInput;
   } | null;
   readonly queue: readonly UserInput[];
+  /** People's feedback on its answers, when there is any. */
+  readonly feedback?: { readonly positive: number; readonly negative: number } | undefined;
 }
 /** Queued messages listed per session; the rest are counted. */
 const QUEUED_SHOWN = 5;
@@ -124,6 +126,14 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
           ? `Mode: *${MODE_LABELS[status.mode]}*${status.modeSource === "session" ? "" : " (default)"}`
           : "Mode: channel default",
       },
+      ...(status.feedback && status.feedback.positive + status.feedback.negative > 0
+        ? [
+            {
+              type: "mrkdwn" as const,
+              text: `Feedback: ${status.feedback.positive} good, ${status.feedback.negative} bad`,
+            },
+          ]
+        : []),
     ],
   });
   for (const [index, queued] of status.queue.slice(0, QUEUED_SHOWN).entries()) {

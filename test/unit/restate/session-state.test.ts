@@ -4,6 +4,8 @@ import {
   type ActiveRun,
   acceptMessage,
   enqueue,
+  FEEDBACK_KEPT,
+  type FeedbackEntry,
   handOver,
   NEW_SESSION,
   nextRunInputs,
@@ -13,6 +15,7 @@ import {
   settleRun,
   settleStoppedRun,
   type UserInput,
+  withFeedback,
 } from "../../../src/restate/session-state.ts";
 
 const input = (id: string, content = id, by: string | null = null): UserInput => ({
@@ -188,4 +191,30 @@ test("after a run, messages it never took in run next, then the head of the queu
 
   const idle = nextRunInputs([], []);
   assert.deepEqual(idle, { inputs: [], queue: [], fromQueue: false });
+});
+
+test("feedback: one entry per person per answer, the latest click counts, a repeat changes nothing", () => {
+  const at = "2026-12-01T00:00:00.000Z";
+  const click = (runId: string, user: string, value: FeedbackEntry["value"]): FeedbackEntry => ({
+    runId,
+    user,
+    value,
+    at,
+  });
+  const first = withFeedback([], click("r1", "U1", "positive"));
+  assert.deepEqual(first?.counts, { positive: 1, negative: 0 });
+  assert.equal(
+    withFeedback(first?.entries ?? [], click("r1", "U1", "positive")),
+    null,
+    "a repeat is no change",
+  );
+  const changed = withFeedback(first?.entries ?? [], click("r1", "U1", "negative"));
+  assert.deepEqual(changed?.entries, [click("r1", "U1", "negative")]);
+  const more = withFeedback(changed?.entries ?? [], click("r2", "U1", "positive"));
+  assert.deepEqual(more?.counts, { positive: 1, negative: 1 }, "another answer is another entry");
+  let many: FeedbackEntry[] = [];
+  for (let i = 0; i <= FEEDBACK_KEPT; i += 1)
+    many = withFeedback(many, click(`r${i}`, "U1", "positive"))?.entries ?? many;
+  assert.equal(many.length, FEEDBACK_KEPT, "bounded");
+  assert.equal(many[0]?.runId, "r1", "the oldest goes first");
 });

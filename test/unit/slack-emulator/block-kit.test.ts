@@ -69,6 +69,37 @@ const REFUSED: readonly { why: string; blocks: Block[] }[] = [
   { why: "a section's text has at most 3000 characters", blocks: [section("x".repeat(3001))] },
   { why: "a message has at most 50 blocks", blocks: Array.from({ length: 51 }, () => section()) },
   { why: "a text object's text is not empty", blocks: [{ type: "context", elements: [mrkdwn("")] }] },
+  { why: "a task card has a task_id", blocks: [{ type: "task_card", title: "t", status: "complete" }] },
+  {
+    why: "a task card's status is one Slack knows",
+    blocks: [{ type: "task_card", task_id: "1", title: "t", status: "done" }],
+  },
+  {
+    why: "a task card's output is rich text",
+    blocks: [{ type: "task_card", task_id: "1", title: "t", output: "plain string" }],
+  },
+  { why: "a plan has a title", blocks: [{ type: "plan", tasks: [] }] },
+  {
+    why: "a table row has at most 20 cells",
+    blocks: [{ type: "table", rows: [Array.from({ length: 21 }, () => ({ type: "raw_text", text: "x" }))] }],
+  },
+  {
+    why: "a table has at most 100 rows",
+    blocks: [{ type: "table", rows: Array.from({ length: 101 }, () => [{ type: "raw_text", text: "x" }]) }],
+  },
+  {
+    why: "feedback buttons need both buttons",
+    blocks: [
+      {
+        type: "context_actions",
+        elements: [{ type: "feedback_buttons", positive_button: { text: plain("Good"), value: "p" } }],
+      },
+    ],
+  },
+  {
+    why: "a context_actions block holds feedback or icon buttons only",
+    blocks: [{ type: "context_actions", elements: [button("b")] }],
+  },
 ];
 
 /** The same kinds of blocks within Slack's limits, which Slack takes. */
@@ -87,6 +118,44 @@ const ACCEPTED: Block[] = [
   },
   { type: "divider" },
   { type: "context", elements: [mrkdwn("_context_")] },
+  { type: "task_card", task_id: "1", title: "current_time()", status: "in_progress" },
+  {
+    type: "plan",
+    title: "Tool calls",
+    tasks: [
+      {
+        type: "task_card",
+        task_id: "2",
+        title: "read_thread()",
+        status: "complete",
+        output: {
+          type: "rich_text",
+          elements: [{ type: "rich_text_section", elements: [{ type: "text", text: "ok" }] }],
+        },
+      },
+    ],
+  },
+  {
+    type: "table",
+    rows: [
+      [
+        { type: "raw_text", text: "name" },
+        { type: "raw_text", text: "score" },
+      ],
+    ],
+    column_settings: [{ align: "left" }, { align: "right" }],
+  },
+  {
+    type: "context_actions",
+    elements: [
+      {
+        type: "feedback_buttons",
+        action_id: "fb",
+        positive_button: { text: plain("Good"), value: "positive" },
+        negative_button: { text: plain("Bad"), value: "negative", accessibility_label: "Not helpful" },
+      },
+    ],
+  },
 ];
 
 test("chat.postMessage and chat.update refuse blocks Slack refuses with invalid_blocks, and take them within Slack's limits", async () => {

@@ -39,8 +39,9 @@ test("the manifest asks for exactly the bot scopes the code needs", () => {
 test("every Web API method the app calls has its scopes listed, and nothing else is listed", () => {
   const called = new Set<string>();
   for (const file of [...sourceFiles(join(root, "src/slack")), ...sourceFiles(join(root, "src/restate"))]) {
-    for (const match of readFileSync(file, "utf8").matchAll(/client\s*\.(\w+)\s*\.(\w+)\s*\(/g))
-      called.add(`${match[1]}.${match[2]}`);
+    // `client.chat.postMessage(`, `client.agents.sessions.setStatus(`, across line breaks too.
+    for (const match of readFileSync(file, "utf8").matchAll(/client\s*\.(\w+(?:\s*\.\s*\w+)+)\s*\(/g))
+      called.add((match[1] ?? "").replace(/\s+/g, ""));
   }
   assert.deepEqual([...called].sort(), Object.keys(METHOD_SCOPES).sort());
 });
@@ -48,7 +49,7 @@ test("every Web API method the app calls has its scopes listed, and nothing else
 test("the manifest subscribes to exactly the events with a listener, and declares the command and shortcut", () => {
   assert.deepEqual(listAfter("bot_events").sort(), Object.keys(EVENT_SCOPES).sort());
   const events = readFileSync(join(root, "src/slack/listeners/events.ts"), "utf8");
-  for (const event of ["message", "app_mention", "app_home_opened"])
+  for (const event of ["message", "app_mention", "app_home_opened", "agent_session_stopped"])
     assert.match(events, new RegExp(`app\\.event\\("${event}"`));
   assert.match(manifest, /command: \/agentmode/);
   assert.match(manifest, /callback_id: agentmode_thread/);

@@ -55,7 +55,7 @@ test("a live message shows a cursor while it grows, a placeholder before the fir
   assert.equal(blockText(growing.blocks, 0), `Hello${LIVE_CURSOR}`);
   const interrupted = renderLiveMessage("Hello", "interrupted");
   assert.equal(blockText(interrupted.blocks, 0), "Hello");
-  assert.match(JSON.stringify(interrupted.blocks?.[1]), /Interrupted/);
+  assert.match(JSON.stringify(interrupted.blocks?.[1]), /Stopped/);
 });
 
 test("Markdown tables, which Slack's markdown block does not render, become code blocks with lined-up columns", () => {
@@ -135,4 +135,85 @@ test("what did not fit goes out again as the agent wrote it, so it is escaped on
     assert.match(rendered.rest, /^a < b & c$/m, format);
     assert.doesNotMatch(rendered.rest, /&amp;|&lt;/, format);
   }
+});
+
+test("an answer carries the feedback buttons below it, with the block id it is given; other outputs do not", () => {
+  const answer = renderOutputs([{ text: "Here it is", final: true }], "feedback-1");
+  assert.deepEqual(
+    answer.blocks?.map((b) => b.type),
+    ["section", "context_actions"],
+  );
+  assert.equal((answer.blocks?.[1] as { block_id?: string } | undefined)?.block_id, "feedback-1");
+  assert.equal(answer.text, "Here it is");
+  assert.equal(renderOutputs([{ text: "step one" }], "feedback-2").blocks, undefined, "not an answer");
+  assert.equal(
+    renderOutputs([{ text: "Here it is", final: true }]).blocks,
+    undefined,
+    "no block id, no buttons",
+  );
+  // A long answer: the buttons go under its last message, not its first.
+  const long = renderOutputs([{ text: `${"word ".repeat(1500)}end`, final: true }], "feedback-3");
+  assert.ok(long.rest);
+  assert.ok(!JSON.stringify(long.blocks).includes("context_actions"));
+  const first = long.blocks?.[0] as { text?: { text: string } } | undefined;
+  assert.ok((first?.text?.text.length ?? 0) <= 3000, "a section's size");
+});
+
+test("a Markdown answer's first table becomes a table block between the text around it; others stay code blocks", () => {
+  const text =
+    "Results:\n\n| name | score |\n|---|--:|\n| Alice <!here> | 10 |\n| Bob | 7 |\n\nAnd again:\n\n| a | b |\n|---|---|\n| 1 | 2 |";
+  const rendered = renderOutputs([{ text, format: "markdown", final: true }], "feedback-t");
+  const types = rendered.blocks?.map((b) => b.type);
+  assert.deepEqual(types, ["markdown", "table", "markdown", "context_actions"]);
+  const table = rendered.blocks?.[1] as unknown as {
+    rows: { type: string; text: string }[][];
+    column_settings: { align: string }[];
+  };
+  assert.deepEqual(
+    table.rows.map((row) => row.map((cell) => cell.text)),
+    [
+      ["name", "score"],
+      ["Alice &lt;!here&gt;", "10"],
+      ["Bob", "7"],
+    ],
+    "raw text cells, escaped like all an agent writes",
+  );
+  assert.deepEqual(
+    table.column_settings.map((c) => c.align),
+    ["left", "right"],
+  );
+  assert.match(blockText(rendered.blocks, 2), /And again:\n\n```\na {2}b\n- {2}-\n1 {2}2\n```/);
+  // Too wide for a table block (Slack allows 20 cells a row): a code block, as before.
+  const wide = `| ${Array.from({ length: 21 }, (_, i) => `c${i}`).join(" | ")} |\n|${"---|".repeat(21)}\n| ${"x | ".repeat(21)}`;
+  const fallback = renderOutputs([{ text: wide, format: "markdown" }]);
+  assert.deepEqual(
+    fallback.blocks?.map((b) => b.type),
+    ["markdown"],
+  );
+});
+
+test("tool calls are task cards above the text (a plan for several), and lines in the text fallback", () => {
+  const one = renderOutputs([
+    {
+      text: "Checked.",
+      format: "markdown",
+      tasks: [{ id: "t1", title: "current_time()", status: "complete", output: '{"iso":"now"}' }],
+    },
+  ]);
+  assert.deepEqual(
+    one.blocks?.map((b) => b.type),
+    ["task_card", "markdown"],
+  );
+  assert.match(one.text, /current_time\(\): done/);
+  const two = renderLiveMessage("Looking", "growing", [
+    { id: "t1", title: "current_time()", status: "complete" },
+    { id: "t2", title: "read_thread()", status: "in_progress" },
+  ]);
+  const plan = two.blocks?.[0] as unknown as { type: string; title: string; tasks: { status: string }[] };
+  assert.equal(plan.type, "plan");
+  assert.equal(plan.title, "Tool calls (1 of 2 done)");
+  assert.deepEqual(
+    plan.tasks.map((t) => t.status),
+    ["complete", "in_progress"],
+  );
 });
