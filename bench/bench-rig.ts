@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { toSessionKey } from "../src/restate/keys.ts";
 import { publicKeyOf } from "../src/runtime/request-identity.ts";
 import { registerDeployment } from "../src/runtime/restate-admin.ts";
-import type { AgentOutputPayload } from "../src/slack/durable/slack-channel.ts";
+import type { AgentOutputPayload } from "../src/slack/post-metadata.ts";
 import { eventEnvelope, type Json, mentionEvent, messageEvent } from "../src/slack-emulator/app-requests.ts";
 import { type SlackEmulator, startSlackEmulator } from "../src/slack-emulator/emulator.ts";
 import { adminQuery } from "../test/helpers/admin-query.ts";

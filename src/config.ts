@@ -68,6 +68,8 @@ export interface Config {
     readonly homeDebounceMs: number;
     /** Least time between two chat.update calls in one workspace (Slack allows about 50 a minute). */
     readonly updateIntervalMs: number;
+    /** Agent-session status calls a workspace makes a minute at most (Slack's Tier 3: about 50). */
+    readonly statusPerMinute: number;
   };
   /**
    * `ALLOW_PUBLIC_BIND`: the operator decided that the embedded server or our endpoint may bind beyond
@@ -262,6 +264,7 @@ const EnvSchema = z.object({
   SLACK_POST_INTERVAL_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1000),
   HOME_DEBOUNCE_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1000),
   SLACK_UPDATE_INTERVAL_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1300),
+  SLACK_STATUS_PER_MINUTE: z.coerce.number().int().min(1, "must be 1 or more").default(50),
 });
 
 type ParsedEnv = z.infer<typeof EnvSchema>;
@@ -508,6 +511,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       postIntervalMs: e.SLACK_POST_INTERVAL_MS,
       homeDebounceMs: e.HOME_DEBOUNCE_MS,
       updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
+      statusPerMinute: e.SLACK_STATUS_PER_MINUTE,
     },
     allowPublicBind: e.ALLOW_PUBLIC_BIND,
   };

@@ -64,6 +64,7 @@ export function createServices(deps: {
     createSlackChannel({ client, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
     createSlackWorkspace({
       updateIntervalMs: config.slackApi.updateIntervalMs,
+      statusPerMinute: config.slackApi.statusPerMinute,
       journalRetentionMs,
       caller,
     }),

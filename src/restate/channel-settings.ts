@@ -8,7 +8,7 @@
  * registers again (its next message does) it asks the channel for the default when it needs it.
  */
 import * as restate from "@restatedev/restate-sdk";
-import { type CallerCheck, leavingNoTrace } from "./caller.ts";
+import type { CallerCheck } from "./caller.ts";
 import { CHANNEL_SETTINGS, ChannelSettingsRef, ChatServiceRef } from "./contracts.ts";
 import type { Mode } from "./modes.ts";
 import { SetModeSchema } from "./schemas.ts";
@@ -46,22 +46,23 @@ export function createChannelSettings(options: {
       /** Sets (or with null clears) the default, and tells every session of the channel. */
       set_mode: restate.handlers.object.exclusive(
         { input: restate.serde.schema(SetModeSchema) },
-        async (ctx: restate.ObjectContext, { mode }): Promise<{ mode: Mode | null }> =>
-          leavingNoTrace(ctx, async () => {
-            await options.caller.requireAdapter(
-              ctx,
-              "a channel's default mode is set in Slack: only the Slack adapter may set it",
-            );
-            if (mode) ctx.set("mode", mode);
-            else ctx.clear("mode");
-            for (const name of await ctx.stateKeys()) {
-              if (!name.startsWith(SESSION_PREFIX)) continue;
-              ctx
-                .objectSendClient(ChatServiceRef, name.slice(SESSION_PREFIX.length))
-                .channel_mode_changed({ mode });
-            }
-            return { mode };
-          }),
+        // Not `leavingNoTrace`: a cleared default on an empty channel keeps its ledger entry, so the same
+        // request cannot be replayed later to clear a default set since.
+        async (ctx: restate.ObjectContext, { mode }): Promise<{ mode: Mode | null }> => {
+          await options.caller.requireAdapter(
+            ctx,
+            "a channel's default mode is set in Slack: only the Slack adapter may set it",
+          );
+          if (mode) ctx.set("mode", mode);
+          else ctx.clear("mode");
+          for (const name of await ctx.stateKeys()) {
+            if (!name.startsWith(SESSION_PREFIX)) continue;
+            ctx
+              .objectSendClient(ChatServiceRef, name.slice(SESSION_PREFIX.length))
+              .channel_mode_changed({ mode });
+          }
+          return { mode };
+        },
       ),
 
       /**

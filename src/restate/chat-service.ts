@@ -132,6 +132,15 @@ function assertMayControl(meta: SessionMeta, by: string | undefined, what: strin
   }
 }
 
+/** How much of each message a Slack thread's status shows (what the Home shows). */
+const STATUS_PREVIEW_CHARS = 200;
+
+/** A message as a Slack thread's status shows it: its beginning. */
+function previewed(input: UserInput): UserInput {
+  if (input.content.length <= STATUS_PREVIEW_CHARS) return input;
+  return { ...input, content: `${input.content.slice(0, STATUS_PREVIEW_CHARS - 1)}…` };
+}
+
 /** The session has heard that `run` ended: logged, and the run's progress (kept only while it runs) forgotten. */
 function heardRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
   ctx.console.info(`Agent run ${run.id} ${outcome}`);
@@ -142,7 +151,7 @@ export function createChatService(options: ChatServiceOptions) {
   const { effects, caller } = options;
 
   /**
-   * A message names a Slack place or person (`source`, `user`, `startsSession`, `writtenLength`), or goes to a Slack
+   * A message names a Slack place or person (`source`, `user`, `startsSession`, `writtenLength`, `context`), or goes to a Slack
    * thread's session: only the adapter may send it. Plain `{content, role}` to any other key is curl's.
    */
   async function guardMessage(ctx: ChatContext, message: IncomingMessage): Promise<void> {
@@ -155,7 +164,8 @@ export function createChatService(options: ChatServiceOptions) {
       message.source !== undefined ||
       message.user !== undefined ||
       message.startsSession !== undefined ||
-      message.writtenLength !== undefined
+      message.writtenLength !== undefined ||
+      message.context !== undefined
     ) {
       await caller.requireAdapter(
         ctx,
@@ -183,7 +193,13 @@ export function createChatService(options: ChatServiceOptions) {
   /** Tells the effects what changed, with the session as it is now, if it lives somewhere (a Slack thread). */
   function report(
     ctx: ChatContext,
-    now: { meta: SessionMeta; active: ActiveRun | null; queue: readonly UserInput[]; closed?: boolean },
+    now: {
+      meta: SessionMeta;
+      active: ActiveRun | null;
+      queue: readonly UserInput[];
+      closed?: boolean;
+      reassertStatus?: boolean;
+    },
     changed: FateChange[],
     stoppedRunIds: string[] = [],
   ): void {
@@ -211,6 +227,7 @@ export function createChatService(options: ChatServiceOptions) {
       stoppedRunIds,
       summary,
       ...(now.closed ? { closed: true } : {}),
+      ...(now.reassertStatus ? { reassertStatus: true } : {}),
     });
   }
 
@@ -249,11 +266,13 @@ export function createChatService(options: ChatServiceOptions) {
     ctx.set("history", history);
     const runId = ctx.rand.uuidv4();
     const key = toRunKey(ctx.key, runId);
+    const began = await ctx.date.now();
     const pending: ActiveRun = {
       id: runId,
       invocationId: "",
       key,
-      startedAt: now ?? (await nowIso(ctx)),
+      startedAt: now ?? new Date(began).toISOString(),
+      began,
       inputs,
       incorporated: [],
     };
@@ -316,6 +335,7 @@ export function createChatService(options: ChatServiceOptions) {
       at,
       by: message.user ?? null,
       source: source ? { team: source.team, channel: source.channel, ts: source.ts } : null,
+      ...(message.context ? { context: message.context } : {}),
     };
   }
 
@@ -572,8 +592,16 @@ export function createChatService(options: ChatServiceOptions) {
             },
           );
           const active = await ctx.get("activeRun");
-          if (!active || Date.parse(active.startedAt) >= Number(pressedAt) * 1000) {
+          if (!active || (active.began ?? Date.parse(active.startedAt)) >= Number(pressedAt) * 1000) {
             ctx.console.debug(`Slack's Stop from ${by} found no run that started before it`);
+            // Slack showed Stop, so it thinks a run works: an idle session's status is set again.
+            const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+            if (!active && meta.createdAt)
+              report(
+                ctx,
+                { meta, active: null, queue: (await ctx.get("queue")) ?? [], reassertStatus: true },
+                [],
+              );
             return { stoppedRunId: null };
           }
           ctx.console.info(`Stopping agent run ${active.id}: Slack's Stop button, pressed by ${by}`);
@@ -589,7 +617,7 @@ export function createChatService(options: ChatServiceOptions) {
        */
       record_feedback: restate.handlers.object.exclusive(
         { input: restate.serde.schema(FeedbackSchema) },
-        async (ctx: ChatContext, { by, runId, value }): Promise<{ changed: boolean }> =>
+        async (ctx: ChatContext, { by, runId, value, clickedAt }): Promise<{ changed: boolean }> =>
           leavingNoTrace(ctx, async () => {
             await caller.requireAdapter(
               ctx,
@@ -597,7 +625,7 @@ export function createChatService(options: ChatServiceOptions) {
             );
             const meta = (await ctx.get("meta")) ?? NEW_SESSION;
             if (!meta.createdAt) throw new SessionError("This thread has no agent session.", 404);
-            const entry: FeedbackEntry = { runId, user: by, value, at: await nowIso(ctx) };
+            const entry: FeedbackEntry = { runId, user: by, value, at: slackTsToIso(clickedAt) };
             const next = withFeedback((await ctx.get("feedback")) ?? [], entry);
             if (!next) return { changed: false };
             ctx.set("feedback", next.entries);
@@ -736,7 +764,13 @@ export function createChatService(options: ChatServiceOptions) {
         },
       ),
 
+      /**
+       * Readable by anyone who reaches the ingress (an operator's curl, as in the seed). Of a Slack thread it
+       * shows what people wrote only as previews, as the Home does; the whole text is `get_history`'s, which
+       * only the adapter may read.
+       */
       get_status: restate.handlers.object.shared(async (ctx: ChatSharedContext): Promise<SessionStatus> => {
+        const shown = parseSessionKey(ctx.key) ? previewed : (input: UserInput) => input;
         const meta = (await ctx.get("meta")) ?? NEW_SESSION;
         const active = await ctx.get("activeRun");
         const { mode, source } = await modeOf(ctx, meta);
@@ -749,9 +783,9 @@ export function createChatService(options: ChatServiceOptions) {
             invocationId: active.invocationId,
             startedAt: active.startedAt,
             iteration: progress.iteration,
-            input: first,
-            inputs: active.inputs,
-            incorporated: active.incorporated,
+            input: shown(first),
+            inputs: active.inputs.map(shown),
+            incorporated: active.incorporated.map(shown),
           };
         }
         return {
@@ -764,7 +798,7 @@ export function createChatService(options: ChatServiceOptions) {
           mode,
           modeSource: source,
           activeRun,
-          queue: (await ctx.get("queue")) ?? [],
+          queue: ((await ctx.get("queue")) ?? []).map(shown),
           historyLength: ((await ctx.get("history")) ?? []).length,
         };
       }),

@@ -52,6 +52,11 @@ export const ChatMessageSchema = z.object({
    * is then only its beginning, and the session refuses it with a reply saying so.
    */
   writtenLength: z.number().int().positive().optional(),
+  /**
+   * A note for the agent on where the message was written (set by the Slack adapter: the channel the
+   * person had open beside the agent's split pane). Not part of what the person wrote.
+   */
+  context: z.string().min(1).max(500).optional(),
 });
 export type ChatMessage = z.input<typeof ChatMessageSchema>;
 
@@ -88,6 +93,8 @@ export const FeedbackSchema = z.object({
   by: z.string({ error: "by must be a Slack user id" }).min(1),
   runId: z.string({ error: "runId must be a string" }).min(1).max(100),
   value: z.enum(["positive", "negative"], { error: "value must be positive or negative" }),
+  /** When the person clicked (Slack's `action_ts`): of two clicks arriving out of order, the later counts. */
+  clickedAt: SlackTs,
 });
 
 export const RemoveQueuedSchema = z.object({ id: z.string({ error: "id must be a string" }).min(1), by });

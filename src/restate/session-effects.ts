@@ -53,6 +53,8 @@ export interface SessionChange {
   readonly summary: SessionSummary;
   /** The session was reset: Slack's agent session for the thread is closed (a new message opens it again). */
   readonly closed?: boolean;
+  /** Slack may show another status than we last set (its Stop pressed on an idle session): set it again. */
+  readonly reassertStatus?: boolean;
 }
 
 export interface RunOutput {

@@ -56,19 +56,23 @@ export interface FeedbackEntry {
   readonly runId: string;
   readonly user: string;
   readonly value: "positive" | "negative";
+  /** When the person clicked (ISO). */
   readonly at: string;
 }
 
 /** Feedback entries a session keeps (the newest), so its state stays bounded. */
 export const FEEDBACK_KEPT = 500;
 
-/** Records `entry`, replacing the same person's earlier feedback on the same answer; null if nothing changes. */
+/**
+ * Records `entry`, replacing the same person's earlier feedback on the same answer; null if nothing changes
+ * (the same value again, or a click made before the one already recorded, which arrived late).
+ */
 export function withFeedback(
   entries: readonly FeedbackEntry[],
   entry: FeedbackEntry,
 ): { entries: FeedbackEntry[]; counts: FeedbackCounts } | null {
   const same = (e: FeedbackEntry) => e.runId === entry.runId && e.user === entry.user;
-  if (entries.some((e) => same(e) && e.value === entry.value)) return null;
+  if (entries.some((e) => same(e) && (e.value === entry.value || e.at > entry.at))) return null;
   const next = [...entries.filter((e) => !same(e)), entry].slice(-FEEDBACK_KEPT);
   const positive = next.filter((e) => e.value === "positive").length;
   return { entries: next, counts: { positive, negative: next.length - positive } };
@@ -101,6 +105,8 @@ export interface UserInput {
   readonly by: string | null;
   /** The Slack message it came from, if any. */
   readonly source: MessageRef | null;
+  /** A note for the agent on where it was written (the channel its author had open), not their words. */
+  readonly context?: string;
 }
 
 export interface ActiveRun {
@@ -109,7 +115,13 @@ export interface ActiveRun {
   readonly invocationId: string;
   /** AgentSession key of this run: `<session key>/<run id>`. */
   readonly key: string;
+  /** When the run's first message was written (a Slack message's own time), or when it started. */
   readonly startedAt: string;
+  /**
+   * When the run really started (epoch ms, the server's journaled clock): a queued message's run starts
+   * long after it was written. Absent in runs recorded before it existed.
+   */
+  readonly began?: number;
   /** The message(s) that started the run: one, or the incorporated messages an earlier run never took in. */
   readonly inputs: readonly UserInput[];
   /** Messages handed to the run while it was going (INCORPORATE), in order; signal `input-<n>` carries the n-th. */
@@ -210,8 +222,12 @@ export function signalNameFor(position: number): string {
   return `input-${position}`;
 }
 
+/** A message as the agent reads it: what the person wrote, then the note on where, if any. */
 export function toHistoryEntry(input: UserInput): HistoryEntry {
-  return { role: input.role, content: input.content };
+  return {
+    role: input.role,
+    content: input.context ? `${input.content}\n\n${input.context}` : input.content,
+  };
 }
 
 /** Adds a message at the end of the queue, or refuses it when the queue already holds `max`. */

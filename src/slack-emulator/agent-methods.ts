@@ -9,6 +9,8 @@ import { type Args, channelForBot, type Json, type MethodContext, SlackApiError,
 import { AGENT_SESSION_STATUSES, type AgentSessionStatus, type EmAgentSession } from "./workspace.ts";
 
 const MAX_TITLE = 200;
+const STATUSES_KEPT = 100;
+const STOP_NOT_SUBSCRIBED = "missing_agent_session_stopped_event_subscription";
 
 /** The thread a session lives in: the channel the bot is in, and a root message there. */
 function threadOf(ctx: MethodContext, args: Args): { channel: string; threadTs: string } {
@@ -54,8 +56,18 @@ export function setAgentStatus(ctx: MethodContext, args: Args): Json {
   }
   session.status = status;
   session.statuses.push(status);
+  // A long-running playground keeps only each session's latest statuses.
+  if (session.statuses.length > STATUSES_KEPT)
+    session.statuses.splice(0, session.statuses.length - STATUSES_KEPT);
   ctx.onChange("agent_session", sessionJson(session));
-  return { status: session.status, title: session.title };
+  // Slack answers ok, with a warning: without the event the person's Stop button cannot reach the app.
+  const events = ctx.workspace.appEvents;
+  const warning = events && !events.has("agent_session_stopped") ? STOP_NOT_SUBSCRIBED : null;
+  return {
+    status: session.status,
+    title: session.title,
+    ...(warning ? { warning, response_metadata: { warnings: [warning] } } : {}),
+  };
 }
 
 export function renameAgentSession(ctx: MethodContext, args: Args): Json {

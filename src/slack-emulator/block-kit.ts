@@ -298,6 +298,8 @@ class Checker {
           Array.isArray(rows) && rows.length > 0 && rows.length <= LIMITS.tableRows,
           `${path}.rows must have 1 to ${LIMITS.tableRows} rows`,
         );
+        // One table a message: how we read Slack's table reference (its usage notes could not be read in
+        // full here), and the rule our messages keep; stricter than Slack at worst.
         this.tables += 1;
         this.check(this.tables === 1, "a message may have only one table block");
         for (const [r, row] of (rows ?? []).entries()) {
@@ -308,8 +310,11 @@ class Checker {
           for (const [c, cell] of row.entries()) {
             const type = (cell as Json | null)?.type;
             this.check(
-              (type === "raw_text" && typeof (cell as Json).text === "string") || type === "rich_text",
-              `${path}.rows[${r}][${c}] must be raw_text (with text) or rich_text`,
+              (type === "raw_text" &&
+                typeof (cell as Json).text === "string" &&
+                ((cell as Json).text as string).length > 0) ||
+                type === "rich_text",
+              `${path}.rows[${r}][${c}] must be raw_text (with at least one character) or rich_text`,
             );
           }
         }

@@ -227,7 +227,6 @@ export class SlackEmulator extends EventEmitter {
 
   // ---------- What people see ----------
 
-  /** Messages of a thread (root first), as stored. */
   /** A fresh public channel with `members` and the bot in it, so that tests never share a channel's settings. */
   newChannel(members: readonly string[]): string {
     const id = this.workspace.nextId("C");
@@ -239,6 +238,7 @@ export class SlackEmulator extends EventEmitter {
     });
     return id;
   }
+  /** Messages of a thread (root first), as stored. */
   thread(channel: string, threadTs: string): EmMessage[] {
     return this.workspace.thread(channel, threadTs);
   }

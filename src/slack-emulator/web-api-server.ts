@@ -25,6 +25,8 @@ export interface ApiCall {
   status: number;
   ok: boolean;
   error?: string;
+  /** A warning Slack gave with an ok answer. */
+  warning?: string;
 }
 
 function parseArgs(contentType: string, body: string): Record<string, unknown> {
@@ -133,6 +135,7 @@ export class WebApiServer {
       call.status = status;
       call.ok = payload.ok === true;
       if (typeof payload.error === "string") call.error = payload.error;
+      if (typeof payload.warning === "string") call.warning = payload.warning;
       sendJson(response, status, payload, headers);
     };
     const drop = () => {

@@ -110,6 +110,11 @@ export class EmulatedWorkspace {
   readonly modals = new Map<string, EmView>();
   /** trigger id -> who may use it, until when */
   readonly triggers = new Map<string, { user: string; expiresAt: number }>();
+  /**
+   * The bot events the app subscribes to, as its manifest says; null for all of them. Slack warns an agent
+   * app that sets a session's status without subscribing to `agent_session_stopped`.
+   */
+  appEvents: ReadonlySet<string> | null = null;
   /** Agent sessions by `channel:thread_ts`. */
   readonly agentSessions = new Map<string, EmAgentSession>();
   /** Emoji names added to this workspace (beyond Slack's standard set), usable in reactions. */

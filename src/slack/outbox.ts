@@ -164,7 +164,7 @@ export function nextPost(outbox: readonly OutboxGroup[], feedbackBlockId?: strin
                 text: message.rest,
                 continued: true,
                 format: last.format,
-                ...(group.parts.some((part) => part.final) ? { final: true } : {}),
+                ...(last.final ? { final: true } : {}),
               },
             ],
           },

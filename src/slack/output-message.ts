@@ -96,10 +96,9 @@ function tableCells(row: string): string[] {
     .map((cell) => cell.trim());
 }
 
-/** A Markdown link, `[label](target)` or `[label](<target> "title")`; images (`![...]`) are matched to be left alone. */
+/** A Markdown link or image, `[label](target)`, `![alt](<target> "title")`. */
 const MARKDOWN_LINK = /(!?)\[([^\]\n]*)\]\(\s*<?([^()\s<>]+)>?(?:\s+"[^"\n]*")?\s*\)/g;
-/** A label that reads as an address: a scheme, `www.`, or a dotted host name. */
-const READS_AS_ADDRESS = /:\/\/|\bwww\.|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/i;
+const ZERO_WIDTH_SPACE = "\u200b";
 const bareAddress = (address: string) =>
   address
     .trim()
@@ -108,9 +107,11 @@ const bareAddress = (address: string) =>
     .toLowerCase();
 
 /**
- * A link whose label reads as an address but is not its target (`[https://good.example](https://evil.example)`)
- * would send a reader somewhere other than where it says: it is shown as its label followed by its real
- * target in plain text. Other links (`[the docs](https://...)`) stay links. Not inside inline code.
+ * No link a model writes hides where it goes: `[label](target)` is shown as its label followed by its
+ * target in plain text (which Slack links itself), or as the target alone when the label is the target.
+ * Any link syntax left over (a form the pattern does not read: parentheses in a target, a reference
+ * link and its definition, a label across lines) is made inert with a zero-width space, so it shows as
+ * written, target included. Not inside inline code.
  */
 function discloseLinkTargets(line: string): string {
   return line
@@ -118,11 +119,15 @@ function discloseLinkTargets(line: string): string {
     .map((segment, i) =>
       i % 2 === 1
         ? segment
-        : segment.replace(MARKDOWN_LINK, (whole, image: string, label: string, target: string) =>
-            image || !READS_AS_ADDRESS.test(label) || bareAddress(label) === bareAddress(target)
-              ? whole
-              : `${label} (${target})`,
-          ),
+        : segment
+            .replace(MARKDOWN_LINK, (_whole, _image: string, label: string, target: string) =>
+              label.trim() === "" || bareAddress(label) === bareAddress(target)
+                ? target
+                : `${label} (${target})`,
+            )
+            .replaceAll("](", `]${ZERO_WIDTH_SPACE}(`)
+            .replaceAll("][", `]${ZERO_WIDTH_SPACE}[`)
+            .replace(/^(\s*\[[^\]]*\]):/, `$1${ZERO_WIDTH_SPACE}:`),
     )
     .join("");
 }
@@ -210,8 +215,8 @@ function renderParts(parts: readonly OutputPart[], asBlocks: boolean): RenderedM
 
 /**
  * A Markdown answer whose first table fits Slack's `table` block, as the text before it, the table, and
- * the text after it; null when it has no such table. Slack shows one table per message: the others stay
- * code blocks (`slackMarkdown`).
+ * the text after it; null when it has no such table. One table a message (how we read Slack's table
+ * reference): the others stay code blocks (`slackMarkdown`).
  */
 function markdownWithTable(text: string): KnownBlock[] | null {
   const lines = text.split("\n");

@@ -91,7 +91,7 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
     /** Records a click on an answer's feedback buttons; refused (404) for a thread without a session. */
     async recordFeedback(
       key: string,
-      feedback: { by: string; runId: string; value: "positive" | "negative" },
+      feedback: { by: string; runId: string; value: "positive" | "negative"; clickedAt: string },
     ) {
       return chat(key).record_feedback(feedback, signed(CHAT_SERVICE, key, "record_feedback", feedback));
     },

@@ -36,13 +36,31 @@ export function createSlackWebClient(options: {
   });
 }
 
-/** @slack/logger's interface over our pino logger (the client logs at debug and warns on deprecations). */
+/** Distinct warnings logged by one client, at most (then they are no longer remembered, and may repeat). */
+const WARNINGS_REMEMBERED = 1000;
+
+/**
+ * @slack/logger's interface over our pino logger. The client logs at debug, warns on deprecations, and
+ * warns with each warning Slack returns (`response_metadata.warnings`, such as an agent app's
+ * `missing_agent_session_stopped_event_subscription`): each distinct warning is logged once, not once
+ * per call.
+ */
 export function toSlackLogger(logger: Logger): SlackLogger {
   let level = LogLevel.INFO;
+  const warned = new Set<string>();
   return {
     debug: (...messages: unknown[]) => logger.debug(messages.map(String).join(" ")),
     info: (...messages: unknown[]) => logger.info(messages.map(String).join(" ")),
-    warn: (...messages: unknown[]) => logger.warn(messages.map(String).join(" ")),
+    warn: (...messages: unknown[]) => {
+      // The client passes each of Slack's warnings with forEach's index and array: the warning alone counts.
+      const text =
+        typeof messages[1] === "number"
+          ? `Slack warned: ${String(messages[0])}`
+          : messages.map(String).join(" ");
+      if (warned.has(text)) return;
+      if (warned.size < WARNINGS_REMEMBERED) warned.add(text);
+      logger.warn(text);
+    },
     error: (...messages: unknown[]) => logger.error(messages.map(String).join(" ")),
     setLevel: (next: LogLevel) => {
       level = next;

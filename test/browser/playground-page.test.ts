@@ -152,6 +152,21 @@ describe("the playground in a browser", () => {
     await thread.getByText("black square for stop").first().waitFor({ timeout: WAIT });
   });
 
+  test("the split pane: the agent's conversation shows its prompts; a prompt is sent and answered in its thread", async () => {
+    const page = await openAs("Carol Chen (@carol)");
+    await page.getByRole("navigation").getByRole("button", { name: "Agent Sessions" }).click();
+    await page.getByRole("tab", { name: "Messages" }).click();
+    const intro = page.getByTestId("agent-intro");
+    await intro.getByText("A durable agent in your threads").waitFor({ timeout: WAIT });
+    const done = holdStep("Help me plan a task step by step.", 4);
+    await intro.getByRole("button", { name: "Plan a task" }).click();
+    const prompt = message(page.getByRole("main"), "Help me plan a task step by step.");
+    await reactionOn(prompt, "eyes");
+    await done.arrived;
+    done.release({ output: "Done", done: true });
+    await reactionOn(prompt, "white_check_mark");
+  });
+
   test("queue mode: the Home lists the queued runs; remove one, stop the run, the next one runs", async () => {
     const page = await openAs("Bob Baker (@bob)");
     await goTo(page, "# random");

@@ -5,7 +5,7 @@
  * each person, as the emulator holds them. Never our own counters or logs.
  */
 import { setTimeout as delay } from "node:timers/promises";
-import type { AgentOutputPayload } from "../../src/slack/durable/slack-channel.ts";
+import type { AgentOutputPayload } from "../../src/slack/post-metadata.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { runEnds, runInvocations } from "../helpers/test-restate.ts";
 import { BOT, ITERATIONS, type Rig } from "./fault-rig.ts";

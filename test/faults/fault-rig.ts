@@ -79,6 +79,7 @@ export async function startRig(): Promise<Rig> {
     DEMO_DONE_PROBABILITY: "0",
     DEMO_MAX_ITERATIONS: String(ITERATIONS),
     SLACK_POST_INTERVAL_MS: "100",
+    SLACK_STATUS_PER_MINUTE: "6000",
     HOME_DEBOUNCE_MS: "100",
     // The most talkative level: the secrets check greps every line.
     LOG_LEVEL: "debug",

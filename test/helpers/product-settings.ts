@@ -23,6 +23,7 @@ export const FAST_SLACK_PACES: Readonly<Record<string, string>> = {
   SLACK_POST_INTERVAL_MS: "50",
   SLACK_UPDATE_INTERVAL_MS: "200",
   HOME_DEBOUNCE_MS: "50",
+  SLACK_STATUS_PER_MINUTE: "6000",
 };
 
 /** The LLM agent against the fake model server. */

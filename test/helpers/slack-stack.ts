@@ -5,6 +5,7 @@
  */
 import { type App, startApp } from "../../src/app.ts";
 import { type Env, parseConfig } from "../../src/config.ts";
+import type { Logger } from "../../src/logger.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { freePorts } from "./free-ports.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
@@ -27,7 +28,13 @@ export interface SlackStack {
 }
 
 export async function startSlackStack(
-  options: { socketMode?: boolean; env?: Env; emulator?: Parameters<typeof startSlackEmulator>[0] } = {},
+  options: {
+    socketMode?: boolean;
+    env?: Env;
+    emulator?: Parameters<typeof startSlackEmulator>[0];
+    /** Where the product logs (silent by default). */
+    logger?: Logger;
+  } = {},
 ): Promise<SlackStack> {
   const emulator = await startSlackEmulator(options.emulator ?? {});
   const restate = await startTestRestate();
@@ -40,12 +47,13 @@ export async function startSlackStack(
     ...(options.socketMode ? { SLACK_APP_TOKEN: bot.appToken } : {}),
     PORT: String(boltPort),
     SLACK_POST_INTERVAL_MS: "50",
+    SLACK_STATUS_PER_MINUTE: "6000",
     HOME_DEBOUNCE_MS: "50",
     ...options.env,
   };
   const app = await startApp({
     config: parseConfig(env),
-    logger: testLogger(),
+    logger: options.logger ?? testLogger(),
     agent: createScriptedAgent(sink.url),
   });
   emulator.appUrl = options.socketMode ? null : (app.slack?.eventsUrl ?? null);

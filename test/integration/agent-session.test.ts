@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { pino } from "pino";
 import { toSessionKey } from "../../src/restate/keys.ts";
 import type { EmAgentSession } from "../../src/slack-emulator/workspace.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
@@ -186,7 +187,41 @@ describe("Slack's Stop button", () => {
     await reads().idle(key);
   });
 
-  test("a press on a thread without a session, or on an idle one, changes nothing and is answered 200", async () => {
+  test("a press stops only a run that started before it, however old the run's message is", async () => {
+    // A message written an hour ago (it waited in Slack's retries, or in Restate while we were down) starts
+    // its run only now; a press from half an hour ago is older than the run.
+    const channel = newChannel();
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    const ts = `${hourAgo}.000100`;
+    stack.emulator.workspace.addMessage({ ts, channel, user: ALICE, text: `<@${BOT}> an old errand` });
+    const key = keyOf(channel, ts);
+    const held = stack.sink.hold(stepOn("an old errand"));
+    await stack.adapter.call(`ChatService/${encodeURIComponent(key)}/process_user_message`, {
+      content: "an old errand",
+      role: "user",
+      user: ALICE,
+      source: { team: "T0001", channel, ts, threadTs: ts },
+      startsSession: true,
+    });
+    await held.arrived;
+    const stop = (pressedAt: number) =>
+      stack.adapter.call<{ stoppedRunId: string | null }>(
+        `ChatService/${encodeURIComponent(key)}/stop_from_slack`,
+        {
+          by: BOB,
+          pressedAt: `${pressedAt}.000000`,
+        },
+      );
+    assert.equal((await stop(hourAgo + 1800)).stoppedRunId, null, "the press was older than the run");
+    assert.ok(
+      (await stop(Math.floor(Date.now() / 1000) + 1)).stoppedRunId,
+      "a press after its start stops it",
+    );
+    held.release({ output: "never shown", done: true });
+    await reads().idle(key);
+  });
+
+  test("a press on a thread without a session, or on an idle one, stops nothing and is answered 200; the idle one's status is set again", async () => {
     const channel = newChannel();
     const { message } = await post(ALICE, channel, `<@${BOT}> quick one`);
     await reactionIs(channel, message.ts, "white_check_mark");
@@ -207,7 +242,12 @@ describe("Slack's Stop button", () => {
     assert.equal(idle.activeRun, null);
     assert.equal(idle.historyLength, 2);
     assert.equal((await reads().status(keyOf(channel, plain.message.ts))).exists, false);
-    assert.deepEqual(agentSession(channel, message.ts)?.statuses, ["processing", "active"]);
+    // Slack showed a Stop button on an idle session, so it showed something else than we did: the status
+    // is set again. A thread without a session gets none.
+    await waitFor(() => (agentSession(channel, message.ts)?.statuses.length === 3 ? true : undefined), {
+      what: "the status set again",
+    });
+    assert.deepEqual(agentSession(channel, message.ts)?.statuses, ["processing", "active", "active"]);
     assert.equal(agentSession(channel, plain.message.ts), undefined);
   });
 });
@@ -314,12 +354,14 @@ describe("the split pane", () => {
         call.kind === "step" && String(call.history.at(-1)?.content).startsWith("summarise this channel"),
       "the step on the DM message",
     );
-    await post(ALICE, dm, "summarise this channel");
+    const { message } = await post(ALICE, dm, "summarise this channel");
     const call = await seen;
     assert.equal(
       call.history.at(-1)?.content,
       "summarise this channel\n\n(Context from Slack: while writing this, the person was looking at <#C0GENERAL>.)",
     );
+    // A note for the agent, not the person's words: the session's title is what they wrote.
+    assert.equal((await reads().status(keyOf(dm, message.ts))).title, "summarise this channel");
     // In a channel the context is the channel itself: nothing is added.
     const channel = newChannel();
     await stack.emulator.viewChannel(ALICE, channel);
@@ -329,5 +371,79 @@ describe("the split pane", () => {
     );
     await post(ALICE, channel, `<@${BOT}> and here`);
     assert.equal((await inChannel).history.at(-1)?.content, "and here");
+  });
+});
+
+describe("an app that does not subscribe to agent_session_stopped", () => {
+  let unsubscribed: SlackStack;
+  const lines: string[] = [];
+  before(async () => {
+    unsubscribed = await startSlackStack({
+      logger: pino({ level: "info", base: null }, { write: (line: string) => void lines.push(line) }),
+    });
+    unsubscribed.sink.setDefaultReply(() => ({ output: "done", done: true }));
+    const { workspace } = unsubscribed.emulator;
+    workspace.appEvents = new Set(["app_mention", "message.channels"]);
+  });
+  after(() => unsubscribed?.close());
+
+  test("gets Slack's warning on every status change; the log says it once", async () => {
+    for (const text of ["first", "second"]) {
+      const { message } = await unsubscribed.emulator.userPosts({
+        user: ALICE,
+        channel: "C0GENERAL",
+        text: `<@${BOT}> ${text}`,
+      });
+      await waitFor(
+        () =>
+          unsubscribed.emulator.workspace.agentSession("C0GENERAL", message.ts)?.status === "active"
+            ? true
+            : undefined,
+        { what: `the ${text} session active` },
+      );
+    }
+    const warned = unsubscribed.emulator
+      .callsTo("agents.sessions.setStatus")
+      .filter((call) => call.ok && call.warning === "missing_agent_session_stopped_event_subscription");
+    assert.ok(warned.length >= 4, `${warned.length} warned status changes`);
+    const logged = lines.filter((line) => line.includes("missing_agent_session_stopped_event_subscription"));
+    assert.equal(logged.length, 1, logged.join("\n"));
+    assert.match(logged[0] ?? "", /"level":40/, "a warning");
+  });
+});
+
+describe("the pace of status calls", () => {
+  let paced: SlackStack;
+  before(async () => {
+    // 60 a minute: 12 at once, then one a second.
+    paced = await startSlackStack({ env: { SLACK_STATUS_PER_MINUTE: "60" } });
+    paced.sink.setDefaultReply(() => ({ output: "done", done: true }));
+  });
+  after(() => paced?.close());
+
+  test("a burst of status changes beyond the workspace's allowance is spread out, and every session ends as it is", async () => {
+    const roots = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        paced.emulator.userPosts({ user: ALICE, channel: "C0GENERAL", text: `<@${BOT}> errand ${i}` }),
+      ),
+    );
+    for (const { message } of roots)
+      await waitFor(
+        () =>
+          paced.emulator.workspace.agentSession("C0GENERAL", message.ts)?.status === "active"
+            ? true
+            : undefined,
+        { what: "every session active in the end" },
+      );
+    // 16 statuses wanted; a session whose run ended while its `processing` waited its turn goes straight
+    // to `active` (what is true by then), so some calls are saved.
+    const calls = paced.emulator.callsTo("agents.sessions.setStatus").filter((c) => c.ok);
+    assert.ok(calls.length > 12 && calls.length <= 16, `${calls.length} status calls`);
+    const spread = (calls.at(-1)?.at ?? 0) - (calls[0]?.at ?? 0);
+    const beyond = calls.length - 12;
+    assert.ok(
+      spread >= (beyond - 1) * 1000,
+      `${beyond} calls beyond the 12 at once waited their turn (${spread} ms)`,
+    );
   });
 });

@@ -822,6 +822,26 @@ describe("posting back", () => {
     );
   });
 
+  test("blocks Slack refuses (invalid_blocks) are sent again as text alone: the answer is not lost", async () => {
+    const channel = newChannel();
+    stack.emulator.inject({
+      method: "chat.postMessage",
+      when: (args) =>
+        args.channel === channel && JSON.stringify(args.blocks ?? "").includes("context_actions"),
+      effect: { kind: "error", error: "invalid_blocks" },
+      times: 5,
+    });
+    const { message } = await post(ALICE, channel, `<@${BOT}> newer blocks please`);
+    await reactionIs(channel, message.ts, "white_check_mark");
+    const answer = stack.emulator.thread(channel, message.ts).find((m) => m.text === "all done");
+    assert.ok(answer, "the answer is in the thread");
+    assert.deepEqual(
+      (answer.blocks as { type: string }[]).map((b) => b.type),
+      ["section"],
+      "as text, without the blocks Slack refused",
+    );
+  });
+
   test("a long output is split to fit Slack's limits", async () => {
     const long = `${"word ".repeat(1500)}end`;
     const held = stack.sink.hold(

@@ -122,7 +122,11 @@ describe("a message's reaction", () => {
     await waitFor(async () => (await stateOf("SlackThread", key)).get("agentStatus") === '"active"', {
       what: "the agent session's status, active",
     });
-    assert.deepEqual([...(await stateOf("SlackThread", key)).keys()], ["agentStatus"]);
+    assert.deepEqual([...(await stateOf("SlackThread", key)).keys()].sort(), [
+      "agentStatus",
+      "agentStatusWanted",
+      "agentTarget",
+    ]);
   });
 });
 

@@ -403,10 +403,11 @@ export function slackInputAttacks(): void {
           async twin() {
             stack.fake.reply = textReply;
             const markdown = "# Plan\n\n**bold** and [a link](https://good.example)\n\n- one\n- two";
+            const shown = "# Plan\n\n**bold** and a link (https://good.example)\n\n- one\n- two";
             answer = () => markdown;
             const ts = await stack.mention(RANDOM, CAROL, "format it");
-            await waitFor(() => stack.botReplies(RANDOM, ts).find((m) => markdownOf(m) === markdown), {
-              what: "the Markdown answer as the model wrote it",
+            await waitFor(() => stack.botReplies(RANDOM, ts).find((m) => markdownOf(m) === shown), {
+              what: "the Markdown answer as the model wrote it, its link showing its target",
             });
             await reads.idle(stack.sessionKey(RANDOM, ts));
           },

@@ -24,6 +24,8 @@ import {
   slotIsFree,
 } from "../outbox.ts";
 import { LIVE_PLACEHOLDER, renderLiveMessage } from "../output-message.ts";
+import { AGENT_OUTPUT_EVENT, type AgentOutputPayload } from "../post-metadata.ts";
+import { shorten } from "../text.ts";
 import {
   classifySlackFailure,
   mayHaveLanded,
@@ -32,9 +34,6 @@ import {
   slackStep,
 } from "../web-api.ts";
 import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./slack-objects.ts";
-
-/** `metadata.event_type` of every message the agent posts. */
-export const AGENT_OUTPUT_EVENT = "agent_output";
 
 type ChannelState = { posting: ChannelPosting };
 type ChannelContext = restate.ObjectContext<ChannelState>;
@@ -50,19 +49,6 @@ type PostResult =
   | { kind: "rate-limited"; retryAfterMs: number; at: number };
 /** How far back to look for our own post on a retry (seconds): covers any retry backoff. */
 const LOOKBACK_SECONDS = 3600;
-
-/** The posts' metadata, as Slack stores it. */
-export interface AgentOutputPayload {
-  readonly post_id: string;
-  readonly session_key: string;
-  readonly parts: readonly {
-    readonly run_id: string;
-    readonly iteration: number;
-    readonly continued: boolean;
-    /** The run's answer (absent in posts made before feedback existed, and in live messages). */
-    readonly final?: boolean;
-  }[];
-}
 
 async function findOwnPost(
   client: WebClient,
@@ -189,11 +175,12 @@ export function createSlackChannel(options: {
     // A new block id for the feedback buttons of every message (Slack keeps a click's state by block id).
     const next = nextPost(state.outbox, `feedback-${ctx.rand.uuidv4()}`);
     if (!next) return state;
-    const { group, message } = next;
+    const { group } = next;
     const { team, channel } = parseChannelKey(ctx.key);
-    try {
+    /** Posts (or, for a live message, updates) the message; the next slot counts from when Slack had it. */
+    const send = async (message: { text: string; blocks?: KnownBlock[] | undefined }): Promise<number> => {
       if (group.updateTs && (await updateOnce(ctx, team, channel, group.updateTs, message))) {
-        return { ...state, outbox: next.posted, nextSlotAt: Math.max(state.nextSlotAt, now) };
+        return Math.max(state.nextSlotAt, now);
       }
       const payload: AgentOutputPayload = {
         post_id: ctx.rand.uuidv4(),
@@ -205,15 +192,27 @@ export function createSlackChannel(options: {
           final: part.final === true,
         })),
       };
-      const posted = await postOnce(ctx, {
-        channel,
-        threadTs: group.threadTs,
-        text: message.text,
-        blocks: message.blocks,
-        payload,
-        now,
-      });
-      return { ...state, outbox: next.posted, nextSlotAt: posted.at + postIntervalMs };
+      const posted = await postOnce(ctx, { channel, threadTs: group.threadTs, ...message, payload, now });
+      return posted.at + postIntervalMs;
+    };
+    try {
+      let nextSlotAt: number;
+      try {
+        nextSlotAt = await send(next.message);
+      } catch (error) {
+        // Blocks Slack refuses (a block type newer than a workspace knows, say): the text alone, rather
+        // than no answer at all. Nothing was posted: `invalid_blocks` is an answer, not a lost request.
+        if (!(error instanceof restate.TerminalError && /invalid_blocks/.test(error.message))) throw error;
+        ctx.console.warn(
+          `Slack refused the blocks of a message in ${team}:${channel}; sending its text alone`,
+        );
+        const { text } = next.message;
+        nextSlotAt = await send({
+          text,
+          blocks: [{ type: "section", text: { type: "mrkdwn", text: shorten(text, 3000) } }],
+        });
+      }
+      return { ...state, outbox: next.posted, nextSlotAt };
     } catch (error) {
       if (!(error instanceof restate.TerminalError)) throw error;
       ctx.console.warn(`Could not post into ${team}:${channel} thread ${group.threadTs}: ${error.message}`);

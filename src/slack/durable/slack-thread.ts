@@ -11,14 +11,21 @@ import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { type AgentStatus, agentStatusOf } from "../agent-status.ts";
 import { FATE_REACTIONS } from "../fates.ts";
 import { BEST_EFFORT_GIVE_UP_MS, bestEffort, slackStep } from "../web-api.ts";
-import { SLACK_THREAD } from "./slack-objects.ts";
+import { SLACK_THREAD, SlackThreadRef, SlackWorkspaceRef } from "./slack-objects.ts";
 
 /**
  * The reaction we put on each message of the thread (by message ts), while its fate can still change: a
  * message whose fate is final (done, stopped, failed) never changes again, so it is forgotten. And the
- * status of the thread's Slack agent session as we last set it.
+ * thread's Slack agent session: the status it shows, the status wanted, and where it is.
  */
-type ThreadState = { reactions: Record<string, string>; agentStatus: AgentStatus };
+type ThreadState = {
+  reactions: Record<string, string>;
+  /** The status Slack shows, as we last set it (absent: unknown). */
+  agentStatus: AgentStatus;
+  /** The status the session's state calls for, and where to set it. */
+  agentStatusWanted: AgentStatus;
+  agentTarget: { channel: string; threadTs: string; title: string | null; initiator: string | null };
+};
 
 const FINAL_FATES: ReadonlySet<Fate> = new Set<Fate>(["done", "stopped", "failed"]);
 type ThreadContext = restate.ObjectContext<ThreadState>;
@@ -30,9 +37,6 @@ export interface Refusal {
   readonly reason: string;
 }
 
-/** Warnings Slack returned with a status change (a missing event subscription, say), each logged once. */
-const warned = new Set<string>();
-
 export function createSlackThread(options: { client: WebClient; journalRetentionMs: number }) {
   const { client } = options;
 
@@ -41,14 +45,38 @@ export function createSlackThread(options: { client: WebClient; journalRetention
    * with the session's title and the person who started it), `active` when idle, `closed` after a reset.
    * Changes arrive here in the order the session made them, one at a time, so an interrupt's hand-over
    * (one change: the new run active) never lets the old run's `active` land after the new `processing`.
-   * Set before the reactions: the Stop button should appear as soon as a run works.
+   * The status wanted is recorded, then set at the workspace's pace: at once while the pace allows, else
+   * by a delayed `apply_status`, so that the thread's reactions never wait for it; whichever runs sets the
+   * status wanted by then (the latest), and a later one finds nothing to do. A change that says Slack may
+   * show something else (Slack's Stop pressed on an idle session) sets the status again.
    */
-  async function showAgentStatus(ctx: ThreadContext, change: SessionChange): Promise<void> {
-    const previous = (await ctx.get("agentStatus")) ?? undefined;
+  async function wantAgentStatus(ctx: ThreadContext, change: SessionChange): Promise<void> {
+    const applied = (await ctx.get("agentStatus")) ?? undefined;
+    const previous = (await ctx.get("agentStatusWanted")) ?? applied;
     const wanted = agentStatusOf(change, previous);
-    if (previous === wanted) return;
+    // Wanted already: set, or a delayed `apply_status` will set it.
+    if (previous === wanted && !change.reassertStatus) return;
     const { origin, summary } = change;
-    const warnings = await bestEffort(ctx, `set the agent session ${wanted}`, () =>
+    ctx.set("agentStatusWanted", wanted);
+    ctx.set("agentTarget", {
+      channel: origin.channel,
+      threadTs: origin.threadTs,
+      title: summary.title ? summary.title.slice(0, 200) : null,
+      initiator: change.people[0] ?? null,
+    });
+    if (change.reassertStatus) ctx.clear("agentStatus");
+    const waitMs = await ctx.objectClient(SlackWorkspaceRef, origin.team).reserve_status();
+    if (waitMs === 0) await applyAgentStatus(ctx);
+    else ctx.objectSendClient(SlackThreadRef, ctx.key).apply_status(restate.rpc.sendOpts({ delay: waitMs }));
+  }
+
+  /** Sets the status wanted now, unless it is what Slack already shows. */
+  async function applyAgentStatus(ctx: ThreadContext): Promise<void> {
+    const wanted = await ctx.get("agentStatusWanted");
+    const target = await ctx.get("agentTarget");
+    if (!wanted || !target || wanted === (await ctx.get("agentStatus"))) return;
+    // A warning Slack gives (a missing event subscription) is logged, once, by the client (web-api.ts).
+    const set = await bestEffort(ctx, `set the agent session ${wanted}`, () =>
       slackStep(
         ctx,
         `agent session ${wanted}`,
@@ -56,24 +84,72 @@ export function createSlackThread(options: { client: WebClient; journalRetention
         () =>
           client.agents.sessions
             .setStatus({
-              channel_id: origin.channel,
-              thread_ts: origin.threadTs,
+              channel_id: target.channel,
+              thread_ts: target.threadTs,
               status: wanted,
-              ...(summary.title ? { title: summary.title.slice(0, 200) } : {}),
-              ...(change.people[0] ? { initiator_user_id: change.people[0] } : {}),
+              ...(target.title ? { title: target.title } : {}),
+              ...(target.initiator ? { initiator_user_id: target.initiator } : {}),
             })
-            .then((answer) => answer.response_metadata?.warnings ?? (answer.warning ? [answer.warning] : [])),
+            .then(() => true),
         { giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
       ),
     );
-    // Given up (Slack down for long): not recorded, so the next change of the session tries again.
-    if (warnings === undefined) return;
-    for (const warning of warnings ?? []) {
-      if (warned.has(warning)) continue;
-      warned.add(warning);
-      ctx.console.warn(`Slack warned when setting an agent session's status: ${warning}`);
+    // Given up (Slack down for long, or a call that may have landed): what Slack shows is unknown, so the
+    // next change sets its status whatever it is.
+    if (set === undefined) {
+      ctx.clear("agentStatus");
+      ctx.clear("agentStatusWanted");
+    } else ctx.set("agentStatus", wanted);
+  }
+
+  /** Each message's fate as one reaction on it, the new one added before the old one goes. */
+  async function showFates(ctx: ThreadContext, change: SessionChange): Promise<void> {
+    // Only each message's latest fate counts (a run can start and end within one change).
+    const latest = new Map<string, { input: UserInput; fate: Fate }>();
+    for (const { input, fate } of change.fates)
+      if (input.source) latest.set(input.source.ts, { input, fate });
+    if (latest.size === 0) return;
+    const reactions = (await ctx.get("reactions")) ?? {};
+
+    for (const { input, fate } of latest.values()) {
+      const source = input.source;
+      if (!source) continue;
+      const wanted = FATE_REACTIONS[fate];
+      const had = reactions[source.ts];
+      if (had === wanted) continue;
+      // Add the new reaction before removing the old one, so the message always shows where it stands.
+      await bestEffort(ctx, `add :${wanted}: to ${source.ts}`, () =>
+        slackStep(
+          ctx,
+          `add :${wanted}: to ${source.ts}`,
+          "reactions.add",
+          () =>
+            client.reactions
+              .add({ channel: source.channel, timestamp: source.ts, name: wanted })
+              .then(() => true),
+          { alreadyDone: ["already_reacted"], giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
+        ),
+      );
+      if (had) {
+        await bestEffort(ctx, `remove :${had}: from ${source.ts}`, () =>
+          slackStep(
+            ctx,
+            `remove :${had}: from ${source.ts}`,
+            "reactions.remove",
+            () =>
+              client.reactions
+                .remove({ channel: source.channel, timestamp: source.ts, name: had })
+                .then(() => true),
+            { alreadyDone: ["no_reaction"], giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
+          ),
+        );
+      }
+      if (FINAL_FATES.has(fate)) delete reactions[source.ts];
+      else reactions[source.ts] = wanted;
     }
-    ctx.set("agentStatus", wanted);
+    // Nothing left to remember (every message's fate is final): no state at all.
+    if (Object.keys(reactions).length > 0) ctx.set("reactions", reactions);
+    else ctx.clear("reactions");
   }
 
   return restate.object({
@@ -82,54 +158,12 @@ export function createSlackThread(options: { client: WebClient; journalRetention
     options: { journalRetention: options.journalRetentionMs, ingressPrivate: true },
     handlers: {
       changed: async (ctx: ThreadContext, change: SessionChange): Promise<void> => {
-        await showAgentStatus(ctx, change);
-        // Only each message's latest fate counts (a run can start and end within one change).
-        const latest = new Map<string, { input: UserInput; fate: Fate }>();
-        for (const { input, fate } of change.fates)
-          if (input.source) latest.set(input.source.ts, { input, fate });
-        if (latest.size === 0) return;
-        const reactions = (await ctx.get("reactions")) ?? {};
-
-        for (const { input, fate } of latest.values()) {
-          const source = input.source;
-          if (!source) continue;
-          const wanted = FATE_REACTIONS[fate];
-          const had = reactions[source.ts];
-          if (had === wanted) continue;
-          // Add the new reaction before removing the old one, so the message always shows where it stands.
-          await bestEffort(ctx, `add :${wanted}: to ${source.ts}`, () =>
-            slackStep(
-              ctx,
-              `add :${wanted}: to ${source.ts}`,
-              "reactions.add",
-              () =>
-                client.reactions
-                  .add({ channel: source.channel, timestamp: source.ts, name: wanted })
-                  .then(() => true),
-              { alreadyDone: ["already_reacted"], giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
-            ),
-          );
-          if (had) {
-            await bestEffort(ctx, `remove :${had}: from ${source.ts}`, () =>
-              slackStep(
-                ctx,
-                `remove :${had}: from ${source.ts}`,
-                "reactions.remove",
-                () =>
-                  client.reactions
-                    .remove({ channel: source.channel, timestamp: source.ts, name: had })
-                    .then(() => true),
-                { alreadyDone: ["no_reaction"], giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
-              ),
-            );
-          }
-          if (FINAL_FATES.has(fate)) delete reactions[source.ts];
-          else reactions[source.ts] = wanted;
-        }
-        // Nothing left to remember (every message's fate is final): no state at all.
-        if (Object.keys(reactions).length > 0) ctx.set("reactions", reactions);
-        else ctx.clear("reactions");
+        await showFates(ctx, change);
+        await wantAgentStatus(ctx, change);
       },
+
+      /** Sets the status wanted, at the time the workspace's pace allowed (sent by `changed`, delayed). */
+      apply_status: async (ctx: ThreadContext): Promise<void> => applyAgentStatus(ctx),
 
       refused: async (ctx: ThreadContext, refusal: Refusal): Promise<void> => {
         const { input, origin } = refusal;

@@ -11,6 +11,7 @@
 import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
 import type { CallerCheck } from "../../restate/caller.ts";
+import { type StatusBucket, takeStatusToken } from "../status-pace.ts";
 import { SLACK_WORKSPACE } from "./slack-objects.ts";
 
 /** A slot handed out by `reserve_update`: its time (epoch ms). */
@@ -22,11 +23,13 @@ export const LIVE_SLOTS_AHEAD = 3;
 /** `reserve_live_update`'s answer: a slot (epoch ms), or none yet and when to ask again. */
 export type LiveSlot = { readonly slot: number } | { readonly slot: null; readonly retryAt: number };
 
-type WorkspaceState = { nextUpdateAt: number };
+type WorkspaceState = { nextUpdateAt: number; statusBucket: StatusBucket };
 type WorkspaceContext = restate.ObjectContext<WorkspaceState>;
 
 export function createSlackWorkspace(options: {
   updateIntervalMs: number;
+  /** Agent-session status calls a minute (status-pace.ts). */
+  statusPerMinute: number;
   journalRetentionMs: number;
   caller: CallerCheck;
 }) {
@@ -52,6 +55,19 @@ export function createSlackWorkspace(options: {
           const slot = Math.max(now, (await ctx.get("nextUpdateAt")) ?? 0);
           ctx.set("nextUpdateAt", slot + updateIntervalMs);
           return slot;
+        },
+      ),
+      /** How long an agent-session status call must wait for the workspace's pace (0: go now). */
+      reserve_status: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: WorkspaceContext): Promise<number> => {
+          const { bucket, waitMs } = takeStatusToken(
+            await ctx.get("statusBucket"),
+            await ctx.date.now(),
+            options.statusPerMinute,
+          );
+          ctx.set("statusBucket", bucket);
+          return waitMs;
         },
       ),
       /**

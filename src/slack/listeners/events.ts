@@ -5,10 +5,10 @@
  * delivers the event again, which the idempotency key makes harmless.
  */
 import type { App } from "@slack/bolt";
+import type { AgentSessionStoppedEvent, AppContextChangedEvent } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { toSessionKey } from "../../restate/keys.ts";
 import type { ChatMessage } from "../../restate/schemas.ts";
-import { MAX_CONTENT_LENGTH } from "../../restate/schemas.ts";
 import { parseThreadModeArgs } from "../agentmode-command.ts";
 import { DeliveryError } from "../delivery-error.ts";
 import { classifyMessage, isDirectMessage, type SlackMessageEvent } from "../incoming-message.ts";
@@ -17,31 +17,23 @@ import { viewingNote } from "../viewing-context.ts";
 import { threadModeConfirmation } from "../views/confirmations.ts";
 import type { ListenerDeps } from "./deps.ts";
 
-/** `app_context_changed`, as Slack's agent view sends it: what the person has open, most relevant first. */
-interface AppContextChanged {
-  readonly user?: string;
-  readonly context?: { readonly entities?: readonly { readonly type?: string; readonly value?: string }[] };
-}
+/**
+ * Slack's agent events as @slack/types declares them, every field optional: Slack's own reference example
+ * of `app_context_changed` shows no `user`, so nothing is taken for granted.
+ */
+type AppContextChanged = Partial<AppContextChangedEvent>;
+type AgentSessionStopped = Partial<AgentSessionStoppedEvent>;
 
 /**
- * A message written to the agent in a DM carries where its author is looking in Slack, when Slack's agent
- * view said so lately and it is another channel: the agent then knows what "this channel" means.
+ * A message written to the agent in a DM carries where its author is looking in Slack (a note for the agent,
+ * apart from what they wrote), when Slack's agent view said so lately and it is another channel: the agent
+ * then knows what "this channel" means.
  */
 function withViewingContext(chat: ChatMessage, event: SlackMessageEvent, deps: ListenerDeps): ChatMessage {
   if (!event.channel || !isDirectMessage(event.channel) || !event.user) return chat;
   const viewing = deps.viewing.of(event.user);
   if (!viewing || viewing === event.channel) return chat;
-  const content = `${chat.content}\n\n${viewingNote(viewing)}`;
-  return content.length <= MAX_CONTENT_LENGTH ? { ...chat, content } : chat;
-}
-
-/** `agent_session_stopped`, as Slack's agent guide describes it (newer than Bolt's event types). */
-interface AgentSessionStopped {
-  readonly channel?: string;
-  readonly thread_ts?: string;
-  readonly user?: string;
-  readonly event_ts?: string;
-  readonly streaming_message_ts?: readonly string[];
+  return { ...chat, context: viewingNote(viewing) };
 }
 
 async function tellInThread(

@@ -7,9 +7,8 @@
 import type { App, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { parseSessionKey } from "../../restate/keys.ts";
-import type { AgentOutputPayload } from "../durable/slack-channel.ts";
-import { AGENT_OUTPUT_EVENT } from "../durable/slack-channel.ts";
 import { FEEDBACK_ACTION_ID, FEEDBACK_VALUES } from "../output-message.ts";
+import { AGENT_OUTPUT_EVENT, type AgentOutputPayload } from "../post-metadata.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import type { ListenerDeps } from "./deps.ts";
 import { assertFromThisWorkspace, ControlRefusal } from "./this-workspace.ts";
@@ -58,7 +57,7 @@ export function registerFeedbackListeners(app: App, deps: ListenerDeps): void {
       const value = (action as { value?: string }).value;
       if (value !== FEEDBACK_VALUES.positive && value !== FEEDBACK_VALUES.negative)
         throw new ControlRefusal("these buttons say neither good nor bad.");
-      const container = body.container as { type?: string; channel_id?: string; message_ts?: string };
+      const container = (body.container ?? {}) as { type?: string; channel_id?: string; message_ts?: string };
       if (container.type !== "message" || !container.channel_id || !container.message_ts)
         throw new ControlRefusal("feedback is given on an answer in a thread.");
       const where = { team: bot.teamId, channel: container.channel_id };
@@ -67,10 +66,13 @@ export function registerFeedbackListeners(app: App, deps: ListenerDeps): void {
         answerOf(carried, where) ??
         answerOf(await metadataOf(client, container.channel_id, container.message_ts), where);
       if (!answer) throw new ControlRefusal("this message is not one of the agent's answers.");
+      const clickedAt = (action as { action_ts?: string }).action_ts ?? "";
+      if (!/^\d+\.\d+$/.test(clickedAt)) throw new ControlRefusal("the click does not say when it was made.");
       const { changed } = await sessions.recordFeedback(answer.sessionKey, {
         by: user,
         runId: answer.runId,
         value,
+        clickedAt,
       });
       logger.info(
         { session: answer.sessionKey, run: answer.runId, user, value, changed },

@@ -212,6 +212,11 @@ test("feedback: one entry per person per answer, the latest click counts, a repe
   assert.deepEqual(changed?.entries, [click("r1", "U1", "negative")]);
   const more = withFeedback(changed?.entries ?? [], click("r2", "U1", "positive"));
   assert.deepEqual(more?.counts, { positive: 1, negative: 1 }, "another answer is another entry");
+  // Two clicks that arrive out of order: the one made first, arriving last, changes nothing.
+  const later = { ...click("r1", "U1", "positive"), at: "2026-12-01T00:00:05.000Z" };
+  const earlier = { ...click("r1", "U1", "negative"), at: "2026-12-01T00:00:01.000Z" };
+  const afterLater = withFeedback([], later)?.entries ?? [];
+  assert.equal(withFeedback(afterLater, earlier), null, "the later click counts");
   let many: FeedbackEntry[] = [];
   for (let i = 0; i <= FEEDBACK_KEPT; i += 1)
     many = withFeedback(many, click(`r${i}`, "U1", "positive"))?.entries ?? many;

@@ -81,7 +81,7 @@ test("a model's text cannot ping or disguise a link: escaped in the markdown blo
   assert.doesNotMatch(JSON.stringify(rendered), /<!|<https/);
 });
 
-test("a Markdown link whose label reads as another address shows its real target; honest links stay links", () => {
+test("no Markdown link hides its target: each shows its label and its target; other link forms are made inert", () => {
   const disguised =
     "see [https://good.example/login](https://evil.example/login) or [good.example](http://evil.example)";
   const rendered = renderOutputs([{ text: disguised, format: "markdown" }]);
@@ -89,14 +89,28 @@ test("a Markdown link whose label reads as another address shows its real target
     "see https://good.example/login (https://evil.example/login) or good.example (http://evil.example)";
   assert.equal(blockText(rendered.blocks, 0), expected);
   assert.equal(rendered.text, expected, "the text fallback too");
-  for (const honest of [
-    "[the docs](https://example.com/docs)",
-    "[https://example.com/](https://example.com)",
-    "[example.com](https://example.com/)",
+  assert.equal(slackMarkdown("[the docs](https://example.com/docs)"), "the docs (https://example.com/docs)");
+  assert.equal(slackMarkdown("[10.0.0.1](https://evil.example)"), "10.0.0.1 (https://evil.example)");
+  assert.equal(
+    slackMarkdown("[example.com](https://example.com/)"),
+    "https://example.com/",
+    "label = target",
+  );
+  // Forms the pattern does not read show as written, inert, their target visible.
+  for (const odd of [
+    "[click](https://evil.example/a(b))",
+    "[click][ref]\n[ref]: https://evil.example",
+    "[two\nlines](https://evil.example)",
+  ]) {
+    const shown = slackMarkdown(odd);
+    assert.doesNotMatch(shown, /\]\(|\]\[|^\[ref\]:/m, shown);
+    assert.match(shown, /evil\.example/);
+  }
+  for (const untouched of [
     "`[https://good.example](https://evil.example)` is how a disguise is written",
     "```\n[https://good.example](https://evil.example)\n```",
   ])
-    assert.equal(slackMarkdown(honest), honest);
+    assert.equal(slackMarkdown(untouched), untouched);
 });
 
 test("tool-call lines are escaped too, in their context blocks and in the fallback", () => {
@@ -117,13 +131,13 @@ test("a live message is escaped while it grows and when it is interrupted", () =
   }
 });
 
-test("ordinary Markdown is left as written: only &, < and > change", () => {
+test("ordinary Markdown is left as written: only &, < and > change, and links show their target", () => {
   const text =
     "# Plan\n\n**bold** _it_ `a && b`\n\n- [docs](https://example.com/?a=1&b=2)\n\n```\nx > 1\n```";
   const rendered = renderOutputs([{ text, format: "markdown" }]);
   assert.equal(
     blockText(rendered.blocks, 0),
-    "# Plan\n\n**bold** _it_ `a &amp;&amp; b`\n\n- [docs](https://example.com/?a=1&amp;b=2)\n\n```\nx &gt; 1\n```",
+    "# Plan\n\n**bold** _it_ `a &amp;&amp; b`\n\n- docs (https://example.com/?a=1&amp;b=2)\n\n```\nx &gt; 1\n```",
   );
 });
 
