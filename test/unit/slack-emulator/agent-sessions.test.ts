@@ -5,21 +5,19 @@
  * Stop button exists only while a session is processing.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { WebClient } from "@slack/web-api";
-import { type SlackEmulator, startSlackEmulator } from "../../../src/slack-emulator/emulator.ts";
-import { botClientOf, slackError } from "../../helpers/emulator-client.ts";
+import type { SlackEmulator } from "../../../src/slack-emulator/emulator.ts";
+import { emulatorPerFile, slackError } from "../../helpers/emulator-client.ts";
 
 const ALICE = "U0ALICE01";
 const CAROL = "U0CAROL03";
 
 let emulator: SlackEmulator;
 let bot: WebClient;
-before(async () => {
-  emulator = await startSlackEmulator();
-  bot = botClientOf(emulator);
+emulatorPerFile((started) => {
+  ({ emulator, bot } = started);
 });
-after(() => emulator?.close());
 
 async function thread(): Promise<string> {
   const { message } = await emulator.userPosts({ user: ALICE, channel: "C0GENERAL", text: "hello" });

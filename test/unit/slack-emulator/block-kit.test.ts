@@ -5,18 +5,16 @@
  * Web API client.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { WebClient } from "@slack/web-api";
-import { type SlackEmulator, startSlackEmulator } from "../../../src/slack-emulator/emulator.ts";
-import { botClientOf, slackError } from "../../helpers/emulator-client.ts";
+import type { SlackEmulator } from "../../../src/slack-emulator/emulator.ts";
+import { emulatorPerFile, slackError } from "../../helpers/emulator-client.ts";
 
 let emulator: SlackEmulator;
 let bot: WebClient;
-before(async () => {
-  emulator = await startSlackEmulator();
-  bot = botClientOf(emulator);
+emulatorPerFile((started) => {
+  ({ emulator, bot } = started);
 });
-after(() => emulator?.close());
 
 type Block = Record<string, unknown>;
 const plain = (text: string) => ({ type: "plain_text", text });

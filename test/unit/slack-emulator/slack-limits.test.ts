@@ -5,7 +5,7 @@
  * conversations.history (one call a minute each, 15 messages a call, 429 `ratelimited` with Retry-After).
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type { WebClient } from "@slack/web-api";
 import { FATE_REACTIONS } from "../../../src/slack/fates.ts";
 import {
@@ -13,15 +13,13 @@ import {
   type SlackEmulator,
   startSlackEmulator,
 } from "../../../src/slack-emulator/emulator.ts";
-import { botClientOf, slackError } from "../../helpers/emulator-client.ts";
+import { emulatorPerFile, slackError } from "../../helpers/emulator-client.ts";
 
 let emulator: SlackEmulator;
 let bot: WebClient;
-before(async () => {
-  emulator = await startSlackEmulator();
-  bot = botClientOf(emulator);
+emulatorPerFile((started) => {
+  ({ emulator, bot } = started);
 });
-after(() => emulator?.close());
 
 test("reactions.add refuses an emoji name Slack does not know with invalid_name; standard and custom emoji work", async () => {
   const { ts } = await bot.chat.postMessage({ channel: "C0GENERAL", text: "react to me" });

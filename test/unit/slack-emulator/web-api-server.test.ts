@@ -3,18 +3,16 @@
  * payloads real Slack would reject. Driven with Slack's own Web API client.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { WebClient } from "@slack/web-api";
 import { type SlackEmulator, startSlackEmulator } from "../../../src/slack-emulator/emulator.ts";
-import { botClientOf, slackError } from "../../helpers/emulator-client.ts";
+import { emulatorPerFile, slackError } from "../../helpers/emulator-client.ts";
 
 let emulator: SlackEmulator;
 let bot: WebClient;
-before(async () => {
-  emulator = await startSlackEmulator();
-  bot = botClientOf(emulator);
+emulatorPerFile((started) => {
+  ({ emulator, bot } = started);
 });
-after(() => emulator?.close());
 
 const button = (id: string, text = "ok") => ({
   type: "button",
