@@ -21,6 +21,7 @@ import {
   RunReportSchema,
   SetModeSchema,
   SlackStopSchema,
+  StopRunSchema,
 } from "./schemas.ts";
 import type { Fate, FateChange, SessionEffects, SessionSummary } from "./session-effects.ts";
 import {
@@ -557,17 +558,19 @@ export function createChatService(options: ChatServiceOptions) {
 
       /** Cancels the active run without new input; the queue then moves on. */
       stop_run: restate.handlers.object.exclusive(
-        { input: restate.serde.schema(ActorSchema), accept: "*/*" },
+        { input: restate.serde.schema(StopRunSchema), accept: "*/*" },
         async (
           ctx: ChatContext,
-          { by },
+          { by, runId },
         ): Promise<{ stoppedRunId: string | null; nextRunId: string | null }> =>
           leavingNoTrace(ctx, async () => {
             await guardControl(ctx, by);
             const meta = (await ctx.get("meta")) ?? NEW_SESSION;
             assertMayControl(meta, by, "stop its run");
             const active = await ctx.get("activeRun");
-            if (!active) return { stoppedRunId: null, nextRunId: null };
+            // No run, or not the run the caller saw (it ended, and the next one is another's to stop).
+            if (!active || (runId !== undefined && active.id !== runId))
+              return { stoppedRunId: null, nextRunId: null };
             ctx.console.info("Stopping ongoing agent run");
             const next = await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
             return { stoppedRunId: active.id, nextRunId: next?.id ?? null };

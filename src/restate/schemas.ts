@@ -80,6 +80,12 @@ export const SetModeSchema = z.object({
 export const ActorSchema = z.object({ by }).default({});
 
 /**
+ * `stop_run`: who asks and, optionally, which run (the Home's Stop names the run it showed, so a double
+ * click never stops the run that came next).
+ */
+export const StopRunSchema = z.object({ by, runId: z.string().min(1).max(100).optional() }).default({});
+
+/**
  * Slack's own Stop button in a thread (`agent_session_stopped`): who pressed it and when (the event's
  * `event_ts`, Slack's clock), so that only a run that started before the press is stopped.
  */

@@ -69,9 +69,10 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
       const input = { mode, by, requireSession: true };
       return chat(key).set_mode(input, signed(CHAT_SERVICE, key, "set_mode", input));
     },
-    /** Stops the run; refused (403) for someone who is not in the session. */
-    async stopRun(key: string, by: string) {
-      return chat(key).stop_run({ by }, signed(CHAT_SERVICE, key, "stop_run", { by }));
+    /** Stops the run (only `runId`, if given); refused (403) for someone who is not in the session. */
+    async stopRun(key: string, by: string, runId?: string) {
+      const input = runId ? { by, runId } : { by };
+      return chat(key).stop_run(input, signed(CHAT_SERVICE, key, "stop_run", input));
     },
     /**
      * Slack's Stop button was pressed in the session's thread: resolves once Restate has durably accepted

@@ -670,12 +670,19 @@ describe("App Home", () => {
       (call) =>
         call.kind === "step" && call.sessionKey === key && call.history.at(-1)?.content === "third job",
     );
-    await stack.emulator.interact({ user: ALICE, on: { home: true }, actionId: `home_stop:${key}` });
+    // A double click on Stop: the button names the run the Home showed, so the second click does not stop
+    // the queued run that starts after the first.
+    await Promise.all([
+      stack.emulator.interact({ user: ALICE, on: { home: true }, actionId: `home_stop:${key}` }),
+      stack.emulator.interact({ user: ALICE, on: { home: true }, actionId: `home_stop:${key}` }),
+    ]);
     await reactionIs(channel, first.message.ts, "black_square_for_stop");
     await next.arrived;
+    assert.equal((await status(key)).activeRun?.input.content, "third job", "the next run goes on");
     next.release({ output: "third done", done: true });
     held.release({ output: "too late", done: true });
     await idle(key);
+    assert.match(botText(channel, first.message.ts), /third done/, "the next run finished");
   });
 
   test("with no sessions it explains how to start one and what the modes do", async () => {
@@ -832,14 +839,19 @@ describe("posting back", () => {
       times: 5,
     });
     const { message } = await post(ALICE, channel, `<@${BOT}> newer blocks please`);
-    await reactionIs(channel, message.ts, "white_check_mark");
-    const answer = stack.emulator.thread(channel, message.ts).find((m) => m.text === "all done");
+    await repliesInclude(channel, message.ts, "all done");
+    const answer = stack.emulator.thread(channel, message.ts).find((m) => m.text.includes("all done"));
     assert.ok(answer, "the answer is in the thread");
     assert.deepEqual(
       (answer.blocks as { type: string }[]).map((b) => b.type),
       ["section"],
       "as text, without the blocks Slack refused",
     );
+    const refused = stack.emulator
+      .callsTo("chat.postMessage")
+      .filter((c) => c.args.channel === channel && c.error === "invalid_blocks");
+    assert.equal(refused.length, 1, "refused once, then sent as text");
+    await reactionIs(channel, message.ts, "white_check_mark");
   });
 
   test("a long output is split to fit Slack's limits", async () => {

@@ -75,6 +75,7 @@ export function createUserHome(options: {
         modeSource: source,
         activeRun: s.activeRun
           ? {
+              id: s.activeRun.id,
               startedAt: s.activeRun.startedAt,
               iteration: iterationOf.get(s.key) ?? 0,
               input: s.activeRun.input,

@@ -78,7 +78,9 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     const key = sessionKeyOfControl(HOME_ACTIONS.stop, args.action.action_id);
     await control(args as ActionArgs, "stop the run", async () => {
       threadOfThisWorkspace(key, args.body, bot);
-      await sessions.stopRun(key, args.body.user.id);
+      // The button names the run the Home showed; an older Home's button names only the session.
+      const value = args.action.type === "button" ? args.action.value : undefined;
+      await sessions.stopRun(key, args.body.user.id, value && value !== key ? value : undefined);
     });
   });
 

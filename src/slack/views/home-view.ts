@@ -26,6 +26,8 @@ export interface SessionView {
   readonly mode: Mode | null;
   readonly modeSource: ModeSource;
   readonly activeRun: {
+    /** The run's id: the Stop button stops this run only, never one that came after it. */
+    readonly id?: string;
     readonly startedAt: string;
     readonly iteration: number;
     readonly input: UserInput;
@@ -167,7 +169,7 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
               action_id: toControlId(HOME_ACTIONS.stop, key),
               text: plain("Stop run"),
               style: "danger" as const,
-              value: key,
+              value: run.id ?? key,
             },
           ]
         : []),
