@@ -450,10 +450,14 @@ describe("fault suite", () => {
     const alive = await mentionNew("still there?");
     await settle(rig, [alive]);
     await checkAll([alive], figures);
+    // The check's own session moves what it touches: its channel, its person's Home and the workspace's
+    // pace of status calls (one bucket for the whole workspace). Everything else must be as it was.
     const stateAfter = await rig.restate.query(
-      `SELECT service_name, service_key, key, value_utf8 FROM state WHERE service_key NOT LIKE '%${alive.channel}%' AND NOT (service_name = 'UserHome') ORDER BY service_name, service_key, key`,
+      `SELECT service_name, service_key, key, value_utf8 FROM state WHERE service_key NOT LIKE '%${alive.channel}%' AND service_name NOT IN ('UserHome', 'SlackWorkspace') ORDER BY service_name, service_key, key`,
     );
-    const comparable = stateBefore.filter((row) => row.service_name !== "UserHome");
+    const comparable = stateBefore.filter(
+      (row) => row.service_name !== "UserHome" && row.service_name !== "SlackWorkspace",
+    );
     assert.deepEqual(stateAfter, comparable, "no session changed");
     figures.tried = answers.length;
     record(`bad requests (${answers.length})`, figures);
