@@ -253,6 +253,9 @@ export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
   "SlackChannel/enqueue": "each iteration's output into the channel's paced outbox",
   "SlackChannel/flush": "a paced post into the thread (several outputs coalesced into one when they wait)",
   "SlackThread/changed": "fate reactions on the messages whose fate changed",
+  "SlackThread/apply_status": "the thread's Slack agent session status set, at the workspace's pace",
+  "SlackWorkspace/pace_status":
+    "a status change takes its turn in the workspace's pace of status calls (one-way)",
   "UserHome/session_changed": "a person's Home learns that one of their sessions changed",
   "UserHome/publish": "debounced views.publish of a person's Home",
   "ChatService/get_status": "someone reads a session's status",

@@ -82,12 +82,14 @@ describe("every session is a Slack agent session", () => {
     );
     await stack.emulator.interact({ user: ALICE, on: { home: true }, actionId: `home_reset:${key}` });
     await statusIs(channel, message.ts, "closed");
-    // A new message opens it again.
+    // A new message opens it again. (A run that ends before its `processing` is set goes straight to
+    // `active`: the status shows what is true when it is set.)
+    const reopened = stack.sink.hold(stepOn("one more thing"));
     await post(ALICE, channel, "one more thing", message.ts);
-    await reactionIs(channel, message.ts, "white_check_mark");
-    await waitFor(() => (agentSession(channel, message.ts)?.statuses.length === 5 ? true : undefined), {
-      what: "the reopened session idle again",
-    });
+    await reopened.arrived;
+    await statusIs(channel, message.ts, "processing");
+    reopened.release({ output: "done again", done: true });
+    await statusIs(channel, message.ts, "active");
     assert.deepEqual(agentSession(channel, message.ts)?.statuses, [
       "processing",
       "active",
@@ -226,6 +228,7 @@ describe("Slack's Stop button", () => {
     const { message } = await post(ALICE, channel, `<@${BOT}> quick one`);
     await reactionIs(channel, message.ts, "white_check_mark");
     await statusIs(channel, message.ts, "active");
+    const setBefore = agentSession(channel, message.ts)?.statuses.length ?? 0;
     const plain = await post(BOB, channel, "just chatting, no agent");
     for (const threadTs of [message.ts, plain.message.ts]) {
       const answer = await stack.emulator.deliverEvent({
@@ -244,10 +247,13 @@ describe("Slack's Stop button", () => {
     assert.equal((await reads().status(keyOf(channel, plain.message.ts))).exists, false);
     // Slack showed a Stop button on an idle session, so it showed something else than we did: the status
     // is set again. A thread without a session gets none.
-    await waitFor(() => (agentSession(channel, message.ts)?.statuses.length === 3 ? true : undefined), {
-      what: "the status set again",
-    });
-    assert.deepEqual(agentSession(channel, message.ts)?.statuses, ["processing", "active", "active"]);
+    await waitFor(
+      () => (agentSession(channel, message.ts)?.statuses.length === setBefore + 1 ? true : undefined),
+      {
+        what: "the status set again",
+      },
+    );
+    assert.equal(agentSession(channel, message.ts)?.statuses.at(-1), "active");
     assert.equal(agentSession(channel, plain.message.ts), undefined);
   });
 });
@@ -405,7 +411,7 @@ describe("an app that does not subscribe to agent_session_stopped", () => {
     const warned = unsubscribed.emulator
       .callsTo("agents.sessions.setStatus")
       .filter((call) => call.ok && call.warning === "missing_agent_session_stopped_event_subscription");
-    assert.ok(warned.length >= 4, `${warned.length} warned status changes`);
+    assert.ok(warned.length >= 2, `${warned.length} warned status changes`);
     const logged = lines.filter((line) => line.includes("missing_agent_session_stopped_event_subscription"));
     assert.equal(logged.length, 1, logged.join("\n"));
     assert.match(logged[0] ?? "", /"level":40/, "a warning");
@@ -422,28 +428,34 @@ describe("the pace of status calls", () => {
   after(() => paced?.close());
 
   test("a burst of status changes beyond the workspace's allowance is spread out, and every session ends as it is", async () => {
+    // Eight runs held until each shows `processing` (8 of the 12 calls that may go at once), then all
+    // released: of their 8 `active`, 4 go at once and 4 wait a second each.
+    const texts = Array.from({ length: 8 }, (_, i) => `errand ${i}`);
+    const holds = texts.map((text) =>
+      paced.sink.hold((call) => call.kind === "step" && call.history.at(-1)?.content === text),
+    );
     const roots = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        paced.emulator.userPosts({ user: ALICE, channel: "C0GENERAL", text: `<@${BOT}> errand ${i}` }),
+      texts.map((text) =>
+        paced.emulator.userPosts({ user: ALICE, channel: "C0GENERAL", text: `<@${BOT}> ${text}` }),
       ),
     );
-    for (const { message } of roots)
-      await waitFor(
-        () =>
-          paced.emulator.workspace.agentSession("C0GENERAL", message.ts)?.status === "active"
-            ? true
-            : undefined,
-        { what: "every session active in the end" },
-      );
-    // 16 statuses wanted; a session whose run ended while its `processing` waited its turn goes straight
-    // to `active` (what is true by then), so some calls are saved.
-    const calls = paced.emulator.callsTo("agents.sessions.setStatus").filter((c) => c.ok);
-    assert.ok(calls.length > 12 && calls.length <= 16, `${calls.length} status calls`);
-    const spread = (calls.at(-1)?.at ?? 0) - (calls[0]?.at ?? 0);
-    const beyond = calls.length - 12;
-    assert.ok(
-      spread >= (beyond - 1) * 1000,
-      `${beyond} calls beyond the 12 at once waited their turn (${spread} ms)`,
+    const statusOf = (ts: string) => paced.emulator.workspace.agentSession("C0GENERAL", ts)?.status;
+    await waitFor(
+      () => (roots.every(({ message }) => statusOf(message.ts) === "processing") ? true : undefined),
+      {
+        what: "every session processing",
+      },
     );
+    for (const held of holds) held.release({ output: "done", done: true });
+    await waitFor(
+      () => (roots.every(({ message }) => statusOf(message.ts) === "active") ? true : undefined),
+      {
+        what: "every session active in the end",
+      },
+    );
+    const calls = paced.emulator.callsTo("agents.sessions.setStatus").filter((c) => c.ok);
+    assert.equal(calls.length, 16, "processing and active for each");
+    const spread = (calls.at(-1)?.at ?? 0) - (calls[0]?.at ?? 0);
+    assert.ok(spread >= 3000, `the 4 calls beyond the 12 at once waited their turn (${spread} ms)`);
   });
 });

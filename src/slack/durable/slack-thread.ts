@@ -11,7 +11,7 @@ import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { type AgentStatus, agentStatusOf } from "../agent-status.ts";
 import { FATE_REACTIONS } from "../fates.ts";
 import { BEST_EFFORT_GIVE_UP_MS, bestEffort, slackStep } from "../web-api.ts";
-import { SLACK_THREAD, SlackThreadRef, SlackWorkspaceRef } from "./slack-objects.ts";
+import { SLACK_THREAD, SlackWorkspaceRef } from "./slack-objects.ts";
 
 /**
  * The reaction we put on each message of the thread (by message ts), while its fate can still change: a
@@ -45,9 +45,9 @@ export function createSlackThread(options: { client: WebClient; journalRetention
    * with the session's title and the person who started it), `active` when idle, `closed` after a reset.
    * Changes arrive here in the order the session made them, one at a time, so an interrupt's hand-over
    * (one change: the new run active) never lets the old run's `active` land after the new `processing`.
-   * The status wanted is recorded, then set at the workspace's pace: at once while the pace allows, else
-   * by a delayed `apply_status`, so that the thread's reactions never wait for it; whichever runs sets the
-   * status wanted by then (the latest), and a later one finds nothing to do. A change that says Slack may
+   * The status wanted is recorded, then set by `apply_status`, which the workspace sends back at the pace
+   * of its status calls (SlackWorkspace/pace_status), so that the thread's reactions never wait for it;
+   * whichever runs sets the status wanted by then (the latest), and a later one finds nothing to do. A change that says Slack may
    * show something else (Slack's Stop pressed on an idle session) sets the status again.
    */
   async function wantAgentStatus(ctx: ThreadContext, change: SessionChange): Promise<void> {
@@ -65,9 +65,9 @@ export function createSlackThread(options: { client: WebClient; journalRetention
       initiator: change.people[0] ?? null,
     });
     if (change.reassertStatus) ctx.clear("agentStatus");
-    const waitMs = await ctx.objectClient(SlackWorkspaceRef, origin.team).reserve_status();
-    if (waitMs === 0) await applyAgentStatus(ctx);
-    else ctx.objectSendClient(SlackThreadRef, ctx.key).apply_status(restate.rpc.sendOpts({ delay: waitMs }));
+    // One-way: the workspace sends `apply_status` back when its pace allows (a burst of threads never
+    // waits in line on the workspace, in Restate or in our process).
+    ctx.objectSendClient(SlackWorkspaceRef, origin.team).pace_status({ thread: ctx.key });
   }
 
   /** Sets the status wanted now, unless it is what Slack already shows. */
@@ -162,7 +162,7 @@ export function createSlackThread(options: { client: WebClient; journalRetention
         await wantAgentStatus(ctx, change);
       },
 
-      /** Sets the status wanted, at the time the workspace's pace allowed (sent by `changed`, delayed). */
+      /** Sets the status wanted, at the time the workspace's pace allowed (sent by SlackWorkspace/pace_status). */
       apply_status: async (ctx: ThreadContext): Promise<void> => applyAgentStatus(ctx),
 
       refused: async (ctx: ThreadContext, refusal: Refusal): Promise<void> => {

@@ -12,7 +12,7 @@ import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
 import type { CallerCheck } from "../../restate/caller.ts";
 import { type StatusBucket, takeStatusToken } from "../status-pace.ts";
-import { SLACK_WORKSPACE } from "./slack-objects.ts";
+import { SLACK_WORKSPACE, SlackThreadRef } from "./slack-objects.ts";
 
 /** A slot handed out by `reserve_update`: its time (epoch ms). */
 const SlotSchema = z.object({ slot: z.number().int().nonnegative() });
@@ -57,17 +57,22 @@ export function createSlackWorkspace(options: {
           return slot;
         },
       ),
-      /** How long an agent-session status call must wait for the workspace's pace (0: go now). */
-      reserve_status: restate.handlers.object.exclusive(
+      /**
+       * A thread's agent session wants a new status (sent one-way: no thread waits on the workspace): its
+       * `apply_status` is sent at the time the workspace's pace of status calls allows, at once or later.
+       */
+      pace_status: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        async (ctx: WorkspaceContext): Promise<number> => {
+        async (ctx: WorkspaceContext, { thread }: { thread: string }): Promise<void> => {
           const { bucket, waitMs } = takeStatusToken(
             await ctx.get("statusBucket"),
             await ctx.date.now(),
             options.statusPerMinute,
           );
           ctx.set("statusBucket", bucket);
-          return waitMs;
+          ctx
+            .objectSendClient(SlackThreadRef, thread)
+            .apply_status(restate.rpc.sendOpts(waitMs > 0 ? { delay: waitMs } : {}));
         },
       ),
       /**
