@@ -48,19 +48,33 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
       signal: deadline,
     });
 
+  /**
+   * Options of a signed one-way send to `service/key/handler`, resolved once Restate has it durably. With
+   * Slack's own delivery id as idempotency key (a redelivery is the same request); else the nonce's.
+   */
+  const signedSend = <I>(
+    service: string,
+    key: string,
+    handler: string,
+    input: I | undefined,
+    idempotencyKey?: string,
+  ) => {
+    const signedOpts = idempotencyKey
+      ? { ...signedInput(adapterKey, { service, handler, key }, input), idempotencyKey }
+      : signedWrite(adapterKey, { service, handler, key }, input);
+    return clients.rpc.sendOpts({ ...signedOpts, signal: startDeadline() });
+  };
+
   return {
     /** Resolves when Restate has durably accepted the message; a repeated key is answered with the first. */
     async forward(key: string, message: ChatMessage, idempotencyKey: string): Promise<void> {
-      const target = { service: CHAT_SERVICE, handler: "process_user_message", key };
       const input = message as Parameters<ReturnType<typeof chat>["process_user_message"]>[0];
-      await ingress.objectSendClient(ChatServiceRef, key).process_user_message(
-        input,
-        clients.rpc.sendOpts({
-          ...signedInput(adapterKey, target, input),
-          idempotencyKey,
-          signal: startDeadline(),
-        }),
-      );
+      await ingress
+        .objectSendClient(ChatServiceRef, key)
+        .process_user_message(
+          input,
+          signedSend(CHAT_SERVICE, key, "process_user_message", input, idempotencyKey),
+        );
     },
     status: async (key: string, deadline?: AbortSignal): Promise<SessionStatus> =>
       chat(key).get_status(callOpts(deadline)),
@@ -80,14 +94,9 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
      */
     async slackStop(key: string, by: string, pressedAt: string, idempotencyKey: string): Promise<void> {
       const input = { by, pressedAt };
-      await ingress.objectSendClient(ChatServiceRef, key).stop_from_slack(
-        input,
-        clients.rpc.sendOpts({
-          ...signedInput(adapterKey, { service: CHAT_SERVICE, handler: "stop_from_slack", key }, input),
-          idempotencyKey,
-          signal: startDeadline(),
-        }),
-      );
+      await ingress
+        .objectSendClient(ChatServiceRef, key)
+        .stop_from_slack(input, signedSend(CHAT_SERVICE, key, "stop_from_slack", input, idempotencyKey));
     },
     /** Records a click on an answer's feedback buttons; refused (404) for a thread without a session. */
     async recordFeedback(
@@ -116,12 +125,9 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
     /** Publishes the person's Home (one-way: Slack needs no answer). */
     async homeOpened(team: string, user: string): Promise<void> {
       const key = toHomeKey(team, user);
-      await ingress.objectSendClient(UserHomeRef, key).opened(
-        clients.rpc.sendOpts({
-          ...signedWrite(adapterKey, { service: USER_HOME, handler: "opened", key }, undefined),
-          signal: startDeadline(),
-        }),
-      );
+      await ingress
+        .objectSendClient(UserHomeRef, key)
+        .opened(signedSend(USER_HOME, key, "opened", undefined));
     },
   };
 }

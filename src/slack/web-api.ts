@@ -186,3 +186,26 @@ export async function bestEffort<T>(
     return undefined;
   }
 }
+
+/**
+ * A best-effort Slack call as a durable step (a reaction, an explanation, a Home, an agent status): it
+ * retries temporary failures for up to `BEST_EFFORT_GIVE_UP_MS`, then is logged as `what` and given up.
+ * Resolves to the call's result, null when Slack answered "already done", undefined when given up.
+ */
+export function bestEffortStep<T>(
+  ctx: restate.Context,
+  step: {
+    readonly what: string;
+    readonly name?: string;
+    readonly method: string;
+    readonly alreadyDone?: readonly string[];
+  },
+  call: () => Promise<T>,
+): Promise<T | null | undefined> {
+  return bestEffort(ctx, step.what, () =>
+    slackStep(ctx, step.name ?? step.what, step.method, call, {
+      giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS,
+      ...(step.alreadyDone ? { alreadyDone: step.alreadyDone } : {}),
+    }),
+  );
+}

@@ -38,6 +38,12 @@ export function ingressAttacks(): void {
     let reads: ReturnType<typeof sessionReads>;
     const path = (key: string, handler: string) => `ChatService/${encodeURIComponent(key)}/${handler}`;
     const exists = async (key: string) => (await reads.status(key)).exists;
+    /** The seed's curl: `{content, role}` to a session that is not a Slack thread. */
+    const seedCurl = (key: string) =>
+      curl.call<{ decision: string }>(path(key, "process_user_message"), {
+        content: "do something",
+        role: "user",
+      });
 
     before(async () => {
       stack = await startLlmStack();
@@ -103,10 +109,7 @@ export function ingressAttacks(): void {
         changedAnything: () => exists(plainKey),
         twin: async () => {
           // The seed's curl: `{content, role}` to any key that is not a Slack thread.
-          const receipt = await curl.call<{ decision: string }>(path(plainKey, "process_user_message"), {
-            content: "do something",
-            role: "user",
-          });
+          const receipt = await seedCurl(plainKey);
           assert.equal(receipt.decision, "started");
           assert.equal((await reads.status(plainKey)).origin, null);
         },
@@ -160,7 +163,7 @@ export function ingressAttacks(): void {
       });
       // The seed's operator calls on a session that is not a Slack thread keep working, without a body.
       const plain = `ellie-controls-${process.pid}`;
-      await curl.call(path(plain, "process_user_message"), { content: "do something", role: "user" });
+      await seedCurl(plain);
       assert.equal((await curl.request(path(plain, "stop_run"))).status, 200);
       assert.equal((await curl.request(path(plain, "reset"))).status, 200);
       // And an operator may still read a Slack session's status.
@@ -185,7 +188,7 @@ export function ingressAttacks(): void {
           const asAdapter = await adapter.call<{ entries: { content: string }[] }>(path(key, "get_history"));
           assert.equal(asAdapter.entries[0]?.content, "the launch date is secret");
           const plain = `ellie-reads-${process.pid}`;
-          await curl.call(path(plain, "process_user_message"), { content: "do something", role: "user" });
+          await seedCurl(plain);
           const own = await curl.call<{ entries: { content: string }[] }>(path(plain, "get_history"));
           assert.equal(own.entries[0]?.content, "do something");
         },
@@ -276,10 +279,7 @@ export function ingressAttacks(): void {
         },
         changedAnything: () => exists(key),
         twin: async () => {
-          const receipt = await curl.call<{ decision: string }>(path(key, "process_user_message"), {
-            content: "do something",
-            role: "user",
-          });
+          const receipt = await seedCurl(key);
           assert.equal(receipt.decision, "started");
           assert.equal((await curl.request(path(key, "get_history"))).status, 200);
         },
@@ -417,10 +417,7 @@ export function ingressAttacks(): void {
           },
           changedAnything: () => exists(key),
           twin: async () => {
-            const receipt = await curl.call<{ decision: string }>(path(key, "process_user_message"), {
-              content: "do something",
-              role: "user",
-            });
+            const receipt = await seedCurl(key);
             assert.equal(receipt.decision, "started");
             const history = await fetch(`${base}/${path(key, "get_history")}`);
             assert.equal(history.status, 200);

@@ -10,7 +10,7 @@ import type { Fate, SessionChange } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { type AgentStatus, agentStatusOf } from "../agent-status.ts";
 import { FATE_REACTIONS } from "../fates.ts";
-import { BEST_EFFORT_GIVE_UP_MS, bestEffort, slackStep } from "../web-api.ts";
+import { bestEffortStep } from "../web-api.ts";
 import { SLACK_THREAD, SlackWorkspaceRef } from "./slack-objects.ts";
 
 /**
@@ -76,23 +76,23 @@ export function createSlackThread(options: { client: WebClient; journalRetention
     const target = await ctx.get("agentTarget");
     if (!wanted || !target || wanted === (await ctx.get("agentStatus"))) return;
     // A warning Slack gives (a missing event subscription) is logged, once, by the client (web-api.ts).
-    const set = await bestEffort(ctx, `set the agent session ${wanted}`, () =>
-      slackStep(
-        ctx,
-        `agent session ${wanted}`,
-        "agents.sessions.setStatus",
-        () =>
-          client.agents.sessions
-            .setStatus({
-              channel_id: target.channel,
-              thread_ts: target.threadTs,
-              status: wanted,
-              ...(target.title ? { title: target.title } : {}),
-              ...(target.initiator ? { initiator_user_id: target.initiator } : {}),
-            })
-            .then(() => true),
-        { giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
-      ),
+    const set = await bestEffortStep(
+      ctx,
+      {
+        what: `set the agent session ${wanted}`,
+        name: `agent session ${wanted}`,
+        method: "agents.sessions.setStatus",
+      },
+      () =>
+        client.agents.sessions
+          .setStatus({
+            channel_id: target.channel,
+            thread_ts: target.threadTs,
+            status: wanted,
+            ...(target.title ? { title: target.title } : {}),
+            ...(target.initiator ? { initiator_user_id: target.initiator } : {}),
+          })
+          .then(() => true),
     );
     // Given up (Slack down for long, or a call that may have landed): what Slack shows is unknown, so the
     // next change sets its status whatever it is.
@@ -118,30 +118,25 @@ export function createSlackThread(options: { client: WebClient; journalRetention
       const had = reactions[source.ts];
       if (had === wanted) continue;
       // Add the new reaction before removing the old one, so the message always shows where it stands.
-      await bestEffort(ctx, `add :${wanted}: to ${source.ts}`, () =>
-        slackStep(
-          ctx,
-          `add :${wanted}: to ${source.ts}`,
-          "reactions.add",
-          () =>
-            client.reactions
-              .add({ channel: source.channel, timestamp: source.ts, name: wanted })
-              .then(() => true),
-          { alreadyDone: ["already_reacted"], giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
-        ),
+      const where = { channel: source.channel, timestamp: source.ts };
+      await bestEffortStep(
+        ctx,
+        {
+          what: `add :${wanted}: to ${source.ts}`,
+          method: "reactions.add",
+          alreadyDone: ["already_reacted"],
+        },
+        () => client.reactions.add({ ...where, name: wanted }).then(() => true),
       );
       if (had) {
-        await bestEffort(ctx, `remove :${had}: from ${source.ts}`, () =>
-          slackStep(
-            ctx,
-            `remove :${had}: from ${source.ts}`,
-            "reactions.remove",
-            () =>
-              client.reactions
-                .remove({ channel: source.channel, timestamp: source.ts, name: had })
-                .then(() => true),
-            { alreadyDone: ["no_reaction"], giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
-          ),
+        await bestEffortStep(
+          ctx,
+          {
+            what: `remove :${had}: from ${source.ts}`,
+            method: "reactions.remove",
+            alreadyDone: ["no_reaction"],
+          },
+          () => client.reactions.remove({ ...where, name: had }).then(() => true),
         );
       }
       if (FINAL_FATES.has(fate)) delete reactions[source.ts];
@@ -169,22 +164,15 @@ export function createSlackThread(options: { client: WebClient; journalRetention
         const { input, origin } = refusal;
         if (!input.by) return;
         const user = input.by;
-        await bestEffort(ctx, "explain a refused message", () =>
-          slackStep(
-            ctx,
-            "explain a refused message",
-            "chat.postEphemeral",
-            () =>
-              client.chat
-                .postEphemeral({
-                  channel: origin.channel,
-                  user,
-                  thread_ts: origin.threadTs,
-                  text: `Your message was not taken: ${refusal.reason}`,
-                })
-                .then(() => true),
-            { giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
-          ),
+        await bestEffortStep(ctx, { what: "explain a refused message", method: "chat.postEphemeral" }, () =>
+          client.chat
+            .postEphemeral({
+              channel: origin.channel,
+              user,
+              thread_ts: origin.threadTs,
+              text: `Your message was not taken: ${refusal.reason}`,
+            })
+            .then(() => true),
         );
       },
     },

@@ -15,7 +15,7 @@ import type { SessionSummary } from "../../restate/session-effects.ts";
 import type { UserInput } from "../../restate/session-state.ts";
 import { preview } from "../text.ts";
 import { buildHomeView, HOME_PREVIEW_CHARS, type SessionView } from "../views/home-view.ts";
-import { BEST_EFFORT_GIVE_UP_MS, bestEffort, slackStep } from "../web-api.ts";
+import { bestEffortStep } from "../web-api.ts";
 import { USER_HOME, UserHomeRef } from "./slack-objects.ts";
 
 type HomeState = {
@@ -91,14 +91,10 @@ export function createUserHome(options: {
     const { user } = parseHomeKey(ctx.key);
     const summaries = ((await ctx.get("sessions")) ?? []).slice(0, SESSIONS_SHOWN);
     const view = buildHomeView(await sessionViews(ctx, summaries));
-    await bestEffort(ctx, `publish the Home of ${user}`, () =>
-      slackStep(
-        ctx,
-        "publish the Home",
-        "views.publish",
-        () => client.views.publish({ user_id: user, view }).then(() => true),
-        { giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS },
-      ),
+    await bestEffortStep(
+      ctx,
+      { what: `publish the Home of ${user}`, name: "publish the Home", method: "views.publish" },
+      () => client.views.publish({ user_id: user, view }).then(() => true),
     );
   }
 
