@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import type { Approver } from "./restate/approvals.ts";
 import { MODES, type Mode, modeSchema } from "./restate/modes.ts";
 import { ADAPTER_KEY_MIN_LENGTH } from "./runtime/adapter-key.ts";
 import { PUBLIC_KEY_PATTERN } from "./runtime/request-identity.ts";
@@ -71,6 +72,15 @@ export interface Config {
     /** Agent-session status calls a workspace makes a minute at most (Slack's Tier 3: about 50). */
     readonly statusPerMinute: number;
   };
+  /** Who decides on tool calls that need approval, how long a decision may take, and undo (`APPROVERS`, ...). */
+  readonly approvals: {
+    /** `APPROVERS`: only these people decide (a `team` of null: in any workspace); empty: the session's people. */
+    readonly approvers: readonly Approver[];
+    /** `APPROVAL_TIMEOUT`: a wait longer than this ends as denied (timed out). */
+    readonly timeoutMs: number;
+    /** `UNDO_ON_INTERRUPT`: an interrupted or stopped run's undoable effects are undone without asking. */
+    readonly undoOnInterrupt: boolean;
+  };
   /**
    * `ALLOW_PUBLIC_BIND`: the operator decided that the embedded server or our endpoint may bind beyond
    * loopback (without it such a bind stops start-up).
@@ -84,6 +94,8 @@ export interface DemoAgentSettings {
   readonly iterationMs: number;
   readonly doneProbability: number;
   readonly maxIterations: number;
+  /** `DEMO_APPROVAL`: a Slack run's last iteration asks to post its result into the channel (post_to_channel). */
+  readonly approval: boolean;
 }
 
 /** `AGENT=llm`: a model behind any OpenAI-compatible endpoint, through the AI SDK. */
@@ -183,6 +195,14 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/** One entry of `APPROVERS`: `U123`, or `T123:U123` for that workspace only. */
+const APPROVER_PATTERN = /^(?:T[A-Z0-9]+:)?[UW][A-Z0-9]+$/;
+
+function parseApprover(entry: string): Approver {
+  const [team, user] = entry.includes(":") ? entry.split(":") : [null, entry];
+  return { team: team ?? null, user: user ?? "" };
+}
+
 const mode = modeSchema({ unknown: (got) => `must be one of ${MODES.join(", ")} (got "${got}")` });
 
 /** `none`: the Restate side alone (curl); the others say where Slack is. */
@@ -232,6 +252,28 @@ const EnvSchema = z.object({
   DEMO_ITERATION_MS: z.coerce.number().int().min(0, "must be 0 or more").default(3000),
   DEMO_DONE_PROBABILITY: z.coerce.number().min(0).max(1, "must be between 0 and 1").default(0.1),
   DEMO_MAX_ITERATIONS: z.coerce.number().int().min(1, "must be at least 1").default(10),
+  DEMO_APPROVAL: bool.default(false),
+  APPROVERS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            APPROVER_PATTERN,
+            "must be Slack user ids (U...), each optionally with its workspace (T...:U...), separated by commas",
+          ),
+      ),
+    )
+    .default([]),
+  APPROVAL_TIMEOUT: duration.default(24 * 3_600_000),
+  UNDO_ON_INTERRUPT: bool.default(false),
   AGENT: z
     .string()
     .transform((v) => v.trim().toLowerCase())
@@ -495,6 +537,7 @@ export function parseConfig(env: Env, isTty = false): Config {
             iterationMs: e.DEMO_ITERATION_MS,
             doneProbability: e.DEMO_DONE_PROBABILITY,
             maxIterations: e.DEMO_MAX_ITERATIONS,
+            approval: e.DEMO_APPROVAL,
           },
     log: {
       level: e.LOG_LEVEL,
@@ -512,6 +555,11 @@ export function parseConfig(env: Env, isTty = false): Config {
       homeDebounceMs: e.HOME_DEBOUNCE_MS,
       updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
       statusPerMinute: e.SLACK_STATUS_PER_MINUTE,
+    },
+    approvals: {
+      approvers: e.APPROVERS.map(parseApprover),
+      timeoutMs: e.APPROVAL_TIMEOUT,
+      undoOnInterrupt: e.UNDO_ON_INTERRUPT,
     },
     allowPublicBind: e.ALLOW_PUBLIC_BIND,
   };

@@ -19,6 +19,7 @@ import { createSlackThread } from "./slack/durable/slack-thread.ts";
 import { createSlackWorkspace } from "./slack/durable/slack-workspace.ts";
 import { createUserHome } from "./slack/durable/user-home.ts";
 import { createLiveMessageUpdater } from "./slack/live-updates.ts";
+import { postToChannelTool } from "./slack/post-to-channel-tool.ts";
 import { readThreadTool } from "./slack/thread-tool.ts";
 import { createSlackWebClient } from "./slack/web-api.ts";
 
@@ -53,6 +54,7 @@ export function createServices(deps: {
       journalRetentionMs,
       effects,
       caller,
+      approvals: config.approvals,
     }),
     createAgentSession({ agent, effects, journalRetentionMs, stepMaxAttempts: AGENT_STEP_MAX_ATTEMPTS }),
     createChannelSettings({
@@ -79,14 +81,20 @@ export function createServices(deps: {
 }
 
 /**
- * The agent the settings ask for: the demo agent (`AGENT=demo`), or the LLM agent with its built-in tools
- * (the current time, and reading the Slack thread when Slack is configured). Add tools here.
+ * The agent the settings ask for: the demo agent (`AGENT=demo`, which with `DEMO_APPROVAL` asks to post
+ * its results), or the LLM agent with its built-in tools (the current time; with Slack configured, reading
+ * the thread and posting into a channel, which needs approval). Add tools here.
  */
 export function createAgent(config: Config, logger: Logger): Agent {
   const settings = config.agent;
-  if (settings.kind === "demo") return createDemoAgent(settings);
-  const tools = [currentTimeTool];
   const token = botTokenOf(config.slack);
-  if (token) tools.push(readThreadTool(createSlackWebClient({ url: config.slackApi.url, token, logger })));
+  const client = token ? createSlackWebClient({ url: config.slackApi.url, token, logger }) : null;
+  if (settings.kind === "demo")
+    return createDemoAgent({
+      ...settings,
+      ...(settings.approval && client ? { postTool: postToChannelTool(client) } : {}),
+    });
+  const tools = [currentTimeTool];
+  if (client) tools.push(readThreadTool(client), postToChannelTool(client));
   return createLlmAgent({ ...settings, tools });
 }

@@ -6,7 +6,8 @@
  */
 
 import type * as restate from "@restatedev/restate-sdk";
-import type { ToolContext } from "./tools.ts";
+import type { ApprovalDecision, ApprovalRequest } from "../restate/approvals.ts";
+import type { AgentTool, ToolContext } from "./tools.ts";
 
 /**
  * One item of a session's history. The demo agent keeps `{role: "user" | "system", content: text}`; the LLM
@@ -62,6 +63,16 @@ export interface AgentStepContext {
   readonly watched: boolean;
   /** The run's Restate context, for libraries that journal through it themselves (durable model calls). */
   readonly restate: restate.Context;
+  /**
+   * Asks the session's people (or `APPROVERS`) to approve an action and waits for the decision, durably:
+   * the wait survives every process and costs nothing meanwhile. Ends as denied after `APPROVAL_TIMEOUT`,
+   * and at once where nobody could decide (a session with no Slack thread). Cancelling the run ends it.
+   */
+  askApproval(request: ApprovalRequest): Promise<ApprovalDecision>;
+  /** Records, durably, that an undoable effect is about to happen (before its step runs). */
+  registerEffect(effect: { id: string; tool: string; title: string; input: unknown }): void;
+  /** Records how the effect's step ended: its result (to undo it by), or that it did nothing. */
+  effectEnded(id: string, ended: { result: unknown } | { failed: string }): void;
 }
 
 export interface AgentStepResult {
@@ -85,6 +96,8 @@ export interface AgentStepResult {
 
 export interface Agent {
   readonly name: string;
+  /** The agent's tools: the run finds a tool's undo here by name. */
+  readonly tools?: readonly AgentTool[];
   /** Streams its iterations: each iteration of a watched run gets a live message that `showStreamed` updates. */
   readonly streams?: boolean;
   /** One iteration of the agent loop over the run's working history. */

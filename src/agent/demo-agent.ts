@@ -2,8 +2,14 @@
  * The demo agent: each iteration waits (a durable sleep), then one durable step
  * decides whether the work is done. The random draw happens inside the step, so after a crash the
  * journaled decision replays instead of a new draw. `maxIterations` caps every run.
+ *
+ * With `DEMO_APPROVAL=true` and a tool to post with, a Slack run's last iteration asks to post its result
+ * into the thread's channel (`post_to_channel`, which needs approval), so the playground shows approvals
+ * and undo without a model. Sessions started with curl have no thread and are unaffected.
  */
 import type { Agent } from "./agent.ts";
+import { callTool } from "./tool-calls.ts";
+import type { AgentTool } from "./tools.ts";
 
 export const DEMO_OUTPUT_CONTINUE = "Do another iteration";
 export const DEMO_OUTPUT_DONE = "Done";
@@ -12,19 +18,38 @@ export interface DemoAgentOptions {
   readonly iterationMs: number;
   readonly doneProbability: number;
   readonly maxIterations: number;
+  /** Ask to post each Slack run's result with `postTool` (DEMO_APPROVAL). */
+  readonly approval?: boolean;
+  readonly postTool?: AgentTool;
 }
 
 export function createDemoAgent(options: DemoAgentOptions): Agent {
+  const { postTool } = options;
+  const tools = new Map(postTool ? [[postTool.name, postTool]] : []);
   return {
     name: "demo",
+    ...(postTool ? { tools: [postTool] } : {}),
     async step(ctx) {
       // A zero-length sleep would still cost a timer round trip; skip it.
       if (options.iterationMs > 0) await ctx.sleep(options.iterationMs);
-      if (ctx.iteration >= options.maxIterations) return { output: DEMO_OUTPUT_DONE, done: true };
-      const output = await ctx.step("LLM call", () =>
-        Math.random() < options.doneProbability ? DEMO_OUTPUT_DONE : DEMO_OUTPUT_CONTINUE,
-      );
-      return { output, done: output === DEMO_OUTPUT_DONE };
+      const output =
+        ctx.iteration >= options.maxIterations
+          ? DEMO_OUTPUT_DONE
+          : await ctx.step("LLM call", () =>
+              Math.random() < options.doneProbability ? DEMO_OUTPUT_DONE : DEMO_OUTPUT_CONTINUE,
+            );
+      const done = output === DEMO_OUTPUT_DONE;
+      if (!done || !options.approval || !postTool || !ctx.origin) return { output, done };
+      const posted = await callTool(ctx, tools, {
+        toolCallId: `demo-${ctx.runId}-${ctx.iteration}`,
+        toolName: postTool.name,
+        input: {
+          channel: ctx.origin.channel,
+          text: `The demo agent finished a run (${ctx.runId.slice(0, 8)}) in a thread of this channel.`,
+        },
+      });
+      const note = posted.type === "json" ? `Posted the result in <#${ctx.origin.channel}>.` : posted.value;
+      return { output, done, notes: [note] };
     },
   };
 }

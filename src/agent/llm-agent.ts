@@ -23,6 +23,7 @@ import {
 import type { LlmSettings } from "../config.ts";
 import { retryAfterMs } from "../retry-after.ts";
 import type { Agent, AgentStepContext, HistoryItem, ToolTask } from "./agent.ts";
+import { callTool, plain, type ToolOutput } from "./tool-calls.ts";
 import type { AgentTool } from "./tools.ts";
 
 export interface LlmAgentOptions extends LlmSettings {
@@ -82,8 +83,6 @@ interface ModelAnswer {
   readonly messages: ModelMessage[];
   readonly toolCalls: { toolCallId: string; toolName: string; input: unknown }[];
 }
-
-type ToolOutput = { type: "json"; value: unknown } | { type: "error-text"; value: string };
 
 /**
  * The last step (LLM_MAX_STEPS) offers no tools; a model that asks for one anyway has given its answer:
@@ -274,28 +273,9 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
     });
   }
 
-  async function runTool(ctx: AgentStepContext, call: ModelAnswer["toolCalls"][number]): Promise<ToolOutput> {
-    return ctx.step(`tool ${call.toolName} (${call.toolCallId})`, async (signal): Promise<ToolOutput> => {
-      const known = tools.get(call.toolName);
-      if (!known) return { type: "error-text", value: `There is no tool named ${call.toolName}.` };
-      const input = known.inputSchema.safeParse(call.input ?? {});
-      if (!input.success) return { type: "error-text", value: `Invalid input: ${input.error.message}` };
-      try {
-        const value = await known.execute(input.data, {
-          sessionKey: ctx.sessionKey,
-          origin: ctx.origin,
-          signal,
-        });
-        return { type: "json", value: plain(value ?? null) };
-      } catch (error) {
-        if (signal.aborted) throw error;
-        return { type: "error-text", value: (error as Error).message || String(error) };
-      }
-    });
-  }
-
   return {
     name: "llm",
+    tools: options.tools,
     streams: options.stream,
     async step(ctx, history) {
       const answer = ctx.watched ? await streamed(ctx, history) : await generated(ctx, history);
@@ -304,7 +284,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
       const results: unknown[] = [];
       for (const [index, call] of answer.toolCalls.entries()) {
         if (ctx.watched) ctx.showStreamed({ text: answer.text, tasks: [...tasks] });
-        const output = await runTool(ctx, call);
+        const output = await callTool(ctx, tools, call);
         tasks[index] = toolTask(call, output);
         results.push({ type: "tool-result", toolCallId: call.toolCallId, toolName: call.toolName, output });
         ctx.log(`Tool ${call.toolName} answered for ${ctx.sessionKey}`);
@@ -323,9 +303,4 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
       };
     },
   };
-}
-
-/** Journaled values must be plain JSON (no undefined, dates or class instances). */
-function plain<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
 }

@@ -157,6 +157,7 @@ export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
       edited: message.edited !== undefined,
       files: (message.files ?? []).map((file) => file.name),
       broadcast: message.subtype === "thread_broadcast",
+      deleted: message.subtype === "tombstone",
       agentSession: agentSessionView(message),
     };
   }

@@ -9,9 +9,17 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import { type Agent, type AgentStepContext, contentText, type HistoryItem } from "../agent/agent.ts";
-import { AGENT_SESSION, ChatServiceRef } from "./contracts.ts";
+import type { AgentTool } from "../agent/tools.ts";
+import {
+  type ApprovalDecision,
+  needsUndo,
+  type PendingApproval,
+  type RegisteredEffect,
+  type UndoResult,
+} from "./approvals.ts";
+import { AGENT_SESSION, AgentSessionRef, ChatServiceRef } from "./contracts.ts";
 import { parseSessionKey } from "./keys.ts";
-import { RunInputSchema } from "./schemas.ts";
+import { RunInputSchema, UndoEffectsSchema } from "./schemas.ts";
 import type { LiveMessage, SessionEffects } from "./session-effects.ts";
 import { type SessionOrigin, signalNameFor, type UserInput } from "./session-state.ts";
 
@@ -21,10 +29,23 @@ export interface RunProgress {
   readonly outcome: "running" | "done" | "failed" | "interrupted";
 }
 
-type RunState = { progress: RunProgress };
+/**
+ * `progress` lives while the run does. `effects`, the undoable effects the run applied (or began), lives
+ * while they may still be undone: cleared when the run ends by itself, when they are undone, or
+ * `UNDO_KEPT_MS` after the run was interrupted.
+ */
+type RunState = { progress: RunProgress; effects: RegisteredEffect[] };
+
+/** How long an interrupted run's effects can be undone (the Undo button then answers that it is too late). */
+export const UNDO_KEPT_MS = 7 * 24 * 3_600_000;
+
+/** Attempts of one undo before it is reported as failed (never retried forever). */
+const UNDO_MAX_ATTEMPTS = 5;
 
 export interface AgentSessionOptions {
   readonly agent: Agent;
+  /** Tools the agent may no longer list but whose effects may still be undone (none today). */
+  readonly extraTools?: readonly AgentTool[];
   readonly effects: SessionEffects;
   readonly journalRetentionMs: number;
   /** How often a failing agent step is tried before the run ends as failed. */
@@ -100,8 +121,67 @@ async function takeHandedInput(
   ]);
 }
 
+/**
+ * An interrupted or stopped run that applied undoable effects offers to undo them (ChatService records
+ * the offer and shows it; `UNDO_ON_INTERRUPT` takes it at once). Its effects are kept for `UNDO_KEPT_MS`.
+ */
+function offerUndo(
+  ctx: restate.ObjectContext<RunState>,
+  run: { runId: string; sessionKey: string; origin: SessionOrigin | null },
+  applied: readonly RegisteredEffect[],
+): void {
+  const undoable = applied.filter(needsUndo);
+  if (undoable.length === 0 || !run.origin) {
+    if (applied.length > 0) ctx.clear("effects");
+    return;
+  }
+  ctx.objectSendClient(ChatServiceRef, run.sessionKey).undo_offered({
+    runId: run.runId,
+    runKey: ctx.key,
+    effects: undoable.map(({ id, title }) => ({ id, title })),
+  });
+  ctx
+    .objectSendClient(AgentSessionRef, ctx.key)
+    .forget_effects(restate.rpc.sendOpts({ delay: UNDO_KEPT_MS }));
+}
+
 export function createAgentSession(options: AgentSessionOptions) {
   const { agent } = options;
+  const tools = new Map([...(options.extraTools ?? []), ...(agent.tools ?? [])].map((t) => [t.name, t]));
+
+  /** One effect's undo as a durable step, tried a few times; a failure is reported, never retried forever. */
+  async function undoOne(
+    ctx: restate.ObjectContext<RunState>,
+    effect: RegisteredEffect,
+    at: { sessionKey: string; origin: SessionOrigin | null },
+  ): Promise<UndoResult> {
+    const { id, title } = effect;
+    const undo = tools.get(effect.tool)?.undo;
+    if (!undo) return { id, title, outcome: "failed", error: `the tool ${effect.tool} cannot undo` };
+    try {
+      const outcome = await ctx.run(
+        `undo ${effect.tool} (${id})`,
+        async () =>
+          undo(
+            effect.input,
+            { result: effect.result ?? null },
+            {
+              sessionKey: at.sessionKey,
+              origin: at.origin,
+              signal: ctx.request().attemptCompletedSignal,
+              callId: id,
+              approvedBy: null,
+            },
+          ),
+        { maxRetryAttempts: UNDO_MAX_ATTEMPTS },
+      );
+      return { id, title, outcome };
+    } catch (error) {
+      if (error instanceof restate.CancelledError || !(error instanceof restate.TerminalError)) throw error;
+      ctx.console.warn(`Could not undo ${effect.tool} (${id}): ${error.message}`);
+      return { id, title, outcome: "failed", error: error.message };
+    }
+  }
   return restate.object({
     name: AGENT_SESSION,
     description: "One agent run: the agent loop over the session history, interruptible between steps.",
@@ -121,6 +201,36 @@ export function createAgentSession(options: AgentSessionOptions) {
           let consumed = 0;
           let iteration = 0;
           let liveMessage: LiveMessage | null = null;
+          // The undoable effects applied so far (kept in state too, for an undo after the run).
+          const applied: RegisteredEffect[] = [];
+          const recordEffect = (effect: RegisteredEffect) => {
+            const at = applied.findIndex((e) => e.id === effect.id);
+            if (at >= 0) applied[at] = effect;
+            else applied.push(effect);
+            ctx.set("effects", applied);
+          };
+          let approvals = 0;
+          /** Waits for a person's decision: ChatService shows the card, checks who decides, and signals it. */
+          const askApproval: AgentStepContext["askApproval"] = async (request) => {
+            const at = new Date(await ctx.date.now()).toISOString();
+            if (!origin)
+              return {
+                verdict: "denied",
+                by: null,
+                at,
+                reason: "nobody can approve it here: this session is not a Slack thread",
+              } satisfies ApprovalDecision;
+            approvals += 1;
+            const approval: PendingApproval = {
+              ...request,
+              id: ctx.rand.uuidv4(),
+              signal: `approval-${approvals}`,
+              since: at,
+            };
+            chat.approval_pending({ runId, approval });
+            ctx.console.info(`Agent run ${runId} waits for approval of ${request.tool}`);
+            return ctx.signal<ApprovalDecision>(approval.signal);
+          };
           try {
             for (;;) {
               if (iteration > 0) {
@@ -161,6 +271,17 @@ export function createAgentSession(options: AgentSessionOptions) {
                 },
                 watched: message !== null,
                 restate: ctx,
+                askApproval,
+                registerEffect: (effect) => recordEffect({ ...effect, state: "registered" }),
+                effectEnded: (id, ended) => {
+                  const effect = applied.find((e) => e.id === id);
+                  if (!effect) return;
+                  recordEffect(
+                    "result" in ended
+                      ? { ...effect, state: "applied", result: ended.result }
+                      : { ...effect, state: "failed", error: ended.failed },
+                  );
+                },
               };
               let result: Awaited<ReturnType<Agent["step"]>>;
               try {
@@ -197,6 +318,8 @@ export function createAgentSession(options: AgentSessionOptions) {
               liveMessage = null;
               if (result.done) {
                 ctx.set("progress", { iteration, outcome: "done" });
+                // A run that finishes keeps its effects and offers no undo.
+                if (applied.length > 0) ctx.clear("effects");
                 chat.run_ended({
                   runId,
                   outcome: "done",
@@ -212,9 +335,11 @@ export function createAgentSession(options: AgentSessionOptions) {
               ctx.console.info(`Agent run ${runId} for ${sessionKey} was interrupted`);
               ctx.set("progress", { iteration, outcome: "interrupted" });
               chat.run_ended({ runId, outcome: "interrupted", consumed });
+              offerUndo(ctx, { runId, origin, sessionKey }, applied);
             } else if (error instanceof restate.TerminalError) {
               ctx.console.warn(`Agent run ${runId} for ${sessionKey} failed: ${error.message}`);
               ctx.set("progress", { iteration, outcome: "failed" });
+              if (applied.length > 0) ctx.clear("effects");
               if (origin) {
                 // Never a silent stop: the thread says what went wrong (in the iteration's live message, if any).
                 effects.output(ctx, {
@@ -232,6 +357,41 @@ export function createAgentSession(options: AgentSessionOptions) {
             }
             throw error;
           }
+        },
+      ),
+
+      /**
+       * Undoes the run's effects, newest first, each once: an effect's state says it is undone as soon as
+       * its undo step has run, and the steps are journaled. Sent by ChatService only (a person's Undo,
+       * checked there, or `UNDO_ON_INTERRUPT`); it tells ChatService what each undo did.
+       */
+      undo_effects: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(UndoEffectsSchema), ingressPrivate: true },
+        async (ctx: restate.ObjectContext<RunState>, { sessionKey, runId, origin }): Promise<void> => {
+          const effects = (await ctx.get("effects")) ?? [];
+          const results: UndoResult[] = [];
+          for (let index = effects.length - 1; index >= 0; index -= 1) {
+            const effect = effects[index];
+            if (!effect || !needsUndo(effect)) continue;
+            const result = await undoOne(ctx, effect, { sessionKey, origin });
+            results.push(result);
+            effects[index] = {
+              ...effect,
+              state: result.outcome === "failed" ? "undo_failed" : "undone",
+              ...(result.error ? { error: result.error } : {}),
+            };
+            ctx.set("effects", effects);
+          }
+          ctx.clear("effects");
+          ctx.objectSendClient(ChatServiceRef, sessionKey).undo_finished({ runId, results });
+        },
+      ),
+
+      /** The time to undo an interrupted run's effects is over. */
+      forget_effects: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: restate.ObjectContext<RunState>): Promise<void> => {
+          ctx.clear("effects");
         },
       ),
 

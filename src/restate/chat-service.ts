@@ -7,13 +7,25 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { z } from "zod";
+import {
+  type ApprovalDecision,
+  type Approver,
+  type DecidedApproval,
+  mayDecide,
+  type PendingApproval,
+  remembered,
+  shownApproval,
+  type UndoOffer,
+  type UndoResult,
+} from "./approvals.ts";
 import { type CallerCheck, leavingNoTrace } from "./caller.ts";
-import { AgentSessionRef, CHAT_SERVICE, ChannelSettingsRef } from "./contracts.ts";
+import { AgentSessionRef, CHAT_SERVICE, ChannelSettingsRef, ChatServiceRef } from "./contracts.ts";
 import { channelKeyOf, parseSessionKey, toRunKey } from "./keys.ts";
 import { type Mode, type ModeSource, resolveMode } from "./modes.ts";
 import {
   ActorSchema,
   ChatMessageSchema,
+  DecideApprovalSchema,
   FailRunSchema,
   FeedbackSchema,
   MAX_CONTENT_LENGTH,
@@ -22,8 +34,16 @@ import {
   SetModeSchema,
   SlackStopSchema,
   StopRunSchema,
+  UndoRunSchema,
 } from "./schemas.ts";
-import type { Fate, FateChange, SessionEffects, SessionSummary } from "./session-effects.ts";
+import type {
+  ApprovalCard,
+  Fate,
+  FateChange,
+  SessionEffects,
+  SessionSummary,
+  ShownApproval,
+} from "./session-effects.ts";
 import {
   type ActiveRun,
   acceptMessage,
@@ -55,6 +75,10 @@ type ChatState = {
   queue: UserInput[];
   history: HistoryEntry[];
   feedback: FeedbackEntry[];
+  /** Decided approvals, newest first (bounded): a late click learns who decided. */
+  approvals: DecidedApproval[];
+  /** Offers to undo interrupted runs' effects, newest first (bounded). */
+  undos: UndoOffer[];
 };
 type ChatContext = restate.ObjectContext<ChatState>;
 type ChatSharedContext = restate.ObjectSharedContext<ChatState>;
@@ -70,6 +94,14 @@ export interface ChatServiceOptions {
   readonly effects: SessionEffects;
   /** Who asks: Slack facts and writes to a Slack thread's session are accepted only from the adapter. */
   readonly caller: CallerCheck;
+  readonly approvals: {
+    /** `APPROVERS`; empty: the session's people decide. */
+    readonly approvers: readonly Approver[];
+    /** `APPROVAL_TIMEOUT`. */
+    readonly timeoutMs: number;
+    /** `UNDO_ON_INTERRUPT`. */
+    readonly undoOnInterrupt: boolean;
+  };
 }
 
 /** What `process_user_message` answers: where the message went. */
@@ -102,6 +134,8 @@ export interface SessionStatus {
     readonly input: UserInput;
     readonly inputs: readonly UserInput[];
     readonly incorporated: readonly UserInput[];
+    /** What the run waits for a person to approve: the tool, what it does, its arguments, since when. */
+    readonly approval: { tool: string; title: string; args: Record<string, string>; since: string } | null;
   } | null;
   readonly queue: readonly UserInput[];
   readonly historyLength: number;
@@ -113,6 +147,20 @@ interface EndedRun {
   readonly fates: FateChange[];
   /** The run, if it was stopped: its outputs not yet delivered are dropped. */
   readonly stoppedRunIds: string[];
+  /** Its approval card, if it was waiting for one: superseded. */
+  readonly approvals: ApprovalCard[];
+}
+
+/** What a report carries beside the session and the fates. */
+interface ReportExtras {
+  readonly stoppedRunIds?: readonly string[];
+  readonly approvals?: readonly ApprovalCard[];
+  readonly undo?: UndoOffer;
+}
+
+/** A pending approval as the card and the Home show it (never its signal). */
+function cardOf(approval: PendingApproval): ShownApproval {
+  return { id: approval.id, ...shownApproval(approval) };
 }
 
 async function nowIso(ctx: restate.Context): Promise<string> {
@@ -202,7 +250,7 @@ export function createChatService(options: ChatServiceOptions) {
       reassertStatus?: boolean;
     },
     changed: FateChange[],
-    stoppedRunIds: string[] = [],
+    extras: ReportExtras = {},
   ): void {
     const { meta, active, queue } = now;
     if (!meta.origin) return;
@@ -215,7 +263,13 @@ export function createChatService(options: ChatServiceOptions) {
       channelMode: meta.channelMode,
       activeRun:
         active && first
-          ? { id: active.id, key: active.key, startedAt: active.startedAt, input: first }
+          ? {
+              id: active.id,
+              key: active.key,
+              startedAt: active.startedAt,
+              input: first,
+              ...(active.approval ? { approval: cardOf(active.approval) } : {}),
+            }
           : null,
       queue,
       ...(meta.feedback ? { feedback: meta.feedback } : {}),
@@ -225,10 +279,12 @@ export function createChatService(options: ChatServiceOptions) {
       origin: meta.origin,
       people: meta.people,
       fates: changed,
-      stoppedRunIds,
+      stoppedRunIds: [...(extras.stoppedRunIds ?? [])],
       summary,
       ...(now.closed ? { closed: true } : {}),
       ...(now.reassertStatus ? { reassertStatus: true } : {}),
+      ...(extras.approvals?.length ? { approvals: extras.approvals } : {}),
+      ...(extras.undo ? { undo: extras.undo } : {}),
     });
   }
 
@@ -292,16 +348,66 @@ export function createChatService(options: ChatServiceOptions) {
    * cancel from outside): cancels its invocation, which surfaces in the run as a `CancelledError` at its
    * next durable step, and settles it (`settleStoppedRun`). Its own late report is then ignored.
    */
-  function endActiveRun(
+  async function endActiveRun(
     ctx: ChatContext,
     active: ActiveRun,
     outcome: "interrupted" | "stopped" | "failed",
-  ): EndedRun {
+  ): Promise<EndedRun> {
     ctx.invocation(active.invocationId as restate.InvocationId).cancel();
     heardRunEnd(ctx, active, outcome);
     const settled = settleStoppedRun(active);
     const fate = outcome === "failed" ? "failed" : "stopped";
-    return { settled, fates: fates(settled.ended, fate), stoppedRunIds: [active.id] };
+    // A wait for approval ends with the run: its tool never runs, and the card says so.
+    const approvals = active.approval
+      ? [
+          await recordDecision(ctx, active, {
+            verdict: "superseded",
+            by: null,
+            at: await nowIso(ctx),
+            reason: null,
+          }),
+        ]
+      : [];
+    return { settled, fates: fates(settled.ended, fate), stoppedRunIds: [active.id], approvals };
+  }
+
+  /** Keeps a decision on the active run's approval among the decided ones; returns its card. */
+  async function recordDecision(
+    ctx: ChatContext,
+    active: ActiveRun,
+    decision: ApprovalDecision,
+  ): Promise<ApprovalCard> {
+    const approval = active.approval as PendingApproval;
+    const decided: DecidedApproval = { id: approval.id, runId: active.id, title: approval.title, decision };
+    ctx.set("approvals", remembered((await ctx.get("approvals")) ?? [], decided));
+    return { approval: cardOf(approval), decision };
+  }
+
+  /**
+   * Decides the active run's approval (a person, or the timeout): recorded first, then the run's signal
+   * resolved with it; the run goes on, and its messages show it running again.
+   */
+  async function decide(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    active: ActiveRun & { approval: PendingApproval },
+    decision: ApprovalDecision,
+  ): Promise<void> {
+    const card = await recordDecision(ctx, active, decision);
+    ctx
+      .invocation(active.invocationId as restate.InvocationId)
+      .signal<ApprovalDecision>(active.approval.signal)
+      .resolve(decision);
+    const { approval: _decided, ...rest } = active;
+    const run: ActiveRun = rest;
+    ctx.set("activeRun", run);
+    ctx.console.info(`Approval of ${active.approval.tool} for run ${active.id}: ${decision.verdict}`);
+    report(
+      ctx,
+      { meta, active: run, queue: (await ctx.get("queue")) ?? [] },
+      fates(active.inputs, "running"),
+      { approvals: [card] },
+    );
   }
 
   /**
@@ -321,7 +427,7 @@ export function createChatService(options: ChatServiceOptions) {
       ctx.clear("activeRun");
     }
     const changed = [...ended.fates, ...fates(next.inputs, "running")];
-    report(ctx, { meta, active: run, queue: next.queue }, changed, ended.stoppedRunIds);
+    report(ctx, { meta, active: run, queue: next.queue }, changed, ended);
     return run;
   }
 
@@ -424,12 +530,12 @@ export function createChatService(options: ChatServiceOptions) {
     input: UserInput,
   ): Promise<MessageReceipt> {
     ctx.console.info("Interrupting ongoing agent run");
-    const ended = endActiveRun(ctx, active, "interrupted");
+    const ended = await endActiveRun(ctx, active, "interrupted");
     const history = (await ctx.get("history")) ?? [];
     history.push(...ended.settled.additions);
     const run = await startRun(ctx, meta, [input], history, input.at);
     const changed = [...ended.fates, ...fates([input], "running")];
-    report(ctx, { meta, active: run, queue }, changed, ended.stoppedRunIds);
+    report(ctx, { meta, active: run, queue }, changed, ended);
     return { messageId: input.id, decision: "interrupted", runId: run.id };
   }
 
@@ -470,6 +576,21 @@ export function createChatService(options: ChatServiceOptions) {
     ctx.console.info(`Queueing new input behind the ongoing agent run (position ${waiting.length})`);
     report(ctx, { meta, active, queue: waiting }, fates([input], "queued"));
     return { messageId: input.id, decision: "queued", runId: active.id, queuePosition: waiting.length };
+  }
+
+  /** Sends the run's undos on their way (AgentSession/undo_effects) and returns the offer as taken. */
+  function startUndo(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    offer: UndoOffer,
+    by: string | null,
+    at: string,
+  ): UndoOffer {
+    ctx.console.info(`Undoing what run ${offer.id} did (${by ? `asked by ${by}` : "automatically"})`);
+    ctx
+      .objectSendClient(AgentSessionRef, offer.runKey)
+      .undo_effects({ sessionKey: ctx.key, runId: offer.id, origin: meta.origin, by });
+    return { ...offer, state: "undoing", by, at };
   }
 
   return restate.object({
@@ -533,14 +654,19 @@ export function createChatService(options: ChatServiceOptions) {
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
           if (ended.outcome === "interrupted") {
             // Cancelled from outside ChatService (Restate UI or CLI): the same as stop_run.
-            await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
+            await moveOn(ctx, meta, await endActiveRun(ctx, active, "stopped"));
             return;
           }
           heardRunEnd(ctx, active, ended.outcome);
           if (ended.outcome === "failed")
             ctx.console.warn(`Agent run ${active.id} failed: ${ended.error ?? ""}`);
           const settled = settleRun(active, ended);
-          await moveOn(ctx, meta, { settled, fates: fates(settled.ended, ended.outcome), stoppedRunIds: [] });
+          await moveOn(ctx, meta, {
+            settled,
+            fates: fates(settled.ended, ended.outcome),
+            stoppedRunIds: [],
+            approvals: [],
+          });
         },
       ),
 
@@ -552,7 +678,186 @@ export function createChatService(options: ChatServiceOptions) {
           if (!active || active.id !== runId) return;
           ctx.console.warn(`Agent run ${runId} failed: ${reason}`);
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
-          await moveOn(ctx, meta, endActiveRun(ctx, active, "failed"));
+          await moveOn(ctx, meta, await endActiveRun(ctx, active, "failed"));
+        },
+      ),
+
+      /**
+       * The active run asks a person to approve a tool call and waits on its signal. The approval is kept on
+       * the active run (its card is posted, its messages show they wait), and a durable timer ends the wait
+       * as denied after `APPROVAL_TIMEOUT`. From a run that is no longer active (it was interrupted just
+       * now), nothing: its cancel ends the wait.
+       */
+      approval_pending: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: ChatContext, { runId, approval }: { runId: string; approval: PendingApproval }) => {
+          const active = await ctx.get("activeRun");
+          if (!active || active.id !== runId) return;
+          const run: ActiveRun = { ...active, approval };
+          ctx.set("activeRun", run);
+          ctx
+            .objectSendClient(ChatServiceRef, ctx.key)
+            .approval_timed_out(
+              { approvalId: approval.id },
+              restate.rpc.sendOpts({ delay: options.approvals.timeoutMs }),
+            );
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+          report(
+            ctx,
+            { meta, active: run, queue: (await ctx.get("queue")) ?? [] },
+            fates(active.inputs, "waiting"),
+            { approvals: [{ approval: cardOf(approval), decision: null }] },
+          );
+        },
+      ),
+
+      /**
+       * A person's Approve or Deny (sent by the adapter). Only the session's people, or `APPROVERS`, may
+       * decide; the first decision wins (this handler is exclusive per session), and any later click learns
+       * who decided. The run hears the decision by its signal, which no one but this handler can resolve.
+       */
+      decide_approval: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(DecideApprovalSchema) },
+        async (
+          ctx: ChatContext,
+          { by, approvalId, approve, reason, decidedAt },
+        ): Promise<{ outcome: "decided" | "already"; decision: ApprovalDecision; title: string }> =>
+          leavingNoTrace(ctx, async () => {
+            await caller.requireAdapter(
+              ctx,
+              "approvals are decided in Slack: only the Slack adapter may say so",
+            );
+            const active = await ctx.get("activeRun");
+            if (active?.approval?.id !== approvalId) {
+              const past = ((await ctx.get("approvals")) ?? []).find((a) => a.id === approvalId);
+              if (!past) throw new SessionError("This approval is not waiting (its run has ended).", 404);
+              return { outcome: "already", decision: past.decision, title: past.title };
+            }
+            const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+            const team = meta.origin?.team ?? parseSessionKey(ctx.key)?.team ?? null;
+            if (!mayDecide(options.approvals.approvers, meta.people, team, by)) {
+              throw new SessionError(
+                options.approvals.approvers.length > 0
+                  ? "Only the approvers this app names may decide this."
+                  : "Only the people in this session may decide this; you have not written in it.",
+                403,
+              );
+            }
+            const decision: ApprovalDecision = {
+              verdict: approve ? "approved" : "denied",
+              by,
+              at: slackTsToIso(decidedAt),
+              reason: approve ? null : reason || null,
+            };
+            await decide(ctx, meta, { ...active, approval: active.approval }, decision);
+            return { outcome: "decided", decision, title: active.approval.title };
+          }),
+      ),
+
+      /** `APPROVAL_TIMEOUT` after the wait began: if it still waits, it ends as denied (timed out). */
+      approval_timed_out: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: ChatContext, { approvalId }: { approvalId: string }): Promise<void> => {
+          const active = await ctx.get("activeRun");
+          if (active?.approval?.id !== approvalId) return;
+          const hours = options.approvals.timeoutMs / 3_600_000;
+          const after = hours >= 1 ? `${+hours.toFixed(1)} h` : `${options.approvals.timeoutMs / 1000} s`;
+          await decide(
+            ctx,
+            (await ctx.get("meta")) ?? NEW_SESSION,
+            { ...active, approval: active.approval },
+            { verdict: "timed_out", by: null, at: await nowIso(ctx), reason: `no decision within ${after}` },
+          );
+        },
+      ),
+
+      /**
+       * An interrupted or stopped run applied effects it can undo: the offer is kept and shown (the undo
+       * note); with `UNDO_ON_INTERRUPT` it is taken at once.
+       */
+      undo_offered: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: ChatContext,
+          offer: { runId: string; runKey: string; effects: { id: string; title: string }[] },
+        ): Promise<void> => {
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+          let kept: UndoOffer = {
+            id: offer.runId,
+            runKey: offer.runKey,
+            effects: offer.effects,
+            state: "offered",
+          };
+          if (options.approvals.undoOnInterrupt) kept = startUndo(ctx, meta, kept, null, await nowIso(ctx));
+          ctx.set("undos", remembered((await ctx.get("undos")) ?? [], kept));
+          report(
+            ctx,
+            { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
+            [],
+            {
+              undo: kept,
+            },
+          );
+        },
+      ),
+
+      /**
+       * A click on an undo note's Undo (sent by the adapter): the session's people may take it, once; a
+       * later click learns who did.
+       */
+      undo_run: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(UndoRunSchema) },
+        async (
+          ctx: ChatContext,
+          { by, runId },
+        ): Promise<{ outcome: "started" | "already"; by: string | null; at: string | null }> =>
+          leavingNoTrace(ctx, async () => {
+            await caller.requireAdapter(ctx, "undo is asked for in Slack: only the Slack adapter may say so");
+            const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+            assertMayControl(meta, by, "undo what its agent did");
+            const undos = (await ctx.get("undos")) ?? [];
+            const offer = undos.find((u) => u.id === runId);
+            if (!offer) throw new SessionError("There is nothing to undo for this run (any more).", 404);
+            if (offer.state !== "offered")
+              return { outcome: "already", by: offer.by ?? null, at: offer.at ?? null };
+            const now = await nowIso(ctx);
+            const taken = startUndo(ctx, meta, offer, by, now);
+            ctx.set("undos", remembered(undos, taken));
+            report(
+              ctx,
+              { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
+              [],
+              {
+                undo: taken,
+              },
+            );
+            return { outcome: "started", by, at: now };
+          }),
+      ),
+
+      /** The run's undos are done (AgentSession/undo_effects): the note says what each did. */
+      undo_finished: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: ChatContext,
+          { runId, results }: { runId: string; results: UndoResult[] },
+        ): Promise<void> => {
+          const undos = (await ctx.get("undos")) ?? [];
+          const offer = undos.find((u) => u.id === runId);
+          if (!offer || offer.state === "done") return;
+          const done: UndoOffer = { ...offer, state: "done", results };
+          ctx.set("undos", remembered(undos, done));
+          const failed = results.filter((r) => r.outcome === "failed").length;
+          ctx.console.info(`Undo of run ${runId}: ${results.length - failed} undone, ${failed} failed`);
+          const meta = (await ctx.get("meta")) ?? NEW_SESSION;
+          report(
+            ctx,
+            { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
+            [],
+            {
+              undo: done,
+            },
+          );
         },
       ),
 
@@ -572,7 +877,7 @@ export function createChatService(options: ChatServiceOptions) {
             if (!active || (runId !== undefined && active.id !== runId))
               return { stoppedRunId: null, nextRunId: null };
             ctx.console.info("Stopping ongoing agent run");
-            const next = await moveOn(ctx, meta, endActiveRun(ctx, active, "stopped"));
+            const next = await moveOn(ctx, meta, await endActiveRun(ctx, active, "stopped"));
             return { stoppedRunId: active.id, nextRunId: next?.id ?? null };
           }),
       ),
@@ -608,7 +913,11 @@ export function createChatService(options: ChatServiceOptions) {
             return { stoppedRunId: null };
           }
           ctx.console.info(`Stopping agent run ${active.id}: Slack's Stop button, pressed by ${by}`);
-          await moveOn(ctx, (await ctx.get("meta")) ?? NEW_SESSION, endActiveRun(ctx, active, "stopped"));
+          await moveOn(
+            ctx,
+            (await ctx.get("meta")) ?? NEW_SESSION,
+            await endActiveRun(ctx, active, "stopped"),
+          );
           return { stoppedRunId: active.id };
         },
       ),
@@ -662,13 +971,13 @@ export function createChatService(options: ChatServiceOptions) {
             const active = await ctx.get("activeRun");
             const queue = (await ctx.get("queue")) ?? [];
             // What the run leaves for the history does not matter: the history goes too.
-            const ended = active ? endActiveRun(ctx, active, "stopped") : null;
+            const ended = active ? await endActiveRun(ctx, active, "stopped") : null;
             ctx.clear("activeRun");
             ctx.clear("queue");
             ctx.clear("history");
             ctx.console.info("Session reset");
             const changed = [...(ended?.fates ?? []), ...fates(queue, "stopped")];
-            report(ctx, { meta, active: null, queue: [], closed: true }, changed, ended?.stoppedRunIds ?? []);
+            report(ctx, { meta, active: null, queue: [], closed: true }, changed, ended ?? {});
             return { stoppedRunId: active?.id ?? null, droppedQueued: queue.length };
           }),
       ),
@@ -789,6 +1098,7 @@ export function createChatService(options: ChatServiceOptions) {
             input: shown(first),
             inputs: active.inputs.map(shown),
             incorporated: active.incorporated.map(shown),
+            approval: active.approval ? shownApproval(active.approval) : null,
           };
         }
         return {

@@ -132,3 +132,30 @@ export const RunReportSchema = z.object({
 
 /** A run's output could not be delivered (Slack refused the post for good). */
 export const FailRunSchema = z.object({ runId: z.string().min(1), reason: z.string() });
+
+/**
+ * A person's decision on a waiting approval, from the card's or the Home's buttons (the adapter, signed).
+ * `approvalId` is our id for the approval (it is in the buttons); it resolves nothing by itself.
+ */
+export const DecideApprovalSchema = z.object({
+  by: z.string({ error: "by must be a Slack user id" }).min(1).max(200),
+  approvalId: z.string({ error: "approvalId must be a string" }).min(1).max(100),
+  approve: z.boolean({ error: "approve must be true or false" }),
+  reason: z.string().trim().max(500, "reason must be at most 500 characters").optional(),
+  /** When the person clicked (Slack's `action_ts`, or the modal's submission time). */
+  decidedAt: SlackTs,
+});
+
+/** A click on an undo note's Undo button (the adapter, signed). */
+export const UndoRunSchema = z.object({
+  by: z.string({ error: "by must be a Slack user id" }).min(1).max(200),
+  runId: z.string({ error: "runId must be a string" }).min(1).max(100),
+});
+
+/** `AgentSession/undo_effects`: where the run's effects were made, and who asked (null: automatic). */
+export const UndoEffectsSchema = z.object({
+  sessionKey: z.string().min(1),
+  runId: z.string().min(1),
+  origin: SessionOriginSchema.nullable(),
+  by: z.string().nullable(),
+});

@@ -7,11 +7,30 @@
  */
 import type * as restate from "@restatedev/restate-sdk";
 import type { StreamedText, ToolTask } from "../agent/agent.ts";
+import type { ApprovalDecision, UndoOffer } from "./approvals.ts";
 import type { Mode } from "./modes.ts";
 import type { SessionOrigin, UserInput } from "./session-state.ts";
 
-/** Where a user message stands; shown in Slack as a reaction on the message. */
-export type Fate = "running" | "queued" | "incorporated" | "stopped" | "done" | "failed";
+/**
+ * Where a user message stands; shown in Slack as a reaction on the message. `waiting`: its run waits for a
+ * person to approve what the agent wants to do.
+ */
+export type Fate = "running" | "waiting" | "queued" | "incorporated" | "stopped" | "done" | "failed";
+
+/** A waiting approval as people see it (card, Home): our id for it, what the agent wants, since when. */
+export interface ShownApproval {
+  readonly id: string;
+  readonly tool: string;
+  readonly title: string;
+  readonly args: Readonly<Record<string, string>>;
+  readonly since: string;
+}
+
+/** An approval card to post (no decision yet) or to update with its decision. */
+export interface ApprovalCard {
+  readonly approval: ShownApproval;
+  readonly decision: ApprovalDecision | null;
+}
 
 export interface FateChange {
   readonly input: UserInput;
@@ -36,6 +55,8 @@ export interface SessionSummary {
     readonly key: string;
     readonly startedAt: string;
     readonly input: UserInput;
+    /** What the run waits for a person to approve, if it waits. */
+    readonly approval?: ShownApproval;
   } | null;
   readonly queue: readonly UserInput[];
   /** People's feedback on the session's answers, counted. */
@@ -55,6 +76,10 @@ export interface SessionChange {
   readonly closed?: boolean;
   /** Slack may show another status than we last set (its Stop pressed on an idle session): set it again. */
   readonly reassertStatus?: boolean;
+  /** Approval cards to post or update (decided, timed out, superseded by an interrupt). */
+  readonly approvals?: readonly ApprovalCard[];
+  /** A run's offer to undo its effects, as it stands now (the undo note to post or update). */
+  readonly undo?: UndoOffer;
 }
 
 export interface RunOutput {

@@ -5,6 +5,7 @@
  * `SessionError`, which ChatService maps to a `TerminalError` (`asTerminalError` in chat-service.ts).
  */
 import type { HistoryItem } from "../agent/agent.ts";
+import type { PendingApproval } from "./approvals.ts";
 import type { Mode } from "./modes.ts";
 
 /** One item of a session's history (see `HistoryItem` in the agent interface). */
@@ -126,6 +127,8 @@ export interface ActiveRun {
   readonly inputs: readonly UserInput[];
   /** Messages handed to the run while it was going (INCORPORATE), in order; signal `input-<n>` carries the n-th. */
   readonly incorporated: readonly UserInput[];
+  /** What the run waits for a person to approve, while it waits (its decision goes by its `signal`). */
+  readonly approval?: PendingApproval;
 }
 
 export type RunOutcome = "done" | "failed" | "interrupted" | "stopped";

@@ -1,6 +1,7 @@
 /**
- * The chat.* methods: posting, updating, streaming and ephemeral messages by the bot, each checking what
- * Slack checks (membership, thread roots, text and Block Kit limits, metadata) with Slack's error names.
+ * The chat.* methods: posting, updating, deleting, streaming and ephemeral messages by the bot, each
+ * checking what Slack checks (membership, authorship, thread roots, text and Block Kit limits, metadata)
+ * with Slack's error names.
  */
 import { LIMITS, validateMessageBlocks } from "./block-kit.ts";
 import {
@@ -86,6 +87,23 @@ export function updateMessage(ctx: MethodContext, args: Args): Json {
   message.edited = { user: ctx.workspace.bot.userId, ts: ctx.workspace.nextTs() };
   ctx.onBotMessage(message, "changed");
   return { channel: channel.id, ts: message.ts, text: message.text };
+}
+
+/**
+ * chat.delete: a bot token deletes only the bot's own messages (`cant_delete_message` otherwise), in a
+ * conversation the bot is in. What stays of a thread root with replies: see EmulatedWorkspace.deleteMessage.
+ */
+export function deleteMessage(ctx: MethodContext, args: Args): Json {
+  const { workspace } = ctx;
+  const channel = workspace.channel(str(args, "channel"));
+  // Slack names a conversation the bot cannot see the same as one that does not exist.
+  if (!channel?.members.has(workspace.bot.userId)) throw new SlackApiError("channel_not_found");
+  const message = workspace.message(channel.id, str(args, "ts"));
+  if (!message) throw new SlackApiError("message_not_found");
+  if (message.botId !== workspace.bot.botId) throw new SlackApiError("cant_delete_message");
+  for (const { ts, threadTs, tombstone } of workspace.deleteMessage(channel.id, message.ts))
+    ctx.onChange("message_deleted", { channel: channel.id, ts, threadTs, tombstone });
+  return { channel: channel.id, ts: message.ts };
 }
 
 /** `markdown_text` of the streaming methods: at most 12,000 characters, like a markdown block. */

@@ -8,6 +8,7 @@ import {
   type Args,
   bool,
   channelForBot,
+  cursorPage,
   type Json,
   type MethodContext,
   messageJson,
@@ -45,17 +46,13 @@ export function replies(ctx: MethodContext, args: Args): Json {
   return page(ctx, args, all, withMetadata);
 }
 
-/** One page of messages: `limit` (capped at the page size the test controls allow) from the cursor on. */
+/** One page of messages: `limit` (within the page size the test controls allow) from the cursor on. */
 function page(ctx: MethodContext, args: Args, all: EmMessage[], withMetadata: boolean): Json {
-  const { default: byDefault, max } = ctx.historyPageSize;
-  const limit = Math.min(Math.max(Number(str(args, "limit", false) || byDefault), 1), max);
-  const start = Number(Buffer.from(str(args, "cursor", false) || "MA==", "base64").toString() || "0");
-  const shown = all.slice(start, start + limit);
-  const next = start + limit < all.length ? Buffer.from(String(start + limit)).toString("base64") : "";
+  const { items, nextCursor } = cursorPage(args, all, ctx.historyPageSize);
   return {
-    messages: shown.map((message) => messageJson(message, withMetadata)),
-    has_more: next !== "",
-    response_metadata: { next_cursor: next },
+    messages: items.map((message) => messageJson(message, withMetadata)),
+    has_more: nextCursor !== "",
+    response_metadata: { next_cursor: nextCursor },
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * A local Slack, composed of its parts: the Web API server (web-api-server.ts; methods.ts and the chat-,
- * conversation- and view-methods.ts it lists), the test controls (test-controls.ts: faults, holds, rate
- * limits), the people's actions (people.ts), response_urls (response-urls.ts) and the delivery of Slack's
- * requests to the app (app-delivery.ts, HTTP or Socket Mode). Tests and the playground hold one
+ * conversation-, channel- and view-methods.ts it lists), the test controls (test-controls.ts: faults, holds,
+ * rate limits), the people's actions (people.ts), response_urls (response-urls.ts) and the delivery of
+ * Slack's requests to the app (app-delivery.ts, HTTP or Socket Mode). Tests and the playground hold one
  * `SlackEmulator`; this file only wires the parts and forwards, so each behaviour lives in its part.
  */
 import { EventEmitter } from "node:events";
@@ -14,7 +14,12 @@ import { ResponseUrls } from "./response-urls.ts";
 import { SocketModeServer } from "./socket-mode-server.ts";
 import { type Chaos, type Fault, type HeldCall, TestControls, type UpdateLimit } from "./test-controls.ts";
 import { type ApiCall, WebApiServer } from "./web-api-server.ts";
-import { createDefaultWorkspace, type EmMessage, type EmulatedWorkspace } from "./workspace.ts";
+import {
+  createDefaultWorkspace,
+  type EmDeletion,
+  type EmMessage,
+  type EmulatedWorkspace,
+} from "./workspace.ts";
 
 export type { AppAnswer, DeliveryOptions } from "./app-delivery.ts";
 export { SLACK_APP_ANSWER_TIMEOUT_MS } from "./app-delivery.ts";
@@ -22,6 +27,7 @@ export { RESPONSE_URL_LIMITS } from "./response-urls.ts";
 export type { Chaos, Fault, FaultEffect, HeldCall, UpdateLimit } from "./test-controls.ts";
 export { NON_MARKETPLACE_LIMITS, seededRandom } from "./test-controls.ts";
 export type { ApiCall } from "./web-api-server.ts";
+export type { EmDeletion } from "./workspace.ts";
 
 export interface EmulatorOptions {
   readonly port?: number;
@@ -241,6 +247,14 @@ export class SlackEmulator extends EventEmitter {
   /** Messages of a thread (root first), as stored. */
   thread(channel: string, threadTs: string): EmMessage[] {
     return this.workspace.thread(channel, threadTs);
+  }
+
+  /**
+   * Messages deleted from a channel (chat.delete), oldest deletion first, each as it was before: gone from
+   * history and threads, or left as a tombstone (`tombstone: true`) when it was a root with replies.
+   */
+  deletedFrom(channel: string): EmDeletion[] {
+    return this.workspace.deletions.filter((deletion) => deletion.channel === channel);
   }
 
   /** Reaction names the bot put on a message. */

@@ -66,6 +66,36 @@ export function json(args: Args, name: string): unknown {
   }
 }
 
+/** A paged list's size: Slack's `limit` when none is given, and the most one call returns. */
+export interface PageSize {
+  readonly default: number;
+  readonly max: number;
+}
+
+/**
+ * One page of a cursor-paged list, as Slack pages: `limit` items (held within the page size) from `cursor`
+ * on, and the cursor of the rest ("" at the end). A cursor Slack did not hand out is `invalid_cursor`, a
+ * `limit` that is not a number `invalid_limit`.
+ */
+export function cursorPage<T>(
+  args: Args,
+  all: readonly T[],
+  size: PageSize,
+): { items: T[]; nextCursor: string } {
+  const asked = Number(str(args, "limit", false) || size.default);
+  if (!Number.isFinite(asked)) throw new SlackApiError("invalid_limit");
+  const limit = Math.min(Math.max(Math.trunc(asked), 1), size.max);
+  const cursor = str(args, "cursor", false);
+  const offset = cursor ? Buffer.from(cursor, "base64").toString() : "0";
+  const start = Number(offset);
+  if (!/^\d+$/.test(offset) || start > all.length) throw new SlackApiError("invalid_cursor");
+  const end = start + limit;
+  return {
+    items: all.slice(start, end),
+    nextCursor: end < all.length ? Buffer.from(String(end)).toString("base64") : "",
+  };
+}
+
 export function channelForBot(ctx: MethodContext, id: string) {
   const channel = ctx.workspace.channel(id);
   if (!channel) throw new SlackApiError("channel_not_found");
@@ -90,6 +120,7 @@ export function messageJson(message: EmMessage, withMetadata: boolean): Json {
     ...(message.user ? { user: message.user } : {}),
     ...(message.botId ? { bot_id: message.botId, app_id: message.appId } : {}),
     ...(message.subtype ? { subtype: message.subtype } : {}),
+    ...(message.hidden ? { hidden: true } : {}),
     ...(message.blocks ? { blocks: message.blocks } : {}),
     ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
     ...(message.replies.length > 0 ? { reply_count: message.replies.length } : {}),

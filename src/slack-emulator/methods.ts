@@ -1,12 +1,14 @@
 /**
  * The Web API methods the emulator answers, by name. Each checks what Slack checks and fails with Slack's
- * own error names (`channel_not_found`, `not_in_channel`, `thread_not_found`, `already_reacted`,
- * `invalid_blocks`, `invalid_name`, `expired_trigger_id`, ...); see chat-, conversation-, view- and
- * agent-methods.
+ * own error names (`channel_not_found`, `not_in_channel`, `thread_not_found`, `cant_delete_message`,
+ * `already_reacted`, `invalid_blocks`, `invalid_name`, `invalid_types`, `expired_trigger_id`, ...); see
+ * chat-, conversation-, channel-, view- and agent-methods.
  */
 import { renameAgentSession, setAgentStatus } from "./agent-methods.ts";
+import { conversationMembers, listConversations } from "./channel-methods.ts";
 import {
   appendStream,
+  deleteMessage,
   postEphemeral,
   postMessage,
   startStream,
@@ -42,6 +44,7 @@ export const METHODS: Readonly<Record<string, Method>> = {
   "agents.sessions.rename": renameAgentSession,
   "chat.postMessage": postMessage,
   "chat.update": updateMessage,
+  "chat.delete": deleteMessage,
   "chat.startStream": startStream,
   "chat.appendStream": appendStream,
   "chat.stopStream": stopStream,
@@ -49,6 +52,8 @@ export const METHODS: Readonly<Record<string, Method>> = {
   "chat.getPermalink": getPermalink,
   "conversations.replies": replies,
   "conversations.history": history,
+  "conversations.members": conversationMembers,
+  "conversations.list": listConversations,
   "reactions.add": (ctx, args) => reaction(ctx, args, true),
   "reactions.remove": (ctx, args) => reaction(ctx, args, false),
   "views.publish": publishView,

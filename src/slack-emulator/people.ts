@@ -373,7 +373,12 @@ export class People {
       response_urls: [],
     });
     const body = answer.body as Json | null;
-    if (answer.status === 200 && body?.response_action !== "errors") this.closeModal(input.user, stored.id);
+    // `update` replaces the modal with the view the app answered (Slack keeps it open); `errors` keeps it.
+    if (answer.status === 200 && body?.response_action === "update" && body.view) {
+      workspace.modals.set(stored.id, { ...stored, view: body.view as Json, hash: workspace.nextId("H") });
+      this.onChange({ kind: "modal", user: input.user, view_id: stored.id, opened: true });
+    } else if (answer.status === 200 && body?.response_action !== "errors")
+      this.closeModal(input.user, stored.id);
     return answer;
   }
 

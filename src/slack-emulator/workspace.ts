@@ -1,7 +1,8 @@
 /**
  * The emulator's model of a Slack workspace: team, people, channels, messages (with threads, reactions and
- * metadata), ephemeral messages, views, trigger ids and the workspace's custom emoji. Held in memory; a
- * new emulator starts with a fresh one. Not the product's idea of a workspace (that lives in src/slack).
+ * metadata), deleted messages, ephemeral messages, views, trigger ids and the workspace's custom emoji. Held
+ * in memory; a new emulator starts with a fresh one. Not the product's idea of a workspace (that lives in
+ * src/slack).
  */
 import { randomBytes } from "node:crypto";
 
@@ -36,6 +37,8 @@ export interface EmMessage {
   blocks?: unknown[];
   readonly threadTs?: string;
   readonly subtype?: string;
+  /** Slack's mark on a message nobody posted as such (a tombstone): clients show it only in its place. */
+  readonly hidden?: boolean;
   readonly files?: EmFile[];
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
   readonly clientMsgId?: string;
@@ -45,6 +48,21 @@ export interface EmMessage {
   edited?: { user: string; ts: string };
   /** A message streamed by chat.startStream: `in_progress` until chat.stopStream. */
   streamingState?: "in_progress" | "completed";
+}
+
+/** Who Slack says wrote a tombstone, and what it says. */
+const TOMBSTONE = { user: "USLACKBOT", text: "This message was deleted." } as const;
+
+/** A message chat.delete took away (or left as a tombstone), as tests and the playground learn of it. */
+export interface EmDeletion {
+  readonly channel: string;
+  readonly ts: string;
+  /** The root's ts for a reply; null for a top-level message or a thread root. */
+  readonly threadTs: string | null;
+  /** A thread root that still had replies: it stays in history as a tombstone, its replies with it. */
+  readonly tombstone: boolean;
+  /** The message as it was just before. */
+  readonly message: EmMessage;
 }
 
 /** The statuses Slack's agent sessions have (`agents.sessions.setStatus`). */
@@ -105,6 +123,8 @@ export class EmulatedWorkspace {
   readonly users = new Map<string, EmUser>();
   readonly channels = new Map<string, EmChannel>();
   readonly messages = new Map<string, EmMessage[]>();
+  /** Every deletion, oldest first: Slack keeps no record, but a test must be able to see what went. */
+  readonly deletions: EmDeletion[] = [];
   readonly ephemerals: EmEphemeral[] = [];
   readonly homes = new Map<string, EmView>();
   readonly modals = new Map<string, EmView>();
@@ -216,6 +236,31 @@ export class EmulatedWorkspace {
     return stored;
   }
 
+  /**
+   * Deletes a message as Slack does: it leaves history and its thread. A thread root that still has replies
+   * stays instead as Slack's tombstone ("This message was deleted.", by USLACKBOT), so its replies stay
+   * reachable; once its last reply is deleted, the tombstone goes too (it stood only for the replies).
+   * Returns each deletion this caused, the asked-for one first; none for an unknown message.
+   */
+  deleteMessage(channel: string, ts: string): EmDeletion[] {
+    const messages = this.messages.get(channel) ?? [];
+    const index = messages.findIndex((m) => m.ts === ts);
+    const message = messages[index];
+    if (!message) return [];
+    const threadTs = message.threadTs && message.threadTs !== message.ts ? message.threadTs : null;
+    const tombstone = threadTs === null && message.replies.length > 0;
+    if (tombstone) messages[index] = tombstoneOf(message);
+    else messages.splice(index, 1);
+    const deletion: EmDeletion = { channel, ts, threadTs, tombstone, message };
+    this.deletions.push(deletion);
+    const root = threadTs ? this.message(channel, threadTs) : undefined;
+    if (!root) return [deletion];
+    const reply = root.replies.indexOf(ts);
+    if (reply >= 0) root.replies.splice(reply, 1);
+    const emptyTombstone = root.subtype === "tombstone" && root.replies.length === 0;
+    return emptyTombstone ? [deletion, ...this.deleteMessage(channel, root.ts)] : [deletion];
+  }
+
   agentSession(channel: string, threadTs: string): EmAgentSession | undefined {
     return this.agentSessions.get(`${channel}:${threadTs}`);
   }
@@ -227,6 +272,21 @@ export class EmulatedWorkspace {
       ? `${base}?thread_ts=${message.threadTs}&cid=${channel}`
       : base;
   }
+}
+
+/** What stays of a deleted thread root with replies: no author, text, blocks or reactions of its own. */
+function tombstoneOf(message: EmMessage): EmMessage {
+  return {
+    ts: message.ts,
+    channel: message.channel,
+    user: TOMBSTONE.user,
+    text: TOMBSTONE.text,
+    threadTs: message.ts,
+    subtype: "tombstone",
+    hidden: true,
+    reactions: new Map(),
+    replies: message.replies,
+  };
 }
 
 /** The workspace a new emulator starts with: three people, two public channels, a private one. */

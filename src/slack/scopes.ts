@@ -13,6 +13,13 @@ export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
   "chat.postEphemeral": ["chat:write"],
   // Streamed answers: a live message updated in place, then replaced with the final text.
   "chat.update": ["chat:write"],
+  // post_to_channel's undo: deleting the bot's own post.
+  "chat.delete": ["chat:write"],
+  // post_to_channel: finding a channel by name, and whether the person who approved is a member of it.
+  "conversations.list": ["channels:read", "groups:read"],
+  "conversations.members": ["channels:read", "groups:read"],
+  // post_to_channel looks for its own earlier post (by its metadata) before posting again, and to undo it.
+  "conversations.history": ["channels:history", "groups:history", "metadata.message:read"],
   // Looking for our own earlier post on a retry (with its message metadata), and the LLM agent's
   // read_thread tool: a thread's history.
   "conversations.replies": [

@@ -105,6 +105,21 @@ export function createSessionsClient(ingressUrl: string, adapterKey: string) {
     ) {
       return chat(key).record_feedback(feedback, signed(CHAT_SERVICE, key, "record_feedback", feedback));
     },
+    /**
+     * A person's decision on a waiting approval; refused (403) for someone who may not decide, (404) for
+     * one that no longer waits. A decision that came second answers `already`, with the first.
+     */
+    async decideApproval(
+      key: string,
+      decision: { by: string; approvalId: string; approve: boolean; reason?: string; decidedAt: string },
+    ) {
+      return chat(key).decide_approval(decision, signed(CHAT_SERVICE, key, "decide_approval", decision));
+    },
+    /** Undoes what an interrupted run did; refused (403) for someone not in the session. Once: `already` after. */
+    async undoRun(key: string, by: string, runId: string) {
+      const input = { by, runId };
+      return chat(key).undo_run(input, signed(CHAT_SERVICE, key, "undo_run", input));
+    },
     /** Resets the session; refused (403) for someone who is not in the session. */
     async reset(key: string, by: string) {
       return chat(key).reset({ by }, signed(CHAT_SERVICE, key, "reset", { by }));

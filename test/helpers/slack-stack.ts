@@ -4,8 +4,10 @@
  * each step answers and when. Everything on free ports, stopped by `close()`.
  */
 import { type App, startApp } from "../../src/app.ts";
-import { type Env, parseConfig } from "../../src/config.ts";
+import { botTokenOf, type Env, parseConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
+import { postToChannelTool } from "../../src/slack/post-to-channel-tool.ts";
+import { createSlackWebClient } from "../../src/slack/web-api.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { freePorts } from "./free-ports.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
@@ -51,10 +53,14 @@ export async function startSlackStack(
     HOME_DEBOUNCE_MS: "50",
     ...options.env,
   };
+  const config = parseConfig(env);
+  const logger = options.logger ?? testLogger();
+  // The product's tool that acts, for steps that ask for it (`tool` in a step reply).
+  const client = createSlackWebClient({ url: config.slackApi.url, token: botTokenOf(config.slack), logger });
   const app = await startApp({
-    config: parseConfig(env),
-    logger: options.logger ?? testLogger(),
-    agent: createScriptedAgent(sink.url),
+    config,
+    logger,
+    agent: createScriptedAgent(sink.url, [postToChannelTool(client)]),
   });
   emulator.appUrl = options.socketMode ? null : (app.slack?.eventsUrl ?? null);
   if (options.socketMode) await emulator.socketConnected();

@@ -29,6 +29,8 @@ export interface StepReply {
   readonly sleepMs?: number;
   /** Ends the run as failed (the step throws a TerminalError with this message). */
   readonly fail?: string;
+  /** After the step, the agent calls this tool of the product (approval and undo as the product does them). */
+  readonly tool?: { readonly name: string; readonly input: unknown };
 }
 
 export interface HeldCall {

@@ -56,7 +56,9 @@ test("with nothing set, the defaults are the documented ones", () => {
     iterationMs: 3000,
     doneProbability: 0.1,
     maxIterations: 10,
+    approval: false,
   });
+  assert.deepEqual(config.approvals, { approvers: [], timeoutMs: 24 * 3_600_000, undoOnInterrupt: false });
   assert.deepEqual(config.log, { level: "info", format: "json" });
   assert.equal(config.allowPublicBind, false);
 });
@@ -390,4 +392,15 @@ test("loopback is 127.0.0.0/8 and ::1 in any spelling, nothing else", () => {
   ]) {
     assert.equal(isLoopbackAddress(address), false, address);
   }
+});
+
+test("APPROVERS takes user ids, each optionally for one workspace; anything else stops start-up", () => {
+  const config = parseConfig({ APPROVERS: "U0ALICE01, T0001:U0BOB0002", APPROVAL_TIMEOUT: "30m" });
+  assert.deepEqual(config.approvals.approvers, [
+    { team: null, user: "U0ALICE01" },
+    { team: "T0001", user: "U0BOB0002" },
+  ]);
+  assert.equal(config.approvals.timeoutMs, 30 * 60_000);
+  assert.throws(() => parseConfig({ APPROVERS: "alice" }), /APPROVERS.*Slack user ids/);
+  assert.throws(() => parseConfig({ APPROVAL_TIMEOUT: "soon" }), /APPROVAL_TIMEOUT: must be a duration/);
 });

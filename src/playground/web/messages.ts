@@ -113,12 +113,54 @@ function shortcutMenu(
   return menu;
 }
 
+/** "3 replies", opening the thread; nothing for a message without replies. */
+function repliesLink(message: MessageView, handlers: MessageHandlers): HTMLElement | null {
+  if (message.replyCount === 0) return null;
+  return h(
+    "button",
+    {
+      class: "replies-link",
+      type: "button",
+      onclick: () => handlers.openThread(message.channel, message.ts),
+    },
+    `${message.replyCount} ${message.replyCount === 1 ? "reply" : "replies"}`,
+  );
+}
+
+/**
+ * A deleted thread root that still has replies, as Slack shows it: "This message was deleted.", no author,
+ * no actions, the replies still a click away. (A deleted message without replies is not drawn at all.)
+ */
+function tombstoneElement(
+  message: MessageView,
+  handlers: MessageHandlers,
+  options: { inThread: boolean },
+): HTMLElement {
+  return h(
+    "div",
+    {
+      class: "message message-deleted",
+      "data-ts": message.ts,
+      role: "article",
+      "aria-label": "Deleted message",
+    },
+    h("div", { class: "avatar", "aria-hidden": "true", style: "background: var(--muted)" }, "🗑"),
+    h(
+      "div",
+      { class: "message-body" },
+      h("div", { class: "message-text", style: "color: var(--muted); font-style: italic" }, message.text),
+      options.inThread ? null : repliesLink(message, handlers),
+    ),
+  );
+}
+
 export function messageElement(
   snapshot: PlaygroundSnapshot,
   message: MessageView,
   handlers: MessageHandlers,
   options: { inThread: boolean },
 ): HTMLElement {
+  if (message.deleted) return tombstoneElement(message, handlers, options);
   const who = author(snapshot, message.user);
   const ctx: BlockContext = {
     ...handlers.blocks,
@@ -177,17 +219,7 @@ export function messageElement(
             ),
           )
         : null,
-      !options.inThread && message.replyCount > 0
-        ? h(
-            "button",
-            {
-              class: "replies-link",
-              type: "button",
-              onclick: () => handlers.openThread(message.channel, message.ts),
-            },
-            `${message.replyCount} ${message.replyCount === 1 ? "reply" : "replies"}`,
-          )
-        : null,
+      options.inThread ? null : repliesLink(message, handlers),
     ),
     h(
       "div",

@@ -40,6 +40,11 @@ export interface MessageView {
   readonly edited: boolean;
   readonly files: readonly string[];
   readonly broadcast: boolean;
+  /**
+   * A thread root deleted while it had replies: Slack keeps it as "This message was deleted." so the replies
+   * stay reachable. Any other deleted message is simply gone from the snapshot.
+   */
+  readonly deleted: boolean;
   /** A thread root's Slack agent session: its status (Slack shows Stop while `processing`) and title. */
   readonly agentSession: { readonly status: string; readonly title: string } | null;
 }

@@ -332,6 +332,45 @@ export function createSlackChannel(options: {
         return posted.ts ? { ts: posted.ts } : null;
       },
 
+      /**
+       * Posts a notice into a thread (an approval card, an undo note) at the channel's pace, once even
+       * across retries, like every post; returns its ts (null when Slack refused it for good: logged).
+       */
+      post_notice: async (
+        ctx: ChannelContext,
+        notice: {
+          sessionKey: string;
+          threadTs: string;
+          noticeId: string;
+          text: string;
+          blocks: KnownBlock[];
+        },
+      ): Promise<{ ts: string | null }> => {
+        const state = (await ctx.get("posting")) ?? IDLE_POSTING;
+        const now = await ctx.date.now();
+        if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
+        const { channel } = parseChannelKey(ctx.key);
+        try {
+          const posted = await postOnce(ctx, {
+            channel,
+            threadTs: notice.threadTs,
+            text: notice.text,
+            blocks: notice.blocks,
+            payload: { post_id: notice.noticeId, session_key: notice.sessionKey, parts: [] },
+            now: Math.max(now, state.nextSlotAt),
+          });
+          ctx.set("posting", {
+            ...((await ctx.get("posting")) ?? IDLE_POSTING),
+            nextSlotAt: posted.at + postIntervalMs,
+          });
+          return { ts: posted.ts };
+        } catch (error) {
+          if (!(error instanceof restate.TerminalError)) throw error;
+          ctx.console.warn(`Could not post notice ${notice.noticeId} into ${ctx.key}: ${error.message}`);
+          return { ts: null };
+        }
+      },
+
       discard: async (ctx: ChannelContext, { runIds }: { runIds: string[] }): Promise<void> => {
         ctx.set("posting", discardRuns((await ctx.get("posting")) ?? IDLE_POSTING, runIds));
       },

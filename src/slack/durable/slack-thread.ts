@@ -1,17 +1,21 @@
 /**
  * SlackThread: the Slack side of one session (same key as its ChatService): each message's fate as a
- * reaction on it, and the explanation of a refused message. Every Slack call is a durable step; a reaction
+ * reaction on it, the explanation of a refused message, and the thread's notices: approval cards and undo
+ * notes, posted once (through the channel's pace, SlackChannel/post_notice) and updated as they change. Every Slack call is a durable step; a reaction
  * or explanation that fails for good is logged and never fails anything else. The rest of a session change
  * (Homes, dropped outputs) is sent by slack-session-effects.ts, not from here.
  */
 import * as restate from "@restatedev/restate-sdk";
+import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
+import { toChannelKey } from "../../restate/keys.ts";
 import type { Fate, SessionChange } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { type AgentStatus, agentStatusOf } from "../agent-status.ts";
+import { renderApprovalCard, renderUndoNote } from "../approval-blocks.ts";
 import { FATE_REACTIONS } from "../fates.ts";
 import { bestEffortStep } from "../web-api.ts";
-import { SLACK_THREAD, SlackWorkspaceRef } from "./slack-objects.ts";
+import { SLACK_THREAD, SlackChannelRef, SlackWorkspaceRef } from "./slack-objects.ts";
 
 /**
  * The reaction we put on each message of the thread (by message ts), while its fate can still change: a
@@ -25,6 +29,8 @@ type ThreadState = {
   /** The status the session's state calls for, and where to set it. */
   agentStatusWanted: AgentStatus;
   agentTarget: { channel: string; threadTs: string; title: string | null; initiator: string | null };
+  /** The thread's notices that may still change (approval cards, undo notes): notice id -> message ts. */
+  notices: Record<string, string>;
 };
 
 const FINAL_FATES: ReadonlySet<Fate> = new Set<Fate>(["done", "stopped", "failed"]);
@@ -147,6 +153,59 @@ export function createSlackThread(options: { client: WebClient; journalRetention
     else ctx.clear("reactions");
   }
 
+  /**
+   * Posts a notice the first time it is seen, and updates it after (a final state is the last update).
+   * An update that fails for good is logged: the decision itself is already made and recorded.
+   */
+  async function showNotice(
+    ctx: ThreadContext,
+    change: SessionChange,
+    notice: { id: string; text: string; blocks: KnownBlock[]; final: boolean },
+  ): Promise<void> {
+    const { origin } = change;
+    const notices = (await ctx.get("notices")) ?? {};
+    const ts = notices[notice.id];
+    if (!ts) {
+      const posted = await ctx
+        .objectClient(SlackChannelRef, toChannelKey(origin.team, origin.channel))
+        .post_notice({
+          sessionKey: change.sessionKey,
+          threadTs: origin.threadTs,
+          noticeId: notice.id,
+          text: notice.text,
+          blocks: notice.blocks,
+        });
+      if (notice.final || !posted.ts) return;
+      notices[notice.id] = posted.ts;
+    } else {
+      await bestEffortStep(ctx, { what: `update notice ${notice.id}`, method: "chat.update" }, () =>
+        client.chat
+          .update({ channel: origin.channel, ts, text: notice.text, blocks: notice.blocks })
+          .then(() => true),
+      );
+      if (notice.final) delete notices[notice.id];
+    }
+    if (Object.keys(notices).length > 0) ctx.set("notices", notices);
+    else ctx.clear("notices");
+  }
+
+  /** The change's approval cards and undo note, each shown as it now stands. */
+  async function showNotices(ctx: ThreadContext, change: SessionChange): Promise<void> {
+    for (const card of change.approvals ?? []) {
+      const rendered = renderApprovalCard(change.sessionKey, card);
+      await showNotice(ctx, change, {
+        id: `approval-${card.approval.id}`,
+        ...rendered,
+        final: card.decision !== null,
+      });
+    }
+    const { undo } = change;
+    if (undo) {
+      const rendered = renderUndoNote(change.sessionKey, undo);
+      await showNotice(ctx, change, { id: `undo-${undo.id}`, ...rendered, final: undo.state === "done" });
+    }
+  }
+
   return restate.object({
     name: SLACK_THREAD,
     description: "The Slack side of a session: fate reactions and refusals.",
@@ -154,6 +213,7 @@ export function createSlackThread(options: { client: WebClient; journalRetention
     handlers: {
       changed: async (ctx: ThreadContext, change: SessionChange): Promise<void> => {
         await showFates(ctx, change);
+        if (change.approvals || change.undo) await showNotices(ctx, change);
         await wantAgentStatus(ctx, change);
       },
 

@@ -39,7 +39,26 @@ export function toHomeSummary(summary: SessionSummary): SessionSummary {
   return {
     ...summary,
     title: summary.title === null ? null : preview(summary.title, HOME_PREVIEW_CHARS),
-    activeRun: summary.activeRun ? { ...summary.activeRun, input: cut(summary.activeRun.input) } : null,
+    activeRun: summary.activeRun
+      ? {
+          ...summary.activeRun,
+          input: cut(summary.activeRun.input),
+          ...(summary.activeRun.approval
+            ? {
+                approval: {
+                  ...summary.activeRun.approval,
+                  title: preview(summary.activeRun.approval.title, HOME_PREVIEW_CHARS),
+                  args: Object.fromEntries(
+                    Object.entries(summary.activeRun.approval.args).map(([name, value]) => [
+                      name,
+                      preview(value, HOME_PREVIEW_CHARS),
+                    ]),
+                  ),
+                },
+              }
+            : {}),
+        }
+      : null,
     queue: summary.queue.map(cut),
   };
 }
@@ -79,6 +98,7 @@ export function createUserHome(options: {
               startedAt: s.activeRun.startedAt,
               iteration: iterationOf.get(s.key) ?? 0,
               input: s.activeRun.input,
+              ...(s.activeRun.approval ? { approval: s.activeRun.approval } : {}),
             }
           : null,
         queue: s.queue,

@@ -10,6 +10,7 @@ import type { App, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { toChannelKey } from "../../restate/keys.ts";
 import type { ModeChoice } from "../../restate/modes.ts";
+import { APPROVAL_ACTIONS } from "../approval-blocks.ts";
 import { FEEDBACK_ACTION_ID } from "../output-message.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { buildNoticeModal, LISTING_ACTIONS, modeFromOption } from "../views/agentmode-views.ts";
@@ -134,6 +135,9 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     HOME_ACTIONS.reset,
     HOME_ACTIONS.remove,
     LISTING_ACTIONS.sessionMode,
+    APPROVAL_ACTIONS.approve,
+    APPROVAL_ACTIONS.deny,
+    APPROVAL_ACTIONS.undo,
   ];
   app.action<BlockAction>(
     {

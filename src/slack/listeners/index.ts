@@ -1,6 +1,7 @@
 /** Registers every listener, grouped by Slack feature (one file each); registration only, no logic here. */
 import type { App } from "@slack/bolt";
 import { registerActionListeners } from "./actions.ts";
+import { registerApprovalListeners } from "./approvals.ts";
 import { registerCommandListeners } from "./commands.ts";
 import type { ListenerDeps } from "./deps.ts";
 import { registerEventListeners } from "./events.ts";
@@ -12,5 +13,6 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerCommandListeners(app, deps);
   registerActionListeners(app, deps);
   registerFeedbackListeners(app, deps);
+  registerApprovalListeners(app, deps);
   registerShortcutListeners(app, deps);
 }

@@ -6,7 +6,9 @@
 
 import type { HomeView, KnownBlock, PlainTextOption } from "@slack/types";
 import { MODES, type Mode, type ModeSource } from "../../restate/modes.ts";
+import type { ShownApproval } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
+import { homeApprovalBlocks } from "../approval-blocks.ts";
 import { preview } from "../text.ts";
 import { toControlId, toQueuedMessageValue } from "./control-ids.ts";
 
@@ -31,6 +33,8 @@ export interface SessionView {
     readonly startedAt: string;
     readonly iteration: number;
     readonly input: UserInput;
+    /** What the run waits for a person to approve (the Home offers the card's buttons when it has the id). */
+    readonly approval?: (Omit<ShownApproval, "id"> & { readonly id?: string }) | null | undefined;
   } | null;
   readonly queue: readonly UserInput[];
   /** People's feedback on its answers, when there is any. */
@@ -119,7 +123,9 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
       {
         type: "mrkdwn",
         text: run
-          ? `:eyes: Running, iteration ${run.iteration}, since ${slackDate(run.startedAt, "{time}")}`
+          ? run.approval
+            ? `:raised_hand: Waiting for approval, iteration ${run.iteration}, since ${slackDate(run.startedAt, "{time}")}`
+            : `:eyes: Running, iteration ${run.iteration}, since ${slackDate(run.startedAt, "{time}")}`
           : "Nothing running",
       },
       {
@@ -138,6 +144,9 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
         : []),
     ],
   });
+  const approvalId = run?.approval?.id;
+  if (run?.approval && approvalId)
+    blocks.push(...homeApprovalBlocks(key, { ...run.approval, id: approvalId }));
   for (const [index, queued] of status.queue.slice(0, QUEUED_SHOWN).entries()) {
     blocks.push({
       type: "section",

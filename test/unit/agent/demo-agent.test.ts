@@ -23,6 +23,11 @@ function recordingContext(iteration: number) {
     watched: false,
     // The demo agent journals only through `step` and `sleep`; it never touches the Restate context.
     restate: null as never,
+    async askApproval() {
+      throw new Error("the plain demo agent asks for no approval");
+    },
+    registerEffect() {},
+    effectEnded() {},
   };
   return { ctx, calls };
 }

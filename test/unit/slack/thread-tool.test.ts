@@ -31,7 +31,10 @@ test("read_thread reads the thread the session recorded as its origin, whatever 
   const origin = { team: "T0001", channel: "C0GENERAL", threadTs: general.ts };
   // A key that names the private thread, as a forged one would.
   const sessionKey = toSessionKey("T0001", "G0PROJECT", secret.ts);
-  const messages = (await tool().execute({}, { sessionKey, origin, signal })) as { text: string }[];
+  const messages = (await tool().execute(
+    {},
+    { sessionKey, origin, signal, callId: "c1", approvedBy: null },
+  )) as { text: string }[];
   assert.deepEqual(
     messages.map((m) => m.text),
     ["the public thread"],
@@ -44,7 +47,7 @@ test("read_thread refuses a session without a recorded origin even when its key 
   const sessionKey = toSessionKey("T0001", "G0PROJECT", secret.ts);
   const reads = emulator.callsTo("conversations.replies").length;
   await assert.rejects(
-    async () => tool().execute({}, { sessionKey, origin: null, signal }),
+    async () => tool().execute({}, { sessionKey, origin: null, signal, callId: "c1", approvedBy: null }),
     /This conversation is not a Slack thread/,
   );
   assert.equal(emulator.callsTo("conversations.replies").length, reads, "nothing was read");

@@ -48,6 +48,7 @@ function session(
           invocationId: "inv",
           startedAt: "2026-11-25T10:00:00.000Z",
           iteration: 3,
+          approval: null,
           input: input("m", options.long ? "m".repeat(5000) : "what runs"),
           inputs: [],
           incorporated: [],
