@@ -48,7 +48,10 @@ export function createDemoAgent(options: DemoAgentOptions): Agent {
           text: `The demo agent finished a run (${ctx.runId.slice(0, 8)}) in a thread of this channel.`,
         },
       });
-      const note = posted.type === "json" ? `Posted the result in <#${ctx.origin.channel}>.` : posted.value;
+      const note =
+        posted.type === "json"
+          ? "Posted the result at the top of this channel."
+          : `Not posted. ${posted.value}`;
       return { output, done, notes: [note] };
     },
   };

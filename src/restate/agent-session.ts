@@ -317,6 +317,9 @@ export function createAgentSession(options: AgentSessionOptions) {
               }
               liveMessage = null;
               if (result.done) {
+                // A cancel is seen only at an await: one that came while the last step applied an effect
+                // (an interrupt during the post) must still end the run as interrupted and offer the undo.
+                if (applied.some(needsUndo)) await ctx.sleep(0);
                 ctx.set("progress", { iteration, outcome: "done" });
                 // A run that finishes keeps its effects and offers no undo.
                 if (applied.length > 0) ctx.clear("effects");

@@ -89,7 +89,7 @@ export function decisionForModel(decision: ApprovalDecision): string {
     case "approved":
       return "approved";
     case "denied":
-      return `Not done: the person asked (<@${decision.by ?? "?"}>) denied it${why}. Do not try it again unless asked.`;
+      return `Not done: it was denied (by Slack user ${decision.by ?? "?"})${why}. Do not try it again unless asked.`;
     case "timed_out":
       return `Not done: nobody approved it in time${why}.`;
     case "superseded":

@@ -62,7 +62,8 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(): Promise<Rig> {
+/** `env`: settings beside the rig's own (`DEMO_APPROVAL`, say). */
+export async function startRig(options: { env?: Record<string, string> } = {}): Promise<Rig> {
   const emulator = await startSlackEmulator();
   const restate = await startTestRestate({ requestIdentity: true });
   const [servicesPort, boltPort] = (await freePorts(2)) as [number, number];
@@ -84,6 +85,7 @@ export async function startRig(): Promise<Rig> {
     // The most talkative level: the secrets check greps every line.
     LOG_LEVEL: "debug",
     LOG_FORMAT: "json",
+    ...options.env,
   };
   emulator.appUrl = `http://127.0.0.1:${boltPort}/slack/events`;
 

@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { toSessionKey } from "../../src/restate/keys.ts";
 import { seededRandom } from "../../src/slack-emulator/emulator.ts";
 import { TEST_ADAPTER_KEY } from "../helpers/product-settings.ts";
+import { approvalRounds, formatApprovalFigures } from "./approval-rounds.ts";
 import { generateBadRequests } from "./bad-requests.ts";
 import {
   checkMessages,
@@ -36,6 +37,7 @@ const SCALE = {
   chaosMessages: quick ? 8 : 30,
   outages: quick ? 2 : 5,
   badRequests: quick ? 250 : 1000,
+  approvalRounds: quick ? 4 : 12,
 };
 const SEED = Number(process.env.FAULTS_SEED ?? Date.now() % 1_000_000);
 
@@ -551,6 +553,13 @@ describe("fault suite", () => {
       "UserHome/T:U/session_changed",
       "UserHome/T:U/publish",
       "SlackWorkspace/T/reserve_update",
+      "ChatService/x/approval_pending",
+      "ChatService/x/approval_timed_out",
+      "ChatService/x/undo_offered",
+      "ChatService/x/undo_finished",
+      "AgentSession/x%2Fy/undo_effects",
+      "AgentSession/x%2Fy/forget_effects",
+      "SlackChannel/T:C/post_notice",
     ]) {
       const response = await rig.ingress.request(path, {});
       assert.equal(response.status, 400, `${path} answered ${response.status}`);
@@ -559,5 +568,25 @@ describe("fault suite", () => {
     const figures = emptyFigures();
     figures.tried = 1;
     record("security checks", figures);
+  });
+});
+
+describe("approvals and undos under faults", () => {
+  let approvals: Rig;
+  before(async () => {
+    approvals = await startRig({ env: { DEMO_APPROVAL: "true" } });
+  });
+  after(() => approvals?.close());
+
+  test("kills at random points around approvals and undos: no tool run twice, no approval lost, no undo run twice", async () => {
+    const figures = await approvalRounds(approvals, {
+      rounds: SCALE.approvalRounds,
+      random: seededRandom(SEED + 20),
+    });
+    process.stdout.write(`\n${formatApprovalFigures(figures)}\n`);
+    assert.equal(figures.toolsRunTwice, 0, figures.problems.join("\n"));
+    assert.equal(figures.approvalsLost, 0, figures.problems.join("\n"));
+    assert.equal(figures.undosRunTwice, 0, figures.problems.join("\n"));
+    assert.ok(figures.crashed >= figures.rounds, "every round met a kill");
   });
 });

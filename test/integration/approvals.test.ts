@@ -136,7 +136,7 @@ describe("a tool that needs approval", () => {
     await reads().idle(key);
     assert.equal(toolPosts(channel).length, 0);
     const answer = stack.emulator.thread(channel, root).at(-1);
-    assert.match(JSON.stringify(answer?.blocks), /denied it: not funny/);
+    assert.match(JSON.stringify(answer?.blocks), /denied \(by Slack user U0ALICE01\): not funny/);
   });
 
   test("someone not in the session is refused and nothing changes; a double click decides once", async () => {

@@ -37,6 +37,8 @@ const state = {
   instance: null as string | null,
   modal: {
     viewId: null as string | null,
+    /** The view as drawn: the app may update a modal under the same id (`response_action: update`). */
+    drawn: null as string | null,
     inputs: new Map<string, Map<string, string>>(),
     errors: {} as Record<string, string>,
   },
@@ -451,19 +453,17 @@ function renderModal(snapshot: PlaygroundSnapshot): void {
   const modal = snapshot.modal;
   if (!modal) {
     state.modal.viewId = null;
+    state.modal.drawn = null;
     replaceChildren(ui.modalLayer);
     ui.modalLayer.hidden = true;
     return;
   }
-  // Re-drawn only when another view opens or the app refused a submission: picks in progress stay.
-  if (
-    state.modal.viewId === modal.viewId &&
-    ui.modalLayer.dataset.errors === JSON.stringify(state.modal.errors)
-  )
-    return;
-  if (state.modal.viewId !== modal.viewId) {
-    state.modal = { viewId: modal.viewId, inputs: new Map(), errors: {} };
-  }
+  // Re-drawn only when another view opens, the app updates this one, or the app refused a submission:
+  // picks in progress stay.
+  const drawn = JSON.stringify(modal.view);
+  const sameView = state.modal.viewId === modal.viewId && state.modal.drawn === drawn;
+  if (sameView && ui.modalLayer.dataset.errors === JSON.stringify(state.modal.errors)) return;
+  if (!sameView) state.modal = { viewId: modal.viewId, drawn, inputs: new Map(), errors: {} };
   ui.modalLayer.dataset.errors = JSON.stringify(state.modal.errors);
   const title = (modal.view.title as { text?: string } | undefined)?.text ?? "";
   const submitText = (modal.view.submit as { text?: string } | undefined)?.text;

@@ -37,15 +37,23 @@ function alreadyDecided(decision: ApprovalDecision): string {
 export function registerApprovalListeners(app: App, deps: ListenerDeps): void {
   const { sessions, bot, logger } = deps;
 
-  /** Tells the person who clicked, where they are: an ephemeral in a thread, a small modal on the Home. */
+  /**
+   * Tells the person who clicked, where they are: an ephemeral in the card's thread (`respond` would put it
+   * at the channel's top), a small modal on the Home.
+   */
   async function tell(args: ActionArgs, title: string, text: string): Promise<void> {
-    if (args.body.container?.type === "view") {
-      await args.client.views
-        .open({ trigger_id: args.body.trigger_id, view: buildNoticeModal(title, text) })
-        .catch((e: unknown) => logger.warn({ err: e }, "Could not answer an approval control"));
-    } else {
-      await args.respond({ response_type: "ephemeral", replace_original: false, text }).catch(() => {});
-    }
+    const { body, client } = args;
+    const container = (body.container ?? {}) as { type?: string; channel_id?: string; message_ts?: string };
+    const answer =
+      container.type === "message" && container.channel_id
+        ? client.chat.postEphemeral({
+            channel: container.channel_id,
+            user: body.user.id,
+            text,
+            ...(body.message?.thread_ts ? { thread_ts: body.message.thread_ts as string } : {}),
+          })
+        : client.views.open({ trigger_id: body.trigger_id, view: buildNoticeModal(title, text) });
+    await answer.catch((e: unknown) => logger.warn({ err: e }, "Could not answer an approval control"));
   }
 
   /** Runs a click; a refusal (or an outage) is explained to the person. */
