@@ -7,7 +7,9 @@
 import { createLlmAgent, type LlmAgentOptions } from "../../src/agent/llm-agent.ts";
 import { currentTimeTool } from "../../src/agent/tools.ts";
 import { type App, startApp } from "../../src/app.ts";
-import { parseConfig } from "../../src/config.ts";
+import { botTokenOf, parseConfig } from "../../src/config.ts";
+import { postToChannelTool } from "../../src/slack/post-to-channel-tool.ts";
+import { createSlackWebClient } from "../../src/slack/web-api.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
 import { freePorts } from "./free-ports.ts";
@@ -44,7 +46,14 @@ export async function startLlmStack(
     ...fakeModelSettings(fake),
   });
   if (config.agent.kind !== "llm") throw new Error("AGENT=llm gives LLM settings");
-  const agent = createLlmAgent({ ...config.agent, tools: [currentTimeTool], ...agentOptions });
+  // The product's tool that acts (it asks for approval first), against the emulator.
+  const client = createSlackWebClient({
+    url: config.slackApi.url,
+    token: botTokenOf(config.slack),
+    logger: testLogger(),
+  });
+  const tools = [currentTimeTool, postToChannelTool(client)];
+  const agent = createLlmAgent({ ...config.agent, tools, ...agentOptions });
   const app = await startApp({ config, logger: testLogger(), agent });
   emulator.appUrl = app.slack?.eventsUrl ?? null;
   return {

@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { BROWSER_REFUSAL, SIGNED_WRITE_MAX_AGE_MS, signRequest } from "../../src/restate/caller.ts";
 import type { SessionStatus } from "../../src/restate/chat-service.ts";
+import { TOOL_POST_EVENT } from "../../src/slack/post-to-channel-tool.ts";
 import { launchBrowser } from "../browser/browser.ts";
 import { type IngressClient, ingressClient } from "../helpers/ingress.ts";
 import { type LlmStack, startLlmStack } from "../helpers/llm-stack.ts";
@@ -114,6 +115,93 @@ export function ingressAttacks(): void {
           assert.equal((await reads.status(plainKey)).origin, null);
         },
       });
+    });
+
+    test("a waiting approval is decided only through the adapter: a forged decision and Restate's awakeable API are refused", async () => {
+      const RANDOM = "C0RANDOM1";
+      const toolPosts = () =>
+        (stack.emulator.workspace.messages.get(RANDOM) ?? []).filter((m) =>
+          JSON.stringify(m.metadata ?? {}).includes(TOOL_POST_EVENT),
+        ).length;
+      // The model asks to post into #random, then answers once the tool's result is in.
+      stack.fake.reply = (request) =>
+        request.messages.some((m) => m.role === "tool")
+          ? { text: "Done." }
+          : {
+              toolCalls: [
+                { name: "post_to_channel", args: { channel: "#random", text: "hello from the agent" } },
+              ],
+            };
+      /** Alice asks; resolves with the session and our id for its approval, once the card is up. */
+      const waiting = async (text: string) => {
+        const root = await stack.mention(GENERAL, ALICE, text);
+        const key = stack.sessionKey(GENERAL, root);
+        const card = await waitFor(
+          () =>
+            stack.emulator
+              .thread(GENERAL, root)
+              .find((m) => JSON.stringify(m.blocks ?? []).includes("approval_approve")),
+          { what: "the approval card" },
+        );
+        const approvalId = /"value":"([^"]+)"/.exec(JSON.stringify(card.blocks))?.[1] ?? "";
+        return { key, card, approvalId };
+      };
+      const stillWaits = async (key: string) => Boolean((await reads.status(key)).activeRun?.approval);
+
+      const first = await waiting("post hello in random");
+      const decision = {
+        by: ALICE,
+        approvalId: first.approvalId,
+        approve: true,
+        decidedAt: "1700000000.000100",
+      };
+      const postsBefore = toolPosts();
+      await tryAttack("a forged decision on a waiting approval", {
+        attempt: () => curl.request(path(first.key, "decide_approval"), decision),
+        refused: (answer) => {
+          assert.equal(answer.status, 401, answer.text);
+          assert.match(answer.message, NOT_SIGNED);
+        },
+        changedAnything: async () => !(await stillWaits(first.key)) || toolPosts() !== postsBefore,
+        twin: async () => {
+          // The same decision, signed by the Slack adapter.
+          const adapter = ingressClient(stack.restate.ingressUrl, { adapterKey: TEST_ADAPTER_KEY });
+          const answer = await adapter.call<{ outcome: string }>(
+            path(first.key, "decide_approval"),
+            decision,
+          );
+          assert.equal(answer.outcome, "decided");
+          await reads.idle(first.key);
+          assert.equal(toolPosts(), postsBefore + 1);
+        },
+      });
+
+      const second = await waiting("post hello in random again");
+      const { activeRun } = await reads.status(second.key);
+      const ids = [second.approvalId, activeRun?.invocationId ?? ""];
+      await tryAttack("resolving a waiting approval through Restate's awakeable API", {
+        attempt: () =>
+          Promise.all(
+            ids.map((id) => curl.request(`restate/awakeables/${id}/resolve`, { verdict: "approved" })),
+          ),
+        refused: (answers) => {
+          for (const answer of answers) {
+            assert.equal(answer.status, 400, answer.text);
+            assert.match(answer.text, /awakeable/i);
+          }
+        },
+        changedAnything: async () => !(await stillWaits(second.key)) || toolPosts() !== postsBefore + 1,
+        twin: async () => {
+          await stack.emulator.interact({
+            user: ALICE,
+            on: { channel: GENERAL, ts: second.card.ts },
+            actionId: `approval_approve:${second.key}`,
+          });
+          await reads.idle(second.key);
+          assert.equal(toolPosts(), postsBefore + 2);
+        },
+      });
+      stack.fake.reply = () => ({ text: "Noted." });
     });
 
     test("stop_run, reset, set_mode and remove_queued with a forged by (or none) on a Slack session are refused", async () => {
