@@ -15,6 +15,7 @@ import {
   needsUndo,
   type PendingApproval,
   type RegisteredEffect,
+  UNDO_KEPT_MS,
   type UndoResult,
 } from "./approvals.ts";
 import { AGENT_SESSION, AgentSessionRef, ChatServiceRef } from "./contracts.ts";
@@ -35,9 +36,6 @@ export interface RunProgress {
  * `UNDO_KEPT_MS` after the run was interrupted.
  */
 type RunState = { progress: RunProgress; effects: RegisteredEffect[] };
-
-/** How long an interrupted run's effects can be undone (the Undo button then answers that it is too late). */
-export const UNDO_KEPT_MS = 7 * 24 * 3_600_000;
 
 /** Attempts of one undo before it is reported as failed (never retried forever). */
 const UNDO_MAX_ATTEMPTS = 5;

@@ -24,6 +24,8 @@ export interface PendingApproval extends ApprovalRequest {
   readonly signal: string;
   /** When the run started waiting (ISO). */
   readonly since: string;
+  /** The invocation of its timeout (`approval_timed_out`, delayed), cancelled once it is decided. */
+  readonly timer?: string;
 }
 
 export type ApprovalVerdict = "approved" | "denied" | "timed_out" | "superseded";
@@ -49,6 +51,9 @@ export interface Approver {
   readonly team: string | null;
   readonly user: string;
 }
+
+/** How long an interrupted run's effects can be undone: the run keeps them this long (AgentSession). */
+export const UNDO_KEPT_MS = 7 * 24 * 3_600_000;
 
 /** How many decided approvals and undo offers a session remembers (late clicks on older ones are "gone"). */
 export const APPROVALS_REMEMBERED = 50;
@@ -124,6 +129,8 @@ export interface UndoOffer {
   readonly runKey: string;
   readonly effects: readonly { readonly id: string; readonly title: string }[];
   readonly state: "offered" | "undoing" | "done";
+  /** When it was offered (epoch ms): the run's effects are kept `UNDO_KEPT_MS`, and Undo is refused after. */
+  readonly offeredAt?: number;
   /** Who clicked Undo (null: automatic, `UNDO_ON_INTERRUPT`), and when. */
   readonly by?: string | null;
   readonly at?: string;

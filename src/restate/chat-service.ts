@@ -15,6 +15,7 @@ import {
   type PendingApproval,
   remembered,
   shownApproval,
+  UNDO_KEPT_MS,
   type UndoOffer,
   type UndoResult,
 } from "./approvals.ts";
@@ -378,6 +379,9 @@ export function createChatService(options: ChatServiceOptions) {
     decision: ApprovalDecision,
   ): Promise<ApprovalCard> {
     const approval = active.approval as PendingApproval;
+    // Its timeout has nothing left to do (a timeout deciding it is that invocation itself, ending now).
+    if (approval.timer && decision.verdict !== "timed_out")
+      ctx.invocation(approval.timer as restate.InvocationId).cancel();
     const decided: DecidedApproval = { id: approval.id, runId: active.id, title: approval.title, decision };
     ctx.set("approvals", remembered((await ctx.get("approvals")) ?? [], decided));
     return { approval: cardOf(approval), decision };
@@ -693,14 +697,14 @@ export function createChatService(options: ChatServiceOptions) {
         async (ctx: ChatContext, { runId, approval }: { runId: string; approval: PendingApproval }) => {
           const active = await ctx.get("activeRun");
           if (!active || active.id !== runId) return;
-          const run: ActiveRun = { ...active, approval };
-          ctx.set("activeRun", run);
-          ctx
+          const timer = ctx
             .objectSendClient(ChatServiceRef, ctx.key)
             .approval_timed_out(
               { approvalId: approval.id },
               restate.rpc.sendOpts({ delay: options.approvals.timeoutMs }),
             );
+          const run: ActiveRun = { ...active, approval: { ...approval, timer: await timer.invocationId } };
+          ctx.set("activeRun", run);
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
           report(
             ctx,
@@ -787,6 +791,7 @@ export function createChatService(options: ChatServiceOptions) {
             runKey: offer.runKey,
             effects: offer.effects,
             state: "offered",
+            offeredAt: await ctx.date.now(),
           };
           if (options.approvals.undoOnInterrupt) kept = startUndo(ctx, meta, kept, null, await nowIso(ctx));
           ctx.set("undos", remembered((await ctx.get("undos")) ?? [], kept));
@@ -820,7 +825,14 @@ export function createChatService(options: ChatServiceOptions) {
             if (!offer) throw new SessionError("There is nothing to undo for this run (any more).", 404);
             if (offer.state !== "offered")
               return { outcome: "already", by: offer.by ?? null, at: offer.at ?? null };
-            const now = await nowIso(ctx);
+            const nowMs = await ctx.date.now();
+            // The run kept its effects this long; an Undo now would find nothing and claim it undid.
+            if (offer.offeredAt !== undefined && nowMs - offer.offeredAt > UNDO_KEPT_MS)
+              throw new SessionError(
+                "It is too late to undo this: a run's effects can be undone for 7 days.",
+                410,
+              );
+            const now = new Date(nowMs).toISOString();
             const taken = startUndo(ctx, meta, offer, by, now);
             ctx.set("undos", remembered(undos, taken));
             report(

@@ -144,7 +144,13 @@ export async function approvalRounds(
       await emulator.submitModal({ user: person, viewId: modal.id, values: {} });
     }
     await idle(key);
-    if (!/Approved by/.test(textOf(channel, card.ts))) {
+    // The card is updated by its own invocation, after the decision: given time to land (a kill may have
+    // sent its update into a retry), it must show it.
+    const shown = await waitFor(() => (/Approved by/.test(textOf(channel, card.ts)) ? true : undefined), {
+      what: "the card approved",
+      timeoutMs: 60_000,
+    }).catch(() => false);
+    if (!shown) {
       figures.approvalsLost += 1;
       figures.problems.push(`${key}: the card does not show the approval`);
     }

@@ -27,13 +27,10 @@ before(async () => {
 after(() => stack?.close());
 
 const keyOf = (channel: string, ts: string) => toSessionKey("T0001", channel, ts);
-const reads = () => sessionReads(stack.ingress);
 const stepOn =
   (content: string, iteration = 1) =>
   (call: SinkCall) =>
     call.kind === "step" && call.iteration === iteration && call.history.at(-1)?.content === content;
-const post = (user: string, channel: string, text: string, threadTs?: string) =>
-  stack.emulator.userPosts({ user, channel, text, ...(threadTs ? { threadTs } : {}) });
 
 /** A step that asks to post `text` into `channel`. */
 const posting = (channel: string, text: string, reply: Partial<StepReply> = {}): StepReply => ({
@@ -43,48 +40,87 @@ const posting = (channel: string, text: string, reply: Partial<StepReply> = {}):
   ...reply,
 });
 
-/** The tool's own posts into a channel (its metadata says so), as the emulator has them. */
-const toolPosts = (channel: string) =>
-  (stack.emulator.workspace.messages.get(channel) ?? []).filter(
-    (m) => (m.metadata as { event_type?: string } | undefined)?.event_type === TOOL_POST_EVENT,
-  );
-const toolPostCalls = () =>
-  stack.emulator
-    .callsTo("chat.postMessage")
-    .filter((c) => JSON.stringify(c.args).includes(TOOL_POST_EVENT) && c.ok).length;
-
-/** The thread's message that carries a control `actionId` (the approval card, the undo note). */
-function carrying(channel: string, threadTs: string, actionId: string): EmMessage | undefined {
-  return stack.emulator
-    .thread(channel, threadTs)
-    .find((m) => JSON.stringify(m.blocks ?? []).includes(actionId));
+/** What the tests do and read in threads, on the stack `get` gives (each describe has its own). */
+function threadKit(get: () => SlackStack) {
+  const post = (user: string, channel: string, text: string, threadTs?: string) =>
+    get().emulator.userPosts({ user, channel, text, ...(threadTs ? { threadTs } : {}) });
+  /** The thread's message that carries a control `actionId` (the approval card, the undo note). */
+  const carrying = (channel: string, threadTs: string, actionId: string): EmMessage | undefined =>
+    get()
+      .emulator.thread(channel, threadTs)
+      .find((m) => JSON.stringify(m.blocks ?? []).includes(actionId));
+  const cardIn = (channel: string, threadTs: string) =>
+    waitFor(() => carrying(channel, threadTs, `approval_approve:${keyOf(channel, threadTs)}`), {
+      what: "the approval card",
+    });
+  const textOf = (channel: string, ts: string) =>
+    JSON.stringify(get().emulator.workspace.message(channel, ts));
+  return {
+    reads: () => sessionReads(get().ingress),
+    post,
+    carrying,
+    cardIn,
+    textOf,
+    /** The tool's own posts into a channel (its metadata says so), as the emulator has them. */
+    toolPosts: (channel: string) =>
+      (get().emulator.workspace.messages.get(channel) ?? []).filter(
+        (m) => (m.metadata as { event_type?: string } | undefined)?.event_type === TOOL_POST_EVENT,
+      ),
+    toolPostCalls: () =>
+      get()
+        .emulator.callsTo("chat.postMessage")
+        .filter((c) => JSON.stringify(c.args).includes(TOOL_POST_EVENT) && c.ok).length,
+    cardSays: (channel: string, ts: string, pattern: RegExp) =>
+      waitFor(() => (pattern.test(textOf(channel, ts)) ? true : undefined), {
+        what: `the card to say ${pattern}: ${textOf(channel, ts)}`,
+      }),
+    /** A message of the thread saying `pattern`. */
+    noticeSays: (channel: string, threadTs: string, pattern: RegExp) =>
+      waitFor(
+        () =>
+          get()
+            .emulator.thread(channel, threadTs)
+            .find((m) => pattern.test(JSON.stringify(m.blocks ?? []))),
+        { what: `a message in the thread saying ${pattern}` },
+      ),
+    click: (user: string, channel: string, ts: string, actionId: string) =>
+      get().emulator.interact({ user, on: { channel, ts }, actionId }),
+    ephemeralSays: (user: string, pattern: RegExp) =>
+      waitFor(
+        () =>
+          get()
+            .emulator.ephemeralsFor(user)
+            .find((e) => pattern.test(e.text ?? "")),
+        {
+          what: `an ephemeral to ${user} saying ${pattern}`,
+        },
+      ),
+    /** A thread whose run asks to post `text` into its own channel; resolves once the card is up. */
+    async waitingThread(text: string, ask = "post the summary", reply: Partial<StepReply> = {}) {
+      const channel = get().emulator.newChannel([ALICE, BOB, CAROL]);
+      const held = get().sink.hold(stepOn(ask));
+      const { message } = await post(ALICE, channel, `<@${BOT}> ${ask}`);
+      await held.arrived;
+      held.release(posting(channel, text, reply));
+      const card = await cardIn(channel, message.ts);
+      return { channel, root: message.ts, key: keyOf(channel, message.ts), card };
+    },
+  };
 }
-const cardIn = (channel: string, threadTs: string) =>
-  waitFor(() => carrying(channel, threadTs, `approval_approve:${keyOf(channel, threadTs)}`), {
-    what: "the approval card",
-  });
-const textOf = (channel: string, ts: string) => JSON.stringify(stack.emulator.workspace.message(channel, ts));
-const cardSays = (channel: string, ts: string, pattern: RegExp) =>
-  waitFor(() => (pattern.test(textOf(channel, ts)) ? true : undefined), {
-    what: `the card to say ${pattern}: ${textOf(channel, ts)}`,
-  });
-const click = (user: string, channel: string, ts: string, actionId: string) =>
-  stack.emulator.interact({ user, on: { channel, ts }, actionId });
-const ephemeralSays = (user: string, pattern: RegExp) =>
-  waitFor(() => stack.emulator.ephemeralsFor(user).find((e) => pattern.test(e.text ?? "")), {
-    what: `an ephemeral to ${user} saying ${pattern}`,
-  });
 
-/** A thread whose run asks to post `text` into its own channel; resolves once the card is up. */
-async function waitingThread(text: string, ask = "post the summary") {
-  const channel = stack.emulator.newChannel([ALICE, BOB, CAROL]);
-  const held = stack.sink.hold(stepOn(ask));
-  const { message } = await post(ALICE, channel, `<@${BOT}> ${ask}`);
-  await held.arrived;
-  held.release(posting(channel, text));
-  const card = await cardIn(channel, message.ts);
-  return { channel, root: message.ts, key: keyOf(channel, message.ts), card };
-}
+const {
+  reads,
+  post,
+  carrying,
+  cardIn,
+  textOf,
+  toolPosts,
+  toolPostCalls,
+  cardSays,
+  click,
+  ephemeralSays,
+  waitingThread,
+} = threadKit(() => stack);
 
 describe("a tool that needs approval", () => {
   test("waits on a card; Approve runs it once, and the card says who approved and when", async () => {
@@ -115,6 +151,16 @@ describe("a tool that needs approval", () => {
     assert.equal(toolPosts(channel)[0]?.text, "Team lunch is at noon");
     assert.equal(toolPostCalls() - before, 1, "one chat.postMessage for the tool");
     assert.doesNotMatch(textOf(channel, card.ts), /approval_approve/, "the buttons are gone");
+    // Its timeout, a durable timer a day away, is cancelled: nothing of the wait is left in Restate.
+    await waitFor(
+      async () => {
+        const timers = await stack.restate.query<{ n: number }>(
+          `SELECT count(*) AS n FROM sys_invocation WHERE target_handler_name = 'approval_timed_out' AND target_service_key = '${key}' AND status <> 'completed'`,
+        );
+        return Number(timers[0]?.n) === 0 ? true : undefined;
+      },
+      { what: "the approval's timer cancelled" },
+    );
     await waitFor(
       () => stack.emulator.botReactions(channel, root).includes("white_check_mark") || undefined,
       {
@@ -353,116 +399,49 @@ describe("with APPROVERS, a short APPROVAL_TIMEOUT and UNDO_ON_INTERRUPT", () =>
     strict.sink.setDefaultReply(() => ({ output: "all done", done: true }));
   });
   after(() => strict?.close());
+  const kit = threadKit(() => strict);
 
   test("only the named approvers decide, even over the session's own people", async () => {
-    const channel = strict.emulator.newChannel([ALICE, BOB, CAROL]);
-    const held = strict.sink.hold(stepOn("approvers only"));
-    const { message } = await strict.emulator.userPosts({
-      user: ALICE,
-      channel,
-      text: `<@${BOT}> approvers only`,
+    const { channel, key, card } = await kit.waitingThread("Needs Carol", "approvers only");
+    await kit.click(ALICE, channel, card.ts, `approval_approve:${key}`);
+    await kit.ephemeralSays(ALICE, /Only the approvers this app names/);
+    await kit.click(CAROL, channel, card.ts, `approval_approve:${key}`);
+    await kit.reads().idle(key);
+    await kit.cardSays(channel, card.ts, /Approved by <@U0CAROL03>/);
+  });
+
+  test("post_to_channel posts only where the person who approved is a member", async () => {
+    // #project-x is private: Alice, Bob and the bot are in it, Carol (the approver) is not.
+    const { channel, root, key, card } = await kit.waitingThread("Secret plans", "post in project-x", {
+      tool: { name: "post_to_channel", input: { channel: "#project-x", text: "Secret plans" } },
     });
-    const key = keyOf(channel, message.ts);
-    await held.arrived;
-    held.release(posting(channel, "Needs Carol"));
-    const card = await waitFor(
-      () =>
-        strict.emulator
-          .thread(channel, message.ts)
-          .find((m) => JSON.stringify(m.blocks ?? []).includes("approval_approve")),
-      { what: "the notice in the thread" },
-    );
-    await strict.emulator.interact({
-      user: ALICE,
-      on: { channel, ts: card.ts },
-      actionId: `approval_approve:${key}`,
-    });
-    await waitFor(
-      () =>
-        strict.emulator
-          .ephemeralsFor(ALICE)
-          .find((e) => /Only the approvers this app names/.test(e.text ?? "")),
-      { what: "the notice in the thread" },
-    );
-    await strict.emulator.interact({
-      user: CAROL,
-      on: { channel, ts: card.ts },
-      actionId: `approval_approve:${key}`,
-    });
-    await sessionReads(strict.ingress).idle(key);
-    assert.match(
-      JSON.stringify(strict.emulator.workspace.message(channel, card.ts)),
-      /Approved by <@U0CAROL03>/,
-    );
+    await kit.click(CAROL, channel, card.ts, `approval_approve:${key}`);
+    await kit.reads().idle(key);
+    await kit.noticeSays(channel, root, /is not a member of that channel/);
+    assert.equal(kit.toolPosts("G0PROJECT").length, 0, "nothing posted in the private channel");
   });
 
   test("a wait longer than APPROVAL_TIMEOUT ends as denied (timed out), by a durable timer", async () => {
-    const channel = strict.emulator.newChannel([ALICE, BOB, CAROL]);
-    const held = strict.sink.hold(stepOn("nobody answers"));
-    const { message } = await strict.emulator.userPosts({
-      user: ALICE,
-      channel,
-      text: `<@${BOT}> nobody answers`,
-    });
-    const key = keyOf(channel, message.ts);
-    await held.arrived;
-    held.release(posting(channel, "Too late"));
-    await sessionReads(strict.ingress).idle(key);
-    await waitFor(
-      () =>
-        strict.emulator
-          .thread(channel, message.ts)
-          .find((m) => /Not approved in time/.test(JSON.stringify(m.blocks ?? []))),
-      { what: "the card saying it timed out" },
-    );
-    await waitFor(
-      () =>
-        strict.emulator
-          .thread(channel, message.ts)
-          .find((m) => /nobody approved it in time/.test(JSON.stringify(m.blocks ?? []))),
-      { what: "the answer saying so" },
-    );
+    const { channel, root, key } = await kit.waitingThread("Too late", "nobody answers");
+    await kit.reads().idle(key);
+    await kit.noticeSays(channel, root, /Not approved in time/);
+    await kit.noticeSays(channel, root, /nobody approved it in time/);
+    assert.equal(kit.toolPosts(channel).length, 0);
   });
 
   test("UNDO_ON_INTERRUPT undoes an interrupted run's effects at once", async () => {
-    const channel = strict.emulator.newChannel([ALICE, BOB, CAROL]);
-    const held = strict.sink.hold(stepOn("auto undo"));
-    const { message } = await strict.emulator.userPosts({
-      user: ALICE,
-      channel,
-      text: `<@${BOT}> auto undo`,
-    });
-    const key = keyOf(channel, message.ts);
-    await held.arrived;
-    held.release(posting(channel, "Rolled back", { done: false }));
-    const card = await waitFor(
-      () =>
-        strict.emulator
-          .thread(channel, message.ts)
-          .find((m) => JSON.stringify(m.blocks ?? []).includes("approval_approve")),
-      { what: "the notice in the thread" },
-    );
+    const { channel, root, key, card } = await kit.waitingThread("Rolled back", "auto undo", { done: false });
     const thinking = strict.sink.hold(stepOf(key, 2));
-    await strict.emulator.interact({
-      user: CAROL,
-      on: { channel, ts: card.ts },
-      actionId: `approval_approve:${key}`,
-    });
+    await kit.click(CAROL, channel, card.ts, `approval_approve:${key}`);
     await thinking.arrived;
     const next = strict.sink.hold(stepOn("no, stop"));
-    await strict.emulator.userPosts({ user: ALICE, channel, text: "no, stop", threadTs: message.ts });
+    await kit.post(ALICE, channel, "no, stop", root);
     await next.arrived;
     next.release({ output: "stopped", done: true });
     thinking.release({ output: "too late", done: true });
     await waitFor(() => (strict.emulator.deletedFrom(channel).length === 1 ? true : undefined), {
       what: "the post deleted",
     });
-    await waitFor(
-      () =>
-        strict.emulator
-          .thread(channel, message.ts)
-          .find((m) => /Undone automatically/.test(JSON.stringify(m.blocks ?? []))),
-      { what: "the notice in the thread" },
-    );
+    await kit.noticeSays(channel, root, /Undone automatically/);
   });
 });
