@@ -70,7 +70,7 @@ export interface AgentStepContext {
    */
   askApproval(request: ApprovalRequest): Promise<ApprovalDecision>;
   /** Records, durably, that an undoable effect is about to happen (before its step runs). */
-  registerEffect(effect: { id: string; tool: string; title: string; input: unknown }): void;
+  registerEffect(effect: { id: string; tool: string; title: string; input: unknown; since: number }): void;
   /** Records how the effect's step ended: its result (to undo it by), or that it did nothing. */
   effectEnded(id: string, ended: { result: unknown } | { failed: string }): void;
 }

@@ -3,9 +3,9 @@
  * decides whether the work is done. The random draw happens inside the step, so after a crash the
  * journaled decision replays instead of a new draw. `maxIterations` caps every run.
  *
- * With `DEMO_APPROVAL=true` and a tool to post with, a Slack run's last iteration asks to post its result
- * into the thread's channel (`post_to_channel`, which needs approval), so the playground shows approvals
- * and undo without a model. Sessions started with curl have no thread and are unaffected.
+ * With `DEMO_APPROVAL=true` and a tool to post with, a run in a channel's thread asks, in its last
+ * iteration, to post its result into that channel (`post_to_channel`, which needs approval), so the
+ * playground shows approvals without a model. Sessions started with curl (and DMs) are unaffected.
  */
 import type { Agent } from "./agent.ts";
 import { callTool } from "./tool-calls.ts";
@@ -39,7 +39,9 @@ export function createDemoAgent(options: DemoAgentOptions): Agent {
               Math.random() < options.doneProbability ? DEMO_OUTPUT_DONE : DEMO_OUTPUT_CONTINUE,
             );
       const done = output === DEMO_OUTPUT_DONE;
-      if (!done || !options.approval || !postTool || !ctx.origin) return { output, done };
+      // A direct message is no channel to post into: the demo asks only in channels' threads.
+      const inChannel = ctx.origin && !ctx.origin.channel.startsWith("D");
+      if (!done || !options.approval || !postTool || !ctx.origin || !inChannel) return { output, done };
       const posted = await callTool(ctx, tools, {
         toolCallId: `demo-${ctx.runId}-${ctx.iteration}`,
         toolName: postTool.name,

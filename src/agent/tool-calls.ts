@@ -42,13 +42,19 @@ export async function callTool(
   const parsed = tool.inputSchema.safeParse(call.input ?? {});
   if (!parsed.success) return { type: "error-text", value: `Invalid input: ${parsed.error.message}` };
   const input = parsed.data;
-  const id = call.toolCallId;
-  const toolContext = (signal: AbortSignal, approvedBy: string | null): ToolContext => ({
+  // The model's ids need not be unique beyond one answer: the run and iteration make this one ours.
+  const id = `${ctx.runId}:${ctx.iteration}:${call.toolCallId}`;
+  const toolContext = (
+    signal: AbortSignal,
+    approvedBy: string | null,
+    tries: { mayHaveRun: boolean; since: number | null } = { mayHaveRun: false, since: null },
+  ): ToolContext => ({
     sessionKey: ctx.sessionKey,
     origin: ctx.origin,
     signal,
     callId: id,
     approvedBy,
+    ...tries,
   });
   const title = tool.approval?.describe?.(input) ?? `${tool.name}(${JSON.stringify(input)})`;
 
@@ -73,14 +79,28 @@ export async function callTool(
     }
   }
 
-  // 3. An undoable effect is on record before it can happen.
-  if (tool.undo) ctx.registerEffect({ id, tool: tool.name, title, input });
+  // 3. An undoable effect is on record before it can happen. Its marker step says whether an earlier try
+  // may have acted: if the marker runs now (not replayed), this is the first try (as SlackChannel's posts).
+  let firstTry = false;
+  let tries = 0;
+  let since: number | null = null;
+  if (tool.undo) {
+    since = await ctx.step(`about to run ${tool.name} (${id})`, () => {
+      firstTry = true;
+      return Date.now();
+    });
+    ctx.registerEffect({ id, tool: tool.name, title, input, since });
+  }
 
   // 4. The tool, once. A tool without an effect answers every failure to the model; an effect's failure
   // that may have left something (a dropped connection) is retried instead, and the tool looks first.
   const output = await ctx.step(`tool ${tool.name} (${id})`, async (signal): Promise<ToolOutput> => {
+    tries += 1;
     try {
-      const value = await tool.execute(input, toolContext(signal, approvedBy));
+      const value = await tool.execute(
+        input,
+        toolContext(signal, approvedBy, { mayHaveRun: !firstTry || tries > 1, since }),
+      );
       return { type: "json", value: plain(value ?? null) };
     } catch (error) {
       if (signal.aborted) throw error;

@@ -27,11 +27,22 @@ export interface ToolContext {
   readonly callId: string;
   /** Who approved this call (a Slack user id), for a tool whose approval was asked; null otherwise. */
   readonly approvedBy: string | null;
+  /**
+   * For a tool with an undo: whether an earlier try of this step may have done its effect (a crash, a
+   * dropped connection), so it should look for its own traces first; false on the first try, which need
+   * not look. And since when (epoch ms, journaled before the first try): where to start looking.
+   */
+  readonly mayHaveRun: boolean;
+  readonly since: number | null;
 }
 
-/** What an undo gets: the effect's result as journaled, or null when its step began but never finished. */
+/**
+ * What an undo gets: the effect's result as journaled, or null when its step began but never recorded one
+ * (then `since` says from when to look for it).
+ */
 export interface AppliedEffect {
   readonly result: unknown | null;
+  readonly since: number | null;
 }
 
 /** A tool's rule for asking first. */
@@ -53,7 +64,9 @@ export interface AgentTool<Input = unknown> {
   /**
    * Takes the effect back. Registered before the effect's step runs, so an effect is never lost to a crash
    * or a cancel; run at most once, by a person's Undo (or `UNDO_ON_INTERRUPT`). "Already gone" counts as
-   * undone: return normally. Throw a `TerminalError` for a failure that a retry cannot mend.
+   * undone: return normally. Throw a `TerminalError` for a failure that a retry cannot mend. An effect whose
+   * step never recorded a result is undone only `EFFECT_LANDING_GRACE_MS` after the run ended, so a request
+   * still on its way lands first: keep each request of `execute` shorter than that, and honour its signal.
    */
   undo?(input: Input, effect: AppliedEffect, ctx: ToolContext): Promise<"undone" | "nothing_to_undo">;
 }

@@ -40,6 +40,13 @@ type RunState = { progress: RunProgress; effects: RegisteredEffect[] };
 /** Attempts of one undo before it is reported as failed (never retried forever). */
 const UNDO_MAX_ATTEMPTS = 5;
 
+/**
+ * How long an undo waits before it looks for an effect whose step never recorded a result. A cancelled
+ * run ends without waiting for a step in flight, whose request may still land: each request of a tool
+ * with an undo must time out sooner than this (Slack's calls: 10 s).
+ */
+export const EFFECT_LANDING_GRACE_MS = 20_000;
+
 export interface AgentSessionOptions {
   readonly agent: Agent;
   /** Tools the agent may no longer list but whose effects may still be undone (none today). */
@@ -120,7 +127,7 @@ async function takeHandedInput(
 }
 
 /**
- * An interrupted or stopped run that applied undoable effects offers to undo them (ChatService records
+ * An interrupted, stopped or failed run that applied undoable effects offers to undo them (ChatService records
  * the offer and shows it; `UNDO_ON_INTERRUPT` takes it at once). Its effects are kept for `UNDO_KEPT_MS`.
  */
 function offerUndo(
@@ -162,13 +169,15 @@ export function createAgentSession(options: AgentSessionOptions) {
         async () =>
           undo(
             effect.input,
-            { result: effect.result ?? null },
+            { result: effect.result ?? null, since: effect.since ?? null },
             {
               sessionKey: at.sessionKey,
               origin: at.origin,
               signal: ctx.request().attemptCompletedSignal,
               callId: id,
               approvedBy: null,
+              mayHaveRun: true,
+              since: effect.since ?? null,
             },
           ),
         { maxRetryAttempts: UNDO_MAX_ATTEMPTS },
@@ -222,7 +231,8 @@ export function createAgentSession(options: AgentSessionOptions) {
             const approval: PendingApproval = {
               ...request,
               id: ctx.rand.uuidv4(),
-              signal: `approval-${approvals}`,
+              // Named at random: only ChatService's state says which signal carries the decision.
+              signal: `approval-${approvals}-${ctx.rand.uuidv4()}`,
               since: at,
             };
             chat.approval_pending({ runId, approval });
@@ -340,7 +350,6 @@ export function createAgentSession(options: AgentSessionOptions) {
             } else if (error instanceof restate.TerminalError) {
               ctx.console.warn(`Agent run ${runId} for ${sessionKey} failed: ${error.message}`);
               ctx.set("progress", { iteration, outcome: "failed" });
-              if (applied.length > 0) ctx.clear("effects");
               if (origin) {
                 // Never a silent stop: the thread says what went wrong (in the iteration's live message, if any).
                 effects.output(ctx, {
@@ -355,6 +364,8 @@ export function createAgentSession(options: AgentSessionOptions) {
                 });
               }
               chat.run_ended({ runId, outcome: "failed", error: error.message, consumed });
+              // A run that failed after it acted (or while an effect's step gave up) offers its undo too.
+              offerUndo(ctx, { runId, origin, sessionKey }, applied);
             }
             throw error;
           }
@@ -371,6 +382,8 @@ export function createAgentSession(options: AgentSessionOptions) {
         async (ctx: restate.ObjectContext<RunState>, { sessionKey, runId, origin }): Promise<void> => {
           const effects = (await ctx.get("effects")) ?? [];
           const results: UndoResult[] = [];
+          // An effect without a result may still be landing, from the step the cancel left running.
+          if (effects.some((e) => e.state === "registered")) await ctx.sleep(EFFECT_LANDING_GRACE_MS);
           for (let index = effects.length - 1; index >= 0; index -= 1) {
             const effect = effects[index];
             if (!effect || !needsUndo(effect)) continue;

@@ -109,6 +109,8 @@ export interface RegisteredEffect {
   readonly tool: string;
   readonly title: string;
   readonly input: unknown;
+  /** When its step first began (epoch ms): where an undo looks for an effect with no recorded result. */
+  readonly since?: number;
   readonly state: "registered" | "applied" | "failed" | "undone" | "undo_failed";
   readonly result?: unknown;
   readonly error?: string;

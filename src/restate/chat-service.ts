@@ -185,10 +185,16 @@ function assertMayControl(meta: SessionMeta, by: string | undefined, what: strin
 /** How much of each message a Slack thread's status shows (what the Home shows). */
 const STATUS_PREVIEW_CHARS = 200;
 
-/** A message as a Slack thread's status shows it: its beginning. */
+/** A text as a Slack thread's status shows it: its beginning. */
+function previewText(text: string): string {
+  return text.length <= STATUS_PREVIEW_CHARS ? text : `${text.slice(0, STATUS_PREVIEW_CHARS - 1)}…`;
+}
+
+/** A message as a Slack thread's status shows it. */
 function previewed(input: UserInput): UserInput {
-  if (input.content.length <= STATUS_PREVIEW_CHARS) return input;
-  return { ...input, content: `${input.content.slice(0, STATUS_PREVIEW_CHARS - 1)}…` };
+  return input.content.length <= STATUS_PREVIEW_CHARS
+    ? input
+    : { ...input, content: previewText(input.content) };
 }
 
 /** The session has heard that `run` ended: logged, and the run's progress (kept only while it runs) forgotten. */
@@ -764,8 +770,13 @@ export function createChatService(options: ChatServiceOptions) {
         async (ctx: ChatContext, { approvalId }: { approvalId: string }): Promise<void> => {
           const active = await ctx.get("activeRun");
           if (active?.approval?.id !== approvalId) return;
-          const hours = options.approvals.timeoutMs / 3_600_000;
-          const after = hours >= 1 ? `${+hours.toFixed(1)} h` : `${options.approvals.timeoutMs / 1000} s`;
+          const ms = options.approvals.timeoutMs;
+          const after =
+            ms >= 3_600_000
+              ? `${+(ms / 3_600_000).toFixed(1)} h`
+              : ms >= 60_000
+                ? `${+(ms / 60_000).toFixed(1)} min`
+                : `${ms / 1000} s`;
           await decide(
             ctx,
             (await ctx.get("meta")) ?? NEW_SESSION,
@@ -827,7 +838,8 @@ export function createChatService(options: ChatServiceOptions) {
               return { outcome: "already", by: offer.by ?? null, at: offer.at ?? null };
             const nowMs = await ctx.date.now();
             // The run kept its effects this long; an Undo now would find nothing and claim it undid.
-            if (offer.offeredAt !== undefined && nowMs - offer.offeredAt > UNDO_KEPT_MS)
+            // (An hour's margin: the run scheduled its forgetting a moment before the offer was kept.)
+            if (offer.offeredAt !== undefined && nowMs - offer.offeredAt > UNDO_KEPT_MS - 3_600_000)
               throw new SessionError(
                 "It is too late to undo this: a run's effects can be undone for 7 days.",
                 410,
@@ -1094,7 +1106,20 @@ export function createChatService(options: ChatServiceOptions) {
        * only the adapter may read.
        */
       get_status: restate.handlers.object.shared(async (ctx: ChatSharedContext): Promise<SessionStatus> => {
-        const shown = parseSessionKey(ctx.key) ? previewed : (input: UserInput) => input;
+        const slackThread = parseSessionKey(ctx.key) !== null;
+        const shown = slackThread ? previewed : (input: UserInput) => input;
+        // What the agent asks to do may quote people: a Slack thread's shows as previews, too.
+        const shownApprovalOf = (approval: PendingApproval) => {
+          const full = shownApproval(approval);
+          if (!slackThread) return full;
+          return {
+            ...full,
+            title: previewText(full.title),
+            args: Object.fromEntries(
+              Object.entries(full.args).map(([name, value]) => [name, previewText(value)]),
+            ),
+          };
+        };
         const meta = (await ctx.get("meta")) ?? NEW_SESSION;
         const active = await ctx.get("activeRun");
         const { mode, source } = await modeOf(ctx, meta);
@@ -1110,7 +1135,7 @@ export function createChatService(options: ChatServiceOptions) {
             input: shown(first),
             inputs: active.inputs.map(shown),
             incorporated: active.incorporated.map(shown),
-            approval: active.approval ? shownApproval(active.approval) : null,
+            approval: active.approval ? shownApprovalOf(active.approval) : null,
           };
         }
         return {

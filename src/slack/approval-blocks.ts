@@ -101,9 +101,11 @@ export function renderApprovalCard(
       ? { type: "context", elements: [{ type: "mrkdwn", text: decisionLine(decision) }] }
       : approvalButtons(sessionKey, approval.id),
   ];
+  // The fallback text is what notifications show: escaped like the blocks.
+  const what = escapedWithChannels(preview(approval.title, 200));
   const text = decision
-    ? `The agent asked: ${preview(approval.title, 200)}. ${decision.verdict.replace("_", " ")}`
-    : `The agent asks for approval: ${preview(approval.title, 200)}`;
+    ? `The agent asked: ${what}. ${decision.verdict.replace("_", " ")}`
+    : `The agent asks for approval: ${what}`;
   return { text, blocks };
 }
 

@@ -5,24 +5,30 @@
  * carries the call's id in its metadata, and a retry looks for it before posting. Its undo deletes the
  * message (already gone counts as undone). What the model wrote is escaped: it cannot ping or hide a link.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { defineTool } from "../agent/tools.ts";
 import { escapeMrkdwn } from "./text.ts";
-import { classifySlackFailure, slackErrorCode } from "./web-api.ts";
+import { classifySlackFailure, SLACK_REQUEST_TIMEOUT_MS, slackErrorCode } from "./web-api.ts";
 
 /** `metadata.event_type` of the messages this tool posts. */
 export const TOOL_POST_EVENT = "agent_tool_post";
 
-/** How far back a retry or an undo looks for the post (seconds): an undo may come days later. */
-const LOOKBACK_SECONDS = 8 * 24 * 3600;
+/** How long a request of an earlier try may take to land: our client's timeout, and some more. */
+const LANDING_GRACE_MS = SLACK_REQUEST_TIMEOUT_MS + 5000;
+
+/** How far before the step's first try a retry or an undo looks for the post: clocks differ a little. */
+const CLOCK_SKEW_MS = 60_000;
+
+/** A channel as the model may name it: `#name` (Slack's rules for names) or a channel's id. */
+const CHANNEL = /^(#?[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,20})$/;
 
 const InputSchema = z.object({
   channel: z
     .string()
-    .min(1)
-    .max(100)
+    .regex(CHANNEL, "must be a channel's name (#general) or id (C0123ABC)")
     .describe("The channel: its name with # (#general) or its id (C0123ABC)"),
   text: z.string().min(1).max(3000).describe("The message to post"),
 });
@@ -79,15 +85,23 @@ async function isMember(client: WebClient, channel: string, user: string): Promi
   return false;
 }
 
-/** Our earlier post for this call, if an earlier try (or the effect an undo looks for) made one. */
-async function findPost(client: WebClient, channel: string, callId: string): Promise<Posted | null> {
+/**
+ * Our earlier post for this call, if an earlier try made one (or the effect an undo looks for), looked for
+ * only among the messages since the call's first try, so it stays a page or two also under Slack's limits.
+ */
+async function findPost(
+  client: WebClient,
+  channel: string,
+  callId: string,
+  since: number | null,
+): Promise<Posted | null> {
   let cursor: string | undefined;
   for (let page = 0; page < 20; page += 1) {
     const answer = await slack("conversations.history", () =>
       client.conversations.history({
         channel,
         include_all_metadata: true,
-        oldest: (Date.now() / 1000 - LOOKBACK_SECONDS).toFixed(6),
+        ...(since === null ? {} : { oldest: ((since - CLOCK_SKEW_MS) / 1000).toFixed(6) }),
         limit: 200,
         ...(cursor ? { cursor } : {}),
       }),
@@ -118,7 +132,10 @@ export function postToChannelTool(client: WebClient) {
       describe: ({ channel }) =>
         `Post a message in ${/^[CG][A-Z0-9]+$/.test(channel) ? `<#${channel}>` : `#${channel.replace(/^#/, "")}`}`,
     },
-    async execute({ channel, text }, { origin, approvedBy, callId, signal }): Promise<Posted> {
+    async execute(
+      { channel, text },
+      { origin, approvedBy, callId, signal, mayHaveRun, since },
+    ): Promise<Posted> {
       if (!origin) throw new restate.TerminalError("This conversation is not a Slack thread.");
       if (!approvedBy) throw new restate.TerminalError("Posting needs a person's approval.");
       const id = await channelId(client, channel);
@@ -126,8 +143,11 @@ export function postToChannelTool(client: WebClient) {
         throw new restate.TerminalError(
           `<@${approvedBy}> approved, but is not a member of that channel: the agent posts only where the person who approved it is.`,
         );
-      // Once: an earlier try of this call may have posted before it could record it.
-      const earlier = await findPost(client, id, callId);
+      // Once: an earlier try of this call may have posted before it could record it, and its request may
+      // still be on its way (from a process that lost its connection): it is given time to land first.
+      if (mayHaveRun && since !== null)
+        await delay(Math.max(0, since + LANDING_GRACE_MS - Date.now()), undefined, { signal });
+      const earlier = mayHaveRun ? await findPost(client, id, callId, since) : null;
       if (earlier) return earlier;
       signal.throwIfAborted();
       const posted = await slack("chat.postMessage", () =>
@@ -141,9 +161,10 @@ export function postToChannelTool(client: WebClient) {
       );
       return { channel: id, ts: posted.ts ?? "" };
     },
-    async undo({ channel }, { result }, { callId }) {
+    async undo({ channel }, { result, since }, { callId }) {
       const posted =
-        (result as Posted | null) ?? (await findPost(client, await channelId(client, channel), callId));
+        (result as Posted | null) ??
+        (await findPost(client, await channelId(client, channel), callId, since));
       if (!posted?.ts) return "nothing_to_undo";
       try {
         await client.chat.delete({ channel: posted.channel, ts: posted.ts });

@@ -1,10 +1,10 @@
 /**
  * The fault suite's approvals scenario: demo runs that ask to post their result (`DEMO_APPROVAL=true`),
  * with kills at random points around the approval and the undo. Each round: a run waits for approval
- * (maybe a kill while it waits); a person approves; the tool's post reaches Slack but its answer is held,
- * and then either a kill (the retried tool must find its post, not post again) or an interrupt (the run
- * is cancelled between its effect and its result: the undo note must offer it, and Undo, with a kill
- * around its `chat.delete`, must delete it once). Counted from the emulator's record, outside our code.
+ * (maybe a kill while it waits); a person approves; the tool's post is held before Slack takes it or after
+ * (its answer then never comes), and then either a kill (the retried tool must find its post or make it,
+ * never twice) or an interrupt (the run is cancelled during its effect's step: the undo note must offer it,
+ * and Undo, with a kill around its `chat.delete`, must delete it once, also a post that lands late). Counted from the emulator's record, outside our code.
  */
 import assert from "node:assert/strict";
 import { TOOL_POST_EVENT } from "../../src/slack/post-to-channel-tool.ts";
@@ -86,9 +86,10 @@ export async function approvalRounds(
     const card = await noticeWith(channel, ts, new RegExp(`approval_approve:${key}`), "the approval card");
     if (options.random() < 0.4) await kill();
 
-    // Approve; the tool's post lands in Slack, but its answer is held.
+    // Approve; the tool's post is held, before Slack takes it or after (its answer then never came).
+    const landed = options.random() < 0.5;
     const posted = emulator.hold("chat.postMessage", (args) => args.channel === channel && isToolPost(args), {
-      afterWork: true,
+      afterWork: landed,
     });
     await emulator.interact({
       user: person,
@@ -182,7 +183,7 @@ export async function approvalRounds(
 
 export function formatApprovalFigures(f: ApprovalFigures): string {
   return [
-    `Approvals under faults: ${f.rounds} rounds, ${f.crashed} kills, ${f.interrupted} interrupted after the effect, ${f.undone} undone`,
+    `Approvals under faults: ${f.rounds} rounds, ${f.crashed} kills, ${f.interrupted} interrupted during the effect, ${f.undone} undone`,
     `  tools run twice: ${f.toolsRunTwice}, approvals lost: ${f.approvalsLost}, undos run twice: ${f.undosRunTwice}`,
     ...f.problems.map((p) => `  ${p}`),
   ].join("\n");

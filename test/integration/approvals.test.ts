@@ -429,6 +429,27 @@ describe("with APPROVERS, a short APPROVAL_TIMEOUT and UNDO_ON_INTERRUPT", () =>
     assert.equal(kit.toolPosts(channel).length, 0);
   });
 
+  test("a post still on its way when the run is cancelled is undone once it has landed", async () => {
+    const { channel, root, key, card } = await kit.waitingThread("Landing late", "late post");
+    // Slack has not taken the post yet when the interrupt cancels the run: the run ends without its result.
+    const posting = strict.emulator.hold(
+      "chat.postMessage",
+      (args) => args.channel === channel && JSON.stringify(args).includes(TOOL_POST_EVENT),
+    );
+    await kit.click(CAROL, channel, card.ts, `approval_approve:${key}`);
+    await posting.arrived;
+    const next = strict.sink.hold(stepOn("cancel that"));
+    await kit.post(ALICE, channel, "cancel that", root);
+    await next.arrived;
+    next.release({ output: "ok", done: true });
+    await kit.noticeSays(channel, root, /Undoing \(asked automatically\)|Undoing/);
+    // Now it lands, after the run has ended; the undo waited for it.
+    posting.release();
+    await kit.noticeSays(channel, root, /Undone automatically.* undone/);
+    assert.equal(kit.toolPosts(channel).length, 0, "the late post is gone");
+    assert.equal(strict.emulator.deletedFrom(channel).length, 1);
+  });
+
   test("UNDO_ON_INTERRUPT undoes an interrupted run's effects at once", async () => {
     const { channel, root, key, card } = await kit.waitingThread("Rolled back", "auto undo", { done: false });
     const thinking = strict.sink.hold(stepOf(key, 2));

@@ -36,13 +36,13 @@ const acting = (required: boolean | ((input: { n: number }) => boolean), ran: st
     inputSchema: z.object({ n: z.number() }),
     approval: { required, describe: ({ n }) => `Act ${n} times` },
     execute: ({ n }, ctx) => {
-      ran.push(`${ctx.callId} by ${ctx.approvedBy}`);
+      ran.push(`${ctx.callId} by ${ctx.approvedBy}${ctx.mayHaveRun ? " retry" : " first try"}`);
       return { n };
     },
     undo: async () => "undone" as const,
   });
 
-test("an approved call asks first, registers its effect before it runs, runs once, records its result", async () => {
+test("an approved call asks first, registers its effect before it runs, runs once, records its result; its id is the run's", async () => {
   const ran: string[] = [];
   const { ctx, calls } = recording({ verdict: "approved", by: "U1", at, reason: null });
   const output = await callTool(ctx, new Map([["act", acting(true, ran)]]), {
@@ -53,11 +53,13 @@ test("an approved call asks first, registers its effect before it runs, runs onc
   assert.deepEqual(output, { type: "json", value: { n: 2 } });
   assert.deepEqual(calls, [
     'ask:Act 2 times:{"n":"2"}',
-    "register:c1",
-    "step:tool act (c1)",
-    "ended:c1:result",
+    "step:about to run act (r1:1:c1)",
+    "register:r1:1:c1",
+    "step:tool act (r1:1:c1)",
+    "ended:r1:1:c1:result",
   ]);
-  assert.deepEqual(ran, ["c1 by U1"]);
+  // The model's id is made unique by the run and iteration: traces of its effect carry this one.
+  assert.deepEqual(ran, ["r1:1:c1 by U1 first try"]);
 });
 
 test("a denied call never runs and the model gets the reason", async () => {
@@ -79,11 +81,15 @@ test("a rule decided from the input is a durable step, and asks only when it say
   const { ctx, calls } = recording({ verdict: "denied", by: "U1", at, reason: null });
   const tools = new Map([["act", acting(({ n }) => n > 5, ran)]]);
   await callTool(ctx, tools, { toolCallId: "small", toolName: "act", input: { n: 1 } });
-  assert.deepEqual(calls.slice(0, 2), ["step:approval rule act (small)", "register:small"]);
-  assert.deepEqual(ran, ["small by null"]);
+  assert.deepEqual(calls.slice(0, 3), [
+    "step:approval rule act (r1:1:small)",
+    "step:about to run act (r1:1:small)",
+    "register:r1:1:small",
+  ]);
+  assert.deepEqual(ran, ["r1:1:small by null first try"]);
   await callTool(ctx, tools, { toolCallId: "big", toolName: "act", input: { n: 9 } });
   assert.ok(calls.includes('ask:Act 9 times:{"n":"9"}'));
-  assert.deepEqual(ran, ["small by null"], "the big one was denied");
+  assert.deepEqual(ran, ["r1:1:small by null first try"], "the big one was denied");
 });
 
 test("an unknown tool or a bad input goes back to the model and runs nothing", async () => {
@@ -100,4 +106,21 @@ test("an unknown tool or a bad input goes back to the model and runs nothing", a
   );
   assert.deepEqual(calls, []);
   assert.deepEqual(ran, []);
+});
+
+test("a step retried after its marker was journaled knows it may have acted, and since when", async () => {
+  const ran: string[] = [];
+  const { ctx } = recording({ verdict: "approved", by: "U1", at, reason: null });
+  // A replayed marker: its closure does not run again, its journaled time comes back.
+  const replaying = {
+    ...ctx,
+    step: async (name: string, action: (signal: AbortSignal) => unknown) =>
+      name.startsWith("about to run") ? 1_700_000_000_000 : action(new AbortController().signal),
+  } as AgentStepContext;
+  await callTool(replaying, new Map([["act", acting(true, ran)]]), {
+    toolCallId: "c1",
+    toolName: "act",
+    input: { n: 1 },
+  });
+  assert.deepEqual(ran, ["r1:1:c1 by U1 retry"]);
 });

@@ -29,6 +29,13 @@ test("the card asks with Approve and Deny, naming the session and our id only; w
   );
   assert.match(json, /Post a message in <#C0GENERAL>/, "a channel link stays a link");
   assert.match(text, /asks for approval/);
+  // The fallback text (what a notification shows) is escaped like the blocks.
+  const planted = renderApprovalCard(KEY, {
+    approval: { ...approval, title: "Post in #x <!channel>" },
+    decision: null,
+  });
+  assert.match(planted.text, /&lt;!channel&gt;/);
+  assert.doesNotMatch(planted.text, /<!channel>/);
 });
 
 test("a decided card shows who and when, without buttons", () => {

@@ -33,7 +33,7 @@ test("read_thread reads the thread the session recorded as its origin, whatever 
   const sessionKey = toSessionKey("T0001", "G0PROJECT", secret.ts);
   const messages = (await tool().execute(
     {},
-    { sessionKey, origin, signal, callId: "c1", approvedBy: null },
+    { sessionKey, origin, signal, callId: "c1", approvedBy: null, mayHaveRun: false, since: null },
   )) as { text: string }[];
   assert.deepEqual(
     messages.map((m) => m.text),
@@ -47,7 +47,11 @@ test("read_thread refuses a session without a recorded origin even when its key 
   const sessionKey = toSessionKey("T0001", "G0PROJECT", secret.ts);
   const reads = emulator.callsTo("conversations.replies").length;
   await assert.rejects(
-    async () => tool().execute({}, { sessionKey, origin: null, signal, callId: "c1", approvedBy: null }),
+    async () =>
+      tool().execute(
+        {},
+        { sessionKey, origin: null, signal, callId: "c1", approvedBy: null, mayHaveRun: false, since: null },
+      ),
     /This conversation is not a Slack thread/,
   );
   assert.equal(emulator.callsTo("conversations.replies").length, reads, "nothing was read");
