@@ -261,6 +261,12 @@ export function createChatService(options: ChatServiceOptions) {
   ): void {
     const { meta, active, queue } = now;
     if (!meta.origin) return;
+    // The named approvers see a session on their Home while one of its approvals waits or was just decided.
+    const team = meta.origin.team;
+    const approvers =
+      active?.approval || extras.approvals?.length
+        ? options.approvals.approvers.filter((a) => a.team === null || a.team === team).map((a) => a.user)
+        : [];
     const first = active?.inputs[0];
     const summary: SessionSummary = {
       key: ctx.key,
@@ -291,6 +297,7 @@ export function createChatService(options: ChatServiceOptions) {
       ...(now.closed ? { closed: true } : {}),
       ...(now.reassertStatus ? { reassertStatus: true } : {}),
       ...(extras.approvals?.length ? { approvals: extras.approvals } : {}),
+      ...(approvers.length > 0 ? { approvers } : {}),
       ...(extras.undo ? { undo: extras.undo } : {}),
     });
   }

@@ -68,6 +68,8 @@ export interface SessionChange {
   readonly origin: SessionOrigin;
   /** Everyone who started or wrote in the session. */
   readonly people: readonly string[];
+  /** Others whose Home shows the session now: `APPROVERS` of its workspace, while an approval is at stake. */
+  readonly approvers?: readonly string[];
   readonly fates: readonly FateChange[];
   /** Runs that ended by interrupt or stop: their outputs not yet delivered are to be dropped. */
   readonly stoppedRunIds: readonly string[];

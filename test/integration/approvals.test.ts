@@ -405,7 +405,15 @@ describe("with APPROVERS, a short APPROVAL_TIMEOUT and UNDO_ON_INTERRUPT", () =>
     const { channel, key, card } = await kit.waitingThread("Needs Carol", "approvers only");
     await kit.click(ALICE, channel, card.ts, `approval_approve:${key}`);
     await kit.ephemeralSays(ALICE, /Only the approvers this app names/);
-    await kit.click(CAROL, channel, card.ts, `approval_approve:${key}`);
+    // Carol never wrote in the thread, yet as an approver her Home lists the approval: she decides there.
+    await strict.emulator.openHome(CAROL);
+    await waitFor(
+      () =>
+        JSON.stringify(strict.emulator.homeOf(CAROL)?.view ?? {}).includes(`approval_approve:${key}`) ||
+        undefined,
+      { what: "the approval on Carol's Home" },
+    );
+    await strict.emulator.interact({ user: CAROL, on: { home: true }, actionId: `approval_approve:${key}` });
     await kit.reads().idle(key);
     await kit.cardSays(channel, card.ts, /Approved by <@U0CAROL03>/);
   });

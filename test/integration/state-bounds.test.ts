@@ -60,10 +60,15 @@ describe("a run's progress", () => {
     const held = stack.sink.hold(stepOf(key, 2));
     const call = await held.arrived;
     const runKey = `${key}/${call.runId}`;
-    assert.deepEqual(JSON.parse((await stateOf("AgentSession", runKey)).get("progress") ?? "null"), {
-      iteration: 2,
-      outcome: "running",
-    });
+    // Written before the step; what Restate's SQL shows may lag the step's own request by a moment.
+    const progress = await waitFor(
+      async () => {
+        const stored = JSON.parse((await stateOf("AgentSession", runKey)).get("progress") ?? "null");
+        return stored?.iteration === 2 ? stored : undefined;
+      },
+      { what: "the run's progress at iteration 2" },
+    );
+    assert.deepEqual(progress, { iteration: 2, outcome: "running" });
     assert.equal((await sessionReads(stack.ingress).status(key)).activeRun?.iteration, 2);
     held.release();
     await sessionReads(stack.ingress).idle(key);

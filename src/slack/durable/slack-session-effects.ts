@@ -24,7 +24,7 @@ export function slackSessionEffects(liveMessages: LiveMessageUpdater): SessionEf
       }
       // Each person's Home gets previews only: it shows no more, and keeps what it gets.
       const summary = toHomeSummary(change.summary);
-      for (const person of change.people) {
+      for (const person of new Set([...change.people, ...(change.approvers ?? [])])) {
         ctx.objectSendClient(UserHomeRef, toHomeKey(origin.team, person)).session_changed({ summary });
       }
     },
