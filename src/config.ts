@@ -101,6 +101,16 @@ export interface DemoAgentSettings {
 /** `AGENT=llm`: a model behind any OpenAI-compatible endpoint, through the AI SDK. */
 export type AgentSettings = DemoAgentSettings | ({ readonly kind: "llm" } & LlmSettings);
 
+/** Bounds of one model call: a hung call is given up and retried, a healthy stream never cut. */
+export interface ModelTimeouts {
+  /** Until its first chunk. */
+  readonly firstChunkMs: number;
+  /** Between two chunks. */
+  readonly betweenChunksMs: number;
+  /** In all (for an unstreamed answer, the only bound). */
+  readonly callMs: number;
+}
+
 /** `AGENT=llm`'s settings (`LLM_*`). */
 export interface LlmSettings {
   readonly baseUrl: string;
@@ -111,6 +121,8 @@ export interface LlmSettings {
   readonly maxSteps: number;
   /** Stream answers into Slack threads (false: one durable generate call per step, posted when done). */
   readonly stream: boolean;
+  /** How long a model call may take (`LLM_FIRST_CHUNK_TIMEOUT`, `LLM_CHUNK_TIMEOUT`, `LLM_CALL_TIMEOUT`). */
+  readonly timeouts: ModelTimeouts;
 }
 
 /** A real workspace over HTTP: Slack posts events, commands and interactivity to `PORT`. */
@@ -285,6 +297,9 @@ const EnvSchema = z.object({
   LLM_SYSTEM_PROMPT: z.string().optional(),
   LLM_MAX_STEPS: z.coerce.number().int().min(1, "must be at least 1").default(10),
   LLM_STREAM: bool.default(true),
+  LLM_FIRST_CHUNK_TIMEOUT: duration.default(300_000),
+  LLM_CHUNK_TIMEOUT: duration.default(120_000),
+  LLM_CALL_TIMEOUT: duration.default(900_000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   LOG_FORMAT: z.enum(["pretty", "json", "auto"]).default("auto"),
   SLACK_MODE: z
@@ -531,6 +546,11 @@ export function parseConfig(env: Env, isTty = false): Config {
             systemPrompt: e.LLM_SYSTEM_PROMPT ?? null,
             maxSteps: e.LLM_MAX_STEPS,
             stream: e.LLM_STREAM,
+            timeouts: {
+              firstChunkMs: e.LLM_FIRST_CHUNK_TIMEOUT,
+              betweenChunksMs: e.LLM_CHUNK_TIMEOUT,
+              callMs: e.LLM_CALL_TIMEOUT,
+            },
           }
         : {
             kind: "demo",

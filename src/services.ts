@@ -26,6 +26,21 @@ import { createSlackWebClient } from "./slack/web-api.ts";
 /** A failing agent step is tried this often (with backoff) before its run ends as failed. */
 export const AGENT_STEP_MAX_ATTEMPTS = 10;
 
+/**
+ * Restate's timeouts for the runs, set so that Restate never cuts a healthy step. Restate asks a run that
+ * has journaled nothing for the inactivity timeout to suspend, and aborts the attempt the abort timeout
+ * later; a step still running then is lost and runs again, and one that always takes that long never ends
+ * (measured in test/integration/restate-timeouts.test.ts). Our longest step is a model call, which
+ * `LLM_CALL_TIMEOUT` bounds: the abort timeout is that and a minute more, so our own bound always comes
+ * first (and its retry is ours, counted). The demo agent's steps are short: the server's defaults.
+ */
+export function agentSessionTimeouts(
+  agent: Config["agent"],
+): { inactivityMs: number; abortMs: number } | null {
+  if (agent.kind !== "llm") return null;
+  return { inactivityMs: 60_000, abortMs: agent.timeouts.callMs + 60_000 };
+}
+
 export function createServices(deps: {
   readonly config: Config;
   readonly agent: Agent;
@@ -56,7 +71,13 @@ export function createServices(deps: {
       caller,
       approvals: config.approvals,
     }),
-    createAgentSession({ agent, effects, journalRetentionMs, stepMaxAttempts: AGENT_STEP_MAX_ATTEMPTS }),
+    createAgentSession({
+      agent,
+      effects,
+      journalRetentionMs,
+      stepMaxAttempts: AGENT_STEP_MAX_ATTEMPTS,
+      restateTimeouts: agentSessionTimeouts(config.agent),
+    }),
     createChannelSettings({
       journalRetentionMs,
       listingRetentionMs: config.restate.channelListingRetentionMs,

@@ -20,7 +20,7 @@ import {
   tool,
   wrapLanguageModel,
 } from "ai";
-import type { LlmSettings } from "../config.ts";
+import type { LlmSettings, ModelTimeouts } from "../config.ts";
 import { retryAfterMs } from "../retry-after.ts";
 import type { Agent, AgentStepContext, HistoryItem, ToolTask } from "./agent.ts";
 import { callTool, plain, type ToolOutput } from "./tool-calls.ts";
@@ -30,45 +30,45 @@ export interface LlmAgentOptions extends LlmSettings {
   readonly tools: readonly AgentTool[];
   /** Attempts of a failing model call before the run ends with the error (default 10). */
   readonly maxAttempts?: number;
-  /**
-   * How long a model call may send nothing (before its first words, between them, or before a whole
-   * unstreamed answer) until the attempt is given up and retried. Default 5 minutes, what Node's fetch
-   * itself waits.
-   */
-  readonly stallTimeoutMs?: number;
 }
 
-const DEFAULT_STALL_TIMEOUT_MS = 300_000;
-
 /**
- * An abort signal for one model call: it aborts with the attempt (`parent`), or when `touch()` has not
- * been called for `ms` (the model has stalled; the retry may reach a server that answers).
+ * An abort signal for one model call, bounded three ways (`LLM_*_TIMEOUT`): it aborts with the attempt
+ * (`parent`), when nothing came for `firstChunkMs` from the start or `betweenChunksMs` since the last chunk
+ * (`touch()`), or after `callMs` in all. A call given up so is retried like a 5xx: the retry may reach a
+ * server that answers. An unstreamed answer comes whole, so for it only the total applies.
  */
-function stallGuard(parent: AbortSignal, ms: number) {
+function callGuard(parent: AbortSignal, limits: ModelTimeouts, streamed: boolean) {
   const controller = new AbortController();
-  let stalled = false;
-  let timer: NodeJS.Timeout | undefined;
-  const touch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stalled = true;
-      controller.abort(new Error(`The model server sent nothing for ${ms / 1000} s`));
-    }, ms);
+  let reason: string | null = null;
+  let chunkTimer: NodeJS.Timeout | undefined;
+  const giveUp = (why: string) => {
+    reason = why;
+    controller.abort(new Error(`The model server ${why}`));
   };
+  const seconds = (ms: number) => `${ms / 1000} s`;
+  const wait = (ms: number, why: string) => {
+    clearTimeout(chunkTimer);
+    if (streamed) chunkTimer = setTimeout(() => giveUp(why), ms);
+  };
+  const totalTimer = setTimeout(
+    () => giveUp(`took longer than ${seconds(limits.callMs)} in all`),
+    limits.callMs,
+  );
   const onParentAbort = () => controller.abort(parent.reason);
   if (parent.aborted) onParentAbort();
   else parent.addEventListener("abort", onParentAbort, { once: true });
-  touch();
+  wait(limits.firstChunkMs, `sent nothing for ${seconds(limits.firstChunkMs)}`);
   return {
     signal: controller.signal,
-    touch,
-    /** The error to retry with when the model stalled, else null. */
-    stalledError: () =>
-      stalled
-        ? new restate.RetryableError(`The model server sent nothing for ${ms / 1000} s: a timeout`)
-        : null,
+    /** A chunk came: the next must come within `betweenChunksMs`. */
+    touch: () => wait(limits.betweenChunksMs, `stopped sending for ${seconds(limits.betweenChunksMs)}`),
+    /** The error to retry with when the call was given up, else null. */
+    timedOutError: () =>
+      reason ? new restate.RetryableError(`The model server ${reason}: a timeout`) : null,
     dispose() {
-      clearTimeout(timer);
+      clearTimeout(chunkTimer);
+      clearTimeout(totalTimer);
       parent.removeEventListener("abort", onParentAbort);
     },
   };
@@ -185,7 +185,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
   );
   const system = options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
   const maxAttempts = options.maxAttempts ?? 10;
-  const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  const timeouts = options.timeouts;
 
   function callOptions(ctx: AgentStepContext, history: readonly HistoryItem[]) {
     const last = ctx.iteration >= options.maxSteps;
@@ -201,7 +201,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
   /** A streamed model step: one durable step that shows the words as they come and journals the answer. */
   function streamed(ctx: AgentStepContext, history: readonly HistoryItem[]): Promise<ModelAnswer> {
     return ctx.step(`model step ${ctx.iteration}`, async (signal): Promise<ModelAnswer> => {
-      const guard = stallGuard(signal, stallTimeoutMs);
+      const guard = callGuard(signal, timeouts, true);
       const result = streamText({
         model,
         ...callOptions(ctx, history),
@@ -219,16 +219,16 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
           } else if (part.type === "error") {
             failure = part.error;
           } else if (part.type === "abort") {
-            throw guard.stalledError() ?? new Error("The model call was aborted");
+            throw guard.timedOutError() ?? new Error("The model call was aborted");
           }
         }
       } catch (error) {
-        throw guard.stalledError() ?? error;
+        throw guard.timedOutError() ?? error;
       } finally {
         guard.dispose();
       }
-      const stalled = guard.stalledError();
-      if (stalled) throw stalled;
+      const timedOut = guard.timedOutError();
+      if (timedOut) throw timedOut;
       if (ToolChoiceViolationError.isInstance(failure)) return plain(lastStepAnswer(failure, text));
       if (failure) throw modelFailure(failure);
       const response = await result.response;
@@ -248,7 +248,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
       middleware: [durableCalls(ctx.restate, { maxRetryAttempts: maxAttempts }), sortFailures],
     });
     // One guard for the whole step: an unstreamed answer sends nothing until it is complete.
-    const guard = stallGuard(ctx.restate.request().attemptCompletedSignal, stallTimeoutMs);
+    const guard = callGuard(ctx.restate.request().attemptCompletedSignal, timeouts, false);
     let result: Awaited<ReturnType<typeof generateText>>;
     try {
       result = await generateText({

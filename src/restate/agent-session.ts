@@ -55,6 +55,8 @@ export interface AgentSessionOptions {
   readonly journalRetentionMs: number;
   /** How often a failing agent step is tried before the run ends as failed. */
   readonly stepMaxAttempts: number;
+  /** Restate's inactivity and abort timeouts for runs (`agentSessionTimeouts`); the server's when absent. */
+  readonly restateTimeouts?: { readonly inactivityMs: number; readonly abortMs: number } | null;
 }
 
 /** The working history as one log line: `message_history=['do something', 'system: Done']`. */
@@ -192,7 +194,15 @@ export function createAgentSession(options: AgentSessionOptions) {
   return restate.object({
     name: AGENT_SESSION,
     description: "One agent run: the agent loop over the session history, interruptible between steps.",
-    options: { journalRetention: options.journalRetentionMs },
+    options: {
+      journalRetention: options.journalRetentionMs,
+      ...(options.restateTimeouts
+        ? {
+            inactivityTimeout: options.restateTimeouts.inactivityMs,
+            abortTimeout: options.restateTimeouts.abortMs,
+          }
+        : {}),
+    },
     handlers: {
       run: restate.handlers.object.exclusive(
         { input: restate.serde.schema(RunInputSchema), ingressPrivate: true },

@@ -31,9 +31,11 @@ export interface LlmStack extends ThreadActions {
   close(): Promise<void>;
 }
 
+/** `env`: settings beside the stack's own (`LLM_*_TIMEOUT`, say). */
 export async function startLlmStack(
-  agentOptions: Partial<Pick<LlmAgentOptions, "stallTimeoutMs" | "maxAttempts">> = {},
+  options: { env?: Record<string, string> } & Partial<Pick<LlmAgentOptions, "maxAttempts">> = {},
 ): Promise<LlmStack> {
+  const { env, ...agentOptions } = options;
   const emulator = await startSlackEmulator();
   const fake = await startFakeLlm();
   const restate = await startTestRestate();
@@ -44,6 +46,7 @@ export async function startLlmStack(
     PORT: String(boltPort),
     ...FAST_SLACK_PACES,
     ...fakeModelSettings(fake),
+    ...env,
   });
   if (config.agent.kind !== "llm") throw new Error("AGENT=llm gives LLM settings");
   // The product's tool that acts (it asks for approval first), against the emulator.

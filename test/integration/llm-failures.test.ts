@@ -17,12 +17,15 @@ import { waitFor } from "../helpers/wait.ts";
 
 const ALICE = "U0ALICE01";
 
-/** Short enough for a test; the product waits five minutes by default. */
-const STALL_TIMEOUT_MS = 1500;
+/**
+ * Short enough for a test (the product waits 5 minutes for a first chunk, 2 between chunks, 15 in all): a
+ * stream that pauses 1.5 s is given up; an unstreamed answer, which comes whole, only after 4 s in all.
+ */
+const TIMEOUTS = { LLM_FIRST_CHUNK_TIMEOUT: "1500ms", LLM_CHUNK_TIMEOUT: "1500ms", LLM_CALL_TIMEOUT: "4s" };
 
 let product: LlmStack;
 before(async () => {
-  product = await startLlmStack({ stallTimeoutMs: STALL_TIMEOUT_MS });
+  product = await startLlmStack({ env: TIMEOUTS });
 });
 after(() => product?.close());
 beforeEach(() => product.fake.reset());
@@ -80,10 +83,7 @@ test("a model that stalls past the timeout is given up and retried, and the answ
   assert.equal(product.fake.calls.length, 2, "one retry, then not called again");
   const stalled = product.fake.calls[0];
   assert.ok(stalled?.aborted, "the stalled request was given up");
-  assert.ok(
-    (stalled?.endedAfterMs ?? 0) >= STALL_TIMEOUT_MS,
-    `not before the timeout (${stalled?.endedAfterMs} ms)`,
-  );
+  assert.ok((stalled?.endedAfterMs ?? 0) >= 1500, `not before the timeout (${stalled?.endedAfterMs} ms)`);
   assert.deepEqual(product.botReplies(channel, root), [answer], "one message in the thread: the answer");
 });
 
@@ -112,7 +112,32 @@ test("where nobody watches (a curl session, not streamed), a stalled model call 
   assert.ok(product.fake.calls[0]?.aborted, "the stalled request was given up");
   // The timeout counts from just before the request went out, so the server sees a little less.
   const waited = product.fake.calls[0]?.endedAfterMs ?? 0;
-  assert.ok(waited >= STALL_TIMEOUT_MS - 100, `given up after the timeout, not before (${waited} ms)`);
+  assert.ok(waited >= 4000 - 100, `given up after the total timeout, not before (${waited} ms)`);
+});
+
+test("a slow but steady stream, longer in all than the pause it may make, is not cut", async () => {
+  const channel = newChannel();
+  const text = "Slowly, word by word, the whole answer arrives.";
+  // 12 chunks, one every 250 ms: 3 s in all (under LLM_CALL_TIMEOUT), never a pause of 1.5 s.
+  product.fake.reply = () => ({ text, chunkSize: 4, chunkDelayMs: 250 });
+  const root = await product.mention(channel, ALICE, "tell me slowly");
+  assert.equal(await finalReaction(channel, root), "white_check_mark");
+  assert.equal(product.fake.calls.length, 1, "asked once: the stream was never cut");
+  assert.ok((product.fake.calls[0]?.endedAfterMs ?? 0) >= 2500, "the stream took its time");
+  assert.ok(product.botReplies(channel, root).some((m) => markdownOf(m) === text));
+});
+
+test("a stream that goes on past LLM_CALL_TIMEOUT is given up and retried", async () => {
+  const channel = newChannel();
+  // Steady, but 8 s in all: over the 4 s total. The retry answers at once.
+  product.fake.reply = (_request, call) =>
+    call === 0 ? { text: "a".repeat(32), chunkSize: 1, chunkDelayMs: 250 } : { text: "The short answer" };
+  const root = await product.mention(channel, ALICE, "an endless answer");
+  assert.equal(await finalReaction(channel, root), "white_check_mark");
+  assert.equal(product.fake.calls.length, 2);
+  assert.ok(product.fake.calls[0]?.aborted, "the endless stream was given up");
+  const after = product.fake.calls[0]?.endedAfterMs ?? 0;
+  assert.ok(after >= 3900 && after < 7000, `given up at the total timeout (${after} ms)`);
 });
 
 test("a step that keeps failing ends the run as failed: :x:, the thread says what failed, and the queue moves on", async () => {

@@ -11,6 +11,7 @@ import {
   parseDuration,
   SETTING_NAMES,
 } from "../../src/config.ts";
+import { agentSessionTimeouts } from "../../src/services.ts";
 
 function playgroundOf(config: Config): PlaygroundSlack {
   if (config.slack.mode !== "playground") assert.fail(`expected the playground, got ${config.slack.mode}`);
@@ -301,8 +302,12 @@ test("AGENT=llm needs the model's URL, key and name, and says so for each one mi
     systemPrompt: null,
     maxSteps: 10,
     stream: false,
+    timeouts: { firstChunkMs: 300_000, betweenChunksMs: 120_000, callMs: 900_000 },
   });
   assert.equal(config.slackApi.updateIntervalMs, 1300);
+  // Restate never cuts a model call before our own bound does: the runs' abort timeout outlasts it.
+  assert.deepEqual(agentSessionTimeouts(config.agent), { inactivityMs: 60_000, abortMs: 960_000 });
+  assert.equal(agentSessionTimeouts(parseConfig({}).agent), null, "the demo agent keeps the server's");
 });
 
 test("binding the embedded server or our endpoint beyond loopback stops start-up and names what it would expose", () => {
