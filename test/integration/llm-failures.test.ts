@@ -124,7 +124,9 @@ test("a slow but steady stream, longer in all than the pause it may make, is not
   assert.equal(await finalReaction(channel, root), "white_check_mark");
   assert.equal(product.fake.calls.length, 1, "asked once: the stream was never cut");
   assert.ok((product.fake.calls[0]?.endedAfterMs ?? 0) >= 2500, "the stream took its time");
-  assert.ok(product.botReplies(channel, root).some((m) => markdownOf(m) === text));
+  await waitFor(() => product.botReplies(channel, root).find((m) => markdownOf(m) === text), {
+    what: "the whole answer in the thread",
+  });
 });
 
 test("a stream that goes on past LLM_CALL_TIMEOUT is given up and retried", async () => {
