@@ -87,6 +87,17 @@ export function shownApproval(approval: PendingApproval): {
   return { tool: approval.tool, title: approval.title, args: { ...approval.args }, since: approval.since };
 }
 
+/** An approval with what it shows (its title and arguments) cut by `cut`: a preview of what was asked. */
+export function previewedApproval<
+  T extends { readonly title: string; readonly args: Readonly<Record<string, string>> },
+>(approval: T, cut: (text: string) => string): T {
+  return {
+    ...approval,
+    title: cut(approval.title),
+    args: Object.fromEntries(Object.entries(approval.args).map(([name, value]) => [name, cut(value)])),
+  };
+}
+
 /** The words of a decision as the model reads them in a tool result. */
 export function decisionForModel(decision: ApprovalDecision): string {
   const why = decision.reason ? `: ${decision.reason}` : "";

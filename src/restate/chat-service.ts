@@ -13,6 +13,7 @@ import {
   type DecidedApproval,
   mayDecide,
   type PendingApproval,
+  previewedApproval,
   remembered,
   shownApproval,
   UNDO_KEPT_MS,
@@ -300,6 +301,22 @@ export function createChatService(options: ChatServiceOptions) {
       ...(approvers.length > 0 ? { approvers } : {}),
       ...(extras.undo ? { undo: extras.undo } : {}),
     });
+  }
+
+  /** Reports a change that leaves the run and the queue as they are (read here, once each). */
+  async function reportAsIs(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    changed: FateChange[],
+    extras: ReportExtras = {},
+  ): Promise<void> {
+    if (!meta.origin) return;
+    report(
+      ctx,
+      { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
+      changed,
+      extras,
+    );
   }
 
   /**
@@ -813,14 +830,9 @@ export function createChatService(options: ChatServiceOptions) {
           };
           if (options.approvals.undoOnInterrupt) kept = startUndo(ctx, meta, kept, null, await nowIso(ctx));
           ctx.set("undos", remembered((await ctx.get("undos")) ?? [], kept));
-          report(
-            ctx,
-            { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
-            [],
-            {
-              undo: kept,
-            },
-          );
+          await reportAsIs(ctx, meta, [], {
+            undo: kept,
+          });
         },
       ),
 
@@ -854,14 +866,9 @@ export function createChatService(options: ChatServiceOptions) {
             const now = new Date(nowMs).toISOString();
             const taken = startUndo(ctx, meta, offer, by, now);
             ctx.set("undos", remembered(undos, taken));
-            report(
-              ctx,
-              { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
-              [],
-              {
-                undo: taken,
-              },
-            );
+            await reportAsIs(ctx, meta, [], {
+              undo: taken,
+            });
             return { outcome: "started", by, at: now };
           }),
       ),
@@ -881,14 +888,9 @@ export function createChatService(options: ChatServiceOptions) {
           const failed = results.filter((r) => r.outcome === "failed").length;
           ctx.console.info(`Undo of run ${runId}: ${results.length - failed} undone, ${failed} failed`);
           const meta = (await ctx.get("meta")) ?? NEW_SESSION;
-          report(
-            ctx,
-            { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
-            [],
-            {
-              undo: done,
-            },
-          );
+          await reportAsIs(ctx, meta, [], {
+            undo: done,
+          });
         },
       ),
 
@@ -975,11 +977,7 @@ export function createChatService(options: ChatServiceOptions) {
             const updated: SessionMeta = { ...meta, feedback: next.counts };
             ctx.set("meta", updated);
             ctx.console.info(`Feedback from ${by} on run ${runId}: ${value}`);
-            report(
-              ctx,
-              { meta: updated, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
-              [],
-            );
+            await reportAsIs(ctx, updated, []);
             return { changed: true };
           }),
       ),
@@ -1042,11 +1040,7 @@ export function createChatService(options: ChatServiceOptions) {
           ctx.set("meta", meta);
           // The first answer of a channel without a default changes nothing anyone sees.
           if (stored.channelMode === mode) return;
-          report(
-            ctx,
-            { meta, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
-            [],
-          );
+          await reportAsIs(ctx, meta, []);
         },
       ),
 
@@ -1081,11 +1075,7 @@ export function createChatService(options: ChatServiceOptions) {
             }
             const next = { ...meta, mode };
             ctx.set("meta", next);
-            report(
-              ctx,
-              { meta: next, active: await ctx.get("activeRun"), queue: (await ctx.get("queue")) ?? [] },
-              [],
-            );
+            await reportAsIs(ctx, next, []);
             return { mode, previous: meta.mode };
           }),
       ),
@@ -1116,17 +1106,8 @@ export function createChatService(options: ChatServiceOptions) {
         const slackThread = parseSessionKey(ctx.key) !== null;
         const shown = slackThread ? previewed : (input: UserInput) => input;
         // What the agent asks to do may quote people: a Slack thread's shows as previews, too.
-        const shownApprovalOf = (approval: PendingApproval) => {
-          const full = shownApproval(approval);
-          if (!slackThread) return full;
-          return {
-            ...full,
-            title: previewText(full.title),
-            args: Object.fromEntries(
-              Object.entries(full.args).map(([name, value]) => [name, previewText(value)]),
-            ),
-          };
-        };
+        const shownApprovalOf = (approval: PendingApproval) =>
+          slackThread ? previewedApproval(shownApproval(approval), previewText) : shownApproval(approval);
         const meta = (await ctx.get("meta")) ?? NEW_SESSION;
         const active = await ctx.get("activeRun");
         const { mode, source } = await modeOf(ctx, meta);

@@ -10,7 +10,7 @@ import type { ActionsBlock, KnownBlock, ModalView } from "@slack/types";
 import type { ApprovalDecision, UndoOffer } from "../restate/approvals.ts";
 import type { ApprovalCard, ShownApproval } from "../restate/session-effects.ts";
 import { escapeMrkdwn, preview, shorten } from "./text.ts";
-import { toControlId } from "./views/control-ids.ts";
+import { toControlId, toSessionItemValue } from "./views/control-ids.ts";
 
 export const APPROVAL_ACTIONS = {
   approve: "approval_approve",
@@ -131,7 +131,7 @@ export function denyModal(meta: { sessionKey: string; approvalId: string }): Mod
   return {
     type: "modal",
     callback_id: DENY_MODAL_CALLBACK,
-    private_metadata: JSON.stringify({ key: meta.sessionKey, id: meta.approvalId }),
+    private_metadata: toSessionItemValue(meta.sessionKey, meta.approvalId),
     title: { type: "plain_text", text: "Deny" },
     submit: { type: "plain_text", text: "Deny" },
     close: { type: "plain_text", text: "Cancel" },
@@ -154,16 +154,6 @@ export function denyModal(meta: { sessionKey: string; approvalId: string }): Mod
       },
     ],
   };
-}
-
-/** The session and approval a deny modal names; null for metadata we did not make. */
-export function parseDenyModalMetadata(text: string | undefined): { key: string; id: string } | null {
-  try {
-    const { key, id } = JSON.parse(text ?? "") as { key?: unknown; id?: unknown };
-    return typeof key === "string" && key && typeof id === "string" && id ? { key, id } : null;
-  } catch {
-    return null;
-  }
 }
 
 const UNDO_OUTCOMES = {

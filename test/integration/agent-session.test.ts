@@ -8,15 +8,11 @@ import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
 import { toSessionKey } from "../../src/restate/keys.ts";
 import type { EmAgentSession } from "../../src/slack-emulator/workspace.ts";
+import { ALICE, BOB, BOT, CAROL } from "../helpers/people.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import type { SinkCall } from "../helpers/step-sink.ts";
 import { waitFor } from "../helpers/wait.ts";
-
-const ALICE = "U0ALICE01";
-const BOB = "U0BOB0002";
-const CAROL = "U0CAROL03";
-const BOT = "U0AGENT01";
 
 let stack: SlackStack;
 before(async () => {

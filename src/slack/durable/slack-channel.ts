@@ -225,6 +225,26 @@ export function createSlackChannel(options: {
     }
   }
 
+  /**
+   * Posts one message of its own (not from the outbox) when the channel's pace allows, once (`postOnce`),
+   * and moves the pace on from when Slack had it. Returns its ts.
+   */
+  async function postAtPace(
+    ctx: ChannelContext,
+    state: ChannelPosting,
+    post: { threadTs: string; text: string; blocks?: KnownBlock[] | undefined; payload: AgentOutputPayload },
+  ): Promise<string | null> {
+    const now = await ctx.date.now();
+    if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
+    const { channel } = parseChannelKey(ctx.key);
+    const posted = await postOnce(ctx, { channel, ...post, now: Math.max(now, state.nextSlotAt) });
+    ctx.set("posting", {
+      ...((await ctx.get("posting")) ?? IDLE_POSTING),
+      nextSlotAt: posted.at + postIntervalMs,
+    });
+    return posted.ts;
+  }
+
   /** Schedules the next flush when outputs still wait, at the time the pace allows. */
   function flushLater(ctx: ChannelContext, state: ChannelPosting, now: number): ChannelPosting {
     if (state.outbox.length === 0) return state;
@@ -309,12 +329,8 @@ export function createSlackChannel(options: {
       ): Promise<LiveMessage | null> => {
         const state = (await ctx.get("posting")) ?? IDLE_POSTING;
         if (isDiscarded(state, at.runId)) return null;
-        const now = await ctx.date.now();
-        if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
-        const { channel } = parseChannelKey(ctx.key);
         const placeholder = renderLiveMessage("", "growing");
-        const posted = await postOnce(ctx, {
-          channel,
+        const ts = await postAtPace(ctx, state, {
           threadTs: at.threadTs,
           text: LIVE_PLACEHOLDER,
           blocks: placeholder.blocks,
@@ -323,13 +339,8 @@ export function createSlackChannel(options: {
             session_key: at.sessionKey,
             parts: [{ run_id: at.runId, iteration: at.iteration, continued: false }],
           },
-          now: Math.max(now, state.nextSlotAt),
         });
-        ctx.set("posting", {
-          ...((await ctx.get("posting")) ?? IDLE_POSTING),
-          nextSlotAt: posted.at + postIntervalMs,
-        });
-        return posted.ts ? { ts: posted.ts } : null;
+        return ts ? { ts } : null;
       },
 
       /**
@@ -346,24 +357,14 @@ export function createSlackChannel(options: {
           blocks: KnownBlock[];
         },
       ): Promise<{ ts: string | null }> => {
-        const state = (await ctx.get("posting")) ?? IDLE_POSTING;
-        const now = await ctx.date.now();
-        if (state.nextSlotAt > now) await ctx.sleep(state.nextSlotAt - now);
-        const { channel } = parseChannelKey(ctx.key);
         try {
-          const posted = await postOnce(ctx, {
-            channel,
+          const ts = await postAtPace(ctx, (await ctx.get("posting")) ?? IDLE_POSTING, {
             threadTs: notice.threadTs,
             text: notice.text,
             blocks: notice.blocks,
             payload: { post_id: notice.noticeId, session_key: notice.sessionKey, parts: [] },
-            now: Math.max(now, state.nextSlotAt),
           });
-          ctx.set("posting", {
-            ...((await ctx.get("posting")) ?? IDLE_POSTING),
-            nextSlotAt: posted.at + postIntervalMs,
-          });
-          return { ts: posted.ts };
+          return { ts };
         } catch (error) {
           if (!(error instanceof restate.TerminalError)) throw error;
           ctx.console.warn(`Could not post notice ${notice.noticeId} into ${ctx.key}: ${error.message}`);

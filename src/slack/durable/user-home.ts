@@ -7,6 +7,7 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
+import { previewedApproval } from "../../restate/approvals.ts";
 import { type CallerCheck, leavingNoTrace } from "../../restate/caller.ts";
 import { AgentSessionRef } from "../../restate/contracts.ts";
 import { parseHomeKey } from "../../restate/keys.ts";
@@ -45,16 +46,9 @@ export function toHomeSummary(summary: SessionSummary): SessionSummary {
           input: cut(summary.activeRun.input),
           ...(summary.activeRun.approval
             ? {
-                approval: {
-                  ...summary.activeRun.approval,
-                  title: preview(summary.activeRun.approval.title, HOME_PREVIEW_CHARS),
-                  args: Object.fromEntries(
-                    Object.entries(summary.activeRun.approval.args).map(([name, value]) => [
-                      name,
-                      preview(value, HOME_PREVIEW_CHARS),
-                    ]),
-                  ),
-                },
+                approval: previewedApproval(summary.activeRun.approval, (text) =>
+                  preview(text, HOME_PREVIEW_CHARS),
+                ),
               }
             : {}),
         }

@@ -6,49 +6,26 @@
  * ChatService's own rules (who may stop, reset or remove) come after. A refusal is explained where the
  * person is: in a small modal on the Home tab, in an ephemeral message in a channel; never as an error to Slack.
  */
-import type { App, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
-import type { WebClient } from "@slack/web-api";
+import type { App, BlockAction } from "@slack/bolt";
 import { toChannelKey } from "../../restate/keys.ts";
 import type { ModeChoice } from "../../restate/modes.ts";
 import { APPROVAL_ACTIONS } from "../approval-blocks.ts";
 import { FEEDBACK_ACTION_ID } from "../output-message.ts";
-import { isRefusal, refusalMessage } from "../sessions-client.ts";
-import { buildNoticeModal, LISTING_ACTIONS, modeFromOption } from "../views/agentmode-views.ts";
-import { controlIdPattern, parseQueuedMessageValue, sessionKeyOfControl } from "../views/control-ids.ts";
+import { LISTING_ACTIONS, modeFromOption } from "../views/agentmode-views.ts";
+import { controlIdPattern, parseSessionItemValue, sessionKeyOfControl } from "../views/control-ids.ts";
 import { HOME_ACTIONS } from "../views/home-view.ts";
 import { channelListing } from "./commands.ts";
+import { type ControlArgs, runControl } from "./control.ts";
 import type { ListenerDeps } from "./deps.ts";
 import { assertFromThisWorkspace, ControlRefusal, threadOfThisWorkspace } from "./this-workspace.ts";
 
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & { client: WebClient };
+type ActionArgs = ControlArgs;
 
 export function registerActionListeners(app: App, deps: ListenerDeps): void {
   const { sessions, bot, logger } = deps;
 
-  /** Runs a control; a refusal (or an outage) is explained to the person who used it. */
-  async function control(args: ActionArgs, what: string, run: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await run();
-      return true;
-    } catch (error) {
-      if (error instanceof ControlRefusal)
-        logger.info(
-          { user: args.body.user.id, action: args.action.action_id },
-          `Refused a control (${what}): ${error.message}`,
-        );
-      else if (!isRefusal(error)) logger.warn({ err: error }, `${what} failed`);
-      const reason = error instanceof ControlRefusal ? error.message : refusalMessage(error);
-      const text = `Could not ${what}: ${reason}`;
-      if (args.body.container?.type === "view") {
-        await args.client.views
-          .open({ trigger_id: args.body.trigger_id, view: buildNoticeModal("Not done", text) })
-          .catch((e: unknown) => logger.warn({ err: e }, "Could not explain a refused control"));
-      } else {
-        await args.respond({ response_type: "ephemeral", replace_original: false, text }).catch(() => {});
-      }
-      return false;
-    }
-  }
+  const control = (args: ActionArgs, what: string, run: () => Promise<unknown>) =>
+    runControl(args, logger, what, run);
 
   /** The mode picked in a select; refused when the value is none of the options we offer. */
   function chosenMode(args: ActionArgs): ModeChoice {
@@ -97,7 +74,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
   app.action<BlockAction>({ action_id: controlIdPattern(HOME_ACTIONS.remove) }, async (args) => {
     await args.ack();
     await control(args as ActionArgs, "remove the message from the queue", async () => {
-      const named = parseQueuedMessageValue(args.action.type === "button" ? args.action.value : undefined);
+      const named = parseSessionItemValue(args.action.type === "button" ? args.action.value : undefined);
       if (!named)
         throw new ControlRefusal("this button does not name a queued message; open the Home tab again.");
       threadOfThisWorkspace(named.key, args.body, bot);

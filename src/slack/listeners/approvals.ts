@@ -5,8 +5,7 @@
  * or one the session refuses, is told so where the person is (an ephemeral in the thread, a small modal
  * on the Home). The card itself is updated by the durable side, for everyone, once the decision is made.
  */
-import type { App, BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
-import type { WebClient } from "@slack/web-api";
+import type { App, BlockAction } from "@slack/bolt";
 import type { ApprovalDecision } from "../../restate/approvals.ts";
 import {
   APPROVAL_ACTIONS,
@@ -15,16 +14,16 @@ import {
   DENY_REASON_BLOCK,
   decisionLine,
   denyModal,
-  parseDenyModalMetadata,
   shownTime,
 } from "../approval-blocks.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { buildNoticeModal } from "../views/agentmode-views.ts";
-import { controlIdPattern, sessionKeyOfControl } from "../views/control-ids.ts";
+import { controlIdPattern, parseSessionItemValue, sessionKeyOfControl } from "../views/control-ids.ts";
+import { type ControlArgs, runControl, tellPerson } from "./control.ts";
 import type { ListenerDeps } from "./deps.ts";
 import { ControlRefusal, threadOfThisWorkspace } from "./this-workspace.ts";
 
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & { client: WebClient };
+type ActionArgs = ControlArgs;
 
 /** Now as a Slack timestamp (a modal's submission carries none of its own). */
 const slackNow = () => (Date.now() / 1000).toFixed(6);
@@ -37,37 +36,9 @@ function alreadyDecided(decision: ApprovalDecision): string {
 export function registerApprovalListeners(app: App, deps: ListenerDeps): void {
   const { sessions, bot, logger } = deps;
 
-  /**
-   * Tells the person who clicked, where they are: an ephemeral in the card's thread (`respond` would put it
-   * at the channel's top), a small modal on the Home.
-   */
-  async function tell(args: ActionArgs, title: string, text: string): Promise<void> {
-    const { body, client } = args;
-    const container = (body.container ?? {}) as { type?: string; channel_id?: string; message_ts?: string };
-    const answer =
-      container.type === "message" && container.channel_id
-        ? client.chat.postEphemeral({
-            channel: container.channel_id,
-            user: body.user.id,
-            text,
-            ...(body.message?.thread_ts ? { thread_ts: body.message.thread_ts as string } : {}),
-          })
-        : client.views.open({ trigger_id: body.trigger_id, view: buildNoticeModal(title, text) });
-    await answer.catch((e: unknown) => logger.warn({ err: e }, "Could not answer an approval control"));
-  }
-
-  /** Runs a click; a refusal (or an outage) is explained to the person. */
-  async function click(args: ActionArgs, what: string, run: () => Promise<void>): Promise<void> {
-    try {
-      await run();
-    } catch (error) {
-      if (error instanceof ControlRefusal || isRefusal(error))
-        logger.info({ user: args.body.user.id, action: args.action.action_id }, `Refused: ${what}`);
-      else logger.warn({ err: error }, `${what} failed`);
-      const reason = error instanceof ControlRefusal ? error.message : refusalMessage(error);
-      await tell(args, "Not done", `Could not ${what}: ${reason}`);
-    }
-  }
+  const tell = (args: ActionArgs, title: string, text: string) => tellPerson(args, logger, title, text);
+  const click = (args: ActionArgs, what: string, run: () => Promise<void>) =>
+    runControl(args, logger, what, run);
 
   const buttonValue = (args: ActionArgs) =>
     (args.action.type === "button" ? args.action.value : undefined) ?? "";
@@ -104,7 +75,7 @@ export function registerApprovalListeners(app: App, deps: ListenerDeps): void {
   });
 
   app.view(DENY_MODAL_CALLBACK, async ({ ack, view, body }) => {
-    const named = parseDenyModalMetadata(view.private_metadata);
+    const named = parseSessionItemValue(view.private_metadata);
     const notice = (title: string, text: string) =>
       ack({ response_action: "update", view: buildNoticeModal(title, text) });
     try {

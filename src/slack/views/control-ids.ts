@@ -19,13 +19,16 @@ export function sessionKeyOfControl(control: string, actionId: string): string {
   return actionId.slice(control.length + 1);
 }
 
-/** The value of a queued message's remove button: its session and the message's id. */
-export function toQueuedMessageValue(sessionKey: string, id: string): string {
+/**
+ * A session and one thing of it, as a control carries them (a queued message's remove button, the deny
+ * modal's metadata naming an approval).
+ */
+export function toSessionItemValue(sessionKey: string, id: string): string {
   return JSON.stringify({ key: sessionKey, id });
 }
 
-/** The session and queued message a remove button names; null for a value we did not make. */
-export function parseQueuedMessageValue(value: string | undefined): { key: string; id: string } | null {
+/** The session and item a control names (`toSessionItemValue`); null for a value we did not make. */
+export function parseSessionItemValue(value: string | undefined): { key: string; id: string } | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value ?? "");

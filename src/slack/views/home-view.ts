@@ -10,7 +10,7 @@ import type { ShownApproval } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { homeApprovalBlocks } from "../approval-blocks.ts";
 import { preview } from "../text.ts";
-import { toControlId, toQueuedMessageValue } from "./control-ids.ts";
+import { toControlId, toSessionItemValue } from "./control-ids.ts";
 
 export const MAX_HOME_BLOCKS = 100;
 /** Characters of a message the Home shows (and so all a person's Home keeps of it). */
@@ -158,7 +158,7 @@ function sessionBlocks(status: SessionView): KnownBlock[] {
         type: "button",
         action_id: toControlId(HOME_ACTIONS.remove, key, queued.id),
         text: plain("Remove"),
-        value: toQueuedMessageValue(key, queued.id),
+        value: toSessionItemValue(key, queued.id),
       },
     });
   }

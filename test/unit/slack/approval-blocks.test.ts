@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  denyModal,
-  parseDenyModalMetadata,
-  renderApprovalCard,
-  renderUndoNote,
-} from "../../../src/slack/approval-blocks.ts";
+import { denyModal, renderApprovalCard, renderUndoNote } from "../../../src/slack/approval-blocks.ts";
+import { parseSessionItemValue } from "../../../src/slack/views/control-ids.ts";
 
 const KEY = "T1:C1:1700000000.000100";
 const approval = {
@@ -52,9 +48,9 @@ test("a decided card shows who and when, without buttons", () => {
 
 test("the deny modal carries the session and the approval, and nothing else reads as one", () => {
   const modal = denyModal({ sessionKey: KEY, approvalId: "a1" });
-  assert.deepEqual(parseDenyModalMetadata(modal.private_metadata), { key: KEY, id: "a1" });
-  assert.equal(parseDenyModalMetadata("{}"), null);
-  assert.equal(parseDenyModalMetadata("not json"), null);
+  assert.deepEqual(parseSessionItemValue(modal.private_metadata), { key: KEY, id: "a1" });
+  assert.equal(parseSessionItemValue("{}"), null);
+  assert.equal(parseSessionItemValue("not json"), null);
 });
 
 test("the undo note offers Undo while it is offered, then says what each undo did", () => {

@@ -3,10 +3,10 @@ import { test } from "node:test";
 import { toSessionKey } from "../../../src/restate/keys.ts";
 import {
   controlIdPattern,
-  parseQueuedMessageValue,
+  parseSessionItemValue,
   sessionKeyOfControl,
   toControlId,
-  toQueuedMessageValue,
+  toSessionItemValue,
 } from "../../../src/slack/views/control-ids.ts";
 
 const key = toSessionKey("T0001", "C0001", "1700000000.000100");
@@ -25,8 +25,8 @@ test("a control's pattern matches its ids for any session, and no other control'
 });
 
 test("a remove button's value names its session and message; a value we did not make names nothing", () => {
-  const value = toQueuedMessageValue(key, "message-1");
-  assert.deepEqual(parseQueuedMessageValue(value), { key, id: "message-1" });
+  const value = toSessionItemValue(key, "message-1");
+  assert.deepEqual(parseSessionItemValue(value), { key, id: "message-1" });
   for (const damaged of [undefined, "", "not json", "null", "[]", '{"key":"k"}', '{"key":1,"id":"x"}'])
-    assert.equal(parseQueuedMessageValue(damaged), null, String(damaged));
+    assert.equal(parseSessionItemValue(damaged), null, String(damaged));
 });
