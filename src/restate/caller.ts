@@ -125,8 +125,12 @@ export interface CallerCheck {
   requireAdapter(
     ctx: HandlerContext & Pick<restate.ObjectContext, "get" | "set">,
     why: string,
-    options?: { readonly once?: boolean },
   ): Promise<void>;
+  /**
+   * A write whose repeat changes nothing by its own rules (Slack's Stop, bounded by when it was pressed):
+   * the adapter's, signed at most `SIGNED_WRITE_MAX_AGE_MS` ago; not recorded, so it may come again.
+   */
+  requireAdapterRepeatable(ctx: HandlerContext, why: string): Promise<void>;
   /** A read, or a request whose repeats are bounded: the adapter's, signed within `SIGNATURE_MAX_AGE_MS`. */
   requireAdapterRead(ctx: HandlerContext, why: string): Promise<void>;
 }
@@ -148,10 +152,11 @@ export function callerCheck(adapterKey: string): CallerCheck {
   }
 
   return {
-    async requireAdapter(ctx, why, options = {}) {
+    async requireAdapterRepeatable(ctx, why) {
+      await verify(ctx, why, SIGNED_WRITE_MAX_AGE_MS);
+    },
+    async requireAdapter(ctx, why) {
       const { now, signature, signedAt } = await verify(ctx, why, SIGNED_WRITE_MAX_AGE_MS);
-      // A write whose replay changes nothing by its own rules (Slack's Stop, bounded by when it was pressed).
-      if (options.once === false) return;
       const taken = ((await ctx.get(TAKEN_REQUESTS_STATE)) ?? {}) as TakenRequests;
       if (taken[signature] !== undefined) {
         throw new restate.TerminalError(`${why}: this signed request was already taken (a replay)`, {

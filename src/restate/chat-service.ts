@@ -925,12 +925,9 @@ export function createChatService(options: ChatServiceOptions) {
       stop_from_slack: restate.handlers.object.exclusive(
         { input: restate.serde.schema(SlackStopSchema) },
         async (ctx: ChatContext, { by, pressedAt }): Promise<{ stoppedRunId: string | null }> => {
-          await caller.requireAdapter(
+          await caller.requireAdapterRepeatable(
             ctx,
             "Slack's Stop button is pressed in Slack: only the Slack adapter may say so",
-            {
-              once: false,
-            },
           );
           const active = await ctx.get("activeRun");
           if (!active || (active.began ?? Date.parse(active.startedAt)) >= Number(pressedAt) * 1000) {

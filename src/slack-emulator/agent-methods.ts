@@ -52,7 +52,7 @@ export function setAgentStatus(ctx: MethodContext, args: Args): Json {
     if (initiator && !ctx.workspace.channel(channel)?.members.has(initiator))
       throw new SlackApiError("user_not_in_channel");
     session = { channel, threadTs, status, title, initiator: initiator || null, statuses: [] };
-    ctx.workspace.agentSessions.set(`${channel}:${threadTs}`, session);
+    ctx.workspace.addAgentSession(session);
   }
   session.status = status;
   session.statuses.push(status);

@@ -265,6 +265,10 @@ export class EmulatedWorkspace {
     return this.agentSessions.get(`${channel}:${threadTs}`);
   }
 
+  addAgentSession(session: EmAgentSession): void {
+    this.agentSessions.set(`${session.channel}:${session.threadTs}`, session);
+  }
+
   permalink(channel: string, ts: string): string {
     const message = this.message(channel, ts);
     const base = `${this.url}archives/${channel}/p${ts.replace(".", "")}`;

@@ -9,7 +9,7 @@ import type { ToolTask } from "../agent/agent.ts";
 import { escapeMrkdwn, preview } from "./text.ts";
 
 /** Slack's limits for a table block: rows (the header included) and cells in a row. */
-export const TABLE_LIMITS = { rows: 100, columns: 20, cellChars: 1000 } as const;
+const TABLE_LIMITS = { rows: 100, columns: 20, cellChars: 1000 } as const;
 /** What a task card shows of a tool's answer. */
 const TASK_OUTPUT_CHARS = 200;
 const TASK_TITLE_CHARS = 150;

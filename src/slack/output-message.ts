@@ -42,7 +42,7 @@ export const FEEDBACK_VALUES = { positive: "positive", negative: "negative" } as
  * Slack's feedback buttons under an answer. `blockId` must be new on every post or update of the message
  * (Slack keeps a block's clicked state by its id).
  */
-export function feedbackBlock(blockId: string): KnownBlock {
+function feedbackBlock(blockId: string): KnownBlock {
   return {
     type: "context_actions",
     block_id: blockId,
@@ -96,6 +96,24 @@ function tableCells(row: string): string[] {
     .map((cell) => cell.trim());
 }
 
+const alignOf = (cell: string): MarkdownTable["align"][number] =>
+  cell.startsWith(":") && cell.endsWith(":") ? "center" : cell.endsWith(":") ? "right" : "left";
+
+/** The Markdown table whose header is `lines[i]`, and the first line after it; null when none starts there. */
+function tableAt(lines: readonly string[], i: number): { table: MarkdownTable; end: number } | null {
+  const header = lines[i] ?? "";
+  if (!TABLE_ROW.test(header) || !TABLE_SEPARATOR.test(lines[i + 1] ?? "")) return null;
+  let end = i + 2;
+  while (end < lines.length && TABLE_ROW.test(lines[end] ?? "")) end += 1;
+  return {
+    table: {
+      rows: [tableCells(header), ...lines.slice(i + 2, end).map(tableCells)],
+      align: tableCells(lines[i + 1] ?? "").map(alignOf),
+    },
+    end,
+  };
+}
+
 /** A Markdown link or image, `[label](target)`, `![alt](<target> "title")`. */
 const MARKDOWN_LINK = /(!?)\[([^\]\n]*)\]\(\s*<?([^()\s<>]+)>?(?:\s+"[^"\n]*")?\s*\)/g;
 const ZERO_WIDTH_SPACE = "\u200b";
@@ -144,13 +162,12 @@ export function slackMarkdown(text: string): string {
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] ?? "";
     if (line.trimStart().startsWith("```")) fenced = !fenced;
-    if (!fenced && TABLE_ROW.test(line) && TABLE_SEPARATOR.test(lines[i + 1] ?? "")) {
-      const rows = [tableCells(line)];
-      i += 2;
-      while (i < lines.length && TABLE_ROW.test(lines[i] ?? "")) rows.push(tableCells(lines[i++] ?? ""));
-      i -= 1;
+    const found = fenced ? null : tableAt(lines, i);
+    if (found) {
+      const { rows } = found.table;
+      i = found.end - 1;
       const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? "").length))) ?? [];
-      const format = (row: string[]) =>
+      const format = (row: readonly string[]) =>
         widths
           .map((w, c) => (row[c] ?? "").padEnd(w))
           .join("  ")
@@ -183,9 +200,18 @@ export function renderOutputs(parts: readonly OutputPart[], feedbackBlockId?: st
   return { ...rendered, blocks: [...(rendered.blocks ?? []), feedbackBlock(feedbackBlockId)] };
 }
 
+/** The message as its text alone, in one section: for a workspace that refuses its blocks (`invalid_blocks`). */
+export function textOnly(message: RenderedMessage): { text: string; blocks: KnownBlock[] } {
+  return {
+    text: message.text,
+    blocks: [{ type: "section", text: { type: "mrkdwn", text: shorten(message.text, SECTION_CHARS) } }],
+  };
+}
+
 function renderParts(parts: readonly OutputPart[], asBlocks: boolean): RenderedMessage {
   const tasks = parts.flatMap((part) => part.tasks ?? []);
-  const notes = [...tasks.map(taskLine), ...parts.flatMap((part) => part.notes ?? [])];
+  const partNotes = parts.flatMap((part) => part.notes ?? []);
+  const notes = [...tasks.map(taskLine), ...partNotes];
   const body = escapeMrkdwn(
     parts
       .map((part) => (part.format === "markdown" ? slackMarkdown(part.text) : part.text))
@@ -199,10 +225,7 @@ function renderParts(parts: readonly OutputPart[], asBlocks: boolean): RenderedM
   }
   const [first, rest] = splitForSlack(body, markdown ? MAX_MARKDOWN_CHARS : SECTION_CHARS);
   // Tool calls as task cards; other notes (a failure's explanation) as context lines.
-  const blocks: KnownBlock[] = [
-    ...taskBlocks(tasks),
-    ...noteBlocks(parts.flatMap((part) => part.notes ?? [])),
-  ];
+  const blocks: KnownBlock[] = [...taskBlocks(tasks), ...noteBlocks(partNotes)];
   const single = parts.length === 1 ? parts[0] : undefined;
   const withTable = !rest && single?.format === "markdown" ? markdownWithTable(single.text) : null;
   if (withTable) blocks.push(...withTable);
@@ -224,15 +247,9 @@ function markdownWithTable(text: string): KnownBlock[] | null {
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] ?? "";
     if (line.trimStart().startsWith("```")) fenced = !fenced;
-    if (fenced || !TABLE_ROW.test(line) || !TABLE_SEPARATOR.test(lines[i + 1] ?? "")) continue;
-    let end = i + 2;
-    while (end < lines.length && TABLE_ROW.test(lines[end] ?? "")) end += 1;
-    const table: MarkdownTable = {
-      rows: [tableCells(line), ...lines.slice(i + 2, end).map(tableCells)],
-      align: tableCells(lines[i + 1] ?? "").map((cell) =>
-        cell.startsWith(":") && cell.endsWith(":") ? "center" : cell.endsWith(":") ? "right" : "left",
-      ),
-    };
+    const found = fenced ? null : tableAt(lines, i);
+    if (!found) continue;
+    const { table, end } = found;
     if (!fitsTableBlock(table)) return null;
     const around = (from: string[]) => {
       const shown = escapeMrkdwn(slackMarkdown(from.join("\n"))).trim();

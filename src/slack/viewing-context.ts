@@ -7,7 +7,7 @@
  */
 
 /** How long a context counts after Slack reported it. */
-export const VIEWING_KEPT_MS = 30 * 60_000;
+const VIEWING_KEPT_MS = 30 * 60_000;
 /** People remembered at most (the oldest are forgotten first). */
 const PEOPLE_KEPT = 10_000;
 

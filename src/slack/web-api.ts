@@ -140,7 +140,7 @@ export interface SlackStepOptions {
  * at a 30% failure rate lost one message in a few hundred), but a Slack outage must not hold a thread's
  * later reactions forever either.
  */
-export const BEST_EFFORT_GIVE_UP_MS = 10 * 60_000;
+const BEST_EFFORT_GIVE_UP_MS = 10 * 60_000;
 
 /**
  * One Web API call as a durable step. `call` must return only what needs journaling (a ts, say), not the
@@ -170,29 +170,11 @@ export function slackStep<T>(
 }
 
 /**
- * Runs a Slack step whose failure must not fail the caller (reactions, Home, agent status): logs and moves
- * on. Resolves to the step's result, or undefined when it was given up.
- */
-export async function bestEffort<T>(
-  ctx: restate.Context,
-  what: string,
-  step: () => Promise<T>,
-): Promise<T | undefined> {
-  try {
-    return await step();
-  } catch (error) {
-    if (error instanceof restate.CancelledError) throw error;
-    ctx.console.warn(`Could not ${what}: ${(error as Error).message}`);
-    return undefined;
-  }
-}
-
-/**
  * A best-effort Slack call as a durable step (a reaction, an explanation, a Home, an agent status): it
  * retries temporary failures for up to `BEST_EFFORT_GIVE_UP_MS`, then is logged as `what` and given up.
  * Resolves to the call's result, null when Slack answered "already done", undefined when given up.
  */
-export function bestEffortStep<T>(
+export async function bestEffortStep<T>(
   ctx: restate.Context,
   step: {
     readonly what: string;
@@ -202,10 +184,14 @@ export function bestEffortStep<T>(
   },
   call: () => Promise<T>,
 ): Promise<T | null | undefined> {
-  return bestEffort(ctx, step.what, () =>
-    slackStep(ctx, step.name ?? step.what, step.method, call, {
+  try {
+    return await slackStep(ctx, step.name ?? step.what, step.method, call, {
       giveUpAfterMs: BEST_EFFORT_GIVE_UP_MS,
       ...(step.alreadyDone ? { alreadyDone: step.alreadyDone } : {}),
-    }),
-  );
+    });
+  } catch (error) {
+    if (error instanceof restate.CancelledError) throw error;
+    ctx.console.warn(`Could not ${step.what}: ${(error as Error).message}`);
+    return undefined;
+  }
 }

@@ -23,9 +23,8 @@ import {
   runsOf,
   slotIsFree,
 } from "../outbox.ts";
-import { LIVE_PLACEHOLDER, renderLiveMessage } from "../output-message.ts";
+import { LIVE_PLACEHOLDER, renderLiveMessage, textOnly } from "../output-message.ts";
 import { AGENT_OUTPUT_EVENT, type AgentOutputPayload } from "../post-metadata.ts";
-import { shorten } from "../text.ts";
 import {
   classifySlackFailure,
   mayHaveLanded,
@@ -206,11 +205,7 @@ export function createSlackChannel(options: {
         ctx.console.warn(
           `Slack refused the blocks of a message in ${team}:${channel}; sending its text alone`,
         );
-        const { text } = next.message;
-        nextSlotAt = await send({
-          text,
-          blocks: [{ type: "section", text: { type: "mrkdwn", text: shorten(text, 3000) } }],
-        });
+        nextSlotAt = await send(textOnly(next.message));
       }
       return { ...state, outbox: next.posted, nextSlotAt };
     } catch (error) {
