@@ -177,8 +177,15 @@ describe("a tool that needs approval", () => {
     await cardSays(channel, card.ts, /Denied by <@U0ALICE01> at .*: not funny/);
     await reads().idle(key);
     assert.equal(toolPosts(channel).length, 0);
-    const answer = stack.emulator.thread(channel, root).at(-1);
-    assert.match(JSON.stringify(answer?.blocks), /denied \(by Slack user U0ALICE01\): not funny/);
+    // The answer is posted after the run ended (at the channel's pace): waited for, then read.
+    const answer = await waitFor(
+      () =>
+        stack.emulator
+          .thread(channel, root)
+          .find((m) => m.ts !== card.ts && /denied/.test(JSON.stringify(m.blocks ?? []))),
+      { what: "the run's answer" },
+    );
+    assert.match(JSON.stringify(answer.blocks), /denied \(by Slack user U0ALICE01\): not funny/);
   });
 
   test("someone not in the session is refused and nothing changes; a double click decides once", async () => {
