@@ -96,6 +96,8 @@ export interface DemoAgentSettings {
   readonly maxIterations: number;
   /** `DEMO_APPROVAL`: a Slack run's last iteration asks to post its result into the channel (post_to_channel). */
   readonly approval: boolean;
+  /** `LLM_CONTEXT_TOKENS`: the demo agent's history is kept within it too (compacted without a model). */
+  readonly contextTokens: number;
 }
 
 /** `AGENT=llm`: a model behind any OpenAI-compatible endpoint, through the AI SDK. */
@@ -123,6 +125,8 @@ export interface LlmSettings {
   readonly stream: boolean;
   /** How long a model call may take (`LLM_FIRST_CHUNK_TIMEOUT`, `LLM_CHUNK_TIMEOUT`, `LLM_CALL_TIMEOUT`). */
   readonly timeouts: ModelTimeouts;
+  /** `LLM_CONTEXT_TOKENS`: what one model call may take in all, the answer included (estimated). */
+  readonly contextTokens: number;
 }
 
 /** A real workspace over HTTP: Slack posts events, commands and interactivity to `PORT`. */
@@ -300,6 +304,12 @@ const EnvSchema = z.object({
   LLM_FIRST_CHUNK_TIMEOUT: duration.default(300_000),
   LLM_CHUNK_TIMEOUT: duration.default(120_000),
   LLM_CALL_TIMEOUT: duration.default(900_000),
+  LLM_CONTEXT_TOKENS: z.coerce
+    .number()
+    .int()
+    .min(2000, "must be at least 2000 (tokens)")
+    .max(10_000_000)
+    .default(32_000),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error"]).default("info"),
   LOG_FORMAT: z.enum(["pretty", "json", "auto"]).default("auto"),
   SLACK_MODE: z
@@ -551,6 +561,7 @@ export function parseConfig(env: Env, isTty = false): Config {
               betweenChunksMs: e.LLM_CHUNK_TIMEOUT,
               callMs: e.LLM_CALL_TIMEOUT,
             },
+            contextTokens: e.LLM_CONTEXT_TOKENS,
           }
         : {
             kind: "demo",
@@ -558,6 +569,7 @@ export function parseConfig(env: Env, isTty = false): Config {
             doneProbability: e.DEMO_DONE_PROBABILITY,
             maxIterations: e.DEMO_MAX_ITERATIONS,
             approval: e.DEMO_APPROVAL,
+            contextTokens: e.LLM_CONTEXT_TOKENS,
           },
     log: {
       level: e.LOG_LEVEL,

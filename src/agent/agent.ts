@@ -7,6 +7,7 @@
 
 import type * as restate from "@restatedev/restate-sdk";
 import type { ApprovalDecision, ApprovalRequest } from "../restate/approvals.ts";
+import type { ContextWindow } from "./context-window.ts";
 import type { AgentTool, ToolContext } from "./tools.ts";
 
 /**
@@ -100,7 +101,15 @@ export interface Agent {
   readonly tools?: readonly AgentTool[];
   /** Streams its iterations: each iteration of a watched run gets a live message that `showStreamed` updates. */
   readonly streams?: boolean;
-  /** One iteration of the agent loop over the run's working history. */
+  /**
+   * The window its history must fit (`LLM_CONTEXT_TOKENS`): before each iteration the run bounds the items
+   * and, when they exceed it, has the agent summarise the oldest (`fitToWindow` in context-window.ts).
+   */
+  readonly contextWindow?: ContextWindow;
+  /**
+   * One iteration of the agent loop over the run's working history. After a compaction its first item is
+   * the summary of everything before (role `summary`, `SUMMARY_ROLE`).
+   */
   step(ctx: AgentStepContext, history: readonly HistoryItem[]): Promise<AgentStepResult>;
 }
 

@@ -8,6 +8,7 @@
  * playground shows approvals without a model. Sessions started with curl (and DMs) are unaffected.
  */
 import type { Agent } from "./agent.ts";
+import { type ContextWindow, transcriptOf } from "./context-window.ts";
 import { callTool } from "./tool-calls.ts";
 import type { AgentTool } from "./tools.ts";
 
@@ -21,6 +22,26 @@ export interface DemoAgentOptions {
   /** Ask to post each Slack run's result with `postTool` (DEMO_APPROVAL). */
   readonly approval?: boolean;
   readonly postTool?: AgentTool;
+  /** `LLM_CONTEXT_TOKENS`: its history is compacted within it too, without a model. */
+  readonly contextTokens?: number;
+}
+
+/**
+ * The demo's compaction: no model, so its "summary" counts what it replaced and keeps the gist of the
+ * first message, within a durable step like a real one.
+ */
+function demoContextWindow(limitTokens: number): ContextWindow {
+  return {
+    limitTokens,
+    summarize: (ctx, name, previous, items) =>
+      ctx.step(name, () => {
+        const earlier = Number(/^(\d+) earlier/.exec(previous ?? "")?.[1] ?? 0);
+        const first = previous
+          ? (previous.split("\n")[1] ?? "")
+          : transcriptOf(items.slice(0, 1)).slice(0, 200);
+        return `${earlier + items.length} earlier history items, compacted. The first:\n${first}`;
+      }),
+  };
 }
 
 export function createDemoAgent(options: DemoAgentOptions): Agent {
@@ -29,6 +50,7 @@ export function createDemoAgent(options: DemoAgentOptions): Agent {
   return {
     name: "demo",
     ...(postTool ? { tools: [postTool] } : {}),
+    ...(options.contextTokens ? { contextWindow: demoContextWindow(options.contextTokens) } : {}),
     async step(ctx) {
       // A zero-length sleep would still cost a timer round trip; skip it.
       if (options.iterationMs > 0) await ctx.sleep(options.iterationMs);

@@ -20,9 +20,18 @@ import {
   tool,
   wrapLanguageModel,
 } from "ai";
+import { z } from "zod";
 import type { LlmSettings, ModelTimeouts } from "../config.ts";
 import { retryAfterMs } from "../retry-after.ts";
 import type { Agent, AgentStepContext, HistoryItem, ToolTask } from "./agent.ts";
+import {
+  boundToolOutput,
+  type ContextWindow,
+  estimateTokens,
+  SUMMARY_ROLE,
+  transcriptOf,
+  windowShares,
+} from "./context-window.ts";
 import { callTool, plain, type ToolOutput } from "./tool-calls.ts";
 import type { AgentTool } from "./tools.ts";
 
@@ -74,6 +83,15 @@ function callGuard(parent: AbortSignal, limits: ModelTimeouts, streamed: boolean
   };
 }
 
+/** What a compaction asks the model (the items to summarise follow as one user message). */
+export const SUMMARY_PROMPT =
+  "You summarise the earlier part of a conversation between people in a Slack thread and an assistant, " +
+  "so that the assistant can go on without it. Keep every fact, name, number, decision, request and open " +
+  "question; drop greetings and repetition. Write plain sentences, at most about 300 words.";
+
+/** How the summary reaches the model: after the system prompt. */
+export const SUMMARY_HEADING = "The conversation so far, summarised (its earlier messages are not shown):";
+
 export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful assistant in a Slack thread. Answer concisely in Markdown. Use the tools when they help.";
 
@@ -111,6 +129,11 @@ export function modelFailure(error: unknown): Error {
         wait ? { retryAfter: wait } : {},
       );
     }
+    const tooLong = status === 400 && /context|too long|maximum.*tokens/i.test(detail);
+    if (tooLong)
+      return new restate.TerminalError(
+        `The model server refused the request as too long (400): ${detail}. Set LLM_CONTEXT_TOKENS to the model's context window.`,
+      );
     const what =
       status === 401 || status === 403
         ? "The model server refused the API key"
@@ -145,7 +168,7 @@ export function toModelMessages(history: readonly HistoryItem[]): ModelMessage[]
         return [item as unknown as ModelMessage];
       case "system":
         return typeof item.content === "string" ? [{ role: "assistant", content: item.content }] : [];
-      default:
+      default: // the summary (SUMMARY_ROLE) goes into the system prompt (`callOptions`)
         return [];
     }
   });
@@ -161,12 +184,51 @@ function toolTask(call: ModelAnswer["toolCalls"][number], output?: ToolOutput): 
   const input = JSON.stringify(call.input ?? {});
   const title = `${call.toolName}(${input === "{}" ? "" : short(input, 80)})`;
   if (!output) return { id: call.toolCallId, title, status: "in_progress" };
-  const said = output.type === "error-text" ? output.value : JSON.stringify(output.value);
+  const said = typeof output.value === "string" ? output.value : JSON.stringify(output.value);
   return {
     id: call.toolCallId,
     title,
     status: output.type === "error-text" ? "error" : "complete",
     output: short(said, 200),
+  };
+}
+
+/**
+ * The LLM agent's window: `LLM_CONTEXT_TOKENS` less room for the answer (a quarter, at most 4,096 tokens)
+ * and less what every call carries (the system prompt, the tools' schemas). Its compaction is one
+ * unstreamed model call in a durable step, bounded like any other.
+ */
+function llmContextWindow(options: LlmAgentOptions, system: string, model: LanguageModel): ContextWindow {
+  const answer = Math.min(4096, Math.floor(options.contextTokens / 4));
+  const fixed =
+    estimateTokens(system) +
+    estimateTokens(SUMMARY_HEADING) +
+    options.tools.reduce(
+      (sum, t) =>
+        sum + estimateTokens(`${t.name} ${t.description} ${JSON.stringify(z.toJSONSchema(t.inputSchema))}`),
+      0,
+    );
+  return {
+    limitTokens: Math.max(1000, options.contextTokens - answer - fixed),
+    summarize: (ctx, name, previous, items) =>
+      ctx.step(name, async (signal) => {
+        const guard = callGuard(signal, options.timeouts, false);
+        const earlier = previous ? `${SUMMARY_HEADING}\n${previous}\n\nWhat followed:\n\n` : "";
+        try {
+          const result = await generateText({
+            model,
+            system: SUMMARY_PROMPT,
+            messages: [{ role: "user", content: `${earlier}${transcriptOf(items)}` }],
+            maxRetries: 0,
+            abortSignal: guard.signal,
+          });
+          return result.text;
+        } catch (error) {
+          throw guard.timedOutError() ?? modelFailure(error);
+        } finally {
+          guard.dispose();
+        }
+      }),
   };
 }
 
@@ -186,11 +248,14 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
   const system = options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
   const maxAttempts = options.maxAttempts ?? 10;
   const timeouts = options.timeouts;
+  const contextWindow = llmContextWindow(options, system, model);
+  const toolResultTokens = windowShares(contextWindow.limitTokens).summary;
 
   function callOptions(ctx: AgentStepContext, history: readonly HistoryItem[]) {
     const last = ctx.iteration >= options.maxSteps;
+    const summary = history[0]?.role === SUMMARY_ROLE ? history[0].content : null;
     return {
-      system,
+      system: summary ? `${system}\n\n${SUMMARY_HEADING}\n${summary}` : system,
       messages: toModelMessages(history),
       ...(tools.size > 0 ? { tools: toolSet, toolChoice: last ? ("none" as const) : ("auto" as const) } : {}),
       // Restate retries, durably and with backoff; the SDK must not retry behind the journal's back.
@@ -277,6 +342,7 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
     name: "llm",
     tools: options.tools,
     streams: options.stream,
+    contextWindow,
     async step(ctx, history) {
       const answer = ctx.watched ? await streamed(ctx, history) : await generated(ctx, history);
       // Each tool call shows as a task card in the live message: in progress, then how it ended.
@@ -284,7 +350,8 @@ export function createLlmAgent(options: LlmAgentOptions): Agent {
       const results: unknown[] = [];
       for (const [index, call] of answer.toolCalls.entries()) {
         if (ctx.watched) ctx.showStreamed({ text: answer.text, tasks: [...tasks] });
-        const output = await callTool(ctx, tools, call);
+        // A long result (a long thread read) is cut here, with a note to the model, and kept so.
+        const output = boundToolOutput(await callTool(ctx, tools, call), toolResultTokens);
         tasks[index] = toolTask(call, output);
         results.push({ type: "tool-result", toolCallId: call.toolCallId, toolName: call.toolName, output });
         ctx.log(`Tool ${call.toolName} answered for ${ctx.sessionKey}`);

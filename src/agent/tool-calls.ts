@@ -19,7 +19,11 @@ export interface ToolCall {
 }
 
 /** A tool's result as the model gets it (the AI SDK's tool-result output). */
-export type ToolOutput = { type: "json"; value: unknown } | { type: "error-text"; value: string };
+export type ToolOutput =
+  | { type: "json"; value: unknown }
+  | { type: "error-text"; value: string }
+  /** A result cut to the context window (`boundToolOutput`). */
+  | { type: "text"; value: string };
 
 /** A call's arguments as short readable text, for the approval card. */
 export function readableArgs(input: unknown): Record<string, string> {

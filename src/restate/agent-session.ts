@@ -9,6 +9,7 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import { type Agent, type AgentStepContext, contentText, type HistoryItem } from "../agent/agent.ts";
+import { fitToWindow, SUMMARY_ROLE } from "../agent/context-window.ts";
 import type { AgentTool } from "../agent/tools.ts";
 import {
   type ApprovalDecision,
@@ -211,7 +212,12 @@ export function createAgentSession(options: AgentSessionOptions) {
           const chat = ctx.objectSendClient(ChatServiceRef, sessionKey);
           const { effects } = options;
           const textLog = runTextLog(ctx.console, { key: sessionKey, origin });
-          const working: HistoryItem[] = [...input.history];
+          // What the agent is given: the summary so far, and the items after it (`base`: the first one's
+          // place in the session's history), bounded and compacted to its window before each iteration.
+          let working: HistoryItem[] = [...input.history];
+          let summary = input.context?.summary ?? null;
+          let base = input.context?.through ?? 0;
+          let compactions = 0;
           // What the run adds to the history when its agent keeps messages: inputs taken in, in place.
           const added: HistoryItem[] = [];
           let keepsMessages = false;
@@ -266,7 +272,6 @@ export function createAgentSession(options: AgentSessionOptions) {
               }
               iteration += 1;
               ctx.set("progress", { iteration, outcome: "running" });
-              textLog.iteration(sessionKey, iteration, working);
               liveMessage =
                 agent.streams && origin
                   ? await effects.openLiveMessage(ctx, { sessionKey, origin, runId, iteration })
@@ -303,7 +308,26 @@ export function createAgentSession(options: AgentSessionOptions) {
               };
               let result: Awaited<ReturnType<Agent["step"]>>;
               try {
-                result = await agent.step(stepContext, working);
+                if (agent.contextWindow) {
+                  const view = { summary, items: working };
+                  const fitted = await fitToWindow(stepContext, agent.contextWindow, view, compactions + 1);
+                  working = fitted.items;
+                  summary = fitted.summary;
+                  if (fitted.compaction) {
+                    compactions += 1;
+                    const through = base + fitted.compaction.dropped;
+                    chat.context_compacted({
+                      runId,
+                      from: base,
+                      through,
+                      summary: fitted.compaction.summary,
+                    });
+                    base = through;
+                  }
+                }
+                const given = summary ? [{ role: SUMMARY_ROLE, content: summary }, ...working] : working;
+                textLog.iteration(sessionKey, iteration, given);
+                result = await agent.step(stepContext, given);
               } catch (error) {
                 if (message && origin)
                   effects.endLiveMessage(

@@ -27,6 +27,8 @@ import { type Mode, type ModeSource, resolveMode } from "./modes.ts";
 import {
   ActorSchema,
   ChatMessageSchema,
+  type CompactedContext,
+  ContextCompactedSchema,
   DecideApprovalSchema,
   FailRunSchema,
   FeedbackSchema,
@@ -46,6 +48,7 @@ import type {
   SessionSummary,
   ShownApproval,
 } from "./session-effects.ts";
+import { type HistoryStore, historyOf } from "./session-history.ts";
 import {
   type ActiveRun,
   acceptMessage,
@@ -75,7 +78,8 @@ type ChatState = {
   meta: SessionMeta;
   activeRun: ActiveRun;
   queue: UserInput[];
-  history: HistoryEntry[];
+  /** The model's compacted view: the history's items before `through` are in `summary`. */
+  context: CompactedContext;
   feedback: FeedbackEntry[];
   /** Decided approvals, newest first (bounded): a late click learns who decided. */
   approvals: DecidedApproval[];
@@ -347,11 +351,13 @@ export function createChatService(options: ChatServiceOptions) {
     ctx: ChatContext,
     meta: SessionMeta,
     inputs: readonly UserInput[],
-    history: HistoryEntry[],
+    history: HistoryStore,
     now?: string,
   ): Promise<ActiveRun> {
-    history.push(...inputs.map(toHistoryEntry));
-    ctx.set("history", history);
+    await history.append(inputs.map(toHistoryEntry));
+    // The run is given what its agent needs: the summary so far and the items after it.
+    const context = await ctx.get("context");
+    const given = await history.read(context?.through ?? 0);
     const runId = ctx.rand.uuidv4();
     const key = toRunKey(ctx.key, runId);
     const began = await ctx.date.now();
@@ -368,7 +374,7 @@ export function createChatService(options: ChatServiceOptions) {
     ctx.console.info("Starting new agent run");
     const handle = ctx
       .objectSendClient(AgentSessionRef, key)
-      .run({ sessionKey: ctx.key, runId, history: [...history], origin: meta.origin });
+      .run({ sessionKey: ctx.key, runId, history: given, context, origin: meta.origin });
     const run: ActiveRun = { ...pending, invocationId: await handle.invocationId };
     ctx.set("activeRun", run);
     return run;
@@ -449,15 +455,14 @@ export function createChatService(options: ChatServiceOptions) {
    * starts (`nextRunInputs`) or the session goes idle. Reports the change; returns the new run, if any.
    */
   async function moveOn(ctx: ChatContext, meta: SessionMeta, ended: EndedRun): Promise<ActiveRun | null> {
-    const history = (await ctx.get("history")) ?? [];
-    history.push(...ended.settled.additions);
+    const history = historyOf(ctx);
+    await history.append(ended.settled.additions);
     const next = nextRunInputs(ended.settled.unconsumed, (await ctx.get("queue")) ?? []);
     if (next.fromQueue) ctx.set("queue", next.queue);
     let run: ActiveRun | null = null;
     if (next.inputs.length > 0) {
       run = await startRun(ctx, meta, next.inputs, history);
     } else {
-      ctx.set("history", history);
       ctx.clear("activeRun");
     }
     const changed = [...ended.fates, ...fates(next.inputs, "running")];
@@ -547,7 +552,7 @@ export function createChatService(options: ChatServiceOptions) {
    * (`run` in agent-session.ts); the run's end settles it (`run_ended`: `settleRun`, then `moveOn`).
    */
   async function start(ctx: ChatContext, meta: SessionMeta, input: UserInput): Promise<MessageReceipt> {
-    const run = await startRun(ctx, meta, [input], (await ctx.get("history")) ?? [], input.at);
+    const run = await startRun(ctx, meta, [input], historyOf(ctx), input.at);
     // Without an active run the queue is empty: every run's end takes the next queued message.
     report(ctx, { meta, active: run, queue: [] }, fates([input], "running"));
     return { messageId: input.id, decision: "started", runId: run.id };
@@ -565,8 +570,8 @@ export function createChatService(options: ChatServiceOptions) {
   ): Promise<MessageReceipt> {
     ctx.console.info("Interrupting ongoing agent run");
     const ended = await endActiveRun(ctx, active, "interrupted");
-    const history = (await ctx.get("history")) ?? [];
-    history.push(...ended.settled.additions);
+    const history = historyOf(ctx);
+    await history.append(ended.settled.additions);
     const run = await startRun(ctx, meta, [input], history, input.at);
     const changed = [...ended.fates, ...fates([input], "running")];
     report(ctx, { meta, active: run, queue }, changed, ended);
@@ -701,6 +706,30 @@ export function createChatService(options: ChatServiceOptions) {
             stoppedRunIds: [],
             approvals: [],
           });
+        },
+      ),
+
+      /**
+       * A run compacted the conversation (`fitToWindow` in context-window.ts): later runs are given its
+       * summary and the items after it. Kept only when it builds on the summary in force and covers items
+       * already in the history: a run's own items join the history only when it ends, and an interrupted
+       * run leaves them out, so a compaction of them is left for the next run to make again.
+       */
+      context_compacted: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(ContextCompactedSchema), ingressPrivate: true },
+        async (ctx: ChatContext, compacted): Promise<void> => {
+          const current = (await ctx.get("context"))?.through ?? 0;
+          const length = await historyOf(ctx).length();
+          if (compacted.from !== current || compacted.through <= current || compacted.through > length) {
+            ctx.console.debug(
+              `Not keeping run ${compacted.runId}'s compaction: it does not follow this history`,
+            );
+            return;
+          }
+          ctx.set("context", { summary: compacted.summary, through: compacted.through });
+          ctx.console.info(
+            `Compacted the context of run ${compacted.runId}: ${compacted.through} items summarised`,
+          );
         },
       ),
 
@@ -1000,7 +1029,8 @@ export function createChatService(options: ChatServiceOptions) {
             const ended = active ? await endActiveRun(ctx, active, "stopped") : null;
             ctx.clear("activeRun");
             ctx.clear("queue");
-            ctx.clear("history");
+            await historyOf(ctx).clear();
+            ctx.clear("context");
             ctx.console.info("Session reset");
             const changed = [...(ended?.fates ?? []), ...fates(queue, "stopped")];
             report(ctx, { meta, active: null, queue: [], closed: true }, changed, ended ?? {});
@@ -1090,7 +1120,7 @@ export function createChatService(options: ChatServiceOptions) {
               `"${ctx.key}" is a Slack thread's session: only the Slack adapter may read what people wrote in it`,
             );
           }
-          return { entries: (await ctx.get("history")) ?? [] };
+          return { entries: await historyOf(ctx).read(0) };
         },
       ),
 
@@ -1134,7 +1164,7 @@ export function createChatService(options: ChatServiceOptions) {
           modeSource: source,
           activeRun,
           queue: ((await ctx.get("queue")) ?? []).map(shown),
-          historyLength: ((await ctx.get("history")) ?? []).length,
+          historyLength: await historyOf(ctx).length(),
         };
       }),
     },

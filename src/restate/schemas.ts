@@ -111,11 +111,22 @@ const HistoryItemSchema = z.object({
   content: z.union([z.string(), z.array(z.unknown())]),
 });
 
-/** `AgentSession.run`: everything a run needs is in its input; it reads no other state. */
+/** The model's compacted view of a session: history items before `through` are summarised in `summary`. */
+export const CompactedContextSchema = z.object({
+  summary: z.string(),
+  through: z.number().int().min(0),
+});
+export type CompactedContext = z.infer<typeof CompactedContextSchema>;
+
+/**
+ * `AgentSession.run`: everything a run needs is in its input; it reads no other state. `history` is what
+ * the agent is given: the history's items from `context.through` on (all of them without a `context`).
+ */
 export const RunInputSchema = z.object({
   sessionKey: z.string().min(1),
   runId: z.string().min(1),
   history: z.array(HistoryItemSchema),
+  context: CompactedContextSchema.nullable().default(null),
   origin: SessionOriginSchema.nullable().default(null),
 });
 export type RunInput = z.infer<typeof RunInputSchema>;
@@ -128,6 +139,17 @@ export const RunReportSchema = z.object({
   consumed: z.number().int().min(0),
   /** The history items the run adds (its inputs taken in, in place, and its messages), when it keeps them. */
   messages: z.array(HistoryItemSchema).optional(),
+});
+
+/**
+ * A run compacted the conversation: the history's items from `from` to `through` are now in `summary` too
+ * (`from`: where the summary it built on ended).
+ */
+export const ContextCompactedSchema = z.object({
+  runId: z.string().min(1),
+  from: z.number().int().min(0),
+  through: z.number().int().min(0),
+  summary: z.string(),
 });
 
 /** A run's output could not be delivered (Slack refused the post for good). */

@@ -48,6 +48,8 @@ export interface RecordedCall {
   endedAfterMs: number | null;
   /** The same, as a time (epoch ms). */
   endedAt: number | null;
+  /** The request's size by the fake's own measure (`requestTokens`). */
+  readonly tokens: number;
   /** When the first streamed words were sent, and the whole answer (epoch ms); null until then. */
   firstChunkAt: number | null;
   finishedAt: number | null;
@@ -60,6 +62,11 @@ export interface FakeLlm {
   readonly calls: RecordedCall[];
   /** Decides each answer (`call` counts from 0 since the last `reset()`, which also restores the echo). */
   reply: (request: ChatRequest, call: number) => Reply;
+  /**
+   * The model's context window, in the fake's tokens: a request past it is refused with 400
+   * `context_length_exceeded`, as OpenAI's API answers (null: no limit; `reset()` restores null).
+   */
+  contextLimit: number | null;
   reset(): void;
   /** Resolves when `count` calls have arrived. */
   waitForCalls(count: number, timeoutMs?: number): Promise<void>;
@@ -71,6 +78,14 @@ export function textOf(message: ChatMessage | undefined): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) return content.map((part) => part.text ?? "").join("");
   return "";
+}
+
+/**
+ * A request's size as the fake counts it: a token per 4 characters of its messages and tools as JSON
+ * (OpenAI's rule of thumb; the product estimates its own way, so this checks it from outside).
+ */
+export function requestTokens(request: ChatRequest): number {
+  return Math.ceil(JSON.stringify([request.messages, request.tools ?? []]).length / 4);
 }
 
 const echo = (request: ChatRequest): Reply => ({
@@ -105,13 +120,22 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
     const request = (await readJson(req)) as ChatRequest;
     const started = Date.now();
     const index = calls.length;
+    const tokens = requestTokens(request);
+    const limit = fake.contextLimit;
     const planned =
       req.headers.authorization !== `Bearer ${apiKey}`
         ? ({ status: 401, error: "Incorrect API key provided.", code: "invalid_api_key" } as const)
-        : fake.reply(request, index);
+        : limit !== null && tokens > limit
+          ? ({
+              status: 400,
+              error: `This model's maximum context length is ${limit} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+              code: "context_length_exceeded",
+            } as const)
+          : fake.reply(request, index);
     const call: RecordedCall = {
       request,
       lastUser: textOf(request.messages.filter((m) => m.role === "user").at(-1)),
+      tokens,
       aborted: false,
       endedAfterMs: null,
       endedAt: null,
@@ -226,8 +250,10 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
     apiKey,
     calls,
     reply: echo,
+    contextLimit: null,
     reset() {
       fake.reply = echo;
+      fake.contextLimit = null;
       calls.length = 0;
     },
     waitForCalls(count, timeoutMs = 20_000) {

@@ -39,6 +39,8 @@ export interface LlmProduct extends ThreadActions {
   readonly emulator: SlackEmulator;
   readonly fake: FakeLlm;
   readonly main: MainProcess;
+  /** SIGKILLs our process, runs `meanwhile`, and starts it again on the same data and settings. */
+  crash(meanwhile?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,7 +79,7 @@ export async function startLlmProduct(settings: Record<string, string> = {}): Pr
     ...fakeModelSettings(fake),
     ...settings,
   };
-  const main = startMain(env);
+  let main = startMain(env);
   try {
     await main.waitForLine(/^Ready$/);
   } catch (error) {
@@ -90,8 +92,17 @@ export async function startLlmProduct(settings: Record<string, string> = {}): Pr
   return {
     emulator,
     fake,
-    main,
+    get main() {
+      return main;
+    },
     ...threadActions(emulator),
+    async crash(meanwhile) {
+      main.process.kill("SIGKILL");
+      await main.exited;
+      meanwhile?.();
+      main = startMain(env);
+      await main.waitForLine(/^Ready$/);
+    },
     async close() {
       await main.stop();
       await fake.close();
