@@ -14,6 +14,7 @@ import { restateServerBinary } from "../src/runtime/restate-server.ts";
 import { startFakeLlm } from "../test/helpers/fake-llm.ts";
 import { startBenchRig } from "./bench-rig.ts";
 import { llmScenario } from "./llm-scenario.ts";
+import { longThread } from "./long-thread.ts";
 import {
   ackLatency,
   ackLatencyWithWork,
@@ -36,6 +37,9 @@ const outIndex = args.indexOf("--out");
 const outDir =
   outIndex >= 0 ? (args[outIndex + 1] ?? "bench/results") : new URL("./results", import.meta.url).pathname;
 
+/** The long thread's window, ours and the fake model's (in its tokens). */
+const LONG_THREAD_WINDOW = 8000;
+
 const P = quick
   ? {
       floorSeconds: 0.5,
@@ -47,6 +51,7 @@ const P = quick
       sessions: [30],
       burst: 3,
       llm: 1,
+      longThread: 10,
     }
   : {
       floorSeconds: 4,
@@ -58,6 +63,7 @@ const P = quick
       sessions: large ? [100, 10_000, 100_000] : [100, 10_000],
       burst: 100,
       llm: 20,
+      longThread: 1000,
     };
 
 /**
@@ -160,12 +166,27 @@ async function main(): Promise<void> {
     );
     const fake = await startFakeLlm();
     const llmRig = await startBenchRig({
-      env: { AGENT: "llm", LLM_BASE_URL: fake.baseUrl, LLM_API_KEY: fake.apiKey, LLM_MODEL: "bench-model" },
+      env: {
+        AGENT: "llm",
+        LLM_BASE_URL: fake.baseUrl,
+        LLM_API_KEY: fake.apiKey,
+        LLM_MODEL: "bench-model",
+        LLM_CONTEXT_TOKENS: String(LONG_THREAD_WINDOW),
+      },
     });
     let llm: Awaited<ReturnType<typeof llmScenario>>;
+    let long: Awaited<ReturnType<typeof longThread>>;
     try {
       // Threads spaced by the workspace's chat.update pace (SLACK_UPDATE_INTERVAL_MS, default 1300 ms).
       llm = await llmScenario(llmRig, fake, P.llm, 1400);
+      log(`9. One thread of ${P.longThread} messages: model input, state written, latency`);
+      fake.reset();
+      fake.contextLimit = LONG_THREAD_WINDOW;
+      long = await longThread(llmRig, fake, {
+        messages: P.longThread,
+        words: 100,
+        checkpoints: [10, 100, 1000].filter((n) => n <= P.longThread),
+      });
     } finally {
       await llmRig.close();
       await fake.close();
@@ -236,6 +257,7 @@ async function main(): Promise<void> {
         slack:
           "fate reactions and Home updates on, SLACK_POST_INTERVAL_MS=1000, HOME_DEBOUNCE_MS=1000 (defaults)",
         threads: "one channel per thread except in the burst and queue scenarios",
+        longThread: `one curl session, messages of 100 words one after another, LLM_CONTEXT_TOKENS=${LONG_THREAD_WINDOW} and the fake model refusing past ${LONG_THREAD_WINDOW} of its tokens; each figure the mean of the 10 messages up to its point`,
         llm: "AGENT=llm against a fake OpenAI-compatible server on this machine (8 characters every 15 ms), threads 1.4 s apart (the default chat.update pace)",
       },
       floor: {
@@ -272,6 +294,7 @@ async function main(): Promise<void> {
       },
       burst: burstResult,
       llm,
+      longThread: long,
       targets,
     };
 
@@ -324,6 +347,21 @@ async function main(): Promise<void> {
         ["8. LLM: interrupt to model request aborted", ...latencyCells(llm.interruptToAbort)],
         [48, 6, 8, 8, 8, 8],
       ),
+      "",
+      row(["9. one thread: messages", "model in", "state w", "state", "ms"], [24, 10, 10, 10, 8]),
+      ...long.points.map((p) =>
+        row(
+          [
+            `   ${p.messages}`,
+            `${p.modelInputTokens} tok`,
+            `${p.stateBytesWritten} B`,
+            `${p.stateBytesTotal} B`,
+            String(p.latencyMs),
+          ],
+          [24, 10, 10, 10, 8],
+        ),
+      ),
+      `   ${long.summaries} summaries, ${long.refused} requests refused as too long`,
       "",
       `raw Restate at saturation: ${floor.sendPerSecond} sends/s, ${floor.callPerSecond} calls/s`,
       `5. ${sustained.messages} messages fully processed in ${sustained.seconds} s: ${sustained.perSecond} messages/s; ${sustained.invocationsPerMessage} invocations and ${sustained.journalEntriesPerMessage} journal entries per message`,

@@ -217,6 +217,9 @@ export function createAgentSession(options: AgentSessionOptions) {
           let working: HistoryItem[] = [...input.history];
           let summary = input.context?.summary ?? null;
           let base = input.context?.through ?? 0;
+          // Where the items the run was given end in the history: what follows is the run's own, which joins
+          // the history only as it settles (and differently for the demo agent, or an interrupted run).
+          const givenEnd = base + input.history.length;
           let compactions = 0;
           // What the run adds to the history when its agent keeps messages: inputs taken in, in place.
           const added: HistoryItem[] = [];
@@ -316,12 +319,14 @@ export function createAgentSession(options: AgentSessionOptions) {
                   if (fitted.compaction) {
                     compactions += 1;
                     const through = base + fitted.compaction.dropped;
-                    chat.context_compacted({
-                      runId,
-                      from: base,
-                      through,
-                      summary: fitted.compaction.summary,
-                    });
+                    // Only a compaction of items already in the history is kept for later runs.
+                    if (through <= givenEnd)
+                      chat.context_compacted({
+                        runId,
+                        from: base,
+                        through,
+                        summary: fitted.compaction.summary,
+                      });
                     base = through;
                   }
                 }

@@ -710,17 +710,21 @@ export function createChatService(options: ChatServiceOptions) {
       ),
 
       /**
-       * A run compacted the conversation (`fitToWindow` in context-window.ts): later runs are given its
-       * summary and the items after it. Kept only when it builds on the summary in force and covers items
-       * already in the history: a run's own items join the history only when it ends, and an interrupted
-       * run leaves them out, so a compaction of them is left for the next run to make again.
+       * The active run compacted the conversation (`fitToWindow` in context-window.ts): later runs are
+       * given its summary and the items after it. Kept only from the run still active (a run ended by a
+       * reset or an interrupt may report late, after the history changed), when it builds on the summary in
+       * force and covers only items in the history (the run sends no other: its own items join the
+       * history only as it settles). A compaction not kept is made again by a later run.
        */
       context_compacted: restate.handlers.object.exclusive(
         { input: restate.serde.schema(ContextCompactedSchema), ingressPrivate: true },
         async (ctx: ChatContext, compacted): Promise<void> => {
+          const active = await ctx.get("activeRun");
           const current = (await ctx.get("context"))?.through ?? 0;
           const length = await historyOf(ctx).length();
-          if (compacted.from !== current || compacted.through <= current || compacted.through > length) {
+          const follows =
+            compacted.from === current && compacted.through > current && compacted.through <= length;
+          if (active?.id !== compacted.runId || !follows) {
             ctx.console.debug(
               `Not keeping run ${compacted.runId}'s compaction: it does not follow this history`,
             );

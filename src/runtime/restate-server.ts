@@ -72,6 +72,9 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+/** How much of an object's state the server sends with each invocation (`eager-state-size-limit`). */
+export const EAGER_STATE_SIZE_LIMIT = "1.0 MiB";
+
 /** The server's configuration file: ports and addresses from our settings, nothing left to its defaults that matters. */
 export function restateConfigToml(options: EmbeddedRestateOptions): string {
   const bind = urlHost(options.bindAddress);
@@ -91,12 +94,16 @@ export function restateConfigToml(options: EmbeddedRestateOptions): string {
     "[admin]",
     `bind-address = "${bind}:${options.adminPort}"`,
   ];
+  lines.push(
+    "",
+    "[worker.invoker]",
+    // An object's state goes with each of its invocations, up to this much (the server's default: 32 MiB);
+    // beyond it the SDK reads the rest when asked. A long thread's history chunks then stay at the server
+    // unless a handler reads them (docs/llm-agent.md#what-the-model-sees).
+    `eager-state-size-limit = "${EAGER_STATE_SIZE_LIMIT}"`,
+  );
   if (options.requestIdentityKeyPath) {
-    lines.push(
-      "",
-      "[worker.invoker]",
-      `request-identity-private-key-pem-file = ${JSON.stringify(options.requestIdentityKeyPath)}`,
-    );
+    lines.push(`request-identity-private-key-pem-file = ${JSON.stringify(options.requestIdentityKeyPath)}`);
   }
   if (options.retryPolicy) {
     lines.push(

@@ -76,6 +76,11 @@ test("the quick benchmark runs every scenario and writes its figures", async () 
     assert.equal(results.burst.completed, results.burst.messages, "every burst message fully processed");
     for (const figure of ["firstWord", "finalText", "interruptToAbort"])
       assert.ok(results.llm[figure].count > 0, `LLM figure ${figure} measured`);
+    const [tenth] = results.longThread.points;
+    assert.equal(tenth.messages, 10, "the long thread measured at its 10th message");
+    assert.ok(tenth.modelInputTokens > 0 && tenth.stateBytesWritten > 0 && tenth.latencyMs > 0);
+    assert.equal(results.longThread.refused, 0, "no model request past its window");
+    assert.match(stdout, /9\. one thread: messages/);
     assert.ok(results.targets.length >= 6);
     assert.match(stdout, /Targets \(goals, not assertions\)/);
   } finally {

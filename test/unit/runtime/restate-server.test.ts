@@ -26,6 +26,7 @@ test("the server's configuration binds every listener to the chosen address and 
   assert.match(toml, /\[ingress\]\nbind-address = "127\.0\.0\.1:18080"/);
   assert.match(toml, /\[admin\]\nbind-address = "127\.0\.0\.1:19070"/);
   assert.match(toml, /^disable-telemetry = true$/m);
+  assert.match(toml, /\[worker\.invoker\]\n(#.*\n)*eager-state-size-limit = "1\.0 MiB"/);
   assert.doesNotMatch(toml, /default-retry-policy/);
 });
 
