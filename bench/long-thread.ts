@@ -10,6 +10,7 @@
  *
  * Alone: `node bench/long-thread.ts [--messages 1000] [--words 100] [--no-limit]` (prints JSON).
  */
+import { SUMMARY_PROMPT_START } from "../src/agent/llm-agent.ts";
 import { adminQuery } from "../test/helpers/admin-query.ts";
 import type { FakeLlm } from "../test/helpers/fake-llm.ts";
 import { ingressClient } from "../test/helpers/ingress.ts";
@@ -58,7 +59,7 @@ export async function longThread(
 ): Promise<LongThreadFigures> {
   const client = ingressClient(product.ingressUrl);
   const key = options.key ?? `long-thread-${Date.now()}`;
-  const summaryPrompt = /^You summarise/;
+  const summaryPrompt = new RegExp(`^${SUMMARY_PROMPT_START}`);
   fake.reply = (request) => {
     const first = request.messages[0]?.content;
     if (typeof first === "string" && summaryPrompt.test(first))

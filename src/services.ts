@@ -70,6 +70,7 @@ export function createServices(deps: {
       effects,
       caller,
       approvals: config.approvals,
+      windowTokens: agent.contextWindow?.limitTokens ?? null,
     }),
     createAgentSession({
       agent,

@@ -4,8 +4,9 @@
  * 1. every item is bounded (a huge message or tool result is cut, with a note saying so);
  * 2. when the items still exceed the window, the oldest turns are summarised by the agent, each piece in
  *    one durable step (journaled: a retry replays the summary, it never asks for it twice);
- * 3. the summary replaces them, the newest turns stay verbatim, and a tool call is never parted from its
- *    result (the kept part never starts with a `tool` item).
+ * 3. the summary replaces them and the newest turns stay: the kept part starts with a person's message,
+ *    so a tool call is never parted from its result and the question being answered is never dropped;
+ * 4. what still exceeds the window (one run's long tool loop) has its items cut harder.
  *
  * Tokens are estimated, not counted: one token per 3 bytes of UTF-8, plus 4 per message. Models behind
  * OpenAI-compatible servers use different tokenizers (GPT's, Llama's, Qwen's...), so no one tokenizer
@@ -24,14 +25,15 @@ export interface ContextWindow {
   /** Tokens the items (summary included) may take in one model call. */
   readonly limitTokens: number;
   /**
-   * Summarises `items` (after the `previous` summary, if any) into one text. Must be durable: one
-   * `ctx.step` per call, named by `name`.
+   * Summarises `items` (after the `previous` summary, if any) into one text of about `maxTokens`. Must be
+   * durable: one `ctx.step` per call, named by `name`.
    */
   summarize(
     ctx: AgentStepContext,
     name: string,
     previous: string | null,
     items: HistoryItem[],
+    maxTokens: number,
   ): Promise<string>;
 }
 
@@ -71,13 +73,18 @@ export function boundText(text: string, maxTokens: number, what: string): string
   const tokens = estimateTokens(text);
   if (tokens <= maxTokens) return text;
   const note = `\n\n[Cut: this ${what} was about ${tokens} tokens; only its first ${maxTokens} are shown.]`;
-  const keep = Math.max(0, (maxTokens - estimateTokens(note)) * BYTES_PER_TOKEN);
-  // A cut inside a multi-byte character decodes as U+FFFD: drop it.
-  const head = Buffer.from(text, "utf8")
-    .subarray(0, keep)
+  const room = maxTokens - estimateTokens(note);
+  // No room for words beside the note: the note alone, as much of it as fits.
+  if (room <= 0) return headBytes(`[Cut: ${tokens} tokens]`, maxTokens * BYTES_PER_TOKEN);
+  return `${headBytes(text, room * BYTES_PER_TOKEN)}${note}`;
+}
+
+/** The first `bytes` of `text` in UTF-8, never half a character (a cut one decodes as U+FFFD: dropped). */
+function headBytes(text: string, bytes: number): string {
+  return Buffer.from(text, "utf8")
+    .subarray(0, Math.max(0, bytes))
     .toString("utf8")
     .replace(/\uFFFD+$/, "");
-  return `${head}${note}`;
 }
 
 /** A tool's result within `maxTokens`: a long one becomes its cut text (JSON as text), with the note. */
@@ -88,34 +95,41 @@ export function boundToolOutput(output: ToolOutput, maxTokens: number): ToolOutp
   return output.type === "error-text" ? { type: "error-text", value } : { type: "text", value };
 }
 
-/** One history item within `maxTokens`: its text parts and tool results cut where too long. */
+/**
+ * One history item within `maxTokens`: its text, or each of its parts within an equal share (a long text
+ * or tool result cut with a note; a call's huge arguments replaced by a note, the call itself kept, so
+ * that its result still answers it).
+ */
 export function boundItem(item: HistoryItem, maxTokens: number): HistoryItem {
   if (itemTokens(item) <= maxTokens) return item;
-  if (typeof item.content === "string")
-    return { ...item, content: boundText(item.content, maxTokens, "message") };
-  // Each part gets its share; tool-call arguments stay whole (a call must stay valid for its result).
-  const share = Math.max(64, Math.floor(maxTokens / Math.max(1, item.content.length)));
+  const room = Math.max(1, maxTokens - TOKENS_PER_MESSAGE);
+  if (typeof item.content === "string") return { ...item, content: boundText(item.content, room, "message") };
+  const share = Math.max(1, Math.floor(room / Math.max(1, item.content.length)));
   const content = item.content.map((part) => {
-    const p = part as { type?: string; text?: string; output?: { type: string; value: unknown } };
+    const p = part as { type?: string; text?: string; input?: unknown; output?: unknown };
     if (typeof p.text === "string") return { ...p, text: boundText(p.text, share, "message") };
     if (p.type === "tool-result" && p.output)
       return { ...p, output: boundToolOutput(p.output as ToolOutput, share) };
+    const argumentTokens = estimateTokens(JSON.stringify(p.input ?? {}));
+    if (p.type === "tool-call" && argumentTokens > share)
+      return { ...p, input: { cut: `arguments of about ${argumentTokens} tokens not shown` } };
     return part;
   });
   return { ...item, content };
 }
 
 /**
- * Where to split `items` so that what follows fits `keepTokens`: the first index whose tail fits, never
- * at a `tool` item (its call is in the item before). The newest unit is always kept, so a split may leave
- * more than `keepTokens`; null when there is nothing before it to compact.
+ * Where to split `items` so that what follows fits `keepTokens`: at a person's message (a `user` item), so
+ * that the kept part starts a turn, as every model's chat template accepts, never parts a tool call from
+ * its result, and keeps the question being answered. The newest turn is always kept, so a split may leave
+ * more than `keepTokens`; null when no turn but the first is there to keep.
  */
 export function splitPoint(items: readonly HistoryItem[], keepTokens: number): number | null {
   let tail = 0;
   let best: number | null = null;
   for (let index = items.length - 1; index >= 1; index -= 1) {
     tail += itemTokens(items[index] as HistoryItem);
-    if (items[index]?.role === "tool") continue;
+    if (items[index]?.role !== "user") continue;
     if (best !== null && tail > keepTokens) break;
     best = index;
   }
@@ -176,24 +190,33 @@ export async function fitToWindow(
   view: { summary: string | null; items: readonly HistoryItem[] },
   n: number,
 ): Promise<{ summary: string | null; items: HistoryItem[]; compaction: Compaction | null }> {
-  const shares = windowShares(window.limitTokens);
+  const limit = window.limitTokens;
+  const shares = windowShares(limit);
   const items = view.items.map((item) => boundItem(item, shares.item));
-  const summaryTokens = view.summary ? estimateTokens(view.summary) + TOKENS_PER_MESSAGE : 0;
-  if (summaryTokens + itemsTokens(items) <= window.limitTokens)
+  const tokensOf = (summary: string | null) => (summary ? estimateTokens(summary) + TOKENS_PER_MESSAGE : 0);
+  if (tokensOf(view.summary) + itemsTokens(items) <= limit)
     return { summary: view.summary, items, compaction: null };
   const split = splitPoint(items, shares.keep);
-  if (split === null) return { summary: view.summary, items, compaction: null };
   let summary = view.summary;
-  // Each piece with the summary so far must fit one call: pieces take what the summaries leave.
-  const pieces = piecesOf(items.slice(0, split), window.limitTokens - 2 * shares.summary);
-  for (const [index, piece] of pieces.entries()) {
-    const name = pieces.length === 1 ? `compact history ${n}` : `compact history ${n}.${index + 1}`;
-    const said = await window.summarize(ctx, name, summary, piece);
-    summary = boundText(said, shares.summary, "summary");
+  if (split !== null) {
+    // Each piece with the summary so far must fit one call: pieces take what the summaries leave.
+    const pieces = piecesOf(items.slice(0, split), limit - 2 * shares.summary);
+    for (const [index, piece] of pieces.entries()) {
+      const name = pieces.length === 1 ? `compact history ${n}` : `compact history ${n}.${index + 1}`;
+      const said = await window.summarize(ctx, name, summary, piece, shares.summary);
+      summary = boundText(said, shares.summary, "summary");
+    }
   }
+  const kept = split === null ? items : items.slice(split);
+  // Still too much (one turn's long tool loop): every item gets an equal share of what is left.
+  const left = limit - tokensOf(summary);
+  const fitted =
+    itemsTokens(kept) <= left
+      ? kept
+      : kept.map((item) => boundItem(item, Math.floor(left / Math.max(1, kept.length))));
   return {
     summary,
-    items: items.slice(split),
-    compaction: { summary: summary ?? "", dropped: split },
+    items: fitted,
+    compaction: split === null ? null : { summary: summary ?? "", dropped: split },
   };
 }

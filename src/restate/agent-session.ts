@@ -311,9 +311,10 @@ export function createAgentSession(options: AgentSessionOptions) {
               };
               let result: Awaited<ReturnType<Agent["step"]>>;
               try {
-                if (agent.contextWindow) {
+                if (agent.contextWindow && input.windowTokens) {
                   const view = { summary, items: working };
-                  const fitted = await fitToWindow(stepContext, agent.contextWindow, view, compactions + 1);
+                  const window = { ...agent.contextWindow, limitTokens: input.windowTokens };
+                  const fitted = await fitToWindow(stepContext, window, view, compactions + 1);
                   working = fitted.items;
                   summary = fitted.summary;
                   if (fitted.compaction) {

@@ -55,6 +55,7 @@ import {
   type FeedbackEntry,
   type HistoryEntry,
   handOver,
+  keepsCompaction,
   type MessagePlan,
   NEW_SESSION,
   nextRunInputs,
@@ -100,6 +101,8 @@ export interface ChatServiceOptions {
   readonly effects: SessionEffects;
   /** Who asks: Slack facts and writes to a Slack thread's session are accepted only from the adapter. */
   readonly caller: CallerCheck;
+  /** The agent's context window (`contextWindow.limitTokens`), given to each run; null: none. */
+  readonly windowTokens: number | null;
   readonly approvals: {
     /** `APPROVERS`; empty: the session's people decide. */
     readonly approvers: readonly Approver[];
@@ -372,9 +375,14 @@ export function createChatService(options: ChatServiceOptions) {
     };
     ctx.set("activeRun", pending);
     ctx.console.info("Starting new agent run");
-    const handle = ctx
-      .objectSendClient(AgentSessionRef, key)
-      .run({ sessionKey: ctx.key, runId, history: given, context, origin: meta.origin });
+    const handle = ctx.objectSendClient(AgentSessionRef, key).run({
+      sessionKey: ctx.key,
+      runId,
+      history: given,
+      context,
+      windowTokens: options.windowTokens,
+      origin: meta.origin,
+    });
     const run: ActiveRun = { ...pending, invocationId: await handle.invocationId };
     ctx.set("activeRun", run);
     return run;
@@ -709,22 +717,16 @@ export function createChatService(options: ChatServiceOptions) {
         },
       ),
 
-      /**
-       * The active run compacted the conversation (`fitToWindow` in context-window.ts): later runs are
-       * given its summary and the items after it. Kept only from the run still active (a run ended by a
-       * reset or an interrupt may report late, after the history changed), when it builds on the summary in
-       * force and covers only items in the history (the run sends no other: its own items join the
-       * history only as it settles). A compaction not kept is made again by a later run.
-       */
+      /** The active run compacted the conversation (`fitToWindow`): kept if it may be (`keepsCompaction`). */
       context_compacted: restate.handlers.object.exclusive(
         { input: restate.serde.schema(ContextCompactedSchema), ingressPrivate: true },
         async (ctx: ChatContext, compacted): Promise<void> => {
-          const active = await ctx.get("activeRun");
-          const current = (await ctx.get("context"))?.through ?? 0;
-          const length = await historyOf(ctx).length();
-          const follows =
-            compacted.from === current && compacted.through > current && compacted.through <= length;
-          if (active?.id !== compacted.runId || !follows) {
+          const session = {
+            activeRunId: (await ctx.get("activeRun"))?.id ?? null,
+            current: (await ctx.get("context"))?.through ?? 0,
+            length: await historyOf(ctx).length(),
+          };
+          if (!keepsCompaction(compacted, session)) {
             ctx.console.debug(
               `Not keeping run ${compacted.runId}'s compaction: it does not follow this history`,
             );

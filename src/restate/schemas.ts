@@ -127,6 +127,11 @@ export const RunInputSchema = z.object({
   runId: z.string().min(1),
   history: z.array(HistoryItemSchema),
   context: CompactedContextSchema.nullable().default(null),
+  /**
+   * The tokens the agent's items may take (its `contextWindow`), fixed when the run starts so that a
+   * replay after a change of settings decides as the run did; absent (runs started before it): no compaction.
+   */
+  windowTokens: z.number().int().positive().nullable().default(null),
   origin: SessionOriginSchema.nullable().default(null),
 });
 export type RunInput = z.infer<typeof RunInputSchema>;

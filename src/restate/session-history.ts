@@ -40,8 +40,8 @@ export function historyOf(ctx: object): HistoryStore {
     const length = await store.get<number>(LENGTH);
     if (length !== null) known = { length, legacy: null };
     else {
-      const legacy = (await store.get<HistoryEntry[]>(LEGACY)) ?? [];
-      known = { length: legacy.length, legacy };
+      const legacy = await store.get<HistoryEntry[]>(LEGACY);
+      known = { length: legacy?.length ?? 0, legacy: legacy?.length ? legacy : null };
     }
     return known;
   }

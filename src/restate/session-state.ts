@@ -144,6 +144,23 @@ export interface RunReport {
   readonly messages?: readonly HistoryItem[] | undefined;
 }
 
+/**
+ * Whether a run's compaction is kept for later runs: only from the run still active (a run ended by a reset
+ * or an interrupt may report late, after the history changed), building on the summary in force (`current`:
+ * where it ends) and covering only items already in the history (`length`). One not kept is made again.
+ */
+export function keepsCompaction(
+  compacted: { runId: string; from: number; through: number },
+  session: { activeRunId: string | null; current: number; length: number },
+): boolean {
+  return (
+    compacted.runId === session.activeRunId &&
+    compacted.from === session.current &&
+    compacted.through > session.current &&
+    compacted.through <= session.length
+  );
+}
+
 /** A rule of the session was broken (full queue, unknown id...). Carries an HTTP-like status. */
 export class SessionError extends Error {
   readonly status: number;

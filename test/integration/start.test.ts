@@ -125,6 +125,25 @@ test("a bad setting stops start-up with every problem listed at once", async () 
   assert.ok(!existsSync(join(main.dataDir, "restate-server.pid")), "no server was started");
 });
 
+test("an LLM_CONTEXT_TOKENS that leaves the conversation no room stops start-up, saying how much it needs", async () => {
+  const env = {
+    ...(await isolatedEnv()),
+    AGENT: "llm",
+    LLM_BASE_URL: "http://127.0.0.1:9/v1",
+    LLM_API_KEY: "sk-unused",
+    LLM_MODEL: "a-model",
+    LLM_CONTEXT_TOKENS: "2000",
+    LLM_SYSTEM_PROMPT: "Answer with care. ".repeat(200),
+  };
+  const main = startMain(env);
+  assert.equal(await main.exited, 1);
+  assert.match(
+    main.output(),
+    /LLM_CONTEXT_TOKENS=2000 leaves -?\d+ tokens for the conversation .*; raise it to at least \d+\./,
+  );
+  assert.ok(!existsSync(join(main.dataDir, "restate-server.pid")), "no server was started");
+});
+
 test("a busy port ends start-up with a message that names it, and leaves nothing running", async () => {
   const env = await isolatedEnv();
   const ingressPort = Number(new URL(env.RESTATE_INGRESS_URL ?? "").port);

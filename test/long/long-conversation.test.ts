@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { SUMMARY_PROMPT } from "../../src/agent/llm-agent.ts";
+import { SUMMARY_PROMPT_START } from "../../src/agent/llm-agent.ts";
 import { type ChatRequest, textOf } from "../helpers/fake-llm.ts";
 import { type LlmProduct, markdownOf, startLlmProduct } from "../helpers/llm-product.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -36,7 +36,7 @@ const message = (n: number) =>
     (_, i) => WORDS[(i * 3 + n) % WORDS.length],
   ).join(" ")}`;
 
-const isSummary = (request: ChatRequest) => textOf(request.messages[0]) === SUMMARY_PROMPT;
+const isSummary = (request: ChatRequest) => textOf(request.messages[0]).startsWith(SUMMARY_PROMPT_START);
 const lastUser = (request: ChatRequest) => textOf(request.messages.filter((m) => m.role === "user").at(-1));
 const numberOf = (text: string) => /Message (\d+)\./.exec(text)?.[1] ?? "?";
 /** The fake keeps the sentences that start with "Remember:" from what it is asked to summarise. */
@@ -88,6 +88,19 @@ test(`a thread of ${MESSAGES} messages of about 300 words: every one answered, t
     sent.filter((ts) => product.emulator.botReactions(channel, ts).includes("x")).length,
     0,
     "no :x: anywhere",
+  );
+  // What each call was given after the summary: the newest messages, none missing, none twice, in order.
+  for (const call of answers) {
+    const numbers = call.request.messages
+      .filter((m) => m.role === "user")
+      .map((m) => Number(numberOf(textOf(m))));
+    const expected = numbers.map((_, i) => (numbers.at(-1) ?? 0) - numbers.length + 1 + i);
+    assert.deepEqual(numbers, expected, "the messages given are the newest, contiguous");
+  }
+  assert.deepEqual(
+    answers.map((c) => Number(numberOf(lastUser(c.request)))),
+    Array.from({ length: MESSAGES }, (_, i) => i + 1),
+    "each message asked about once, in order",
   );
   const last = answers.at(-1)?.request as ChatRequest;
   assert.match(

@@ -58,6 +58,7 @@ test("with nothing set, the defaults are the documented ones", () => {
     doneProbability: 0.1,
     maxIterations: 10,
     approval: false,
+    contextTokens: 32_000,
   });
   assert.deepEqual(config.approvals, { approvers: [], timeoutMs: 24 * 3_600_000, undoOnInterrupt: false });
   assert.deepEqual(config.log, { level: "info", format: "json" });
@@ -303,6 +304,7 @@ test("AGENT=llm needs the model's URL, key and name, and says so for each one mi
     maxSteps: 10,
     stream: false,
     timeouts: { firstChunkMs: 300_000, betweenChunksMs: 120_000, callMs: 900_000 },
+    contextTokens: 32_000,
   });
   assert.equal(config.slackApi.updateIntervalMs, 1300);
   // Restate never cuts a model call before our own bound does: the runs' abort timeout outlasts it.

@@ -9,6 +9,7 @@ import {
   estimateTokens,
   fitToWindow,
   itemsTokens,
+  itemTokens,
   splitPoint,
 } from "../../../src/agent/context-window.ts";
 
@@ -77,7 +78,7 @@ test("an item of parts keeps its tool call whole and cuts its long result", () =
   assert.ok(estimateTokens(part?.output.value ?? "") <= 300);
 });
 
-test("a split never parts a tool call from its result: the kept part never starts with a tool item", () => {
+test("a split falls at a person's message: never between a tool call and its result", () => {
   const items = [
     user(words(100)),
     callOf("a"),
@@ -89,15 +90,52 @@ test("a split never parts a tool call from its result: the kept part never start
   ];
   for (let keep = 1; keep < itemsTokens(items); keep += 7) {
     const split = splitPoint(items, keep);
-    assert.ok(split !== null && split >= 1);
-    assert.notEqual(items[split]?.role, "tool", `keep ${keep}: split at ${split}`);
+    assert.ok(split === null || items[split]?.role === "user", `keep ${keep}: split at ${split}`);
   }
+  const turns = [...items, user(words(10)), callOf("c"), resultOf("c", words(10)), answer("ok")];
+  assert.equal(splitPoint(turns, 50), 7, "the newest turn starts at its person's message");
 });
 
-test("the newest unit is always kept, even when it alone exceeds what may stay", () => {
-  const items = [user(words(10)), callOf("a"), resultOf("a", words(900))];
-  assert.equal(splitPoint(items, 10), 1, "the call and its result stay together");
-  assert.equal(splitPoint([user(words(900))], 10), null, "nothing before the only item to compact");
+test("the newest turn is always kept, even when it alone exceeds what may stay", () => {
+  const items = [user(words(10)), answer(words(10)), user(words(10)), callOf("a"), resultOf("a", words(900))];
+  assert.equal(splitPoint(items, 10), 2, "the question, its call and its result stay together");
+  assert.equal(splitPoint([user(words(10)), callOf("a"), resultOf("a", words(900))], 10), null);
+});
+
+test("one turn's tool loop longer than the window keeps its question and cuts its results harder", async () => {
+  const { ctx, window, steps } = summarising(2000);
+  const loop = [
+    user("the question"),
+    ...Array.from({ length: 6 }, (_, i) => [callOf(`c${i}`), resultOf(`c${i}`, words(400))]).flat(),
+  ];
+  const fitted = await fitToWindow(ctx, window, { summary: null, items: loop }, 1);
+  assert.deepEqual(steps, [], "nothing to summarise: it is all one turn");
+  assert.equal(fitted.items[0]?.content, "the question");
+  assert.deepEqual(
+    fitted.items.map((i) => i.role),
+    loop.map((i) => i.role),
+  );
+  assert.ok(itemsTokens(fitted.items) <= 2000, `${itemsTokens(fitted.items)} tokens`);
+});
+
+test("an item's bound is hard: many parts, huge call arguments, a bound smaller than the note", () => {
+  const many: HistoryItem = {
+    role: "assistant",
+    content: Array.from({ length: 200 }, () => ({ type: "text", text: words(50) })),
+  };
+  assert.ok(itemTokens(boundItem(many, 1000)) <= 1000);
+  const call: HistoryItem = {
+    role: "assistant",
+    content: [{ type: "tool-call", toolCallId: "c", toolName: "t", input: { blob: words(100_000) } }],
+  };
+  const boundCall = boundItem(call, 500);
+  assert.ok(itemTokens(boundCall) <= 500);
+  assert.equal(
+    (boundCall.content as { toolCallId: string }[])[0]?.toolCallId,
+    "c",
+    "the call stays, to pair with its result",
+  );
+  assert.ok(estimateTokens(boundText(words(1000), 5, "message")) <= 5);
 });
 
 test("within the window nothing is summarised; beyond it the oldest turns are, once, and the newest stay", async () => {

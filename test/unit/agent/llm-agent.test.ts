@@ -34,7 +34,10 @@ test("a refused key, an unknown model or a too-long context ends the run with th
   assert.match(modelFailure(apiError(404, "model not found")).message, /does not know the model/);
   const context = modelFailure(apiError(400, "This model's maximum context length is 8192 tokens"));
   assert.ok(context instanceof restate.TerminalError);
-  assert.match(context.message, /refused the request \(400\): This model's maximum context length/);
+  assert.match(
+    context.message,
+    /refused the request as too long \(400\): This model's maximum context length is 8192 tokens\. Set LLM_CONTEXT_TOKENS/,
+  );
 });
 
 test("the history becomes model messages; the demo agent's outputs read as the assistant's", () => {
@@ -47,5 +50,13 @@ test("the history becomes model messages; the demo agent's outputs read as the a
       { role: "tool", content: [{ type: "tool-result", toolCallId: "c1", toolName: "current_time" }] },
     ]).map((m) => m.role),
     ["user", "assistant", "assistant", "tool"],
+  );
+  assert.deepEqual(
+    toModelMessages([
+      { role: "summary", content: "Earlier." },
+      { role: "user", content: "hi" },
+    ]).map((m) => m.role),
+    ["user"],
+    "the summary goes into the system prompt, not among the messages",
   );
 });

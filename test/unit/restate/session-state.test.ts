@@ -7,6 +7,7 @@ import {
   FEEDBACK_KEPT,
   type FeedbackEntry,
   handOver,
+  keepsCompaction,
   NEW_SESSION,
   nextRunInputs,
   planMessage,
@@ -222,4 +223,30 @@ test("feedback: one entry per person per answer, the latest click counts, a repe
     many = withFeedback(many, click(`r${i}`, "U1", "positive"))?.entries ?? many;
   assert.equal(many.length, FEEDBACK_KEPT, "bounded");
   assert.equal(many[0]?.runId, "r1", "the oldest goes first");
+});
+
+test("a compaction is kept only from the active run, building on the summary in force, over items in the history", () => {
+  const session = { activeRunId: "r2", current: 10, length: 40 };
+  assert.equal(keepsCompaction({ runId: "r2", from: 10, through: 30 }, session), true);
+  assert.equal(
+    keepsCompaction({ runId: "r1", from: 10, through: 30 }, session),
+    false,
+    "a run ended by an interrupt, late",
+  );
+  assert.equal(
+    keepsCompaction({ runId: "r2", from: 0, through: 30 }, { activeRunId: null, current: 0, length: 40 }),
+    false,
+    "after a reset nothing is active",
+  );
+  assert.equal(
+    keepsCompaction({ runId: "r2", from: 0, through: 30 }, session),
+    false,
+    "built on an older summary",
+  );
+  assert.equal(
+    keepsCompaction({ runId: "r2", from: 10, through: 41 }, session),
+    false,
+    "items not in the history",
+  );
+  assert.equal(keepsCompaction({ runId: "r2", from: 10, through: 10 }, session), false, "nothing new");
 });
