@@ -142,6 +142,30 @@ test("a compaction is one durable step: killed during it, the model is asked aga
   );
 });
 
+test("a summary journaled before a kill is replayed: the model is not asked for it again", async () => {
+  const channel = product.emulator.newChannel([ALICE]);
+  const held = gate();
+  let heldCall = -1;
+  product.fake.reply = (request, call) => {
+    if (isSummary(request)) return conversation(request);
+    // The answer asked right after the first summary waits: the kill comes while it does.
+    if (heldCall < 0 && summaries().length > 0) heldCall = call;
+    return call === heldCall ? { ...conversation(request), hold: held.promise } : conversation(request);
+  };
+  const root = await product.mention(channel, ALICE, message(0));
+  assert.equal(await fateOf(channel, root), "white_check_mark");
+  await talkUntil(channel, root, 1, () => heldCall >= 0);
+  assert.equal(summaries().length, 1);
+  await product.crash(held.release);
+  const pending = product.emulator
+    .thread(channel, root)
+    .filter((m) => !m.botId)
+    .at(-1);
+  assert.equal(await fateOf(channel, pending?.ts ?? ""), "white_check_mark", "the message was answered");
+  assert.equal(summaries().length, 1, "the summary was replayed from the journal, not asked again");
+  assert.ok(answers().length >= 2 && answers().at(-1)?.status === 200);
+});
+
 test("a compaction never parts a tool call from its result: what is kept starts at a person's message", async () => {
   const channel = product.emulator.newChannel([ALICE]);
   // Turns of several calls, with answers of varied length, so that compactions meet every kind of item.
