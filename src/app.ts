@@ -16,8 +16,11 @@ import { ensurePrivateFolder, tightenedMessage } from "./runtime/private-folder.
 import { ensureRequestIdentity } from "./runtime/request-identity.ts";
 import { assertRestateReachable, registerDeployment } from "./runtime/restate-admin.ts";
 import { type EmbeddedRestate, startEmbeddedRestate } from "./runtime/restate-server.ts";
-import { createAgent, createServices } from "./services.ts";
+import { ensureSecretFile } from "./runtime/secret-file.ts";
+import { createAgent, createServices, createWorkspaceClients } from "./services.ts";
 import { type SlackAdapter, startSlackAdapter } from "./slack/adapter.ts";
+import { Installations } from "./slack/installations.ts";
+import { TokenBox } from "./slack/token-box.ts";
 import { SlackEmulator } from "./slack-emulator/emulator.ts";
 import { createDefaultWorkspace } from "./slack-emulator/workspace.ts";
 
@@ -63,7 +66,6 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
         ? { settings: config.slack, emulator: await startPlaygroundEmulator(config.slack) }
         : null;
     if (playground) cleanups.push(() => playground.emulator.close());
-    const agent = givenAgent ?? createAgent(config, logger);
     warnOfPublicBinds(config, logger);
     if (config.restate.embedded) {
       // Before anything is written into it: it holds what people write.
@@ -75,8 +77,19 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     const identityKeys = [...config.restate.identityKeys, ...(identity ? [identity.publicKey] : [])];
     // Both sides run in this process: the adapter signs with the key the services check.
     const adapterKey = config.adapterKey ?? madeAdapterKey(config, logger);
+    // With OAuth, one way to the installations for both sides, so a save here is seen there at once.
+    const installations =
+      config.slack.mode !== "none" && config.slack.auth.kind === "oauth"
+        ? new Installations({
+            ingressUrl: config.restate.ingressUrl,
+            adapterKey,
+            box: tokenBox(config, logger),
+          })
+        : null;
+    const slackClients = createWorkspaceClients(config, installations, logger);
+    const agent = givenAgent ?? createAgent(config, slackClients);
     const endpoint = await startServicesEndpoint({
-      services: createServices({ config, agent, logger, adapterKey }),
+      services: createServices({ config, agent, logger, adapterKey, slack: slackClients }),
       port: config.services.port,
       host: config.services.bindAddress,
       logger,
@@ -140,6 +153,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
             adapterKey,
             defaultMode: config.defaultMode,
             logger,
+            installations,
           });
     if (slack) cleanups.push(() => slack.stop());
     let playgroundUrl: string | null = null;
@@ -179,12 +193,21 @@ function madeAdapterKey(config: Config, logger: Logger): string {
   return key;
 }
 
+/** The token key: `TOKEN_KEY`, or the one in the data folder (made the first time); says where, never what. */
+function tokenBox(config: Config, logger: Logger): TokenBox {
+  const { current, previous } = config.tokenKeys;
+  if (current) return new TokenBox(current, previous);
+  const { key, path } = ensureSecretFile(resolve(config.restate.dataDir), "token-key", "token key");
+  logger.info(`Slack tokens kept in Restate are sealed with the key in ${path} (TOKEN_KEY unset)`);
+  return new TokenBox(key, previous);
+}
+
 /** The emulated Slack of the playground, with the token and signing secret the app was given. */
 async function startPlaygroundEmulator(slack: PlaygroundSlack): Promise<SlackEmulator> {
   const emulator = new SlackEmulator({
     port: slack.playgroundPort,
     host: "127.0.0.1",
-    workspace: createDefaultWorkspace({ botToken: slack.botToken, signingSecret: slack.signingSecret }),
+    workspace: createDefaultWorkspace({ botToken: slack.auth.botToken, signingSecret: slack.signingSecret }),
     // Slack's pace for posts into one channel (about one a second): the app keeps to it, as with real Slack.
     postIntervalMs: 1000,
     appKeepAlive: true,

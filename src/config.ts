@@ -9,8 +9,8 @@ import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import type { Approver } from "./restate/approvals.ts";
 import { MODES, type Mode, modeSchema } from "./restate/modes.ts";
-import { ADAPTER_KEY_MIN_LENGTH } from "./runtime/adapter-key.ts";
 import { PUBLIC_KEY_PATTERN } from "./runtime/request-identity.ts";
+import { SECRET_MIN_LENGTH } from "./runtime/secret-file.ts";
 
 export type LogFormat = "pretty" | "json";
 
@@ -22,6 +22,11 @@ export interface Config {
    * makes one in the data folder (src/runtime/adapter-key.ts).
    */
   readonly adapterKey: string | null;
+  /**
+   * `TOKEN_KEY`: seals the Slack tokens kept in Restate (null: `npm start` makes one in the data folder);
+   * `TOKEN_KEYS_PREVIOUS`: earlier keys, which still open what they sealed (rotation).
+   */
+  readonly tokenKeys: { readonly current: string | null; readonly previous: readonly string[] };
   readonly restate: {
     /** Start restate-server from node_modules (true) or use the one at the URLs below. */
     readonly embedded: boolean;
@@ -129,10 +134,36 @@ export interface LlmSettings {
   readonly contextTokens: number;
 }
 
+/**
+ * How the app holds its bot token: one workspace's from `SLACK_BOT_TOKEN`, or one per installation, from
+ * Slack's OAuth flow (`SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET`, `SLACK_STATE_SECRET`), kept sealed in Restate.
+ */
+export type SlackAuth = TokenAuth | OAuthSettings;
+
+export interface TokenAuth {
+  readonly kind: "token";
+  readonly botToken: string;
+}
+
+export interface OAuthSettings {
+  readonly kind: "oauth";
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Signs the `state` of each install (Bolt's OAuth state, checked on the way back). */
+  readonly stateSecret: string;
+  /**
+   * Where the install pages listen in Socket Mode (`SLACK_INSTALL_PORT`), which has no HTTP server of its
+   * own; in HTTP mode they share `PORT` with the events.
+   */
+  readonly installPort: number;
+  /** And the address they bind there (`SLACK_BIND_ADDRESS`). */
+  readonly installBindAddress: string;
+}
+
 /** A real workspace over HTTP: Slack posts events, commands and interactivity to `PORT`. */
 export interface HttpSlack {
   readonly mode: "http";
-  readonly botToken: string;
+  readonly auth: SlackAuth;
   readonly signingSecret: string;
   readonly port: number;
   readonly bindAddress: string;
@@ -141,7 +172,7 @@ export interface HttpSlack {
 /** A real workspace over Socket Mode: the app connects out with its app-level token. */
 export interface SocketSlack {
   readonly mode: "socket";
-  readonly botToken: string;
+  readonly auth: SlackAuth;
   readonly appToken: string;
   /** Optional in Socket Mode (Slack does not sign socket envelopes). */
   readonly signingSecret: string | null;
@@ -151,8 +182,9 @@ export interface SocketSlack {
  * The local playground: an emulated workspace on `playgroundPort` (its page and Web API) sends the app
  * HTTP requests on loopback, with a bot token and signing secret made up at start.
  */
-export interface PlaygroundSlack extends Omit<HttpSlack, "mode"> {
+export interface PlaygroundSlack extends Omit<HttpSlack, "mode" | "auth"> {
   readonly mode: "playground";
+  readonly auth: TokenAuth;
   readonly playgroundPort: number;
   /** Slack settings that were given but are not used in the playground, to say so at start. */
   readonly ignoredSettings: readonly string[];
@@ -162,9 +194,12 @@ export interface PlaygroundSlack extends Omit<HttpSlack, "mode"> {
 export type SlackConnection = HttpSlack | SocketSlack | PlaygroundSlack;
 export type SlackSettings = SlackConnection | { readonly mode: "none" };
 
-/** The bot token of the app, which the durable side's Web API calls use too; null without Slack. */
+/**
+ * The one bot token of the app, which the durable side's Web API calls use too; null without Slack, and
+ * with OAuth, where each workspace has its own (src/slack/installations.ts).
+ */
 export function botTokenOf(slack: SlackSettings): string | null {
-  return slack.mode === "none" ? null : slack.botToken;
+  return slack.mode === "none" || slack.auth.kind !== "token" ? null : slack.auth.botToken;
 }
 
 /** Thrown when settings are missing or invalid; `problems` has one line per variable. */
@@ -226,19 +261,40 @@ export const SLACK_MODES = ["http", "socket", "playground", "none"] as const;
 export type SlackMode = (typeof SLACK_MODES)[number];
 
 /** Slack settings that belong to a real workspace. */
-const REAL_SLACK_SETTINGS = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL"];
+const REAL_SLACK_SETTINGS = [
+  "SLACK_BOT_TOKEN",
+  "SLACK_SIGNING_SECRET",
+  "SLACK_APP_TOKEN",
+  "SLACK_API_URL",
+  "SLACK_CLIENT_ID",
+  "SLACK_CLIENT_SECRET",
+  "SLACK_STATE_SECRET",
+];
+
+/** The settings of Slack's OAuth flow: all three, or none. */
+const OAUTH_SETTINGS = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET"] as const;
+
+/** A secret of ours (a key, the OAuth state secret): at least 32 characters. */
+const secret = z
+  .string()
+  .trim()
+  .min(SECRET_MIN_LENGTH, `must be at least ${SECRET_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`);
 
 const EnvSchema = z.object({
   MODE: mode.default("INTERRUPT"),
   QUEUE_MAX: z.coerce.number().int().min(1, "must be at least 1").default(20),
-  ADAPTER_KEY: z
+  ADAPTER_KEY: secret.optional(),
+  TOKEN_KEY: secret.optional(),
+  TOKEN_KEYS_PREVIOUS: z
     .string()
-    .trim()
-    .min(
-      ADAPTER_KEY_MIN_LENGTH,
-      `must be at least ${ADAPTER_KEY_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`,
+    .transform((text) =>
+      text
+        .split(",")
+        .map((key) => key.trim())
+        .filter(Boolean),
     )
-    .optional(),
+    .pipe(z.array(secret))
+    .default([]),
   RESTATE_EMBEDDED: bool.default(true),
   RESTATE_INGRESS_URL: httpUrl.default("http://localhost:8080"),
   RESTATE_ADMIN_URL: httpUrl.default("http://localhost:9070"),
@@ -325,6 +381,13 @@ const EnvSchema = z.object({
   SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token (xoxb-...)").optional(),
   SLACK_SIGNING_SECRET: z.string().min(8, "looks too short to be a signing secret").optional(),
   SLACK_APP_TOKEN: z.string().startsWith("xapp-", "must be an app-level token (xapp-...)").optional(),
+  SLACK_CLIENT_ID: z
+    .string()
+    .regex(/^\d+\.\d+$/, "must be the app's client id (digits.digits)")
+    .optional(),
+  SLACK_CLIENT_SECRET: z.string().min(8, "looks too short to be a client secret").optional(),
+  SLACK_STATE_SECRET: secret.optional(),
+  SLACK_INSTALL_PORT: port.optional(),
   SLACK_API_URL: httpUrl.default("https://slack.com/api/"),
   PORT: port.default(3000),
   SLACK_BIND_ADDRESS: z.string().min(1).default("0.0.0.0"),
@@ -343,7 +406,8 @@ type ParsedEnv = z.infer<typeof EnvSchema>;
 function slackModeOf(present: Readonly<Record<string, unknown>>): SlackMode | undefined {
   if ("SLACK_MODE" in present) return EnvSchema.shape.SLACK_MODE.safeParse(present.SLACK_MODE).data;
   const has = (name: string) => name in present;
-  if (!has("SLACK_BOT_TOKEN") && !has("SLACK_SIGNING_SECRET") && !has("SLACK_APP_TOKEN")) return "playground";
+  const connects = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", ...OAUTH_SETTINGS];
+  if (!connects.some(has)) return "playground";
   return has("SLACK_APP_TOKEN") ? "socket" : "http";
 }
 
@@ -356,11 +420,21 @@ function slackPresenceProblems(
   const explicit = "SLACK_MODE" in present;
   const problems: string[] = [];
   if (mode === "http" || mode === "socket") {
-    if (!has("SLACK_BOT_TOKEN")) {
+    const oauthGiven = OAUTH_SETTINGS.filter(has);
+    if (oauthGiven.length > 0) {
+      for (const name of OAUTH_SETTINGS.filter((name) => !has(name)))
+        problems.push(
+          `${name}: missing: Slack's OAuth flow needs ${OAUTH_SETTINGS.join(", ")} (${oauthGiven.join(", ")} given)`,
+        );
+      if (has("SLACK_BOT_TOKEN"))
+        problems.push(
+          "SLACK_BOT_TOKEN: set together with OAuth: choose one, a bot token for one workspace or OAuth (SLACK_CLIENT_ID, ...) for many",
+        );
+    } else if (!has("SLACK_BOT_TOKEN")) {
       problems.push(
         explicit
-          ? `SLACK_BOT_TOKEN: missing: SLACK_MODE=${mode} needs the bot token (xoxb-...)`
-          : "SLACK_BOT_TOKEN: missing: other Slack settings are set, but not the bot token (xoxb-...)",
+          ? `SLACK_BOT_TOKEN: missing: SLACK_MODE=${mode} needs the bot token (xoxb-...), or OAuth (${OAUTH_SETTINGS.join(", ")})`
+          : `SLACK_BOT_TOKEN: missing: other Slack settings are set, but not the bot token (xoxb-...) nor OAuth (${OAUTH_SETTINGS.join(", ")})`,
       );
     }
     if (mode === "http" && !has("SLACK_SIGNING_SECRET")) {
@@ -448,7 +522,7 @@ function slackSettings(
   mode: SlackMode,
   present: Readonly<Record<string, unknown>>,
 ): SlackSettings {
-  const { SLACK_BOT_TOKEN: botToken, SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: appToken } = e;
+  const { SLACK_SIGNING_SECRET: secret, SLACK_APP_TOKEN: appToken } = e;
   switch (mode) {
     case "none":
       return { mode: "none" };
@@ -456,7 +530,7 @@ function slackSettings(
       // Only the emulator on this machine sends the app requests: it binds loopback, whatever SLACK_BIND_ADDRESS says.
       return {
         mode: "playground",
-        botToken: localSecret("xoxb-playground-"),
+        auth: { kind: "token", botToken: localSecret("xoxb-playground-") },
         signingSecret: localSecret(""),
         port: e.PORT,
         bindAddress: "127.0.0.1",
@@ -466,19 +540,32 @@ function slackSettings(
     case "socket":
       return {
         mode: "socket",
-        botToken: botToken ?? "",
+        auth: slackAuth(e),
         appToken: appToken ?? "",
         signingSecret: secret ?? null,
       };
     case "http":
       return {
         mode: "http",
-        botToken: botToken ?? "",
+        auth: slackAuth(e),
         signingSecret: secret ?? "",
         port: e.PORT,
         bindAddress: e.SLACK_BIND_ADDRESS,
       };
   }
+}
+
+/** A bot token, or OAuth when its settings are given (presence checked: all three, and no bot token). */
+function slackAuth(e: ParsedEnv): SlackAuth {
+  if (e.SLACK_CLIENT_ID === undefined) return { kind: "token", botToken: e.SLACK_BOT_TOKEN ?? "" };
+  return {
+    kind: "oauth",
+    clientId: e.SLACK_CLIENT_ID,
+    clientSecret: e.SLACK_CLIENT_SECRET ?? "",
+    stateSecret: e.SLACK_STATE_SECRET ?? "",
+    installPort: e.SLACK_INSTALL_PORT ?? e.PORT,
+    installBindAddress: e.SLACK_BIND_ADDRESS,
+  };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -523,6 +610,7 @@ export function parseConfig(env: Env, isTty = false): Config {
     defaultMode: e.MODE,
     queueMax: e.QUEUE_MAX,
     adapterKey: e.ADAPTER_KEY ?? null,
+    tokenKeys: { current: e.TOKEN_KEY ?? null, previous: e.TOKEN_KEYS_PREVIOUS },
     restate: {
       embedded: e.RESTATE_EMBEDDED,
       ingressUrl: e.RESTATE_INGRESS_URL.replace(/\/+$/, ""),

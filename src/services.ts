@@ -14,14 +14,17 @@ import { callerCheck } from "./restate/caller.ts";
 import { createChannelSettings } from "./restate/channel-settings.ts";
 import { createChatService } from "./restate/chat-service.ts";
 import { createSlackChannel } from "./slack/durable/slack-channel.ts";
+import { createSlackInstallation } from "./slack/durable/slack-installation.ts";
 import { slackSessionEffects } from "./slack/durable/slack-session-effects.ts";
 import { createSlackThread } from "./slack/durable/slack-thread.ts";
 import { createSlackWorkspace } from "./slack/durable/slack-workspace.ts";
 import { createUserHome } from "./slack/durable/user-home.ts";
+import type { Installations } from "./slack/installations.ts";
 import { createLiveMessageUpdater } from "./slack/live-updates.ts";
 import { postToChannelTool } from "./slack/post-to-channel-tool.ts";
 import { readThreadTool } from "./slack/thread-tool.ts";
 import { createSlackWebClient } from "./slack/web-api.ts";
+import { installedClients, singleTokenClients, type WorkspaceClients } from "./slack/workspace-clients.ts";
 
 /** A failing agent step is tried this often (with backoff) before its run ends as failed. */
 export const AGENT_STEP_MAX_ATTEMPTS = 10;
@@ -41,19 +44,36 @@ export function agentSessionTimeouts(
   return { inactivityMs: 60_000, abortMs: agent.timeouts.callMs + 60_000 };
 }
 
+/**
+ * The clients the durable side calls Slack with: the app's one token (`SLACK_BOT_TOKEN`, the playground, or
+ * none without Slack), or with OAuth each workspace's, from its installation at the time of the call.
+ */
+export function createWorkspaceClients(
+  config: Config,
+  installations: Installations | null,
+  logger: Logger,
+): WorkspaceClients {
+  const clientWith = (token: string | null) =>
+    createSlackWebClient({ url: config.slackApi.url, token, logger });
+  const token = botTokenOf(config.slack);
+  if (token !== null || !installations) return singleTokenClients(clientWith(token));
+  return installedClients(installations, clientWith);
+}
+
 export function createServices(deps: {
   readonly config: Config;
   readonly agent: Agent;
   readonly logger: Logger;
   /** The key the Slack adapter signs with (`ADAPTER_KEY`): Slack facts are accepted only with it. */
   readonly adapterKey: string;
+  /** Which token each workspace's Slack calls use (`createWorkspaceClients`). */
+  readonly slack: WorkspaceClients;
 }) {
-  const { config, agent, logger, adapterKey } = deps;
+  const { config, agent, logger, adapterKey, slack } = deps;
   const caller = callerCheck(adapterKey);
   const journalRetentionMs = config.restate.journalRetentionMs;
-  const client = createSlackWebClient({ url: config.slackApi.url, token: botTokenOf(config.slack), logger });
   const liveMessages = createLiveMessageUpdater({
-    client,
+    slack,
     ingressUrl: config.restate.ingressUrl,
     adapterKey,
     logger,
@@ -84,16 +104,17 @@ export function createServices(deps: {
       listingRetentionMs: config.restate.channelListingRetentionMs,
       caller,
     }),
-    createSlackThread({ client, journalRetentionMs }),
-    createSlackChannel({ client, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
+    createSlackThread({ slack, journalRetentionMs }),
+    createSlackChannel({ slack, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
     createSlackWorkspace({
       updateIntervalMs: config.slackApi.updateIntervalMs,
       statusPerMinute: config.slackApi.statusPerMinute,
       journalRetentionMs,
       caller,
     }),
+    createSlackInstallation({ journalRetentionMs, caller }),
     createUserHome({
-      client,
+      slack,
       debounceMs: config.slackApi.homeDebounceMs,
       defaultMode: config.defaultMode,
       journalRetentionMs,
@@ -107,16 +128,15 @@ export function createServices(deps: {
  * its results), or the LLM agent with its built-in tools (the current time; with Slack configured, reading
  * the thread and posting into a channel, which needs approval). Add tools here.
  */
-export function createAgent(config: Config, logger: Logger): Agent {
+export function createAgent(config: Config, slack: WorkspaceClients): Agent {
   const settings = config.agent;
-  const token = botTokenOf(config.slack);
-  const client = token ? createSlackWebClient({ url: config.slackApi.url, token, logger }) : null;
+  const withSlack = config.slack.mode !== "none";
   if (settings.kind === "demo")
     return createDemoAgent({
       ...settings,
-      ...(settings.approval && client ? { postTool: postToChannelTool(client) } : {}),
+      ...(settings.approval && withSlack ? { postTool: postToChannelTool(slack) } : {}),
     });
   const tools = [currentTimeTool];
-  if (client) tools.push(readThreadTool(client), postToChannelTool(client));
+  if (withSlack) tools.push(readThreadTool(slack), postToChannelTool(slack));
   return createLlmAgent({ ...settings, tools });
 }

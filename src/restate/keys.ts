@@ -30,6 +30,16 @@ export function parseSessionKey(sessionKey: string): SessionPlace | null {
   return { team: match[1], channel: match[2], threadTs: match[3] };
 }
 
+/**
+ * The workspace of any Slack key (a session's, a channel's, a Home's, a run's of a Slack session): its
+ * team part, which is also the key of its installation (`installationKeyOf`).
+ */
+export function teamOfKey(key: string): string {
+  const team = /^([^:/]+):/.exec(key)?.[1];
+  if (!team) throw malformed(key, "<team>:...");
+  return team;
+}
+
 /** ChannelSettings and SlackChannel key: `T0001:C0001`. */
 export function toChannelKey(team: string, channel: string): string {
   return `${team}:${channel}`;

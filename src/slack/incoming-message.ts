@@ -24,8 +24,15 @@ export interface SlackMessageEvent {
 }
 
 /** Who the app is in Slack, from auth.test at start: its bot user, and the workspace it is installed in. */
+/** The bot in the workspace a request comes from. */
 export interface BotIdentity {
+  /** The team part of its sessions' keys: the installation's key (the enterprise id of an org-wide install). */
   readonly teamId: string;
+  /**
+   * The workspaces (and org) it serves, as requests name them, when more than `teamId`: an org-wide
+   * install's workspaces name themselves, not the org.
+   */
+  readonly servedTeams?: readonly string[];
   readonly botUserId: string;
   /** The workspace's URL, `https://<name>.slack.com/`. */
   readonly url: string;

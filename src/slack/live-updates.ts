@@ -8,7 +8,6 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import * as clients from "@restatedev/restate-sdk-clients";
-import type { WebClient } from "@slack/web-api";
 import type { StreamedText } from "../agent/agent.ts";
 import type { Logger } from "../logger.ts";
 import type { LiveMessage } from "../restate/session-effects.ts";
@@ -18,6 +17,7 @@ import type { LiveSlot } from "./durable/slack-workspace.ts";
 import { renderLiveMessage } from "./output-message.ts";
 import { signedInput } from "./signed-calls.ts";
 import { rateLimitWaitMs } from "./web-api.ts";
+import type { WorkspaceClients } from "./workspace-clients.ts";
 
 const NOTHING_YET: StreamedText = { text: "" };
 
@@ -43,14 +43,14 @@ export interface LiveMessageUpdater {
 }
 
 export function createLiveMessageUpdater(options: {
-  client: WebClient;
+  slack: WorkspaceClients;
   /** Our own Restate ingress. */
   ingressUrl: string;
   /** Signs the calls to SlackWorkspace, which accepts them from nobody else. */
   adapterKey: string;
   logger: Logger;
 }): LiveMessageUpdater {
-  const { client, logger } = options;
+  const { slack, logger } = options;
   // The one place the process calls its own ingress: updates run inside the model's step (the closure of a
   // `ctx.run`), where no Restate context may be used, so they reach the workspace's pace as any outside
   // caller would. Durable code (SlackChannel) calls the same SlackWorkspace handlers through its context.
@@ -99,12 +99,14 @@ export function createLiveMessageUpdater(options: {
     } else if (wait > 0) await delay(wait);
     const rendered = renderLiveMessage(streamed.text, state, streamed.tasks);
     try {
-      await client.chat.update({
-        channel: live.origin.channel,
-        ts: live.ts,
-        text: rendered.text,
-        ...(rendered.blocks ? { blocks: rendered.blocks } : {}),
-      });
+      await slack.call(live.origin.team, (client) =>
+        client.chat.update({
+          channel: live.origin.channel,
+          ts: live.ts,
+          text: rendered.text,
+          ...(rendered.blocks ? { blocks: rendered.blocks } : {}),
+        }),
+      );
       return true;
     } catch (error) {
       const limitedFor = rateLimitWaitMs(error);

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { defineTool } from "../agent/tools.ts";
 import { escapeMrkdwn } from "./text.ts";
 import { classifySlackFailure, SLACK_REQUEST_TIMEOUT_MS, slackErrorCode } from "./web-api.ts";
+import type { WorkspaceClients } from "./workspace-clients.ts";
 
 /** `metadata.event_type` of the messages this tool posts. */
 export const TOOL_POST_EVENT = "agent_tool_post";
@@ -121,7 +122,7 @@ async function findPost(
   return null;
 }
 
-export function postToChannelTool(client: WebClient) {
+export function postToChannelTool(workspaces: WorkspaceClients) {
   return defineTool<Input>({
     name: "post_to_channel",
     description:
@@ -138,42 +139,47 @@ export function postToChannelTool(client: WebClient) {
     ): Promise<Posted> {
       if (!origin) throw new restate.TerminalError("This conversation is not a Slack thread.");
       if (!approvedBy) throw new restate.TerminalError("Posting needs a person's approval.");
-      const id = await channelId(client, channel);
-      if (!(await isMember(client, id, approvedBy)))
-        throw new restate.TerminalError(
-          `<@${approvedBy}> approved, but is not a member of that channel: the agent posts only where the person who approved it is.`,
+      return workspaces.call(origin.team, async (client) => {
+        const id = await channelId(client, channel);
+        if (!(await isMember(client, id, approvedBy)))
+          throw new restate.TerminalError(
+            `<@${approvedBy}> approved, but is not a member of that channel: the agent posts only where the person who approved it is.`,
+          );
+        // Once: an earlier try of this call may have posted before it could record it, and its request may
+        // still be on its way (from a process that lost its connection): it is given time to land first.
+        if (mayHaveRun && since !== null)
+          await delay(Math.max(0, since + LANDING_GRACE_MS - Date.now()), undefined, { signal });
+        const earlier = mayHaveRun ? await findPost(client, id, callId, since) : null;
+        if (earlier) return earlier;
+        signal.throwIfAborted();
+        const posted = await slack("chat.postMessage", () =>
+          client.chat.postMessage({
+            channel: id,
+            text: escapeMrkdwn(text),
+            unfurl_links: false,
+            unfurl_media: false,
+            metadata: { event_type: TOOL_POST_EVENT, event_payload: { call_id: callId } },
+          }),
         );
-      // Once: an earlier try of this call may have posted before it could record it, and its request may
-      // still be on its way (from a process that lost its connection): it is given time to land first.
-      if (mayHaveRun && since !== null)
-        await delay(Math.max(0, since + LANDING_GRACE_MS - Date.now()), undefined, { signal });
-      const earlier = mayHaveRun ? await findPost(client, id, callId, since) : null;
-      if (earlier) return earlier;
-      signal.throwIfAborted();
-      const posted = await slack("chat.postMessage", () =>
-        client.chat.postMessage({
-          channel: id,
-          text: escapeMrkdwn(text),
-          unfurl_links: false,
-          unfurl_media: false,
-          metadata: { event_type: TOOL_POST_EVENT, event_payload: { call_id: callId } },
-        }),
-      );
-      return { channel: id, ts: posted.ts ?? "" };
+        return { channel: id, ts: posted.ts ?? "" };
+      });
     },
-    async undo({ channel }, { result, since }, { callId }) {
-      const posted =
-        (result as Posted | null) ??
-        (await findPost(client, await channelId(client, channel), callId, since));
-      if (!posted?.ts) return "nothing_to_undo";
-      try {
-        await client.chat.delete({ channel: posted.channel, ts: posted.ts });
-        return "undone";
-      } catch (error) {
-        if (slackErrorCode(error) === "message_not_found") return "nothing_to_undo";
-        classifySlackFailure(error, "chat.delete", []);
-        throw error;
-      }
+    async undo({ channel }, { result, since }, { callId, origin }) {
+      if (!origin) return "nothing_to_undo";
+      return workspaces.call(origin.team, async (client) => {
+        const posted =
+          (result as Posted | null) ??
+          (await findPost(client, await channelId(client, channel), callId, since));
+        if (!posted?.ts) return "nothing_to_undo";
+        try {
+          await client.chat.delete({ channel: posted.channel, ts: posted.ts });
+          return "undone";
+        } catch (error) {
+          if (slackErrorCode(error) === "message_not_found") return "nothing_to_undo";
+          classifySlackFailure(error, "chat.delete", []);
+          throw error;
+        }
+      });
     },
   });
 }

@@ -4,11 +4,11 @@
  * was mentioned. It reads only the thread the session recorded as its origin (the adapter said so, signed),
  * never a place parsed from the session's key, which any caller may choose.
  */
-import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { defineTool } from "../agent/tools.ts";
+import type { WorkspaceClients } from "./workspace-clients.ts";
 
-export function readThreadTool(client: WebClient) {
+export function readThreadTool(workspaces: WorkspaceClients) {
   return defineTool({
     name: "read_thread",
     description:
@@ -26,7 +26,9 @@ export function readThreadTool(client: WebClient) {
       if (!origin) throw new Error("This conversation is not a Slack thread.");
       const { channel, threadTs } = origin;
       signal.throwIfAborted();
-      const response = await client.conversations.replies({ channel, ts: threadTs, limit: 200 });
+      const response = await workspaces.call(origin.team, (client) =>
+        client.conversations.replies({ channel, ts: threadTs, limit: 200 }),
+      );
       const messages = (response.messages ?? []).slice(-(limit ?? 50));
       return messages.map((message) => ({
         ts: message.ts,

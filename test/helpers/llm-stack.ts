@@ -10,6 +10,7 @@ import { type App, startApp } from "../../src/app.ts";
 import { botTokenOf, parseConfig } from "../../src/config.ts";
 import { postToChannelTool } from "../../src/slack/post-to-channel-tool.ts";
 import { createSlackWebClient } from "../../src/slack/web-api.ts";
+import { singleTokenClients } from "../../src/slack/workspace-clients.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
 import { freePorts } from "./free-ports.ts";
@@ -55,7 +56,7 @@ export async function startLlmStack(
     token: botTokenOf(config.slack),
     logger: testLogger(),
   });
-  const tools = [currentTimeTool, postToChannelTool(client)];
+  const tools = [currentTimeTool, postToChannelTool(singleTokenClients(client))];
   const agent = createLlmAgent({ ...config.agent, tools, ...agentOptions });
   const app = await startApp({ config, logger: testLogger(), agent });
   emulator.appUrl = app.slack?.eventsUrl ?? null;

@@ -11,7 +11,7 @@ import { createLogger } from "../../src/logger.ts";
 import { AGENT_SESSION } from "../../src/restate/contracts.ts";
 import { startServicesEndpoint } from "../../src/restate/endpoint.ts";
 import { parseRunKey } from "../../src/restate/keys.ts";
-import { createServices } from "../../src/services.ts";
+import { createServices, createWorkspaceClients } from "../../src/services.ts";
 import { createScriptedAgent } from "./scripted-agent.ts";
 
 const sinkUrl = process.env.SINK_URL;
@@ -41,6 +41,7 @@ const endpoint = await startServicesEndpoint({
     agent: createScriptedAgent(sinkUrl),
     logger: createLogger({ level: config.log.level, format: "json" }),
     adapterKey: config.adapterKey,
+    slack: createWorkspaceClients(config, null, createLogger({ level: config.log.level, format: "json" })),
   }),
   port: config.services.port,
   host: config.services.bindAddress,

@@ -8,6 +8,7 @@ import { botTokenOf, type Env, parseConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/logger.ts";
 import { postToChannelTool } from "../../src/slack/post-to-channel-tool.ts";
 import { createSlackWebClient } from "../../src/slack/web-api.ts";
+import { singleTokenClients } from "../../src/slack/workspace-clients.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import { freePorts } from "./free-ports.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
@@ -60,7 +61,7 @@ export async function startSlackStack(
   const app = await startApp({
     config,
     logger,
-    agent: createScriptedAgent(sink.url, [postToChannelTool(client)]),
+    agent: createScriptedAgent(sink.url, [postToChannelTool(singleTokenClients(client))]),
   });
   emulator.appUrl = options.socketMode ? null : (app.slack?.eventsUrl ?? null);
   if (options.socketMode) await emulator.socketConnected();

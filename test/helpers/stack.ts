@@ -12,7 +12,7 @@ import type { RunProgress } from "../../src/restate/agent-session.ts";
 import type { MessageReceipt, SessionStatus } from "../../src/restate/chat-service.ts";
 import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/endpoint.ts";
 import { parseSessionKey } from "../../src/restate/keys.ts";
-import { createServices } from "../../src/services.ts";
+import { createServices, createWorkspaceClients } from "../../src/services.ts";
 import { freePort } from "./free-ports.ts";
 import { type IngressClient, ingressClient } from "./ingress.ts";
 import { TEST_ADAPTER_KEY } from "./product-settings.ts";
@@ -130,6 +130,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         agent: createScriptedAgent(sink.url),
         logger: testLogger(),
         adapterKey: TEST_ADAPTER_KEY,
+        slack: createWorkspaceClients(config, null, testLogger()),
       }),
       port,
       host: "127.0.0.1",

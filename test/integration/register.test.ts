@@ -10,7 +10,7 @@ import { test } from "node:test";
 import * as restate from "@restatedev/restate-sdk";
 import { parseConfig } from "../../src/config.ts";
 import { type ServicesEndpoint, startServicesEndpoint } from "../../src/restate/endpoint.ts";
-import { createAgent, createServices } from "../../src/services.ts";
+import { createAgent, createServices, createWorkspaceClients } from "../../src/services.ts";
 import { freePort } from "../helpers/free-ports.ts";
 import { isolatedEnv } from "../helpers/main-process.ts";
 import { TEST_ADAPTER_KEY } from "../helpers/product-settings.ts";
@@ -77,9 +77,10 @@ test("npm run register does not overwrite a deployment whose handlers changed; a
   let endpoint: ServicesEndpoint = await serve(
     createServices({
       config,
-      agent: createAgent(config, testLogger()),
+      agent: createAgent(config, createWorkspaceClients(config, null, testLogger())),
       logger: testLogger(),
       adapterKey: TEST_ADAPTER_KEY,
+      slack: createWorkspaceClients(config, null, testLogger()),
     }),
     port,
   );

@@ -186,11 +186,11 @@ test("no Slack settings means the playground; a token and secret mean HTTP; an a
     { port: playground.port, bind: playground.bindAddress },
     { port: 3100, bind: "127.0.0.1" },
   );
-  assert.match(playground.botToken, /^xoxb-playground-[0-9a-f]{32}$/);
-  assert.notEqual(playground.botToken, playgroundOf(parseConfig({})).botToken);
+  assert.match(playground.auth.botToken, /^xoxb-playground-[0-9a-f]{32}$/);
+  assert.notEqual(playground.auth.botToken, playgroundOf(parseConfig({})).auth.botToken);
   assert.equal(config.slackApi.url, "http://127.0.0.1:3200/api/");
   // The durable side posts as the same bot user as the Bolt app.
-  assert.equal(botTokenOf(config.slack), playground.botToken);
+  assert.equal(botTokenOf(config.slack), playground.auth.botToken);
   assert.equal(playgroundOf(parseConfig({})).playgroundPort, 3030);
   const http = parseConfig({
     SLACK_BOT_TOKEN: "xoxb-1",
@@ -199,13 +199,18 @@ test("no Slack settings means the playground; a token and secret mean HTTP; an a
   }).slack;
   assert.deepEqual(http, {
     mode: "http",
-    botToken: "xoxb-1",
+    auth: { kind: "token", botToken: "xoxb-1" },
     signingSecret: "0123456789abcdef",
     port: 3100,
     bindAddress: "0.0.0.0",
   });
   const socket = parseConfig({ SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xapp-1" }).slack;
-  assert.deepEqual(socket, { mode: "socket", botToken: "xoxb-1", appToken: "xapp-1", signingSecret: null });
+  assert.deepEqual(socket, {
+    mode: "socket",
+    auth: { kind: "token", botToken: "xoxb-1" },
+    appToken: "xapp-1",
+    signingSecret: null,
+  });
   const api = parseConfig({ SLACK_MODE: "none", SLACK_API_URL: "http://127.0.0.1:9999/api" }).slackApi;
   assert.equal(api.url, "http://127.0.0.1:9999/api/");
   assert.equal(parseConfig({ SLACK_MODE: "none" }).slackApi.url, "https://slack.com/api/");
@@ -243,7 +248,7 @@ test("SLACK_MODE makes the choice explicit: http and socket need their settings,
       SLACK_SIGNING_SECRET: "0123456789abcdef",
     }),
   );
-  assert.notEqual(forced.botToken, "xoxb-real");
+  assert.notEqual(forced.auth.botToken, "xoxb-real");
   assert.deepEqual(forced.ignoredSettings, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]);
 });
 
@@ -263,6 +268,66 @@ test("a half-configured Slack stops start-up and says what is missing", () => {
   );
   // Reported together with the other problems, not one round at a time.
   assert.equal(problemsOf({ SLACK_BOT_TOKEN: "xoxb-1", MODE: "FAST" }).length, 2);
+});
+
+const OAUTH = {
+  SLACK_CLIENT_ID: "1234567890.0987654321",
+  SLACK_CLIENT_SECRET: "client-secret-0123",
+  SLACK_STATE_SECRET: "s".repeat(32),
+};
+
+test("OAuth instead of a bot token: the client id, secret and state secret make one app for many workspaces", () => {
+  const http = parseConfig({ ...OAUTH, SLACK_SIGNING_SECRET: "0123456789abcdef", PORT: "3100" }).slack;
+  assert.equal(http.mode, "http");
+  assert.deepEqual(http.mode === "http" && http.auth, {
+    kind: "oauth",
+    clientId: OAUTH.SLACK_CLIENT_ID,
+    clientSecret: OAUTH.SLACK_CLIENT_SECRET,
+    stateSecret: OAUTH.SLACK_STATE_SECRET,
+    installPort: 3100,
+    installBindAddress: "0.0.0.0",
+  });
+  // No single token for the durable side: each workspace's comes from its installation.
+  assert.equal(botTokenOf(http), null);
+  // Socket Mode serves the install pages on their own port.
+  const socket = parseConfig({ ...OAUTH, SLACK_APP_TOKEN: "xapp-1", SLACK_INSTALL_PORT: "3300" }).slack;
+  assert.equal(socket.mode === "socket" && socket.auth.kind === "oauth" && socket.auth.installPort, 3300);
+});
+
+test("half-configured OAuth stops start-up naming what is missing; a bot token with OAuth is one too many", () => {
+  const missing = problemsOf({
+    SLACK_CLIENT_ID: OAUTH.SLACK_CLIENT_ID,
+    SLACK_SIGNING_SECRET: "0123456789abcdef",
+  });
+  assert.match(missing.join("\n"), /SLACK_CLIENT_SECRET: missing: Slack's OAuth flow needs/);
+  assert.match(missing.join("\n"), /SLACK_STATE_SECRET: missing/);
+  assert.doesNotMatch(missing.join("\n"), /SLACK_BOT_TOKEN/);
+  assert.match(
+    problemsOf({ ...OAUTH, SLACK_BOT_TOKEN: "xoxb-1", SLACK_SIGNING_SECRET: "0123456789abcdef" }).join("\n"),
+    /SLACK_BOT_TOKEN: set together with OAuth: choose one/,
+  );
+  assert.match(
+    problemsOf({ ...OAUTH, SLACK_STATE_SECRET: "short", SLACK_SIGNING_SECRET: "0123456789abcdef" }).join(
+      "\n",
+    ),
+    /SLACK_STATE_SECRET: must be at least 32 characters/,
+  );
+  // OAuth settings alone still need the signing secret (HTTP) or an app token (Socket Mode).
+  assert.match(problemsOf(OAUTH).join("\n"), /SLACK_SIGNING_SECRET: missing/);
+});
+
+test("TOKEN_KEY and TOKEN_KEYS_PREVIOUS: keys of 32 characters or more, the previous ones a list", () => {
+  assert.deepEqual(parseConfig({ SLACK_MODE: "none" }).tokenKeys, { current: null, previous: [] });
+  const keys = parseConfig({
+    SLACK_MODE: "none",
+    TOKEN_KEY: "n".repeat(32),
+    TOKEN_KEYS_PREVIOUS: `${"a".repeat(32)}, ${"b".repeat(40)}`,
+  });
+  assert.deepEqual(keys.tokenKeys, { current: "n".repeat(32), previous: ["a".repeat(32), "b".repeat(40)] });
+  assert.match(
+    problemsOf({ SLACK_MODE: "none", TOKEN_KEYS_PREVIOUS: "short" }).join("\n"),
+    /TOKEN_KEYS_PREVIOUS/,
+  );
 });
 
 test("RESTATE_IDENTITY_KEYS takes request-identity public keys, and nothing else", () => {

@@ -10,7 +10,7 @@ import * as restate from "@restatedev/restate-sdk";
 import type { KnownBlock } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { ChatServiceRef } from "../../restate/contracts.ts";
-import { parseChannelKey } from "../../restate/keys.ts";
+import { parseChannelKey, teamOfKey } from "../../restate/keys.ts";
 import type { LiveMessage, RunOutput } from "../../restate/session-effects.ts";
 import {
   addOutput,
@@ -32,6 +32,7 @@ import {
   SLACK_REQUEST_TIMEOUT_MS,
   slackStep,
 } from "../web-api.ts";
+import type { WorkspaceClients } from "../workspace-clients.ts";
 import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./slack-objects.ts";
 
 type ChannelState = { posting: ChannelPosting };
@@ -85,11 +86,11 @@ async function findOwnPost(
 }
 
 export function createSlackChannel(options: {
-  client: WebClient;
+  slack: WorkspaceClients;
   postIntervalMs: number;
   journalRetentionMs: number;
 }) {
-  const { client, postIntervalMs } = options;
+  const { slack, postIntervalMs } = options;
 
   /**
    * Posts `text` into the thread once, even across crashes and retries. Returns the message's ts and when
@@ -125,38 +126,39 @@ export function createSlackChannel(options: {
       const attemptOver = ctx.request().attemptCompletedSignal;
       const result = await ctx.run(
         `post ${id} (${attempt})`,
-        async (): Promise<PostResult> => {
-          if (!firstToPost) {
-            await delay(Math.max(0, notBefore + LANDING_GRACE_MS - Date.now()), undefined, {
-              signal: attemptOver,
-            });
-            const found = await findOwnPost(client, post.channel, post.threadTs, id, notBefore);
-            if (found) return { kind: "posted", ts: found, at: Date.now() };
-          }
-          attemptOver.throwIfAborted();
-          try {
-            const response = await client.chat.postMessage({
-              channel: post.channel,
-              thread_ts: post.threadTs,
-              text: post.text,
-              ...(post.blocks ? { blocks: post.blocks } : {}),
-              unfurl_links: false,
-              unfurl_media: false,
-              metadata: {
-                event_type: AGENT_OUTPUT_EVENT,
-                event_payload: { ...post.payload, parts: post.payload.parts.map((part) => ({ ...part })) },
-              },
-            });
-            return { kind: "posted", ts: response.ts ?? null, at: Date.now() };
-          } catch (error) {
-            const wait = rateLimitWaitMs(error);
-            if (wait !== undefined) return { kind: "rate-limited", retryAfterMs: wait, at: Date.now() };
-            // A network failure, a timeout or a 5xx may have posted all the same: the next try looks first.
-            if (mayHaveLanded(error)) firstToPost = false;
-            classifySlackFailure(error, "chat.postMessage", []);
-            throw error;
-          }
-        },
+        (): Promise<PostResult> =>
+          slack.call(teamOfKey(ctx.key), async (client) => {
+            if (!firstToPost) {
+              await delay(Math.max(0, notBefore + LANDING_GRACE_MS - Date.now()), undefined, {
+                signal: attemptOver,
+              });
+              const found = await findOwnPost(client, post.channel, post.threadTs, id, notBefore);
+              if (found) return { kind: "posted", ts: found, at: Date.now() };
+            }
+            attemptOver.throwIfAborted();
+            try {
+              const response = await client.chat.postMessage({
+                channel: post.channel,
+                thread_ts: post.threadTs,
+                text: post.text,
+                ...(post.blocks ? { blocks: post.blocks } : {}),
+                unfurl_links: false,
+                unfurl_media: false,
+                metadata: {
+                  event_type: AGENT_OUTPUT_EVENT,
+                  event_payload: { ...post.payload, parts: post.payload.parts.map((part) => ({ ...part })) },
+                },
+              });
+              return { kind: "posted", ts: response.ts ?? null, at: Date.now() };
+            } catch (error) {
+              const wait = rateLimitWaitMs(error);
+              if (wait !== undefined) return { kind: "rate-limited", retryAfterMs: wait, at: Date.now() };
+              // A network failure, a timeout or a 5xx may have posted all the same: the next try looks first.
+              if (mayHaveLanded(error)) firstToPost = false;
+              classifySlackFailure(error, "chat.postMessage", []);
+              throw error;
+            }
+          }),
         { initialRetryInterval: 200, maxRetryInterval: 30_000 },
       );
       if (result.kind === "posted") return result;
@@ -266,14 +268,16 @@ export function createSlackChannel(options: {
     if (slot > now) await ctx.sleep(slot - now);
     try {
       await slackStep(ctx, `update ${ts}`, "chat.update", () =>
-        client.chat
-          .update({
-            channel,
-            ts,
-            text: rendered.text,
-            ...(rendered.blocks ? { blocks: rendered.blocks } : {}),
-          })
-          .then(() => true),
+        slack.call(team, (client) =>
+          client.chat
+            .update({
+              channel,
+              ts,
+              text: rendered.text,
+              ...(rendered.blocks ? { blocks: rendered.blocks } : {}),
+            })
+            .then(() => true),
+        ),
       );
       return true;
     } catch (error) {

@@ -7,14 +7,14 @@
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { KnownBlock } from "@slack/types";
-import type { WebClient } from "@slack/web-api";
-import { toChannelKey } from "../../restate/keys.ts";
+import { teamOfKey, toChannelKey } from "../../restate/keys.ts";
 import type { Fate, SessionChange } from "../../restate/session-effects.ts";
 import type { SessionOrigin, UserInput } from "../../restate/session-state.ts";
 import { type AgentStatus, agentStatusOf } from "../agent-status.ts";
 import { renderApprovalCard, renderUndoNote } from "../approval-blocks.ts";
 import { FATE_REACTIONS } from "../fates.ts";
 import { bestEffortStep } from "../web-api.ts";
+import type { WorkspaceClients } from "../workspace-clients.ts";
 import { SLACK_THREAD, SlackChannelRef, SlackWorkspaceRef } from "./slack-objects.ts";
 
 /**
@@ -43,8 +43,8 @@ export interface Refusal {
   readonly reason: string;
 }
 
-export function createSlackThread(options: { client: WebClient; journalRetentionMs: number }) {
-  const { client } = options;
+export function createSlackThread(options: { slack: WorkspaceClients; journalRetentionMs: number }) {
+  const { slack } = options;
 
   /**
    * Slack's agent session for the thread shows what is true now: `processing` while a run works (created
@@ -90,15 +90,17 @@ export function createSlackThread(options: { client: WebClient; journalRetention
         method: "agents.sessions.setStatus",
       },
       () =>
-        client.agents.sessions
-          .setStatus({
-            channel_id: target.channel,
-            thread_ts: target.threadTs,
-            status: wanted,
-            ...(target.title ? { title: target.title } : {}),
-            ...(target.initiator ? { initiator_user_id: target.initiator } : {}),
-          })
-          .then(() => true),
+        slack.call(teamOfKey(ctx.key), (client) =>
+          client.agents.sessions
+            .setStatus({
+              channel_id: target.channel,
+              thread_ts: target.threadTs,
+              status: wanted,
+              ...(target.title ? { title: target.title } : {}),
+              ...(target.initiator ? { initiator_user_id: target.initiator } : {}),
+            })
+            .then(() => true),
+        ),
     );
     // Given up (Slack down for long, or a call that may have landed): what Slack shows is unknown, so the
     // next change sets its status whatever it is.
@@ -132,7 +134,10 @@ export function createSlackThread(options: { client: WebClient; journalRetention
           method: "reactions.add",
           alreadyDone: ["already_reacted"],
         },
-        () => client.reactions.add({ ...where, name: wanted }).then(() => true),
+        () =>
+          slack.call(teamOfKey(ctx.key), (client) =>
+            client.reactions.add({ ...where, name: wanted }).then(() => true),
+          ),
       );
       if (had) {
         await bestEffortStep(
@@ -142,7 +147,10 @@ export function createSlackThread(options: { client: WebClient; journalRetention
             method: "reactions.remove",
             alreadyDone: ["no_reaction"],
           },
-          () => client.reactions.remove({ ...where, name: had }).then(() => true),
+          () =>
+            slack.call(teamOfKey(ctx.key), (client) =>
+              client.reactions.remove({ ...where, name: had }).then(() => true),
+            ),
         );
       }
       if (FINAL_FATES.has(fate)) delete reactions[source.ts];
@@ -179,9 +187,11 @@ export function createSlackThread(options: { client: WebClient; journalRetention
       notices[notice.id] = posted.ts;
     } else {
       await bestEffortStep(ctx, { what: `update notice ${notice.id}`, method: "chat.update" }, () =>
-        client.chat
-          .update({ channel: origin.channel, ts, text: notice.text, blocks: notice.blocks })
-          .then(() => true),
+        slack.call(teamOfKey(ctx.key), (client) =>
+          client.chat
+            .update({ channel: origin.channel, ts, text: notice.text, blocks: notice.blocks })
+            .then(() => true),
+        ),
       );
       if (notice.final) delete notices[notice.id];
     }
@@ -225,14 +235,16 @@ export function createSlackThread(options: { client: WebClient; journalRetention
         if (!input.by) return;
         const user = input.by;
         await bestEffortStep(ctx, { what: "explain a refused message", method: "chat.postEphemeral" }, () =>
-          client.chat
-            .postEphemeral({
-              channel: origin.channel,
-              user,
-              thread_ts: origin.threadTs,
-              text: `Your message was not taken: ${refusal.reason}`,
-            })
-            .then(() => true),
+          slack.call(teamOfKey(ctx.key), (client) =>
+            client.chat
+              .postEphemeral({
+                channel: origin.channel,
+                user,
+                thread_ts: origin.threadTs,
+                text: `Your message was not taken: ${refusal.reason}`,
+              })
+              .then(() => true),
+          ),
         );
       },
     },

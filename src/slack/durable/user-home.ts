@@ -6,7 +6,6 @@
  * shows of a message (`toHomeSummary`): another person's Home is no copy of what they wrote.
  */
 import * as restate from "@restatedev/restate-sdk";
-import type { WebClient } from "@slack/web-api";
 import { previewedApproval } from "../../restate/approvals.ts";
 import { type CallerCheck, leavingNoTrace } from "../../restate/caller.ts";
 import { AgentSessionRef } from "../../restate/contracts.ts";
@@ -17,6 +16,7 @@ import type { UserInput } from "../../restate/session-state.ts";
 import { preview } from "../text.ts";
 import { buildHomeView, HOME_PREVIEW_CHARS, type SessionView } from "../views/home-view.ts";
 import { bestEffortStep } from "../web-api.ts";
+import type { WorkspaceClients } from "../workspace-clients.ts";
 import { USER_HOME, UserHomeRef } from "./slack-objects.ts";
 
 type HomeState = {
@@ -58,14 +58,14 @@ export function toHomeSummary(summary: SessionSummary): SessionSummary {
 }
 
 export function createUserHome(options: {
-  client: WebClient;
+  slack: WorkspaceClients;
   debounceMs: number;
   defaultMode: Mode;
   journalRetentionMs: number;
   /** Only the adapter says that someone opened their Home. */
   caller: CallerCheck;
 }) {
-  const { client } = options;
+  const { slack } = options;
 
   /** The views of the sessions: their summaries, plus the iteration of running runs (only the run knows it). */
   async function sessionViews(
@@ -102,13 +102,13 @@ export function createUserHome(options: {
   }
 
   async function publish(ctx: HomeContext): Promise<void> {
-    const { user } = parseHomeKey(ctx.key);
+    const { team, user } = parseHomeKey(ctx.key);
     const summaries = ((await ctx.get("sessions")) ?? []).slice(0, SESSIONS_SHOWN);
     const view = buildHomeView(await sessionViews(ctx, summaries));
     await bestEffortStep(
       ctx,
       { what: `publish the Home of ${user}`, name: "publish the Home", method: "views.publish" },
-      () => client.views.publish({ user_id: user, view }).then(() => true),
+      () => slack.call(team, (client) => client.views.publish({ user_id: user, view }).then(() => true)),
     );
   }
 

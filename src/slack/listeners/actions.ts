@@ -16,13 +16,13 @@ import { controlIdPattern, parseSessionItemValue, sessionKeyOfControl } from "..
 import { HOME_ACTIONS } from "../views/home-view.ts";
 import { channelListing } from "./commands.ts";
 import { type ControlArgs, runControl } from "./control.ts";
-import type { ListenerDeps } from "./deps.ts";
+import { botOf, type ListenerDeps } from "./deps.ts";
 import { assertFromThisWorkspace, ControlRefusal, threadOfThisWorkspace } from "./this-workspace.ts";
 
 type ActionArgs = ControlArgs;
 
 export function registerActionListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, bot, logger } = deps;
+  const { sessions, logger } = deps;
 
   const control = (args: ActionArgs, what: string, run: () => Promise<unknown>) =>
     runControl(args, logger, what, run);
@@ -40,7 +40,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     const key = sessionKeyOfControl(HOME_ACTIONS.mode, args.action.action_id);
     const user = args.body.user.id;
     await control(args as ActionArgs, "change the mode", async () => {
-      threadOfThisWorkspace(key, args.body, bot);
+      threadOfThisWorkspace(key, args.body, botOf(args.context));
       const mode = chosenMode(args as ActionArgs);
       // The Home steers the sessions a person is in; anyone else in the thread has `!agentmode` there.
       if (!(await sessions.status(key)).people.includes(user))
@@ -55,7 +55,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     await args.ack();
     const key = sessionKeyOfControl(HOME_ACTIONS.stop, args.action.action_id);
     await control(args as ActionArgs, "stop the run", async () => {
-      threadOfThisWorkspace(key, args.body, bot);
+      threadOfThisWorkspace(key, args.body, botOf(args.context));
       // The button names the run the Home showed; an older Home's button names only the session.
       const value = args.action.type === "button" ? args.action.value : undefined;
       await sessions.stopRun(key, args.body.user.id, value && value !== key ? value : undefined);
@@ -66,7 +66,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     await args.ack();
     const key = sessionKeyOfControl(HOME_ACTIONS.reset, args.action.action_id);
     await control(args as ActionArgs, "reset the session", async () => {
-      threadOfThisWorkspace(key, args.body, bot);
+      threadOfThisWorkspace(key, args.body, botOf(args.context));
       await sessions.reset(key, args.body.user.id);
     });
   });
@@ -77,7 +77,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
       const named = parseSessionItemValue(args.action.type === "button" ? args.action.value : undefined);
       if (!named)
         throw new ControlRefusal("this button does not name a queued message; open the Home tab again.");
-      threadOfThisWorkspace(named.key, args.body, bot);
+      threadOfThisWorkspace(named.key, args.body, botOf(args.context));
       await sessions.removeQueued(named.key, named.id, args.body.user.id);
     });
   });
@@ -87,7 +87,10 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     const channel = args.body.channel?.id;
     if (!channel) return;
     try {
-      await args.respond({ ...(await channelListing(deps, channel)), replace_original: true });
+      await args.respond({
+        ...(await channelListing(deps, botOf(args.context), channel)),
+        replace_original: true,
+      });
     } catch (error) {
       logger.warn({ err: error }, "Could not show the listing again");
     }
@@ -96,11 +99,11 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
   app.action<BlockAction>({ action_id: LISTING_ACTIONS.channelMode }, async (args) => {
     await args.ack();
     const done = await control(args as ActionArgs, "change the channel's mode", async () => {
-      assertFromThisWorkspace(args.body, bot);
+      assertFromThisWorkspace(args.body, botOf(args.context));
       const channel = args.body.channel?.id;
       if (!channel) throw new ControlRefusal("this control is not in a channel.");
       const mode = chosenMode(args as ActionArgs);
-      await sessions.setChannelMode(toChannelKey(bot.teamId, channel), mode);
+      await sessions.setChannelMode(toChannelKey(botOf(args.context).teamId, channel), mode);
     });
     if (done) await refreshListing(args as ActionArgs);
   });
@@ -132,7 +135,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     await args.ack();
     const key = sessionKeyOfControl(LISTING_ACTIONS.sessionMode, args.action.action_id);
     const done = await control(args as ActionArgs, "change the thread's mode", async () => {
-      const place = threadOfThisWorkspace(key, args.body, bot);
+      const place = threadOfThisWorkspace(key, args.body, botOf(args.context));
       // As `/agentmode <mode> <link>`: only a thread of the channel the listing is in.
       if (place.channel !== args.body.channel?.id)
         throw new ControlRefusal("that thread is not in this channel: use `/agentmode` in its own channel.");

@@ -20,7 +20,7 @@ import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { buildNoticeModal } from "../views/agentmode-views.ts";
 import { controlIdPattern, parseSessionItemValue, sessionKeyOfControl } from "../views/control-ids.ts";
 import { type ControlArgs, runControl, tellPerson } from "./control.ts";
-import type { ListenerDeps } from "./deps.ts";
+import { botOf, type ListenerDeps } from "./deps.ts";
 import { ControlRefusal, threadOfThisWorkspace } from "./this-workspace.ts";
 
 type ActionArgs = ControlArgs;
@@ -34,7 +34,7 @@ function alreadyDecided(decision: ApprovalDecision): string {
 }
 
 export function registerApprovalListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, bot, logger } = deps;
+  const { sessions, logger } = deps;
 
   const tell = (args: ActionArgs, title: string, text: string) => tellPerson(args, logger, title, text);
   const click = (args: ActionArgs, what: string, run: () => Promise<void>) =>
@@ -48,7 +48,7 @@ export function registerApprovalListeners(app: App, deps: ListenerDeps): void {
     const a = args as ActionArgs;
     await click(a, "approve", async () => {
       const key = sessionKeyOfControl(APPROVAL_ACTIONS.approve, a.action.action_id);
-      threadOfThisWorkspace(key, a.body, bot);
+      threadOfThisWorkspace(key, a.body, botOf(a.context));
       const clickedAt = (a.action as { action_ts?: string }).action_ts;
       const answer = await sessions.decideApproval(key, {
         by: a.body.user.id,
@@ -66,7 +66,7 @@ export function registerApprovalListeners(app: App, deps: ListenerDeps): void {
     const a = args as ActionArgs;
     await click(a, "deny", async () => {
       const key = sessionKeyOfControl(APPROVAL_ACTIONS.deny, a.action.action_id);
-      threadOfThisWorkspace(key, a.body, bot);
+      threadOfThisWorkspace(key, a.body, botOf(a.context));
       await a.client.views.open({
         trigger_id: a.body.trigger_id,
         view: denyModal({ sessionKey: key, approvalId: buttonValue(a) }),
@@ -74,13 +74,13 @@ export function registerApprovalListeners(app: App, deps: ListenerDeps): void {
     });
   });
 
-  app.view(DENY_MODAL_CALLBACK, async ({ ack, view, body }) => {
+  app.view(DENY_MODAL_CALLBACK, async ({ ack, view, body, context }) => {
     const named = parseSessionItemValue(view.private_metadata);
     const notice = (title: string, text: string) =>
       ack({ response_action: "update", view: buildNoticeModal(title, text) });
     try {
       if (!named) throw new ControlRefusal("this dialog names no approval; use the card's buttons again.");
-      threadOfThisWorkspace(named.key, body, bot);
+      threadOfThisWorkspace(named.key, body, botOf(context));
       const reason = view.state.values[DENY_REASON_BLOCK]?.[DENY_REASON_ACTION]?.value ?? "";
       const answer = await sessions.decideApproval(named.key, {
         by: body.user.id,
@@ -103,7 +103,7 @@ export function registerApprovalListeners(app: App, deps: ListenerDeps): void {
     const a = args as ActionArgs;
     await click(a, "undo", async () => {
       const key = sessionKeyOfControl(APPROVAL_ACTIONS.undo, a.action.action_id);
-      threadOfThisWorkspace(key, a.body, bot);
+      threadOfThisWorkspace(key, a.body, botOf(a.context));
       const answer = await sessions.undoRun(key, a.body.user.id, buttonValue(a));
       if (answer.outcome === "already") {
         const who = answer.by ? `<@${answer.by}>` : "automatically";

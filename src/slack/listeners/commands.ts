@@ -7,10 +7,11 @@ import type { App, RespondArguments } from "@slack/bolt";
 import type { SessionStatus } from "../../restate/chat-service.ts";
 import { toChannelKey, toSessionKey } from "../../restate/keys.ts";
 import { AGENTMODE_USAGE, parseAgentModeCommand } from "../agentmode-command.ts";
+import type { BotIdentity } from "../incoming-message.ts";
 import { isRefusal, refusalMessage, startDeadline } from "../sessions-client.ts";
 import { buildChannelListing } from "../views/agentmode-views.ts";
 import { channelModeConfirmation, threadModeConfirmation } from "../views/confirmations.ts";
-import type { ListenerDeps } from "./deps.ts";
+import { botOf, type ListenerDeps } from "./deps.ts";
 
 /** Sessions whose status a listing reads (the newest of the channel). */
 const LISTED_SESSIONS = 10;
@@ -18,10 +19,14 @@ const LISTED_SESSIONS = 10;
 const ephemeral = (text: string): RespondArguments => ({ response_type: "ephemeral", text });
 
 /** The listing of a channel, as an ephemeral message (also used to refresh it after a control is used). */
-export async function channelListing(deps: ListenerDeps, channel: string): Promise<RespondArguments> {
+export async function channelListing(
+  deps: ListenerDeps,
+  bot: BotIdentity,
+  channel: string,
+): Promise<RespondArguments> {
   // The overview, then the sessions' statuses: one deadline for both, as Slack waits 3 s for the whole.
   const deadline = startDeadline();
-  const overview = await deps.sessions.channelOverview(toChannelKey(deps.bot.teamId, channel), deadline);
+  const overview = await deps.sessions.channelOverview(toChannelKey(bot.teamId, channel), deadline);
   const statuses: SessionStatus[] = await Promise.all(
     overview.sessions.slice(0, LISTED_SESSIONS).map((key) => deps.sessions.status(key, deadline)),
   );
@@ -37,15 +42,16 @@ export async function channelListing(deps: ListenerDeps, channel: string): Promi
 }
 
 export function registerCommandListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, bot } = deps;
-  const workspaceHost = new URL(bot.url).host;
+  const { sessions } = deps;
 
-  app.command("/agentmode", async ({ command, ack }) => {
+  app.command("/agentmode", async ({ command, ack, context }) => {
+    const bot = botOf(context);
+    const workspaceHost = new URL(bot.url).host;
     const parsed = parseAgentModeCommand(command.text ?? "");
     try {
       switch (parsed.kind) {
         case "help":
-          await ack(await channelListing(deps, command.channel_id));
+          await ack(await channelListing(deps, bot, command.channel_id));
           return;
         case "channel":
           await sessions.setChannelMode(toChannelKey(bot.teamId, command.channel_id), parsed.mode);

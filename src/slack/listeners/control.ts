@@ -4,14 +4,14 @@
  * in the thread of a message in a thread, or at the channel's top for a top-level message such as the
  * `/agentmode` listing), never as an error to Slack.
  */
-import type { BlockAction, SlackActionMiddlewareArgs } from "@slack/bolt";
+import type { BlockAction, Context, SlackActionMiddlewareArgs } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { Logger } from "../../logger.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { buildNoticeModal } from "../views/agentmode-views.ts";
 import { ControlRefusal } from "./this-workspace.ts";
 
-export type ControlArgs = SlackActionMiddlewareArgs<BlockAction> & { client: WebClient };
+export type ControlArgs = SlackActionMiddlewareArgs<BlockAction> & { client: WebClient; context: Context };
 
 /** Tells the person who used a control something, where they are. */
 export async function tellPerson(

@@ -4,7 +4,7 @@
  * to forward is thrown, the HTTP answer is a 500 (or the socket envelope stays unacknowledged), and Slack
  * delivers the event again, which the idempotency key makes harmless.
  */
-import type { App } from "@slack/bolt";
+import type { App, Context } from "@slack/bolt";
 import type { AgentSessionStoppedEvent, AppContextChangedEvent } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
 import { toSessionKey } from "../../restate/keys.ts";
@@ -15,7 +15,8 @@ import { classifyMessage, isDirectMessage, type SlackMessageEvent } from "../inc
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
 import { viewingNote } from "../viewing-context.ts";
 import { threadModeConfirmation } from "../views/confirmations.ts";
-import type { ListenerDeps } from "./deps.ts";
+import { botOf, type ListenerDeps } from "./deps.ts";
+import { servesTeam } from "./this-workspace.ts";
 
 /**
  * Slack's agent events as @slack/types declares them, every field optional: Slack's own reference example
@@ -55,11 +56,19 @@ async function tellInThread(
 }
 
 export function registerEventListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, bot, logger } = deps;
+  const { sessions, logger } = deps;
 
-  const onMessage = async ({ event, client }: { event: unknown; client: WebClient }) => {
+  const onMessage = async ({
+    event,
+    client,
+    context,
+  }: {
+    event: unknown;
+    client: WebClient;
+    context: Context;
+  }) => {
     const message = event as SlackMessageEvent;
-    const incoming = classifyMessage(message, bot);
+    const incoming = classifyMessage(message, botOf(context));
     switch (incoming.kind) {
       case "ignore":
         logger.debug(`Not forwarded (${incoming.reason})`);
@@ -98,9 +107,10 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
 
   // Slack's own Stop button on a thread whose agent session is `processing`. Slack changes nothing by
   // itself: the session stops the run (if it started before the press), and the status follows.
-  app.event("agent_session_stopped", async ({ event, body }) => {
+  app.event("agent_session_stopped", async ({ event, body, context }) => {
     const stop = event as unknown as AgentSessionStopped;
-    if ((body as { team_id?: string }).team_id !== bot.teamId) {
+    const bot = botOf(context);
+    if (!servesTeam(bot, (body as { team_id?: string }).team_id)) {
       logger.warn("Ignored Slack's Stop from another workspace");
       return;
     }
@@ -119,16 +129,16 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
 
   // Slack's agent view: the channel a person has open beside the agent's split pane. Remembered for the
   // next message they write to the agent in their DM (viewing-context.ts).
-  app.event("app_context_changed", async ({ event, body }) => {
+  app.event("app_context_changed", async ({ event, body, context }) => {
     const changed = event as unknown as AppContextChanged;
-    if ((body as { team_id?: string }).team_id !== bot.teamId || !changed.user) return;
+    if (!servesTeam(botOf(context), (body as { team_id?: string }).team_id) || !changed.user) return;
     const channel = changed.context?.entities?.find((e) => e.type === "slack#/types/channel_id")?.value;
     if (channel) deps.viewing.saw(changed.user, channel);
   });
 
-  app.event("app_home_opened", async ({ event }) => {
+  app.event("app_home_opened", async ({ event, context }) => {
     if (event.tab !== "home") return;
-    await sessions.homeOpened(bot.teamId, event.user).catch((error: unknown) => {
+    await sessions.homeOpened(botOf(context).teamId, event.user).catch((error: unknown) => {
       throw new DeliveryError(error);
     });
   });

@@ -10,7 +10,7 @@ import { parseSessionKey } from "../../restate/keys.ts";
 import { FEEDBACK_ACTION_ID, FEEDBACK_VALUES } from "../output-message.ts";
 import { AGENT_OUTPUT_EVENT, type AgentOutputPayload } from "../post-metadata.ts";
 import { isRefusal, refusalMessage } from "../sessions-client.ts";
-import type { ListenerDeps } from "./deps.ts";
+import { botOf, type ListenerDeps } from "./deps.ts";
 import { assertFromThisWorkspace, ControlRefusal } from "./this-workspace.ts";
 
 type FeedbackArgs = SlackActionMiddlewareArgs<BlockAction> & { client: WebClient };
@@ -47,11 +47,12 @@ async function metadataOf(client: WebClient, channel: string, ts: string): Promi
 }
 
 export function registerFeedbackListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, bot, logger } = deps;
+  const { sessions, logger } = deps;
 
   app.action<BlockAction>({ action_id: FEEDBACK_ACTION_ID }, async (args) => {
     const { body, action, client } = args as FeedbackArgs;
     const user = body.user.id;
+    const bot = botOf(args.context);
     try {
       assertFromThisWorkspace(body, bot);
       const value = (action as { value?: string }).value;

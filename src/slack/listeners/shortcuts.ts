@@ -17,18 +17,19 @@ import {
   parseModalMetadata,
 } from "../views/agentmode-views.ts";
 import { threadModeConfirmation } from "../views/confirmations.ts";
-import type { ListenerDeps } from "./deps.ts";
-import { teamOf } from "./this-workspace.ts";
+import { botOf, type ListenerDeps } from "./deps.ts";
+import { servesTeam, teamOf } from "./this-workspace.ts";
 
 export const SHORTCUT_CALLBACK = "agentmode_thread";
 
 export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
-  const { sessions, bot, logger } = deps;
+  const { sessions, logger } = deps;
 
-  app.shortcut(SHORTCUT_CALLBACK, async ({ shortcut, ack, client }) => {
+  app.shortcut(SHORTCUT_CALLBACK, async ({ shortcut, ack, client, context }) => {
     await ack();
     if (shortcut.type !== "message_action") return;
-    if (teamOf(shortcut) !== bot.teamId) {
+    const bot = botOf(context);
+    if (!servesTeam(bot, teamOf(shortcut))) {
       await client.views.open({
         trigger_id: shortcut.trigger_id,
         view: buildNoticeModal("Agent mode", "This app does not serve your workspace."),
@@ -48,15 +49,15 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
     await client.views.open({ trigger_id: shortcut.trigger_id, view });
   });
 
-  app.view(MODAL_CALLBACK, async ({ ack, view, body, client }) => {
+  app.view(MODAL_CALLBACK, async ({ ack, view, body, client, context }) => {
     const metadata = parseModalMetadata(view.private_metadata);
     const place = metadata ? parseSessionKey(metadata.key) : null;
-    const team = teamOf(body);
+    const bot = botOf(context);
     if (
       !metadata ||
       !place ||
-      team !== bot.teamId ||
-      place.team !== team ||
+      !servesTeam(bot, teamOf(body)) ||
+      place.team !== bot.teamId ||
       place.channel !== metadata.channel ||
       place.threadTs !== metadata.threadTs
     ) {

@@ -22,9 +22,14 @@ export function teamOf(body: InteractionOrigin): string | undefined {
   return body.team?.id ?? body.user.team_id;
 }
 
+/** Whether a request naming `team` comes from a workspace (or the org) that `bot` serves. */
+export function servesTeam(bot: BotIdentity, team: string | undefined): boolean {
+  return team !== undefined && (team === bot.teamId || (bot.servedTeams ?? []).includes(team));
+}
+
 /** Throws a `ControlRefusal` unless the interaction comes from the workspace the app serves. */
 export function assertFromThisWorkspace(body: InteractionOrigin, bot: BotIdentity): void {
-  if (teamOf(body) !== bot.teamId) throw new ControlRefusal("this app does not serve your workspace.");
+  if (!servesTeam(bot, teamOf(body))) throw new ControlRefusal("this app does not serve your workspace.");
 }
 
 /**
@@ -34,7 +39,7 @@ export function assertFromThisWorkspace(body: InteractionOrigin, bot: BotIdentit
 export function threadOfThisWorkspace(key: string, body: InteractionOrigin, bot: BotIdentity): SessionPlace {
   assertFromThisWorkspace(body, bot);
   const place = parseSessionKey(key);
-  if (!place || place.team !== teamOf(body))
+  if (!place || place.team !== bot.teamId)
     throw new ControlRefusal("that control does not name a thread of this workspace.");
   return place;
 }

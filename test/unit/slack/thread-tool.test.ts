@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import { toSessionKey } from "../../../src/restate/keys.ts";
 import { readThreadTool } from "../../../src/slack/thread-tool.ts";
 import { createSlackWebClient } from "../../../src/slack/web-api.ts";
+import { singleTokenClients } from "../../../src/slack/workspace-clients.ts";
 import { type SlackEmulator, startSlackEmulator } from "../../../src/slack-emulator/emulator.ts";
 import { testLogger } from "../../helpers/test-logger.ts";
 
@@ -16,11 +17,13 @@ const ALICE = "U0ALICE01";
 const signal = new AbortController().signal;
 const tool = () =>
   readThreadTool(
-    createSlackWebClient({
-      url: emulator.apiUrl,
-      token: emulator.workspace.bot.botToken,
-      logger: testLogger(),
-    }),
+    singleTokenClients(
+      createSlackWebClient({
+        url: emulator.apiUrl,
+        token: emulator.workspace.bot.botToken,
+        logger: testLogger(),
+      }),
+    ),
   );
 
 test("read_thread reads the thread the session recorded as its origin, whatever place its key names", async () => {

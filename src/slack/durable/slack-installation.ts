@@ -1,0 +1,65 @@
+/**
+ * SlackInstallation: one virtual object per installation of the app (key: the team id, or the enterprise id
+ * of an org-wide install; `installationKeyOf`), holding its record with the tokens sealed. Restate is where
+ * everything else is kept, so no database is needed and no two copies of the app disagree about a token;
+ * Restate's state and journals are readable through its admin API, so nothing here is ever in clear: the
+ * adapter seals before it saves, and a token is opened only in the step that calls Slack. Only our Slack
+ * adapter (signed requests) may save, read or remove an installation.
+ */
+import * as restate from "@restatedev/restate-sdk";
+import type { CallerCheck } from "../../restate/caller.ts";
+import { type InstallationRecord, InstallationRecordSchema, type KeptInstallation } from "../installation.ts";
+import { SLACK_INSTALLATION } from "./slack-objects.ts";
+
+type InstallationState = { installation: KeptInstallation };
+type InstallationContext = restate.ObjectContext<InstallationState>;
+
+export function createSlackInstallation(options: { journalRetentionMs: number; caller: CallerCheck }) {
+  const { caller } = options;
+  return restate.object({
+    name: SLACK_INSTALLATION,
+    description: "One installation of the app in a workspace or an Enterprise Grid org, its tokens sealed.",
+    options: { journalRetention: options.journalRetentionMs },
+    handlers: {
+      /** An install, a re-install or new tokens: the record replaces the one kept, under a new version. */
+      save: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(InstallationRecordSchema) },
+        async (ctx: InstallationContext, record: InstallationRecord): Promise<{ version: number }> => {
+          await caller.requireAdapter(ctx, "only our Slack adapter may save an installation");
+          if (record.key !== ctx.key)
+            throw new restate.TerminalError(
+              `an installation of ${record.key} cannot be saved as ${ctx.key}`,
+              {
+                errorCode: 400,
+              },
+            );
+          const kept = await ctx.get("installation");
+          const version = (kept?.version ?? 0) + 1;
+          const installedAt = kept?.installedAt ?? (await ctx.date.now());
+          ctx.set("installation", { ...record, version, installedAt });
+          return { version };
+        },
+      ),
+      /** The kept record (tokens sealed), or null when the app is not installed here. */
+      get: restate.handlers.object.shared(
+        {},
+        async (ctx: restate.ObjectSharedContext<InstallationState>): Promise<KeptInstallation | null> => {
+          await caller.requireAdapterRead(ctx, "only our Slack adapter may read an installation");
+          return (await ctx.get("installation")) ?? null;
+        },
+      ),
+      /** The app was uninstalled or its tokens revoked: the record is forgotten. */
+      remove: restate.handlers.object.exclusive(
+        {},
+        async (ctx: InstallationContext): Promise<{ removed: boolean }> => {
+          await caller.requireAdapter(ctx, "only our Slack adapter may remove an installation");
+          const removed = (await ctx.get("installation")) !== null;
+          ctx.clearAll();
+          return { removed };
+        },
+      ),
+    },
+  });
+}
+
+export type SlackInstallation = ReturnType<typeof createSlackInstallation>;

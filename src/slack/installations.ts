@@ -1,0 +1,102 @@
+/**
+ * The way to the app's installations (the `SlackInstallation` objects), for the Slack adapter and the
+ * durable side alike: reads and writes signed with the adapter key through the ingress, and a cache so that
+ * acknowledging an event does not wait on a round trip. The cache holds sealed records only; it is dropped
+ * for a key on every save and remove made here, after `CACHE_TTL_MS` (another process may have saved), and
+ * by whoever finds a token refused (`forget`). Also Bolt's `installationStore` over the same objects.
+ */
+import * as clients from "@restatedev/restate-sdk-clients";
+import type { Installation, InstallationQuery, InstallationStore } from "@slack/oauth";
+import type { Logger } from "../logger.ts";
+import { SlackInstallationRef } from "./durable/slack-objects.ts";
+import {
+  type KeptInstallation,
+  keyOfQuery,
+  toBoltInstallation,
+  toInstallationRecord,
+} from "./installation.ts";
+import { signedInput, signedWrite } from "./signed-calls.ts";
+import type { TokenBox } from "./token-box.ts";
+
+/** How long a cached record is trusted without asking Restate again (another process may have rotated it). */
+const CACHE_TTL_MS = 60_000;
+
+export class Installations {
+  readonly box: TokenBox;
+  private readonly adapterKey: string;
+  private readonly ingress: clients.Ingress;
+  private readonly cache = new Map<string, { record: KeptInstallation | null; at: number }>();
+
+  constructor(options: { ingressUrl: string; adapterKey: string; box: TokenBox }) {
+    this.box = options.box;
+    this.adapterKey = options.adapterKey;
+    this.ingress = clients.connect({ url: options.ingressUrl });
+  }
+
+  /** The kept installation for `key` (sealed), or null when the app is not installed there. */
+  async find(key: string): Promise<KeptInstallation | null> {
+    const cached = this.cache.get(key);
+    if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.record;
+    const target = { service: SlackInstallationRef.name, handler: "get", key };
+    const record = await this.ingress
+      .objectClient(SlackInstallationRef, key)
+      .get(clients.rpc.opts({ ...signedInput(this.adapterKey, target, undefined) }));
+    this.cache.set(key, { record, at: Date.now() });
+    return record;
+  }
+
+  /** Keeps Bolt's installation, its tokens sealed before they leave this process. */
+  async save(installation: Installation, url: string | null): Promise<void> {
+    const record = toInstallationRecord(installation, this.box, url);
+    const target = { service: SlackInstallationRef.name, handler: "save", key: record.key };
+    this.cache.delete(record.key);
+    await this.ingress
+      .objectClient(SlackInstallationRef, record.key)
+      .save(record, clients.rpc.opts({ ...signedWrite(this.adapterKey, target, record) }));
+    this.cache.delete(record.key);
+  }
+
+  /** Forgets the installation of `key` (uninstalled, tokens revoked); true when there was one. */
+  async remove(key: string): Promise<boolean> {
+    const target = { service: SlackInstallationRef.name, handler: "remove", key };
+    this.cache.delete(key);
+    const { removed } = await this.ingress
+      .objectClient(SlackInstallationRef, key)
+      .remove(clients.rpc.opts({ ...signedWrite(this.adapterKey, target, undefined) }));
+    this.cache.set(key, { record: null, at: Date.now() });
+    return removed;
+  }
+
+  /** Drops what this process remembers of `key` (Slack refused its token: it may have been rotated). */
+  forget(key: string): void {
+    this.cache.delete(key);
+  }
+}
+
+/**
+ * Bolt's installation store over the installations: an install's record is saved sealed (with the
+ * workspace's address, which Bolt does not keep, for links to messages), and each event's authorisation
+ * finds its installation in the cache or in Restate.
+ */
+export function installationStore(
+  installations: Installations,
+  options: { readonly urlOf: (botToken: string) => Promise<string | null>; readonly logger: Logger },
+): InstallationStore {
+  return {
+    storeInstallation: async (installation) => {
+      const url = installation.bot ? await options.urlOf(installation.bot.token) : null;
+      await installations.save(installation, url);
+      options.logger.info(
+        `Installed in ${installation.isEnterpriseInstall ? `org ${installation.enterprise?.id}` : `workspace ${installation.team?.id}`}`,
+      );
+    },
+    fetchInstallation: async (query: InstallationQuery<boolean>) => {
+      const record = await installations.find(keyOfQuery(query));
+      if (!record) throw new Error(`the app is not installed in ${keyOfQuery(query)}`);
+      return toBoltInstallation(record, installations.box);
+    },
+    deleteInstallation: async (query: InstallationQuery<boolean>) => {
+      await installations.remove(keyOfQuery(query));
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Installing the app into many workspaces through Slack's OAuth flow, with Bolt's own `InstallProvider`:
+ * `/slack/install` shows an "Add to Slack" link (and sets the state cookie), `/slack/oauth_redirect`
+ * checks the state (signed with `SLACK_STATE_SECRET`, bound to the cookie of the browser that began, so a
+ * forged or reused state is refused), exchanges the code (`oauth.v2.access`) and keeps the installation,
+ * sealed, in Restate (installations.ts). Served beside the events in HTTP mode, and by a small listener of
+ * its own in Socket Mode (`SLACK_INSTALL_PORT`). Knows nothing of sessions.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { InstallProvider } from "@slack/oauth";
+import { WebClient } from "@slack/web-api";
+import type { OAuthSettings } from "../config.ts";
+import type { Logger } from "../logger.ts";
+import { type Installations, installationStore } from "./installations.ts";
+import { requiredScopes } from "./scopes.ts";
+import { SLACK_REQUEST_TIMEOUT_MS, toSlackLogger } from "./web-api.ts";
+
+export const INSTALL_PATH = "/slack/install";
+export const REDIRECT_PATH = "/slack/oauth_redirect";
+
+/** Slack's consent page beside its Web API: `https://slack.com/api/` → `https://slack.com/oauth/v2/authorize`. */
+export function authorizationUrlOf(apiUrl: string): string {
+  return new URL("../oauth/v2/authorize", apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`).toString();
+}
+
+export function createInstaller(options: {
+  readonly oauth: OAuthSettings;
+  readonly apiUrl: string;
+  readonly installations: Installations;
+  readonly logger: Logger;
+}): InstallProvider {
+  const { oauth, apiUrl, logger } = options;
+  const clientOptions = { slackApiUrl: apiUrl, timeout: SLACK_REQUEST_TIMEOUT_MS };
+  // The workspace's address, for links to its messages: Bolt's installation does not carry it.
+  const urlOf = async (botToken: string) =>
+    (await new WebClient(botToken, clientOptions).auth.test()).url ?? null;
+  return new InstallProvider({
+    clientId: oauth.clientId,
+    clientSecret: oauth.clientSecret,
+    stateSecret: oauth.stateSecret,
+    installationStore: installationStore(options.installations, { urlOf, logger }),
+    installUrlOptions: { scopes: requiredScopes() },
+    authorizationUrl: authorizationUrlOf(apiUrl),
+    clientOptions,
+    logger: toSlackLogger(logger),
+  });
+}
+
+/** A route of the install flow, in the shape of Bolt's `customRoutes`. */
+export interface InstallRoute {
+  readonly path: string;
+  readonly method: string[];
+  readonly handler: (request: IncomingMessage, response: ServerResponse) => void;
+}
+
+export function installRoutes(installer: InstallProvider): InstallRoute[] {
+  return [
+    {
+      path: INSTALL_PATH,
+      method: ["GET"],
+      handler: (request, response) => void installer.handleInstallPath(request, response),
+    },
+    {
+      path: REDIRECT_PATH,
+      method: ["GET"],
+      handler: (request, response) => void installer.handleCallback(request, response),
+    },
+  ];
+}
+
+/** Socket Mode has no HTTP server: the install routes get one of their own. */
+export async function serveInstallRoutes(
+  routes: readonly InstallRoute[],
+  port: number,
+  host: string,
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const route = routes.find((r) => r.path === path && r.method.includes(request.method ?? ""));
+    if (route) return route.handler(request, response);
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
