@@ -9,6 +9,7 @@ import { EventEmitter } from "node:events";
 import { type AppAnswer, AppDelivery, type DeliveryOptions } from "./app-delivery.ts";
 import type { Json } from "./app-requests.ts";
 import { EmulatorClock } from "./clock.ts";
+import { OAuthApp, type OAuthAppSettings } from "./oauth-app.ts";
 import { type ClickTarget, People } from "./people.ts";
 import { ResponseUrls } from "./response-urls.ts";
 import { SocketModeServer } from "./socket-mode-server.ts";
@@ -48,6 +49,8 @@ export interface EmulatorOptions {
   readonly socketMaxRetries?: number;
   /** How long a response_url works (Slack: 30 minutes). */
   readonly responseUrlLifetimeMs?: number;
+  /** The app installs through OAuth: its client id, secret and redirect URL, as at api.slack.com. */
+  readonly oauth?: OAuthAppSettings;
 }
 
 export class SlackEmulator extends EventEmitter {
@@ -61,6 +64,8 @@ export class SlackEmulator extends EventEmitter {
   private readonly socket: SocketModeServer;
   private readonly delivery: AppDelivery;
   private readonly options: EmulatorOptions;
+  /** The app's OAuth flow, when it installs through OAuth (`oauth` option). */
+  readonly oauth: OAuthApp | null;
 
   constructor(options: EmulatorOptions = {}) {
     super();
@@ -96,6 +101,7 @@ export class SlackEmulator extends EventEmitter {
       responseUrls: this.responseUrls,
       onChange,
     });
+    this.oauth = options.oauth ? new OAuthApp(options.oauth, this.workspace, this.clock) : null;
     this.server = new WebApiServer({
       workspace: this.workspace,
       controls: this.controls,
@@ -104,6 +110,7 @@ export class SlackEmulator extends EventEmitter {
       delivery: this.delivery,
       events: this,
       ...(options.echoBotMessages === false ? { echoBotMessages: false } : {}),
+      oauth: this.oauth,
     });
   }
 

@@ -12,6 +12,7 @@ import type { AppDelivery } from "./app-delivery.ts";
 import { messageChangedEvent, messageEvent } from "./app-requests.ts";
 import { readBody, sendJson } from "./http-io.ts";
 import { APP_TOKEN_METHODS, type Json, METHODS, type MethodContext, SlackApiError } from "./methods.ts";
+import type { OAuthApp } from "./oauth-app.ts";
 import type { ResponseUrls } from "./response-urls.ts";
 import type { SocketModeServer } from "./socket-mode-server.ts";
 import type { TestControls } from "./test-controls.ts";
@@ -52,6 +53,8 @@ export interface WebApiServerParts {
   readonly events: EventEmitter;
   /** Send the app `message` events for the bot's own posts and edits, as Slack does (default true). */
   readonly echoBotMessages?: boolean;
+  /** The app's OAuth flow (consent page, `oauth.v2.access`), when it installs through OAuth. */
+  readonly oauth?: OAuthApp | null;
 }
 
 export class WebApiServer {
@@ -104,6 +107,7 @@ export class WebApiServer {
       await this.api(url.pathname.slice("/api/".length), request, response);
       return;
     }
+    if (this.parts.oauth && (await this.parts.oauth.handle(request, response, url))) return;
     if (request.method === "POST" && url.pathname.startsWith("/response/")) {
       await this.parts.responseUrls.handle(url.pathname.slice("/response/".length), request, response);
       return;
@@ -143,16 +147,26 @@ export class WebApiServer {
       request.socket.destroy();
     };
 
+    // The code exchange authenticates with the app's client id and secret, not with a token.
+    if (method === "oauth.v2.access") {
+      if (!this.parts.oauth) return answer(200, { ok: false, error: "invalid_client_id" });
+      const basic = /^Basic (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
+      return answer(200, this.parts.oauth.access(args, basic));
+    }
     const work = METHODS[method];
     if (!work) return answer(200, { ok: false, error: "unknown_method" });
     const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
     const token = bearer ?? (typeof args.token === "string" ? args.token : undefined);
     if (!token) return answer(200, { ok: false, error: "not_authed" });
-    const expected = APP_TOKEN_METHODS.has(method) ? workspace.bot.appToken : workspace.bot.botToken;
-    if (token !== expected) {
+    const refusal = APP_TOKEN_METHODS.has(method)
+      ? token === workspace.bot.appToken
+        ? null
+        : "invalid_auth"
+      : workspace.refusalOfBotToken(token);
+    if (refusal) {
       return answer(200, {
         ok: false,
-        error: token.startsWith("xapp-") || token.startsWith("xoxb-") ? "invalid_auth" : "not_authed",
+        error: token.startsWith("xapp-") || token.startsWith("xox") ? refusal : "not_authed",
       });
     }
 

@@ -141,6 +141,8 @@ export class EmulatedWorkspace {
   readonly customEmoji = new Set<string>();
   private lastTs = 0;
   private counter = 0;
+  /** Bot tokens issued by installs (OAuth), with when each expires (epoch ms; null: never). */
+  private readonly issuedTokens = new Map<string, number | null>();
 
   constructor(options: EmulatedWorkspaceOptions = {}) {
     this.team = {
@@ -159,6 +161,31 @@ export class EmulatedWorkspace {
       verificationToken: randomBytes(12).toString("hex"),
     };
     this.addUser({ id: this.bot.userId, name: this.bot.name, realName: "Agent", isBot: true });
+  }
+
+  /** A new bot token for an install (OAuth), expiring after `lifetimeMs` (token rotation) or never. */
+  issueBotToken(lifetimeMs: number | null): string {
+    const token = `${lifetimeMs === null ? "xoxb" : "xoxe.xoxb"}-${this.team.id}-${randomBytes(12).toString("hex")}`;
+    this.issuedTokens.set(token, lifetimeMs === null ? null : Date.now() + lifetimeMs);
+    return token;
+  }
+
+  /** The bot tokens installs were given, oldest first (tests look for them where they must not be). */
+  issuedBotTokens(): string[] {
+    return [...this.issuedTokens.keys()];
+  }
+
+  /** Revokes every token issued by installs (the app uninstalled). */
+  revokeIssuedTokens(): void {
+    this.issuedTokens.clear();
+  }
+
+  /** Whether a bot token is this workspace's: null when it is, else Slack's error for it. */
+  refusalOfBotToken(token: string): string | null {
+    if (token === this.bot.botToken) return null;
+    if (!this.issuedTokens.has(token)) return "invalid_auth";
+    const expiresAt = this.issuedTokens.get(token) ?? null;
+    return expiresAt !== null && expiresAt <= Date.now() ? "token_expired" : null;
   }
 
   /** `https://acme.slack.com/` */

@@ -41,9 +41,21 @@ export function createInstaller(options: {
     installationStore: installationStore(options.installations, { urlOf, logger }),
     installUrlOptions: { scopes: requiredScopes() },
     authorizationUrl: authorizationUrlOf(apiUrl),
+    renderHtmlForInstallPath: installPage,
     clientOptions,
     logger: toSlackLogger(logger),
   });
+}
+
+/** The install page: a plain link, no image from Slack's servers (readable offline, nothing fetched). */
+function installPage(addToSlackUrl: string): string {
+  const href = addToSlackUrl.replaceAll("&", "&amp;").replaceAll('"', "&quot;");
+  return (
+    '<!doctype html><html><head><meta charset="utf-8"><title>Install the agent</title></head>' +
+    '<body style="font-family: sans-serif; text-align: center; padding: 2em">' +
+    "<h1>Install the agent in your Slack workspace</h1>" +
+    `<p><a href="${href}" style="font-size: 1.2em">Add to Slack</a></p></body></html>`
+  );
 }
 
 /** A route of the install flow, in the shape of Bolt's `customRoutes`. */

@@ -43,13 +43,17 @@ const WARNINGS_REMEMBERED = 1000;
  * @slack/logger's interface over our pino logger. The client logs at debug, warns on deprecations, and
  * warns with each warning Slack returns (`response_metadata.warnings`, such as an agent app's
  * `missing_agent_session_stopped_event_subscription`): each distinct warning is logged once, not once
- * per call.
+ * per call. The client's debug line with each request's body is never passed on: it holds what people
+ * wrote and, for `oauth.v2.access`, the app's client secret and the install's code.
  */
 export function toSlackLogger(logger: Logger): SlackLogger {
   let level = LogLevel.INFO;
   const warned = new Set<string>();
   return {
-    debug: (...messages: unknown[]) => logger.debug(messages.map(String).join(" ")),
+    debug: (...messages: unknown[]) => {
+      const text = messages.map(String).join(" ");
+      if (!text.startsWith("http request body")) logger.debug(text);
+    },
     info: (...messages: unknown[]) => logger.info(messages.map(String).join(" ")),
     warn: (...messages: unknown[]) => {
       // The client passes each of Slack's warnings with forEach's index and array: the warning alone counts.

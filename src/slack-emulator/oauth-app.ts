@@ -1,0 +1,173 @@
+/**
+ * The emulator's side of Slack's OAuth flow for one app: the consent page (`GET /oauth/v2/authorize`, where
+ * a person of the workspace allows the install), the redirect back to the app with a one-time code, and
+ * `oauth.v2.access`, which trades the code (or, with token rotation, a refresh token) for the bot's
+ * tokens. Refuses what Slack refuses, with Slack's error names (`invalid_client_id`, `bad_client_secret`,
+ * `invalid_code`, `bad_redirect_uri`, `invalid_refresh_token`). Tokens it issues are the workspace's.
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parse as parseQuery } from "node:querystring";
+import type { EmulatorClock } from "./clock.ts";
+import { readBody } from "./http-io.ts";
+import type { Json } from "./methods.ts";
+import type { EmulatedWorkspace } from "./workspace.ts";
+
+/** The app as its settings at api.slack.com say. */
+export interface OAuthAppSettings {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** The app's redirect URL (OAuth & Permissions). */
+  readonly redirectUrl: string;
+  /** Token rotation on: bot tokens expire (12 h) and come with a refresh token. */
+  readonly tokenRotation?: boolean;
+}
+
+/** Slack's codes live 10 minutes and work once. */
+const CODE_LIFETIME_MS = 10 * 60_000;
+/** A rotated bot token lives 12 hours. */
+export const ROTATED_TOKEN_LIFETIME_S = 12 * 3600;
+
+interface IssuedCode {
+  readonly installer: string;
+  readonly scopes: string;
+  readonly redirectUri: string | null;
+  readonly expiresAt: number;
+}
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export class OAuthApp {
+  readonly settings: OAuthAppSettings;
+  private readonly workspace: EmulatedWorkspace;
+  private readonly clock: EmulatorClock;
+  private readonly codes = new Map<string, IssuedCode>();
+  private readonly refreshTokens = new Map<string, { installer: string; scopes: string }>();
+  /** Every exchange, oldest first: how many installs and refreshes the app made. */
+  readonly exchanges: { grant: "authorization_code" | "refresh_token"; ok: boolean }[] = [];
+
+  constructor(settings: OAuthAppSettings, workspace: EmulatedWorkspace, clock: EmulatorClock) {
+    this.settings = settings;
+    this.workspace = workspace;
+    this.clock = clock;
+  }
+
+  /** The consent page and its answer; false for any other request. */
+  async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
+    if (url.pathname !== "/oauth/v2/authorize") return false;
+    if (request.method === "GET") this.consentPage(url.searchParams, response);
+    else if (request.method === "POST") this.allow(parseQuery(await readBody(request)), response);
+    else response.writeHead(405).end();
+    return true;
+  }
+
+  private consentPage(query: URLSearchParams, response: ServerResponse): void {
+    if (query.get("client_id") !== this.settings.clientId) {
+      this.errorPage(response, "invalid_client_id");
+      return;
+    }
+    const people = [...this.workspace.users.values()].filter((user) => !user.isBot);
+    const hidden = ["client_id", "scope", "state", "redirect_uri"]
+      .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(query.get(name) ?? "")}">`)
+      .join("");
+    const scopes = (query.get("scope") ?? "").split(",").filter(Boolean);
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    response.end(
+      `<!doctype html><html><head><title>Install ${escapeHtml(this.workspace.bot.name)}</title></head><body>` +
+        `<h1>${escapeHtml(this.workspace.bot.name)} is requesting permission to access the ${escapeHtml(this.workspace.team.name)} Slack workspace</h1>` +
+        `<ul>${scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join("")}</ul>` +
+        `<form method="post" action="/oauth/v2/authorize">${hidden}` +
+        `<label>Installing as <select name="user">${people.map((p) => `<option value="${p.id}">${escapeHtml(p.realName)}</option>`).join("")}</select></label>` +
+        `<button type="submit">Allow</button></form></body></html>`,
+    );
+  }
+
+  private allow(form: Record<string, string | string[] | undefined>, response: ServerResponse): void {
+    const field = (name: string) => (typeof form[name] === "string" ? (form[name] as string) : "");
+    if (field("client_id") !== this.settings.clientId) {
+      this.errorPage(response, "invalid_client_id");
+      return;
+    }
+    const redirectUri = field("redirect_uri") || null;
+    if (redirectUri !== null && redirectUri !== this.settings.redirectUrl) {
+      this.errorPage(response, "bad_redirect_uri");
+      return;
+    }
+    const code = `${this.workspace.team.id}.${randomBytes(12).toString("hex")}`;
+    this.codes.set(code, {
+      installer: field("user"),
+      scopes: field("scope"),
+      redirectUri,
+      expiresAt: this.clock.now() + CODE_LIFETIME_MS,
+    });
+    const target = new URL(redirectUri ?? this.settings.redirectUrl);
+    target.searchParams.set("code", code);
+    if (field("state")) target.searchParams.set("state", field("state"));
+    response.writeHead(302, { location: target.toString() }).end();
+  }
+
+  private errorPage(response: ServerResponse, error: string): void {
+    response.writeHead(400, { "content-type": "text/html; charset=utf-8" });
+    response.end(`<!doctype html><html><body><h1>Something went wrong</h1><p>${error}</p></body></html>`);
+  }
+
+  /**
+   * `oauth.v2.access`: the client's id and secret (in the form, or HTTP Basic), and a code or a refresh
+   * token. Answers as the Web API does (`ok: false` with Slack's error name).
+   */
+  access(args: Readonly<Record<string, unknown>>, basicAuth: string | undefined): Json {
+    const grant = args.grant_type === "refresh_token" ? "refresh_token" : "authorization_code";
+    const answer = this.exchange(args, basicAuth, grant);
+    this.exchanges.push({ grant, ok: answer.ok === true });
+    return answer;
+  }
+
+  private exchange(
+    args: Readonly<Record<string, unknown>>,
+    basicAuth: string | undefined,
+    grant: "authorization_code" | "refresh_token",
+  ): Json {
+    const [basicId, basicSecret] = basicAuth
+      ? Buffer.from(basicAuth, "base64").toString("utf8").split(":")
+      : [undefined, undefined];
+    const clientId = basicId ?? args.client_id;
+    const clientSecret = basicSecret ?? args.client_secret;
+    if (clientId !== this.settings.clientId) return { ok: false, error: "invalid_client_id" };
+    if (clientSecret !== this.settings.clientSecret) return { ok: false, error: "bad_client_secret" };
+    if (grant === "refresh_token") {
+      const known = this.refreshTokens.get(String(args.refresh_token ?? ""));
+      if (!known || !this.settings.tokenRotation) return { ok: false, error: "invalid_refresh_token" };
+      // Slack's refresh tokens are used once: the answer carries the next one.
+      this.refreshTokens.delete(String(args.refresh_token));
+      return this.issue(known.installer, known.scopes);
+    }
+    const code = this.codes.get(String(args.code ?? ""));
+    if (!code || code.expiresAt < this.clock.now()) return { ok: false, error: "invalid_code" };
+    this.codes.delete(String(args.code));
+    const redirectUri = typeof args.redirect_uri === "string" ? args.redirect_uri : null;
+    if (code.redirectUri !== null && redirectUri !== code.redirectUri)
+      return { ok: false, error: "bad_redirect_uri" };
+    return this.issue(code.installer, code.scopes);
+  }
+
+  private issue(installer: string, scopes: string): Json {
+    const { workspace } = this;
+    const rotating = this.settings.tokenRotation === true;
+    const token = workspace.issueBotToken(rotating ? ROTATED_TOKEN_LIFETIME_S * 1000 : null);
+    const refresh = rotating ? `xoxe-1-${randomBytes(16).toString("hex")}` : null;
+    if (refresh) this.refreshTokens.set(refresh, { installer, scopes });
+    return {
+      ok: true,
+      app_id: workspace.bot.appId,
+      authed_user: { id: installer },
+      scope: scopes,
+      token_type: "bot",
+      access_token: token,
+      bot_user_id: workspace.bot.userId,
+      ...(refresh ? { refresh_token: refresh, expires_in: ROTATED_TOKEN_LIFETIME_S } : {}),
+      team: { id: workspace.team.id, name: workspace.team.name },
+      enterprise: null,
+      is_enterprise_install: false,
+    };
+  }
+}

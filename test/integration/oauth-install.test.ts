@@ -1,0 +1,169 @@
+/**
+ * Installing through Slack's OAuth flow, end to end: the app's install page, the emulator's consent page,
+ * the redirect back with a code, Bolt's state check (a forged or reused state refused), the installation
+ * kept in Restate with its tokens sealed, and a message in the installed workspace answered with the
+ * installed token. No token string may appear in Restate's state, its journals or the product's log.
+ */
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { pino } from "pino";
+import { toSessionKey } from "../../src/restate/keys.ts";
+import { freePorts } from "../helpers/free-ports.ts";
+import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const ALICE = "U0ALICE01";
+const BOT = "U0AGENT01";
+const GENERAL = "C0GENERAL";
+const CLIENT = { id: "1111111111.2222222222", secret: "emulated-client-secret" };
+
+let stack: SlackStack;
+let appUrl: string;
+const logLines: string[] = [];
+
+before(async () => {
+  const [port] = (await freePorts(1)) as [number];
+  appUrl = `http://127.0.0.1:${port}`;
+  const logSink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  stack = await startSlackStack({
+    emulator: {
+      oauth: {
+        clientId: CLIENT.id,
+        clientSecret: CLIENT.secret,
+        redirectUrl: `${appUrl}/slack/oauth_redirect`,
+      },
+    },
+    env: {
+      PORT: String(port),
+      SLACK_BOT_TOKEN: undefined,
+      SLACK_CLIENT_ID: CLIENT.id,
+      SLACK_CLIENT_SECRET: CLIENT.secret,
+      SLACK_STATE_SECRET: "state-secret-0123456789abcdef0123456789",
+      TOKEN_KEY: "token-key-0123456789abcdef0123456789abcdef",
+    },
+    logger: pino({ level: "debug", base: null }, logSink),
+  });
+  stack.sink.setDefaultReply(() => ({ output: "installed and answering", done: true }));
+});
+after(() => stack?.close());
+
+/** The install page: its "Add to Slack" link and the state cookie it set. */
+async function beginInstall(): Promise<{ authorizeUrl: URL; cookie: string }> {
+  const page = await fetch(`${appUrl}/slack/install`);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /Add to Slack/);
+  const href = /<a href="([^"]+)"/.exec(html)?.[1]?.replaceAll("&amp;", "&");
+  assert.ok(href, "the page links to Slack's consent page");
+  const cookie = page.headers.get("set-cookie")?.split(";")[0];
+  assert.ok(cookie, "the page sets the state cookie");
+  return { authorizeUrl: new URL(href), cookie };
+}
+
+/** The person allows the install on the consent page: where Slack sends them back (with a code and the state). */
+async function allow(authorizeUrl: URL): Promise<URL> {
+  const consent = await fetch(authorizeUrl);
+  assert.equal(consent.status, 200);
+  assert.match(await consent.text(), /is requesting permission to access the Acme Slack workspace/);
+  const form = new URLSearchParams({ user: ALICE });
+  for (const name of ["client_id", "scope", "state", "redirect_uri"])
+    form.set(name, authorizeUrl.searchParams.get(name) ?? "");
+  const allowed = await fetch(new URL("/oauth/v2/authorize", authorizeUrl), {
+    method: "POST",
+    body: form,
+    redirect: "manual",
+  });
+  assert.equal(allowed.status, 302);
+  return new URL(allowed.headers.get("location") ?? "");
+}
+
+const installVersion = async (): Promise<number | null> => {
+  const rows = await stack.restate.query<{ value_utf8: string }>(
+    "SELECT value_utf8 FROM state WHERE service_name = 'SlackInstallation' AND service_key = 'T0001' AND key = 'installation'",
+  );
+  return rows[0] ? (JSON.parse(rows[0].value_utf8) as { version: number }).version : null;
+};
+
+describe("installing through OAuth", () => {
+  let callback: URL;
+  let cookie: string;
+
+  test("Add to Slack, allow, and back: the installation is kept in Restate, its token sealed", async () => {
+    const begun = await beginInstall();
+    assert.equal(begun.authorizeUrl.searchParams.get("client_id"), CLIENT.id);
+    assert.match(begun.authorizeUrl.searchParams.get("scope") ?? "", /chat:write/);
+    cookie = begun.cookie;
+    callback = await allow(begun.authorizeUrl);
+    assert.equal(callback.pathname, "/slack/oauth_redirect");
+    const back = await fetch(callback, { headers: { cookie } });
+    assert.equal(back.status, 200, await back.clone().text());
+    assert.equal(await installVersion(), 1);
+    const rows = await stack.restate.query<{ value_utf8: string }>(
+      "SELECT value_utf8 FROM state WHERE service_name = 'SlackInstallation' AND key = 'installation'",
+    );
+    const kept = JSON.parse(rows[0]?.value_utf8 ?? "{}");
+    assert.equal(kept.key, "T0001");
+    assert.equal(kept.botUserId, BOT);
+    assert.equal(kept.installerUserId, ALICE);
+    assert.equal(kept.url, "https://acme.slack.com/");
+    assert.match(kept.botToken, /^st1\./);
+  });
+
+  test("a forged state, and the same callback again, are refused before any code is exchanged", async () => {
+    const exchanges = stack.emulator.oauth?.exchanges.length ?? 0;
+    // Forged: a state the app never signed, in a browser with a cookie of its own making.
+    const forged = new URL(callback);
+    forged.searchParams.set("state", "forged-state");
+    const refusedForged = await fetch(forged, { headers: { cookie: "slack-app-oauth-state=forged-state" } });
+    assert.notEqual(refusedForged.status, 200);
+    // Reused: the browser no longer has the cookie (the callback deleted it); a replay with it is refused too.
+    assert.notEqual((await fetch(callback)).status, 200);
+    assert.equal(stack.emulator.oauth?.exchanges.length, exchanges, "no code was exchanged");
+    const replayed = await fetch(callback, { headers: { cookie } });
+    assert.notEqual(replayed.status, 200, "the code works once");
+    assert.equal(await installVersion(), 1, "the installation is as it was");
+  });
+
+  test("a mention in the installed workspace is answered with the installed token", async () => {
+    const { message } = await stack.emulator.userPosts({
+      user: ALICE,
+      channel: GENERAL,
+      text: `<@${BOT}> hello`,
+    });
+    await waitFor(
+      () =>
+        stack.emulator
+          .thread(GENERAL, message.ts)
+          .some((m) => m.user === BOT && m.text.includes("installed and answering")) || undefined,
+      { what: "the answer in the thread" },
+    );
+    const key = toSessionKey("T0001", GENERAL, message.ts);
+    assert.ok(key.startsWith("T0001:"));
+    const posts = stack.emulator.calls.filter((call) => call.method === "chat.postMessage" && call.ok);
+    assert.ok(posts.length > 0);
+  });
+
+  test("no token appears in clear in Restate's state, its journals or the log", async () => {
+    const tokens = stack.emulator.workspace.issuedBotTokens();
+    assert.equal(tokens.length, 1);
+    const state = JSON.stringify(await stack.restate.query("SELECT * FROM state"));
+    const journal = JSON.stringify(await stack.restate.query("SELECT * FROM sys_journal"));
+    const decodedJournal = journal.replace(/"([A-Za-z0-9+/=]{40,})"/g, (_, b64: string) =>
+      Buffer.from(b64, "base64").toString("latin1"),
+    );
+    for (const token of [...tokens, CLIENT.secret]) {
+      const secretPart = token.slice(-16);
+      assert.ok(!state.includes(secretPart), "not in state");
+      assert.ok(!journal.includes(secretPart) && !decodedJournal.includes(secretPart), "not in a journal");
+      const logged = logLines.filter((line) => line.includes(secretPart));
+      assert.deepEqual(logged, [], "not in the log");
+    }
+    assert.ok(journal.length > 1000, "the journals were read");
+  });
+});
