@@ -20,6 +20,7 @@ import { ensureSecretFile } from "./runtime/secret-file.ts";
 import { createAgent, createServices, createWorkspaceClients } from "./services.ts";
 import { type SlackAdapter, startSlackAdapter } from "./slack/adapter.ts";
 import { Installations } from "./slack/installations.ts";
+import { tokenRefresher } from "./slack/oauth.ts";
 import { TokenBox } from "./slack/token-box.ts";
 import { SlackEmulator } from "./slack-emulator/emulator.ts";
 import { createDefaultWorkspace } from "./slack-emulator/workspace.ts";
@@ -87,9 +88,13 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
           })
         : null;
     const slackClients = createWorkspaceClients(config, installations, logger);
+    const refresher =
+      installations && config.slack.mode !== "none" && config.slack.auth.kind === "oauth"
+        ? tokenRefresher(config.slack.auth, config.slackApi.url, installations.box)
+        : null;
     const agent = givenAgent ?? createAgent(config, slackClients);
     const endpoint = await startServicesEndpoint({
-      services: createServices({ config, agent, logger, adapterKey, slack: slackClients }),
+      services: createServices({ config, agent, logger, adapterKey, slack: slackClients, refresher }),
       port: config.services.port,
       host: config.services.bindAddress,
       logger,

@@ -14,7 +14,7 @@ import { callerCheck } from "./restate/caller.ts";
 import { createChannelSettings } from "./restate/channel-settings.ts";
 import { createChatService } from "./restate/chat-service.ts";
 import { createSlackChannel } from "./slack/durable/slack-channel.ts";
-import { createSlackInstallation } from "./slack/durable/slack-installation.ts";
+import { createSlackInstallation, type TokenRefresher } from "./slack/durable/slack-installation.ts";
 import { slackSessionEffects } from "./slack/durable/slack-session-effects.ts";
 import { createSlackThread } from "./slack/durable/slack-thread.ts";
 import { createSlackWorkspace } from "./slack/durable/slack-workspace.ts";
@@ -68,6 +68,8 @@ export function createServices(deps: {
   readonly adapterKey: string;
   /** Which token each workspace's Slack calls use (`createWorkspaceClients`). */
   readonly slack: WorkspaceClients;
+  /** With OAuth: token rotation's exchange (oauth.ts `tokenRefresher`); absent: tokens are not refreshed. */
+  readonly refresher?: TokenRefresher | null;
 }) {
   const { config, agent, logger, adapterKey, slack } = deps;
   const caller = callerCheck(adapterKey);
@@ -112,7 +114,7 @@ export function createServices(deps: {
       journalRetentionMs,
       caller,
     }),
-    createSlackInstallation({ journalRetentionMs, caller }),
+    createSlackInstallation({ journalRetentionMs, caller, refresher: deps.refresher ?? null }),
     createUserHome({
       slack,
       debounceMs: config.slackApi.homeDebounceMs,

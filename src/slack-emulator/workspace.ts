@@ -175,6 +175,12 @@ export class EmulatedWorkspace {
     return [...this.issuedTokens.keys()];
   }
 
+  /** Every rotating token issued so far expires now (as 12 hours passing would make it). */
+  expireIssuedTokens(): void {
+    for (const [token, expiresAt] of this.issuedTokens)
+      if (expiresAt !== null) this.issuedTokens.set(token, Date.now());
+  }
+
   /** Revokes every token issued by installs (the app uninstalled). */
   revokeIssuedTokens(): void {
     this.issuedTokens.clear();

@@ -33,6 +33,13 @@ export const InstallationRecordSchema = z.object({
 
 export type InstallationRecord = z.infer<typeof InstallationRecordSchema>;
 
+/** What a token refresh gives: the new bot and refresh tokens, sealed, and when the bot token expires. */
+export interface RefreshedTokens {
+  readonly botToken: string;
+  readonly refreshToken: string;
+  readonly expiresAt: number;
+}
+
 /** A kept record as `SlackInstallation.get` answers it: the record, its version and when it was installed. */
 export interface KeptInstallation extends InstallationRecord {
   /** Grows with every save (an install, a re-install, a rotation): a cache holding an older one is stale. */

@@ -21,6 +21,21 @@ import type { TokenBox } from "./token-box.ts";
 /** How long a cached record is trusted without asking Restate again (another process may have rotated it). */
 const CACHE_TTL_MS = 60_000;
 
+/**
+ * A rotating token is refreshed once it has less than this left: more than Bolt's own window (2 hours), so
+ * Bolt never refreshes behind our back and every refresh goes through `SlackInstallation/refresh`.
+ */
+export const REFRESH_BEFORE_EXPIRY_MS = 2 * 3_600_000 + 10 * 60_000;
+
+/** Whether the record's bot token is expiring (or gone) and should be refreshed first. */
+export function isExpiring(record: KeptInstallation, nowMs: number = Date.now()): boolean {
+  return (
+    record.refreshToken !== null &&
+    record.expiresAt !== null &&
+    record.expiresAt * 1000 - nowMs < REFRESH_BEFORE_EXPIRY_MS
+  );
+}
+
 export class Installations {
   readonly box: TokenBox;
   private readonly adapterKey: string;
@@ -43,6 +58,24 @@ export class Installations {
       .get(clients.rpc.opts({ ...signedInput(this.adapterKey, target, undefined) }));
     this.cache.set(key, { record, at: Date.now() });
     return record;
+  }
+
+  /**
+   * The record with a token good to use: refreshed first when it is expiring, or (`version`) when Slack
+   * refused the token of that version. Null when the app is not installed there.
+   */
+  async usable(key: string, refusedVersion?: number): Promise<KeptInstallation | null> {
+    const record = await this.find(key);
+    if (!record) return null;
+    if (refusedVersion === undefined ? !isExpiring(record) : record.version !== refusedVersion) return record;
+    if (!record.refreshToken) return record;
+    const target = { service: SlackInstallationRef.name, handler: "refresh", key };
+    const input = { version: record.version };
+    const refreshed = await this.ingress
+      .objectClient(SlackInstallationRef, key)
+      .refresh(input, clients.rpc.opts({ ...signedInput(this.adapterKey, target, input) }));
+    this.cache.set(key, { record: refreshed, at: Date.now() });
+    return refreshed;
   }
 
   /** Keeps Bolt's installation, its tokens sealed before they leave this process. */
@@ -91,7 +124,7 @@ export function installationStore(
       );
     },
     fetchInstallation: async (query: InstallationQuery<boolean>) => {
-      const record = await installations.find(keyOfQuery(query));
+      const record = await installations.usable(keyOfQuery(query));
       if (!record) throw new Error(`the app is not installed in ${keyOfQuery(query)}`);
       return toBoltInstallation(record, installations.box);
     },

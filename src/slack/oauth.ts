@@ -7,13 +7,16 @@
  * its own in Socket Mode (`SLACK_INSTALL_PORT`). Knows nothing of sessions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import * as restate from "@restatedev/restate-sdk";
 import { InstallProvider } from "@slack/oauth";
 import { WebClient } from "@slack/web-api";
 import type { OAuthSettings } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import type { TokenRefresher } from "./durable/slack-installation.ts";
 import { type Installations, installationStore } from "./installations.ts";
 import { requiredScopes } from "./scopes.ts";
-import { SLACK_REQUEST_TIMEOUT_MS, toSlackLogger } from "./web-api.ts";
+import type { TokenBox } from "./token-box.ts";
+import { classifySlackFailure, SLACK_REQUEST_TIMEOUT_MS, toSlackLogger } from "./web-api.ts";
 
 export const INSTALL_PATH = "/slack/install";
 export const REDIRECT_PATH = "/slack/oauth_redirect";
@@ -56,6 +59,42 @@ function installPage(addToSlackUrl: string): string {
     "<h1>Install the agent in your Slack workspace</h1>" +
     `<p><a href="${href}" style="font-size: 1.2em">Add to Slack</a></p></body></html>`
   );
+}
+
+/**
+ * Token rotation's exchange (`oauth.v2.access`, `grant_type=refresh_token`): the refresh token opened here,
+ * the new tokens sealed before they leave, so the step that runs this journals nothing in clear. Slack's
+ * refusal (`invalid_refresh_token`, say) is final; a network failure or a 5xx is tried again.
+ */
+export function tokenRefresher(oauth: OAuthSettings, apiUrl: string, box: TokenBox): TokenRefresher {
+  const client = new WebClient(undefined, {
+    slackApiUrl: apiUrl,
+    timeout: SLACK_REQUEST_TIMEOUT_MS,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+  return async (installation) => {
+    if (!installation.refreshToken) throw new restate.TerminalError("the installation has no refresh token");
+    let answer: Awaited<ReturnType<typeof client.oauth.v2.access>>;
+    try {
+      answer = await client.oauth.v2.access({
+        client_id: oauth.clientId,
+        client_secret: oauth.clientSecret,
+        grant_type: "refresh_token",
+        refresh_token: box.open(installation.refreshToken, installation.key),
+      });
+    } catch (error) {
+      classifySlackFailure(error, "oauth.v2.access", []);
+      throw error;
+    }
+    if (!answer.access_token || !answer.refresh_token || !answer.expires_in)
+      throw new restate.TerminalError("Slack's refresh answer lacks the new tokens");
+    return {
+      botToken: box.seal(answer.access_token, installation.key),
+      refreshToken: box.seal(answer.refresh_token, installation.key),
+      expiresAt: Math.floor(Date.now() / 1000) + answer.expires_in,
+    };
+  };
 }
 
 /** A route of the install flow, in the shape of Bolt's `customRoutes`. */

@@ -74,8 +74,18 @@ export function toSlackLogger(logger: Logger): SlackLogger {
   };
 }
 
-/** The `error` of an `ok:false` answer, or undefined for any other failure. */
+/** Slack's final refusal of a call, as `classifySlackFailure` throws it: it keeps Slack's error name. */
+export class SlackRefusal extends restate.TerminalError {
+  readonly slackError: string;
+  constructor(method: string, code: string) {
+    super(`Slack refused ${method}: ${code}`, { errorCode: 400 });
+    this.slackError = code;
+  }
+}
+
+/** The `error` of an `ok:false` answer (also once classified), or undefined for any other failure. */
 export function slackErrorCode(error: unknown): string | undefined {
+  if (error instanceof SlackRefusal) return error.slackError;
   const e = error as { code?: string; data?: { error?: string } };
   return e?.code === ErrorCode.PlatformError ? e.data?.error : undefined;
 }
@@ -108,7 +118,7 @@ export function classifySlackFailure(error: unknown, method: string, alreadyDone
       const code = slackErrorCode(error) ?? "unknown_error";
       if (alreadyDone.includes(code)) return "ok";
       if (RETRYABLE_PLATFORM_ERRORS.has(code)) throw new Error(`Slack answered ${code} to ${method}`);
-      throw new restate.TerminalError(`Slack refused ${method}: ${code}`, { errorCode: 400 });
+      throw new SlackRefusal(method, code);
     }
     case ErrorCode.HTTPError:
       if ((e.statusCode ?? 500) >= 500) throw new Error(`Slack answered HTTP ${e.statusCode} to ${method}`);

@@ -3,7 +3,8 @@
  * or the token of the workspace's installation, opened at the time of the call inside the step, so a token
  * rotated or re-installed meanwhile is used at once and a retried step never holds a stale one (nothing of
  * it is journaled). A token Slack refuses is looked up again once: if the installation changed meanwhile
- * (another process rotated it), the call is made again with the new one.
+ * (another process rotated it) or can be refreshed (token rotation), the call is made again with the new one.
+ * A token about to expire is refreshed before it is used (installations.ts `usable`).
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { WebClient } from "@slack/web-api";
@@ -35,8 +36,11 @@ export function installedClients(
   makeClient: (token: string) => WebClient,
 ): WorkspaceClients {
   const made = new Map<string, { version: number; client: WebClient }>();
-  async function clientOf(team: string): Promise<{ version: number; client: WebClient }> {
-    const record = await installations.find(team);
+  async function clientOf(
+    team: string,
+    refusedVersion?: number,
+  ): Promise<{ version: number; client: WebClient }> {
+    const record = await installations.usable(team, refusedVersion);
     if (!record) {
       throw new restate.TerminalError(
         `the app is not installed in ${team} (uninstalled, or its tokens revoked)`,
@@ -62,7 +66,7 @@ export function installedClients(
       } catch (error) {
         if (!REFUSED_TOKEN.has(slackErrorCode(error) ?? "")) throw error;
         installations.forget(team);
-        const again = await clientOf(team);
+        const again = await clientOf(team, first.version);
         if (again.version === first.version) throw error;
         return await call(again.client);
       }

@@ -5,83 +5,27 @@
  * installed token. No token string may appear in Restate's state, its journals or the product's log.
  */
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { pino } from "pino";
 import { toSessionKey } from "../../src/restate/keys.ts";
-import { freePorts } from "../helpers/free-ports.ts";
-import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
+import {
+  allowInstall,
+  beginInstall,
+  OAUTH_CLIENT as CLIENT,
+  type OAuthStack,
+  startOAuthStack,
+} from "../helpers/oauth-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const ALICE = "U0ALICE01";
 const BOT = "U0AGENT01";
 const GENERAL = "C0GENERAL";
-const CLIENT = { id: "1111111111.2222222222", secret: "emulated-client-secret" };
 
-let stack: SlackStack;
-let appUrl: string;
-const logLines: string[] = [];
-
+let stack: OAuthStack;
 before(async () => {
-  const [port] = (await freePorts(1)) as [number];
-  appUrl = `http://127.0.0.1:${port}`;
-  const logSink = new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  });
-  stack = await startSlackStack({
-    emulator: {
-      oauth: {
-        clientId: CLIENT.id,
-        clientSecret: CLIENT.secret,
-        redirectUrl: `${appUrl}/slack/oauth_redirect`,
-      },
-    },
-    env: {
-      PORT: String(port),
-      SLACK_BOT_TOKEN: undefined,
-      SLACK_CLIENT_ID: CLIENT.id,
-      SLACK_CLIENT_SECRET: CLIENT.secret,
-      SLACK_STATE_SECRET: "state-secret-0123456789abcdef0123456789",
-      TOKEN_KEY: "token-key-0123456789abcdef0123456789abcdef",
-    },
-    logger: pino({ level: "debug", base: null }, logSink),
-  });
+  stack = await startOAuthStack();
   stack.sink.setDefaultReply(() => ({ output: "installed and answering", done: true }));
 });
 after(() => stack?.close());
-
-/** The install page: its "Add to Slack" link and the state cookie it set. */
-async function beginInstall(): Promise<{ authorizeUrl: URL; cookie: string }> {
-  const page = await fetch(`${appUrl}/slack/install`);
-  assert.equal(page.status, 200);
-  const html = await page.text();
-  assert.match(html, /Add to Slack/);
-  const href = /<a href="([^"]+)"/.exec(html)?.[1]?.replaceAll("&amp;", "&");
-  assert.ok(href, "the page links to Slack's consent page");
-  const cookie = page.headers.get("set-cookie")?.split(";")[0];
-  assert.ok(cookie, "the page sets the state cookie");
-  return { authorizeUrl: new URL(href), cookie };
-}
-
-/** The person allows the install on the consent page: where Slack sends them back (with a code and the state). */
-async function allow(authorizeUrl: URL): Promise<URL> {
-  const consent = await fetch(authorizeUrl);
-  assert.equal(consent.status, 200);
-  assert.match(await consent.text(), /is requesting permission to access the Acme Slack workspace/);
-  const form = new URLSearchParams({ user: ALICE });
-  for (const name of ["client_id", "scope", "state", "redirect_uri"])
-    form.set(name, authorizeUrl.searchParams.get(name) ?? "");
-  const allowed = await fetch(new URL("/oauth/v2/authorize", authorizeUrl), {
-    method: "POST",
-    body: form,
-    redirect: "manual",
-  });
-  assert.equal(allowed.status, 302);
-  return new URL(allowed.headers.get("location") ?? "");
-}
 
 const installVersion = async (): Promise<number | null> => {
   const rows = await stack.restate.query<{ value_utf8: string }>(
@@ -95,11 +39,11 @@ describe("installing through OAuth", () => {
   let cookie: string;
 
   test("Add to Slack, allow, and back: the installation is kept in Restate, its token sealed", async () => {
-    const begun = await beginInstall();
+    const begun = await beginInstall(stack.appUrl);
     assert.equal(begun.authorizeUrl.searchParams.get("client_id"), CLIENT.id);
     assert.match(begun.authorizeUrl.searchParams.get("scope") ?? "", /chat:write/);
     cookie = begun.cookie;
-    callback = await allow(begun.authorizeUrl);
+    callback = await allowInstall(begun.authorizeUrl, ALICE);
     assert.equal(callback.pathname, "/slack/oauth_redirect");
     const back = await fetch(callback, { headers: { cookie } });
     assert.equal(back.status, 200, await back.clone().text());
@@ -161,7 +105,7 @@ describe("installing through OAuth", () => {
       const secretPart = token.slice(-16);
       assert.ok(!state.includes(secretPart), "not in state");
       assert.ok(!journal.includes(secretPart) && !decodedJournal.includes(secretPart), "not in a journal");
-      const logged = logLines.filter((line) => line.includes(secretPart));
+      const logged = stack.logLines.filter((line) => line.includes(secretPart));
       assert.deepEqual(logged, [], "not in the log");
     }
     assert.ok(journal.length > 1000, "the journals were read");

@@ -4,18 +4,36 @@
  * everything else is kept, so no database is needed and no two copies of the app disagree about a token;
  * Restate's state and journals are readable through its admin API, so nothing here is ever in clear: the
  * adapter seals before it saves, and a token is opened only in the step that calls Slack. Only our Slack
- * adapter (signed requests) may save, read or remove an installation.
+ * adapter (signed requests) may save, read or remove an installation. With token rotation, `refresh` is
+ * the one place new tokens are asked for: exclusive per installation, so two callers never spend the same
+ * single-use refresh token, and the exchange is one durable step whose journaled result is sealed.
  */
 import * as restate from "@restatedev/restate-sdk";
+import { z } from "zod";
 import type { CallerCheck } from "../../restate/caller.ts";
-import { type InstallationRecord, InstallationRecordSchema, type KeptInstallation } from "../installation.ts";
+import {
+  type InstallationRecord,
+  InstallationRecordSchema,
+  type KeptInstallation,
+  type RefreshedTokens,
+} from "../installation.ts";
 import { SLACK_INSTALLATION } from "./slack-objects.ts";
 
 type InstallationState = { installation: KeptInstallation };
 type InstallationContext = restate.ObjectContext<InstallationState>;
 
-export function createSlackInstallation(options: { journalRetentionMs: number; caller: CallerCheck }) {
-  const { caller } = options;
+/**
+ * Trades an installation's refresh token for new tokens at Slack (`oauth.v2.access`), returning them
+ * sealed; null without OAuth (no client credentials here). Runs inside a durable step.
+ */
+export type TokenRefresher = (installation: KeptInstallation) => Promise<RefreshedTokens>;
+
+export function createSlackInstallation(options: {
+  journalRetentionMs: number;
+  caller: CallerCheck;
+  refresher: TokenRefresher | null;
+}) {
+  const { caller, refresher } = options;
   return restate.object({
     name: SLACK_INSTALLATION,
     description: "One installation of the app in a workspace or an Enterprise Grid org, its tokens sealed.",
@@ -46,6 +64,24 @@ export function createSlackInstallation(options: { journalRetentionMs: number; c
         async (ctx: restate.ObjectSharedContext<InstallationState>): Promise<KeptInstallation | null> => {
           await caller.requireAdapterRead(ctx, "only our Slack adapter may read an installation");
           return (await ctx.get("installation")) ?? null;
+        },
+      ),
+      /**
+       * New tokens, if the kept record is still `version` (the one the caller found expiring or refused):
+       * a caller that comes second finds a newer version and gets it, without a second exchange.
+       */
+      refresh: restate.handlers.object.exclusive(
+        { input: restate.serde.schema(z.object({ version: z.number().int() })) },
+        async (ctx: InstallationContext, { version }): Promise<KeptInstallation | null> => {
+          await caller.requireAdapterRead(ctx, "only our Slack adapter may refresh an installation's tokens");
+          const kept = await ctx.get("installation");
+          if (!kept || kept.version !== version || !kept.refreshToken || !refresher) return kept;
+          const tokens = await ctx.run("exchange the refresh token", () => refresher(kept), {
+            maxRetryAttempts: 5,
+          });
+          const refreshed = { ...kept, ...tokens, version: kept.version + 1 };
+          ctx.set("installation", refreshed);
+          return refreshed;
         },
       ),
       /** The app was uninstalled or its tokens revoked: the record is forgotten. */

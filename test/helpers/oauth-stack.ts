@@ -1,0 +1,91 @@
+/**
+ * The product installed through OAuth against the emulator: a Slack stack whose app has no bot token but
+ * a client id and secret, and the steps of an install as a person's browser makes them (the install page,
+ * Slack's consent page, the redirect back with its cookie). Logs are kept to look for secrets in them.
+ */
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import type { OAuthAppSettings } from "../../src/slack-emulator/oauth-app.ts";
+import { freePorts } from "./free-ports.ts";
+import { type SlackStack, startSlackStack } from "./slack-stack.ts";
+
+export const OAUTH_CLIENT = { id: "1111111111.2222222222", secret: "emulated-client-secret" };
+
+export interface OAuthStack extends SlackStack {
+  /** Where the Bolt app listens (its install pages and events). */
+  readonly appUrl: string;
+  /** Every line the product logged. */
+  readonly logLines: readonly string[];
+}
+
+export async function startOAuthStack(
+  options: { tokenRotation?: boolean; env?: Record<string, string> } = {},
+): Promise<OAuthStack> {
+  const [port] = (await freePorts(1)) as [number];
+  const appUrl = `http://127.0.0.1:${port}`;
+  const logLines: string[] = [];
+  const logSink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  const oauth: OAuthAppSettings = {
+    clientId: OAUTH_CLIENT.id,
+    clientSecret: OAUTH_CLIENT.secret,
+    redirectUrl: `${appUrl}/slack/oauth_redirect`,
+    ...(options.tokenRotation ? { tokenRotation: true } : {}),
+  };
+  const stack = await startSlackStack({
+    emulator: { oauth },
+    env: {
+      PORT: String(port),
+      SLACK_BOT_TOKEN: undefined,
+      SLACK_CLIENT_ID: OAUTH_CLIENT.id,
+      SLACK_CLIENT_SECRET: OAUTH_CLIENT.secret,
+      SLACK_STATE_SECRET: "state-secret-0123456789abcdef0123456789",
+      TOKEN_KEY: "token-key-0123456789abcdef0123456789abcdef",
+      ...options.env,
+    },
+    logger: pino({ level: "debug", base: null }, logSink),
+  });
+  return { ...stack, appUrl, logLines };
+}
+
+/** The install page: its "Add to Slack" link and the state cookie it set. */
+export async function beginInstall(appUrl: string): Promise<{ authorizeUrl: URL; cookie: string }> {
+  const page = await fetch(`${appUrl}/slack/install`);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /Add to Slack/);
+  const href = /<a href="([^"]+)"/.exec(html)?.[1]?.replaceAll("&amp;", "&");
+  assert.ok(href, "the page links to Slack's consent page");
+  const cookie = page.headers.get("set-cookie")?.split(";")[0];
+  assert.ok(cookie, "the page sets the state cookie");
+  return { authorizeUrl: new URL(href), cookie };
+}
+
+/** A person allows the install on the consent page: where Slack sends them back (with a code and the state). */
+export async function allowInstall(authorizeUrl: URL, user: string): Promise<URL> {
+  const consent = await fetch(authorizeUrl);
+  assert.equal(consent.status, 200);
+  assert.match(await consent.text(), /is requesting permission to access the \w+ Slack workspace/);
+  const form = new URLSearchParams({ user });
+  for (const name of ["client_id", "scope", "state", "redirect_uri"])
+    form.set(name, authorizeUrl.searchParams.get(name) ?? "");
+  const allowed = await fetch(new URL("/oauth/v2/authorize", authorizeUrl), {
+    method: "POST",
+    body: form,
+    redirect: "manual",
+  });
+  assert.equal(allowed.status, 302);
+  return new URL(allowed.headers.get("location") ?? "");
+}
+
+/** The whole install, as `user`'s browser makes it; the app's answer to the redirect back. */
+export async function install(appUrl: string, user: string): Promise<Response> {
+  const { authorizeUrl, cookie } = await beginInstall(appUrl);
+  const callback = await allowInstall(authorizeUrl, user);
+  return fetch(callback, { headers: { cookie } });
+}
