@@ -20,7 +20,12 @@ export interface OAuthStack extends SlackStack {
 }
 
 export async function startOAuthStack(
-  options: { tokenRotation?: boolean; env?: Record<string, string> } = {},
+  options: {
+    tokenRotation?: boolean;
+    /** Socket Mode: the install pages on a listener of their own (`SLACK_INSTALL_PORT`). */
+    socketMode?: boolean;
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<OAuthStack> {
   const [port] = (await freePorts(1)) as [number];
   const appUrl = `http://127.0.0.1:${port}`;
@@ -39,7 +44,9 @@ export async function startOAuthStack(
   };
   const stack = await startSlackStack({
     emulator: { oauth },
+    ...(options.socketMode ? { socketMode: true } : {}),
     env: {
+      ...(options.socketMode ? { SLACK_SIGNING_SECRET: undefined, SLACK_INSTALL_PORT: String(port) } : {}),
       PORT: String(port),
       SLACK_BOT_TOKEN: undefined,
       SLACK_CLIENT_ID: OAUTH_CLIENT.id,
