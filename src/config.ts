@@ -76,6 +76,8 @@ export interface Config {
     readonly updateIntervalMs: number;
     /** Agent-session status calls a workspace makes a minute at most (Slack's Tier 3: about 50). */
     readonly statusPerMinute: number;
+    /** `WORKSPACE_DATA_GRACE`: how long a workspace the app left keeps its sessions' state. */
+    readonly workspaceDataGraceMs: number;
   };
   /** Who decides on tool calls that need approval, how long a decision may take, and undo (`APPROVERS`, ...). */
   readonly approvals: {
@@ -395,6 +397,7 @@ const EnvSchema = z.object({
   HOME_DEBOUNCE_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1000),
   SLACK_UPDATE_INTERVAL_MS: z.coerce.number().int().min(0, "must be 0 or more").default(1300),
   SLACK_STATUS_PER_MINUTE: z.coerce.number().int().min(1, "must be 1 or more").default(50),
+  WORKSPACE_DATA_GRACE: duration.default(30 * 24 * 3_600_000),
 });
 
 type ParsedEnv = z.infer<typeof EnvSchema>;
@@ -675,6 +678,7 @@ export function parseConfig(env: Env, isTty = false): Config {
       homeDebounceMs: e.HOME_DEBOUNCE_MS,
       updateIntervalMs: e.SLACK_UPDATE_INTERVAL_MS,
       statusPerMinute: e.SLACK_STATUS_PER_MINUTE,
+      workspaceDataGraceMs: e.WORKSPACE_DATA_GRACE,
     },
     approvals: {
       approvers: e.APPROVERS.map(parseApprover),

@@ -110,6 +110,7 @@ export function createServices(deps: {
     createSlackChannel({ slack, postIntervalMs: config.slackApi.postIntervalMs, journalRetentionMs }),
     createSlackWorkspace({
       updateIntervalMs: config.slackApi.updateIntervalMs,
+      dataGraceMs: config.slackApi.workspaceDataGraceMs,
       statusPerMinute: config.slackApi.statusPerMinute,
       journalRetentionMs,
       caller,

@@ -416,6 +416,19 @@ export function createChatService(options: ChatServiceOptions) {
     return { settled, fates: fates(settled.ended, fate), stoppedRunIds: [active.id], approvals };
   }
 
+  /** Stops the active run and forgets the queue, the history and the summary (a reset, or the app leaving). */
+  async function wipe(ctx: ChatContext) {
+    const active = await ctx.get("activeRun");
+    const queue = (await ctx.get("queue")) ?? [];
+    // What the run leaves for the history does not matter: the history goes too.
+    const ended = active ? await endActiveRun(ctx, active, "stopped") : null;
+    ctx.clear("activeRun");
+    ctx.clear("queue");
+    await historyOf(ctx).clear();
+    ctx.clear("context");
+    return { active, queue, ended };
+  }
+
   /** Keeps a decision on the active run's approval among the decided ones; returns its card. */
   async function recordDecision(
     ctx: ChatContext,
@@ -549,6 +562,7 @@ export function createChatService(options: ChatServiceOptions) {
       : null;
     const meta = acceptMessage(stored, input, origin, channelKey !== null);
     if (meta !== stored) ctx.set("meta", meta);
+    if (meta.origin && !stored.origin) effects.began(ctx, { sessionKey: ctx.key, origin: meta.origin });
     // One-way: the channel lists the session (again, once a listing ran out) and answers with its default.
     if (channelKey && !stored.channelModeKnown)
       ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
@@ -1029,20 +1043,32 @@ export function createChatService(options: ChatServiceOptions) {
             await guardControl(ctx, by);
             const meta = (await ctx.get("meta")) ?? NEW_SESSION;
             assertMayControl(meta, by, "reset it");
-            const active = await ctx.get("activeRun");
-            const queue = (await ctx.get("queue")) ?? [];
-            // What the run leaves for the history does not matter: the history goes too.
-            const ended = active ? await endActiveRun(ctx, active, "stopped") : null;
-            ctx.clear("activeRun");
-            ctx.clear("queue");
-            await historyOf(ctx).clear();
-            ctx.clear("context");
+            const { active, queue, ended } = await wipe(ctx);
             ctx.console.info("Session reset");
             const changed = [...(ended?.fates ?? []), ...fates(queue, "stopped")];
             report(ctx, { meta, active: null, queue: [], closed: true }, changed, ended ?? {});
             return { stoppedRunId: active?.id ?? null, droppedQueued: queue.length };
           }),
       ),
+
+      /**
+       * The app left the session's workspace (uninstalled, or its tokens revoked): the run stops, the queue
+       * and the history go, and nothing is shown (Slack no longer takes our calls there). A later install
+       * starts the thread afresh. Sent by SlackWorkspace, which lists its sessions.
+       */
+      workspace_left: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: ChatContext): Promise<void> => {
+          const { active, queue } = await wipe(ctx);
+          if (active || queue.length > 0)
+            ctx.console.info(`The app left the workspace: run stopped, ${queue.length} queued dropped`);
+        },
+      ),
+
+      /** The workspace's grace after the app left ran out: everything of the session goes. */
+      forget: restate.handlers.object.exclusive({ ingressPrivate: true }, async (ctx: ChatContext) => {
+        ctx.clearAll();
+      }),
 
       /** Takes a message out of the queue: the session's people, or whoever queued it, may. */
       remove_queued: restate.handlers.object.exclusive(

@@ -108,6 +108,8 @@ export interface LiveMessage {
 }
 
 export interface SessionEffects {
+  /** A session of a place began (its first message recorded where it lives): the place may list it. */
+  began(ctx: restate.Context, session: { sessionKey: string; origin: SessionOrigin }): void;
   changed(ctx: restate.Context, change: SessionChange): void;
   refused(
     ctx: restate.Context,
@@ -147,6 +149,7 @@ export interface SessionEffects {
 
 /** For a deployment without Slack: changes are only logged by the objects themselves. */
 export const noSessionEffects: SessionEffects = {
+  began() {},
   changed() {},
   refused() {},
   output() {},

@@ -8,6 +8,7 @@
 import { EventEmitter } from "node:events";
 import { type AppAnswer, AppDelivery, type DeliveryOptions } from "./app-delivery.ts";
 import type { Json } from "./app-requests.ts";
+import { eventEnvelope } from "./app-requests.ts";
 import { EmulatorClock } from "./clock.ts";
 import { OAuthApp, type OAuthAppSettings } from "./oauth-app.ts";
 import { type ClickTarget, People } from "./people.ts";
@@ -191,6 +192,17 @@ export class SlackEmulator extends EventEmitter {
   postToApp(body: string, contentType: string, options: DeliveryOptions = {}): Promise<AppAnswer> {
     return this.delivery.postToApp(body, contentType, options);
   }
+  /**
+   * An admin uninstalls the app: every token installs gave it stops working at once, and the app is told
+   * (`app_uninstalled`, with no authorisation: Slack has none left to give).
+   */
+  uninstallApp(): Promise<AppAnswer> {
+    this.workspace.revokeIssuedTokens();
+    const event = { type: "app_uninstalled", event_ts: `${Math.floor(Date.now() / 1000)}.000100` };
+    const envelope = { ...eventEnvelope(this.workspace, event), authorizations: [] };
+    return this.delivery.deliverEvent(event, { envelope });
+  }
+
   deliverEvent(event: Json, options: DeliveryOptions & { envelope?: Json } = {}): Promise<AppAnswer> {
     return this.delivery.deliverEvent(event, options);
   }

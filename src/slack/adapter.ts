@@ -119,6 +119,7 @@ export async function startSlackAdapter(options: {
     defaultMode: options.defaultMode,
     logger,
     viewing: new ViewingContexts(),
+    installations,
   });
 
   let eventsUrl: string | null = null;

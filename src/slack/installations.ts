@@ -8,6 +8,7 @@
 import * as clients from "@restatedev/restate-sdk-clients";
 import type { Installation, InstallationQuery, InstallationStore } from "@slack/oauth";
 import type { Logger } from "../logger.ts";
+import { DeliveryError } from "./delivery-error.ts";
 import { SlackInstallationRef } from "./durable/slack-objects.ts";
 import {
   type KeptInstallation,
@@ -124,8 +125,17 @@ export function installationStore(
       );
     },
     fetchInstallation: async (query: InstallationQuery<boolean>) => {
-      const record = await installations.usable(keyOfQuery(query));
-      if (!record) throw new Error(`the app is not installed in ${keyOfQuery(query)}`);
+      const key = keyOfQuery(query);
+      // Restate out of reach is a delivery failure (Slack sends the event again); no installation is final.
+      const record = await installations.usable(key).catch((error: unknown) => {
+        throw new DeliveryError(error);
+      });
+      if (!record) {
+        options.logger.warn(
+          `Refused a request from ${key}: the app is not installed there (uninstalled, or never installed)`,
+        );
+        throw new Error(`the app is not installed in ${key}`);
+      }
       return toBoltInstallation(record, installations.box);
     },
     deleteInstallation: async (query: InstallationQuery<boolean>) => {

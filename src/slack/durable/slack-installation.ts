@@ -17,7 +17,7 @@ import {
   type KeptInstallation,
   type RefreshedTokens,
 } from "../installation.ts";
-import { SLACK_INSTALLATION } from "./slack-objects.ts";
+import { SLACK_INSTALLATION, SlackWorkspaceRef } from "./slack-objects.ts";
 
 type InstallationState = { installation: KeptInstallation };
 type InstallationContext = restate.ObjectContext<InstallationState>;
@@ -27,6 +27,14 @@ type InstallationContext = restate.ObjectContext<InstallationState>;
  * sealed; null without OAuth (no client credentials here). Runs inside a durable step.
  */
 export type TokenRefresher = (installation: KeptInstallation) => Promise<RefreshedTokens>;
+
+/**
+ * A record's next version: never one an earlier record of the key had, also after an uninstall cleared it
+ * (a time, and above the last), so a client made for an old token is never taken for the new one.
+ */
+function nextVersion(kept: KeptInstallation | null, now: number): number {
+  return Math.max(now, (kept?.version ?? 0) + 1);
+}
 
 export function createSlackInstallation(options: {
   journalRetentionMs: number;
@@ -52,9 +60,12 @@ export function createSlackInstallation(options: {
               },
             );
           const kept = await ctx.get("installation");
-          const version = (kept?.version ?? 0) + 1;
-          const installedAt = kept?.installedAt ?? (await ctx.date.now());
+          const now = await ctx.date.now();
+          const version = nextVersion(kept, now);
+          const installedAt = kept?.installedAt ?? now;
           ctx.set("installation", { ...record, version, installedAt });
+          // Installed (again): a workspace the app had left keeps its sessions' state no longer waiting to go.
+          if (!kept) ctx.objectSendClient(SlackWorkspaceRef, ctx.key).rejoined();
           return { version };
         },
       ),
@@ -79,7 +90,7 @@ export function createSlackInstallation(options: {
           const tokens = await ctx.run("exchange the refresh token", () => refresher(kept), {
             maxRetryAttempts: 5,
           });
-          const refreshed = { ...kept, ...tokens, version: kept.version + 1 };
+          const refreshed = { ...kept, ...tokens, version: nextVersion(kept, await ctx.date.now()) };
           ctx.set("installation", refreshed);
           return refreshed;
         },
@@ -91,6 +102,8 @@ export function createSlackInstallation(options: {
           await caller.requireAdapter(ctx, "only our Slack adapter may remove an installation");
           const removed = (await ctx.get("installation")) !== null;
           ctx.clearAll();
+          // Its sessions stop now and are forgotten after the grace (SlackWorkspace/left).
+          if (removed) ctx.objectSendClient(SlackWorkspaceRef, ctx.key).left();
           return { removed };
         },
       ),

@@ -9,11 +9,15 @@ import { toChannelKey, toHomeKey } from "../../restate/keys.ts";
 import type { SessionEffects } from "../../restate/session-effects.ts";
 import type { LiveMessageUpdater } from "../live-updates.ts";
 import { isEmptyOutput } from "../outbox.ts";
-import { SlackChannelRef, SlackThreadRef, UserHomeRef } from "./slack-objects.ts";
+import { SlackChannelRef, SlackThreadRef, SlackWorkspaceRef, UserHomeRef } from "./slack-objects.ts";
 import { toHomeSummary } from "./user-home.ts";
 
 export function slackSessionEffects(liveMessages: LiveMessageUpdater): SessionEffects {
   return {
+    began(ctx, { sessionKey, origin }) {
+      // The workspace lists its sessions, to stop and later forget them if the app is uninstalled.
+      ctx.objectSendClient(SlackWorkspaceRef, origin.team).register_session({ key: sessionKey });
+    },
     changed(ctx, change) {
       const { origin } = change;
       ctx.objectSendClient(SlackThreadRef, change.sessionKey).changed(change);

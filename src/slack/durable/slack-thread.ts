@@ -227,6 +227,11 @@ export function createSlackThread(options: { slack: WorkspaceClients; journalRet
         await wantAgentStatus(ctx, change);
       },
 
+      /** The app left the workspace and its grace ran out (SlackWorkspace/forget_left): nothing is kept. */
+      forget: restate.handlers.object.exclusive({ ingressPrivate: true }, async (ctx: ThreadContext) => {
+        ctx.clearAll();
+      }),
+
       /** Sets the status wanted, at the time the workspace's pace allowed (sent by SlackWorkspace/pace_status). */
       apply_status: async (ctx: ThreadContext): Promise<void> => applyAgentStatus(ctx),
 

@@ -7,12 +7,17 @@
  * the live message updater runs inside a model step, where only the ingress can be called, so its calls
  * are signed by the adapter key and its reservations reach at most `LIVE_SLOTS_AHEAD` intervals ahead
  * (a flood of live updates then waits, and never pushes a final text far out).
+ * It also lists the workspace's sessions (in chunks, each registered once when it began), so that when the
+ * app leaves the workspace (uninstalled, tokens revoked) their runs stop and their queues empty at once, and
+ * their state goes after `WORKSPACE_DATA_GRACE` (a durable timer: object state has no retention of its own),
+ * unless the app was installed again meanwhile.
  */
 import * as restate from "@restatedev/restate-sdk";
 import { z } from "zod";
 import type { CallerCheck } from "../../restate/caller.ts";
+import { ChatServiceRef } from "../../restate/contracts.ts";
 import { type StatusBucket, takeStatusToken } from "../status-pace.ts";
-import { SLACK_WORKSPACE, SlackThreadRef } from "./slack-objects.ts";
+import { SLACK_WORKSPACE, SlackThreadRef, SlackWorkspaceRef } from "./slack-objects.ts";
 
 /** A slot handed out by `reserve_update`: its time (epoch ms). */
 const SlotSchema = z.object({ slot: z.number().int().nonnegative() });
@@ -23,11 +28,23 @@ export const LIVE_SLOTS_AHEAD = 3;
 /** `reserve_live_update`'s answer: a slot (epoch ms), or none yet and when to ask again. */
 export type LiveSlot = { readonly slot: number } | { readonly slot: null; readonly retryAt: number };
 
-type WorkspaceState = { nextUpdateAt: number; statusBucket: StatusBucket };
+type WorkspaceState = {
+  nextUpdateAt: number;
+  statusBucket: StatusBucket;
+  /** How many sessions are listed; session `n` is in chunk `sessions/<floor(n / SESSION_CHUNK)>`. */
+  sessionCount: number;
+  /** When the app left the workspace, while its sessions' state waits for its grace to run out. */
+  leftAt: number;
+} & Record<`sessions/${number}`, string[]>;
+
+/** Sessions per chunk of the list: a new session rewrites one chunk, not the whole list. */
+const SESSION_CHUNK = 500;
 type WorkspaceContext = restate.ObjectContext<WorkspaceState>;
 
 export function createSlackWorkspace(options: {
   updateIntervalMs: number;
+  /** `WORKSPACE_DATA_GRACE`: how long a left workspace's sessions are kept before they are forgotten. */
+  dataGraceMs: number;
   /** Agent-session status calls a minute (status-pace.ts). */
   statusPerMinute: number;
   journalRetentionMs: number;
@@ -42,11 +59,61 @@ export function createSlackWorkspace(options: {
       "only our live message updater may reserve or give back chat.update slots",
     );
 
+  /** Every listed session key, chunk by chunk. */
+  async function listedSessions(ctx: WorkspaceContext): Promise<string[]> {
+    const count = (await ctx.get("sessionCount")) ?? 0;
+    const keys: string[] = [];
+    for (let chunk = 0; chunk * SESSION_CHUNK < count; chunk += 1)
+      keys.push(...((await ctx.get(`sessions/${chunk}`)) ?? []));
+    return keys;
+  }
+
   return restate.object({
     name: SLACK_WORKSPACE,
     description: "Paces chat.update across a workspace (Slack allows about 50 a minute).",
     options: { journalRetention: options.journalRetentionMs },
     handlers: {
+      /** A session of the workspace began (ChatService, through its effects; sent once per session). */
+      register_session: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: WorkspaceContext, { key }: { key: string }): Promise<void> => {
+          const count = (await ctx.get("sessionCount")) ?? 0;
+          const chunkKey = `sessions/${Math.floor(count / SESSION_CHUNK)}` as const;
+          ctx.set(chunkKey, [...((await ctx.get(chunkKey)) ?? []), key]);
+          ctx.set("sessionCount", count + 1);
+        },
+      ),
+      /** The app left the workspace: every session stops and empties now, and is forgotten after the grace. */
+      left: restate.handlers.object.exclusive({ ingressPrivate: true }, async (ctx: WorkspaceContext) => {
+        const leftAt = await ctx.date.now();
+        ctx.set("leftAt", leftAt);
+        const sessions = await listedSessions(ctx);
+        for (const key of sessions) ctx.objectSendClient(ChatServiceRef, key).workspace_left();
+        ctx
+          .objectSendClient(SlackWorkspaceRef, ctx.key)
+          .forget_left({ leftAt }, restate.rpc.sendOpts({ delay: options.dataGraceMs }));
+        ctx.console.info(
+          `The app left ${ctx.key}: ${sessions.length} sessions stopped; their state goes in ${options.dataGraceMs / 1000} s`,
+        );
+      }),
+      /** The app was installed (again): a pending forgetting is called off; old threads start afresh. */
+      rejoined: restate.handlers.object.exclusive({ ingressPrivate: true }, async (ctx: WorkspaceContext) => {
+        ctx.clear("leftAt");
+      }),
+      /** The grace after the app left ran out (and it was not installed again): every session goes. */
+      forget_left: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (ctx: WorkspaceContext, { leftAt }: { leftAt: number }): Promise<void> => {
+          if ((await ctx.get("leftAt")) !== leftAt) return;
+          const sessions = await listedSessions(ctx);
+          for (const key of sessions) {
+            ctx.objectSendClient(ChatServiceRef, key).forget();
+            ctx.objectSendClient(SlackThreadRef, key).forget();
+          }
+          ctx.clearAll();
+          ctx.console.info(`Forgot the ${sessions.length} sessions of ${ctx.key}, which the app left`);
+        },
+      ),
       /** The time (epoch ms) at which the caller may make its update; the caller waits until then. */
       reserve_update: restate.handlers.object.exclusive(
         { ingressPrivate: true },

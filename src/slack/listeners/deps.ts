@@ -6,6 +6,7 @@ import type { Context } from "@slack/bolt";
 import type { Logger } from "../../logger.ts";
 import type { Mode } from "../../restate/modes.ts";
 import type { BotIdentity } from "../incoming-message.ts";
+import type { Installations } from "../installations.ts";
 import type { SessionsClient } from "../sessions-client.ts";
 import type { ViewingContexts } from "../viewing-context.ts";
 
@@ -16,6 +17,8 @@ export interface ListenerDeps {
   readonly logger: Logger;
   /** What each person looks at beside the agent's split pane (Slack's agent view). */
   readonly viewing: ViewingContexts;
+  /** The installations, with OAuth; null with one bot token. */
+  readonly installations: Installations | null;
 }
 
 /** The bot of the request's workspace (set by the adapter's first middleware, from its installation). */

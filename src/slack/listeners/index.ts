@@ -6,6 +6,7 @@ import { registerCommandListeners } from "./commands.ts";
 import type { ListenerDeps } from "./deps.ts";
 import { registerEventListeners } from "./events.ts";
 import { registerFeedbackListeners } from "./feedback.ts";
+import { registerInstallListeners } from "./installs.ts";
 import { registerShortcutListeners } from "./shortcuts.ts";
 
 export function registerListeners(app: App, deps: ListenerDeps): void {
@@ -15,4 +16,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerFeedbackListeners(app, deps);
   registerApprovalListeners(app, deps);
   registerShortcutListeners(app, deps);
+  registerInstallListeners(app, deps);
 }
