@@ -15,7 +15,7 @@ import { type ClickTarget, People } from "./people.ts";
 import { ResponseUrls } from "./response-urls.ts";
 import { SocketModeServer } from "./socket-mode-server.ts";
 import { type Chaos, type Fault, type HeldCall, TestControls, type UpdateLimit } from "./test-controls.ts";
-import { type ApiCall, WebApiServer } from "./web-api-server.ts";
+import { type ApiCall, WebApiServer, type WorkspaceSide } from "./web-api-server.ts";
 import {
   createDefaultWorkspace,
   type EmDeletion,
@@ -65,6 +65,8 @@ export class SlackEmulator extends EventEmitter {
   private readonly socket: SocketModeServer;
   private readonly delivery: AppDelivery;
   private readonly options: EmulatorOptions;
+  /** Every workspace the app is in, the first (`workspace`) included. */
+  private readonly sides: (WorkspaceSide & { people: People })[] = [];
   /** The app's OAuth flow, when it installs through OAuth (`oauth` option). */
   readonly oauth: OAuthApp | null;
 
@@ -102,9 +104,13 @@ export class SlackEmulator extends EventEmitter {
       responseUrls: this.responseUrls,
       onChange,
     });
-    this.oauth = options.oauth ? new OAuthApp(options.oauth, this.workspace, this.clock) : null;
+    this.sides.push({ workspace: this.workspace, delivery: this.delivery, people: this.people });
+    this.oauth = options.oauth
+      ? new OAuthApp(options.oauth, () => this.sides.map((s) => s.workspace), this.clock)
+      : null;
     this.server = new WebApiServer({
       workspace: this.workspace,
+      sides: () => this.sides,
       controls: this.controls,
       responseUrls: this.responseUrls,
       socket: this.socket,
@@ -130,7 +136,7 @@ export class SlackEmulator extends EventEmitter {
   }
 
   async close(): Promise<void> {
-    this.delivery.close();
+    for (const side of this.sides) side.delivery.close();
     this.socket.close();
     this.controls.releaseAll();
     await this.server.close();
@@ -187,11 +193,40 @@ export class SlackEmulator extends EventEmitter {
     return this.delivery.appUrl;
   }
   set appUrl(url: string | null) {
-    this.delivery.appUrl = url;
+    for (const side of this.sides) side.delivery.appUrl = url;
   }
   postToApp(body: string, contentType: string, options: DeliveryOptions = {}): Promise<AppAnswer> {
     return this.delivery.postToApp(body, contentType, options);
   }
+  /**
+   * Another workspace the same app can be installed in (its own team, people, channels and tokens; the
+   * app's signing secret). Its people post and click through the side returned; its slash commands'
+   * response URLs are not served.
+   */
+  addWorkspace(options: {
+    teamId: string;
+    domain: string;
+    teamName: string;
+  }): WorkspaceSide & { people: People } {
+    const workspace = createDefaultWorkspace({ ...options, signingSecret: this.workspace.bot.signingSecret });
+    const delivery = new AppDelivery({
+      workspace,
+      socket: this.socket,
+      ...(this.options.appKeepAlive ? { keepAlive: true } : {}),
+      ...(this.options.appAnswerTimeoutMs ? { answerTimeoutMs: this.options.appAnswerTimeoutMs } : {}),
+    });
+    delivery.appUrl = this.delivery.appUrl;
+    const people = new People({
+      workspace,
+      delivery,
+      responseUrls: this.responseUrls,
+      onChange: (change: Json) => this.emit("change", change),
+    });
+    const side = { workspace, delivery, people };
+    this.sides.push(side);
+    return side;
+  }
+
   /**
    * An admin uninstalls the app: every token installs gave it stops working at once, and the app is told
    * (`app_uninstalled`, with no authorisation: Slack has none left to give).

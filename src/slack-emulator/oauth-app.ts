@@ -29,6 +29,8 @@ const CODE_LIFETIME_MS = 10 * 60_000;
 export const ROTATED_TOKEN_LIFETIME_S = 12 * 3600;
 
 interface IssuedCode {
+  /** The workspace the person chose to install into. */
+  readonly team: string;
   readonly installer: string;
   readonly scopes: string;
   readonly redirectUri: string | null;
@@ -39,17 +41,25 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 
 export class OAuthApp {
   readonly settings: OAuthAppSettings;
-  private readonly workspace: EmulatedWorkspace;
+  private readonly workspaces: () => readonly EmulatedWorkspace[];
   private readonly clock: EmulatorClock;
   private readonly codes = new Map<string, IssuedCode>();
-  private readonly refreshTokens = new Map<string, { installer: string; scopes: string }>();
+  private readonly refreshTokens = new Map<string, { team: string; installer: string; scopes: string }>();
   /** Every exchange, oldest first: how many installs and refreshes the app made. */
   readonly exchanges: { grant: "authorization_code" | "refresh_token"; ok: boolean }[] = [];
 
-  constructor(settings: OAuthAppSettings, workspace: EmulatedWorkspace, clock: EmulatorClock) {
+  constructor(
+    settings: OAuthAppSettings,
+    workspaces: () => readonly EmulatedWorkspace[],
+    clock: EmulatorClock,
+  ) {
     this.settings = settings;
-    this.workspace = workspace;
+    this.workspaces = workspaces;
     this.clock = clock;
+  }
+
+  private workspaceOf(team: string): EmulatedWorkspace | undefined {
+    return this.workspaces().find((w) => w.team.id === team);
   }
 
   /** The consent page and its answer; false for any other request. */
@@ -66,18 +76,28 @@ export class OAuthApp {
       this.errorPage(response, "invalid_client_id");
       return;
     }
-    const people = [...this.workspace.users.values()].filter((user) => !user.isBot);
+    const [first] = this.workspaces();
+    const workspaces = this.workspaces();
     const hidden = ["client_id", "scope", "state", "redirect_uri"]
       .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(query.get(name) ?? "")}">`)
       .join("");
     const scopes = (query.get("scope") ?? "").split(",").filter(Boolean);
+    // As on Slack's page: the person picks the workspace to install into (and, here, who they are in it).
+    const choices = workspaces.flatMap((w) =>
+      [...w.users.values()]
+        .filter((user) => !user.isBot)
+        .map(
+          (p) =>
+            `<option value="${w.team.id}:${p.id}">${escapeHtml(w.team.name)}: ${escapeHtml(p.realName)}</option>`,
+        ),
+    );
     response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     response.end(
-      `<!doctype html><html><head><title>Install ${escapeHtml(this.workspace.bot.name)}</title></head><body>` +
-        `<h1>${escapeHtml(this.workspace.bot.name)} is requesting permission to access the ${escapeHtml(this.workspace.team.name)} Slack workspace</h1>` +
+      `<!doctype html><html><head><title>Install ${escapeHtml(first?.bot.name ?? "the app")}</title></head><body>` +
+        `<h1>${escapeHtml(first?.bot.name ?? "The app")} is requesting permission to access a Slack workspace</h1>` +
         `<ul>${scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join("")}</ul>` +
         `<form method="post" action="/oauth/v2/authorize">${hidden}` +
-        `<label>Installing as <select name="user">${people.map((p) => `<option value="${p.id}">${escapeHtml(p.realName)}</option>`).join("")}</select></label>` +
+        `<label>Install into <select name="user">${choices.join("")}</select></label>` +
         `<button type="submit">Allow</button></form></body></html>`,
     );
   }
@@ -93,9 +113,19 @@ export class OAuthApp {
       this.errorPage(response, "bad_redirect_uri");
       return;
     }
-    const code = `${this.workspace.team.id}.${randomBytes(12).toString("hex")}`;
+    // `T0002:U0ALICE01`, or a person of the first workspace alone.
+    const [team, installer] = field("user").includes(":")
+      ? field("user").split(":")
+      : [this.workspaces()[0]?.team.id ?? "", field("user")];
+    const workspace = this.workspaceOf(team ?? "");
+    if (!workspace || !workspace.users.has(installer ?? "")) {
+      this.errorPage(response, "invalid_team");
+      return;
+    }
+    const code = `${workspace.team.id}.${randomBytes(12).toString("hex")}`;
     this.codes.set(code, {
-      installer: field("user"),
+      team: workspace.team.id,
+      installer: installer ?? "",
       scopes: field("scope"),
       redirectUri,
       expiresAt: this.clock.now() + CODE_LIFETIME_MS,
@@ -139,7 +169,7 @@ export class OAuthApp {
       if (!known || !this.settings.tokenRotation) return { ok: false, error: "invalid_refresh_token" };
       // Slack's refresh tokens are used once: the answer carries the next one.
       this.refreshTokens.delete(String(args.refresh_token));
-      return this.issue(known.installer, known.scopes);
+      return this.issue(known.team, known.installer, known.scopes);
     }
     const code = this.codes.get(String(args.code ?? ""));
     if (!code || code.expiresAt < this.clock.now()) return { ok: false, error: "invalid_code" };
@@ -147,15 +177,16 @@ export class OAuthApp {
     const redirectUri = typeof args.redirect_uri === "string" ? args.redirect_uri : null;
     if (code.redirectUri !== null && redirectUri !== code.redirectUri)
       return { ok: false, error: "bad_redirect_uri" };
-    return this.issue(code.installer, code.scopes);
+    return this.issue(code.team, code.installer, code.scopes);
   }
 
-  private issue(installer: string, scopes: string): Json {
-    const { workspace } = this;
+  private issue(team: string, installer: string, scopes: string): Json {
+    const workspace = this.workspaceOf(team);
+    if (!workspace) return { ok: false, error: "team_not_found" };
     const rotating = this.settings.tokenRotation === true;
     const token = workspace.issueBotToken(rotating ? ROTATED_TOKEN_LIFETIME_S * 1000 : null);
     const refresh = rotating ? `xoxe-1-${randomBytes(16).toString("hex")}` : null;
-    if (refresh) this.refreshTokens.set(refresh, { installer, scopes });
+    if (refresh) this.refreshTokens.set(refresh, { team, installer, scopes });
     return {
       ok: true,
       app_id: workspace.bot.appId,

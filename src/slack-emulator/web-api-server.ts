@@ -43,8 +43,17 @@ function parseArgs(contentType: string, body: string): Record<string, unknown> {
   );
 }
 
-export interface WebApiServerParts {
+/** A workspace the app is in, and the way its events reach the app. */
+export interface WorkspaceSide {
   readonly workspace: EmulatedWorkspace;
+  readonly delivery: AppDelivery;
+}
+
+export interface WebApiServerParts {
+  /** The first workspace: its app token opens the socket, its response URLs are served. */
+  readonly workspace: EmulatedWorkspace;
+  /** Every workspace, the first included: a bot token is answered by the workspace it belongs to. */
+  readonly sides: () => readonly WorkspaceSide[];
   readonly controls: TestControls;
   readonly responseUrls: ResponseUrls;
   readonly socket: SocketModeServer;
@@ -158,11 +167,15 @@ export class WebApiServer {
     const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
     const token = bearer ?? (typeof args.token === "string" ? args.token : undefined);
     if (!token) return answer(200, { ok: false, error: "not_authed" });
+    // Another workspace's token is refused by this one: each call is answered by the token's own workspace.
+    const side = this.parts.sides().find((s) => s.workspace.refusalOfBotToken(token) === null);
     const refusal = APP_TOKEN_METHODS.has(method)
       ? token === workspace.bot.appToken
         ? null
         : "invalid_auth"
-      : workspace.refusalOfBotToken(token);
+      : side
+        ? null
+        : workspace.refusalOfBotToken(token);
     if (refusal) {
       return answer(200, {
         ok: false,
@@ -175,7 +188,7 @@ export class WebApiServer {
     if (verdict.kind === "answer") return answer(verdict.status, verdict.body, verdict.headers);
     let result: Json;
     try {
-      result = work(this.methodContext(), args);
+      result = work(this.methodContext(side ?? { workspace, delivery: this.parts.delivery }), args);
     } catch (error) {
       if (!(error instanceof SlackApiError)) throw error;
       return answer(200, {
@@ -192,8 +205,8 @@ export class WebApiServer {
     answer(200, { ok: true, ...result });
   }
 
-  private methodContext(): MethodContext {
-    const { workspace, events, delivery } = this.parts;
+  private methodContext({ workspace, delivery }: WorkspaceSide): MethodContext {
+    const { events } = this.parts;
     return {
       workspace,
       historyPageSize: this.parts.controls.historyPageSize,

@@ -29,6 +29,8 @@ export const METHOD_SCOPES: Readonly<Record<string, readonly string[]>> = {
     "mpim:history",
     "metadata.message:read",
   ],
+  // OAuth: trading an install's code (or, with token rotation, a refresh token) for the bot's tokens.
+  "oauth.v2.access": [],
   "reactions.add": ["reactions:write"],
   "reactions.remove": ["reactions:write"],
   "views.publish": [],
@@ -43,6 +45,9 @@ export const EVENT_SCOPES: Readonly<Record<string, readonly string[]>> = {
   app_context_changed: [],
   app_home_opened: [],
   app_mention: ["app_mentions:read"],
+  // The app leaving a workspace (OAuth): its installation removed, its runs stopped (listeners/installs.ts).
+  app_uninstalled: [],
+  tokens_revoked: [],
   "message.channels": ["channels:history"],
   "message.groups": ["groups:history"],
   "message.im": ["im:history"],
