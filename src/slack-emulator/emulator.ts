@@ -175,8 +175,8 @@ export class SlackEmulator extends EventEmitter {
   setChaos(chaos: Chaos | null): void {
     this.controls.setChaos(chaos);
   }
-  setNonMarketplaceLimits(on: boolean): void {
-    this.controls.setNonMarketplaceLimits(on);
+  setNonMarketplaceLimits(on: boolean, windowMs?: number): void {
+    this.controls.setNonMarketplaceLimits(on, windowMs);
   }
   hold(method: string, when?: (args: Json) => boolean, options: { afterWork?: boolean } = {}): HeldCall {
     return this.controls.hold(method, when, options);

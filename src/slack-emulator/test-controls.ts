@@ -115,6 +115,8 @@ export class TestControls {
   private updateLimit: UpdateLimit | null;
   private updatesAt: number[] = [];
   private nonMarketplace = false;
+  /** The limit's window: Slack's minute, or shorter so that a test need not wait a minute per page. */
+  private nonMarketplaceWindowMs: number = NON_MARKETPLACE_LIMITS.windowMs;
   private readonly historyCallsAt = new Map<string, number[]>();
   private readonly clock: EmulatorClock;
 
@@ -145,8 +147,9 @@ export class TestControls {
    * conversations.replies/history once a minute each (429 `ratelimited` with Retry-After beyond it) and at
    * most 15 messages a call.
    */
-  setNonMarketplaceLimits(on: boolean): void {
+  setNonMarketplaceLimits(on: boolean, windowMs: number = NON_MARKETPLACE_LIMITS.windowMs): void {
     this.nonMarketplace = on;
+    this.nonMarketplaceWindowMs = windowMs;
     this.historyCallsAt.clear();
   }
 
@@ -284,7 +287,8 @@ export class TestControls {
     }
     if (this.nonMarketplace && (NON_MARKETPLACE_LIMITS.methods as readonly string[]).includes(method)) {
       const now = this.clock.now();
-      const { callsPerWindow, windowMs } = NON_MARKETPLACE_LIMITS;
+      const { callsPerWindow } = NON_MARKETPLACE_LIMITS;
+      const windowMs = this.nonMarketplaceWindowMs;
       const recent = (this.historyCallsAt.get(method) ?? []).filter((at) => at > now - windowMs);
       this.historyCallsAt.set(method, recent);
       return recent.length >= callsPerWindow ? (recent[0] ?? now) + windowMs - now : 0;

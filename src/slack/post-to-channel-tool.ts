@@ -11,7 +11,12 @@ import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { defineTool } from "../agent/tools.ts";
 import { escapeMrkdwn } from "./text.ts";
-import { classifySlackFailure, SLACK_REQUEST_TIMEOUT_MS, slackErrorCode } from "./web-api.ts";
+import {
+  classifySlackFailure,
+  SLACK_REQUEST_TIMEOUT_MS,
+  slackErrorCode,
+  waitingOutLimits,
+} from "./web-api.ts";
 import type { WorkspaceClients } from "./workspace-clients.ts";
 
 /** `metadata.event_type` of the messages this tool posts. */
@@ -95,17 +100,24 @@ async function findPost(
   channel: string,
   callId: string,
   since: number | null,
+  signal?: AbortSignal,
 ): Promise<Posted | null> {
   let cursor: string | undefined;
-  for (let page = 0; page < 20; page += 1) {
+  const waited = { ms: 0 };
+  for (let page = 0; page < 50; page += 1) {
     const answer = await slack("conversations.history", () =>
-      client.conversations.history({
-        channel,
-        include_all_metadata: true,
-        ...(since === null ? {} : { oldest: ((since - CLOCK_SKEW_MS) / 1000).toFixed(6) }),
-        limit: 200,
-        ...(cursor ? { cursor } : {}),
-      }),
+      waitingOutLimits(
+        () =>
+          client.conversations.history({
+            channel,
+            include_all_metadata: true,
+            ...(since === null ? {} : { oldest: ((since - CLOCK_SKEW_MS) / 1000).toFixed(6) }),
+            limit: 200,
+            ...(cursor ? { cursor } : {}),
+          }),
+        waited,
+        signal,
+      ),
     );
     for (const message of answer.messages ?? []) {
       const metadata = message.metadata as { event_type?: string; event_payload?: { call_id?: string } };
@@ -149,7 +161,7 @@ export function postToChannelTool(workspaces: WorkspaceClients) {
         // still be on its way (from a process that lost its connection): it is given time to land first.
         if (mayHaveRun && since !== null)
           await delay(Math.max(0, since + LANDING_GRACE_MS - Date.now()), undefined, { signal });
-        const earlier = mayHaveRun ? await findPost(client, id, callId, since) : null;
+        const earlier = mayHaveRun ? await findPost(client, id, callId, since, signal) : null;
         if (earlier) return earlier;
         signal.throwIfAborted();
         const posted = await slack("chat.postMessage", () =>

@@ -6,7 +6,12 @@
  */
 import { z } from "zod";
 import { defineTool } from "../agent/tools.ts";
+import { waitingOutLimits } from "./web-api.ts";
 import type { WorkspaceClients } from "./workspace-clients.ts";
+
+/** What the model reads when the thread has more messages than one call returned. */
+const PARTIAL_THREAD_NOTE = (read: number) =>
+  `[Only ${read} messages from the start of this thread were read: Slack returned no more in one call (apps outside the Slack Marketplace get 15 messages a call, one call a minute). Later messages are missing here.]`;
 
 export function readThreadTool(workspaces: WorkspaceClients) {
   return defineTool({
@@ -27,14 +32,22 @@ export function readThreadTool(workspaces: WorkspaceClients) {
       const { channel, threadTs } = origin;
       signal.throwIfAborted();
       const response = await workspaces.call(origin.team, (client) =>
-        client.conversations.replies({ channel, ts: threadTs, limit: 200 }),
+        waitingOutLimits(
+          () => client.conversations.replies({ channel, ts: threadTs, limit: 200 }),
+          { ms: 0 },
+          signal,
+        ),
       );
-      const messages = (response.messages ?? []).slice(-(limit ?? 50));
-      return messages.map((message) => ({
+      const messages = (response.messages ?? []).slice(-(limit ?? 50)).map((message) => ({
         ts: message.ts,
         from: message.bot_id ? "bot" : message.user ? `<@${message.user}>` : "unknown",
         text: message.text ?? "",
       }));
+      // One page, read once: apps outside the Marketplace get 15 messages a call and a call a minute, so
+      // a long thread is not paged through; the model is told what it did not get.
+      if (response.has_more)
+        messages.push({ ts: undefined, from: "note", text: PARTIAL_THREAD_NOTE(messages.length) });
+      return messages;
     },
   });
 }

@@ -4,6 +4,7 @@
  * retries, so a call is never repeated behind the journal's back and no step hangs forever.
  * `slackStep` runs one call as a durable step; `classifySlackFailure` says what each answer means.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import * as restate from "@restatedev/restate-sdk";
 import { ErrorCode, LogLevel, type Logger as SlackLogger, WebClient } from "@slack/web-api";
 import type { Logger } from "../logger.ts";
@@ -98,6 +99,33 @@ export function rateLimitWaitMs(error: unknown): number | undefined {
   const e = error as { code?: string; retryAfter?: number };
   if (e?.code !== ErrorCode.RateLimitedError) return undefined;
   return retryAfterMs(e.retryAfter) ?? 1000;
+}
+
+/** How long one lookup (reading a thread or a channel's history) waits out Slack's rate limits in all. */
+export const LOOKUP_WAIT_LIMIT_MS = 5 * 60_000;
+
+/**
+ * One call of a lookup over pages, waiting out a 429 for as long as Slack asks, within the step (aborted
+ * with `signal`), instead of failing it: the lookup then goes on from the page it reached, also under the
+ * one-call-a-minute limit on `conversations.history` and `.replies` for distributed apps outside the
+ * Marketplace (a failed step would start over from the first page and might never get past the second).
+ * `waited` is shared by the lookup's calls; past `LOOKUP_WAIT_LIMIT_MS` in all, the 429 is thrown.
+ */
+export async function waitingOutLimits<T>(
+  call: () => Promise<T>,
+  waited: { ms: number },
+  signal?: AbortSignal,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const wait = rateLimitWaitMs(error);
+      if (wait === undefined || waited.ms + wait > LOOKUP_WAIT_LIMIT_MS) throw error;
+      waited.ms += wait;
+      await delay(wait, undefined, signal ? { signal } : {});
+    }
+  }
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   rateLimitWaitMs,
   SLACK_REQUEST_TIMEOUT_MS,
   slackStep,
+  waitingOutLimits,
 } from "../web-api.ts";
 import type { WorkspaceClients } from "../workspace-clients.ts";
 import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./slack-objects.ts";
@@ -47,8 +48,12 @@ export const LANDING_GRACE_MS = SLACK_REQUEST_TIMEOUT_MS + 5000;
 type PostResult =
   | { kind: "posted"; ts: string | null; at: number }
   | { kind: "rate-limited"; retryAfterMs: number; at: number };
-/** How far back to look for our own post on a retry (seconds): covers any retry backoff. */
-const LOOKBACK_SECONDS = 3600;
+/**
+ * How far before the first try a post may seem to have landed (seconds): Slack's clock against ours. No try
+ * sent it earlier than `notBefore`, so only the thread's newest messages are read (a page, also at the 15
+ * messages a call that distributed apps outside the Marketplace get).
+ */
+const CLOCK_SKEW_SECONDS = 60;
 
 async function findOwnPost(
   client: WebClient,
@@ -56,17 +61,24 @@ async function findOwnPost(
   threadTs: string,
   postId: string,
   notBefore: number,
+  signal: AbortSignal,
 ): Promise<string | null> {
   let cursor: string | undefined;
-  for (let page = 0; page < 20; page += 1) {
-    const response = await client.conversations.replies({
-      channel,
-      ts: threadTs,
-      include_all_metadata: true,
-      oldest: (notBefore / 1000 - LOOKBACK_SECONDS).toFixed(6),
-      limit: 200,
-      ...(cursor ? { cursor } : {}),
-    });
+  const waited = { ms: 0 };
+  for (let page = 0; page < 50; page += 1) {
+    const response = await waitingOutLimits(
+      () =>
+        client.conversations.replies({
+          channel,
+          ts: threadTs,
+          include_all_metadata: true,
+          oldest: (notBefore / 1000 - CLOCK_SKEW_SECONDS).toFixed(6),
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        }),
+      waited,
+      signal,
+    );
     for (const message of response.messages ?? []) {
       const metadata = message.metadata as
         | { event_type?: string; event_payload?: { post_id?: string } }
@@ -132,7 +144,14 @@ export function createSlackChannel(options: {
               await delay(Math.max(0, notBefore + LANDING_GRACE_MS - Date.now()), undefined, {
                 signal: attemptOver,
               });
-              const found = await findOwnPost(client, post.channel, post.threadTs, id, notBefore);
+              const found = await findOwnPost(
+                client,
+                post.channel,
+                post.threadTs,
+                id,
+                notBefore,
+                attemptOver,
+              );
               if (found) return { kind: "posted", ts: found, at: Date.now() };
             }
             attemptOver.throwIfAborted();
