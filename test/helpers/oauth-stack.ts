@@ -96,3 +96,24 @@ export async function install(appUrl: string, user: string): Promise<Response> {
   const callback = await allowInstall(authorizeUrl, user);
   return fetch(callback, { headers: { cookie } });
 }
+
+/**
+ * Where any of `secrets` shows in clear: Restate's state, its journals (also inside base64 values) or the
+ * product's log. An empty list when nowhere.
+ */
+export async function secretsInClear(stack: OAuthStack, secrets: readonly string[]): Promise<string[]> {
+  const state = JSON.stringify(await stack.restate.query("SELECT * FROM state"));
+  const journal = JSON.stringify(await stack.restate.query("SELECT * FROM sys_journal"));
+  assert.ok(journal.length > 1000, "the journals were read");
+  const decodedJournal = journal.replace(/"([A-Za-z0-9+/=]{40,})"/g, (_, b64: string) =>
+    Buffer.from(b64, "base64").toString("latin1"),
+  );
+  const found: string[] = [];
+  for (const secret of secrets) {
+    const part = secret.slice(-16);
+    if (state.includes(part)) found.push(`${part} in state`);
+    if (journal.includes(part) || decodedJournal.includes(part)) found.push(`${part} in a journal`);
+    for (const line of stack.logLines) if (line.includes(part)) found.push(`${part} in the log: ${line}`);
+  }
+  return found;
+}

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { install, type OAuthStack, startOAuthStack } from "../helpers/oauth-stack.ts";
+import { install, type OAuthStack, secretsInClear, startOAuthStack } from "../helpers/oauth-stack.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const ALICE = "U0ALICE01";
