@@ -61,11 +61,13 @@ function richText(text: string): Json[] {
 
 /** The envelope of an Events API callback. */
 export function eventEnvelope(workspace: EmulatedWorkspace, event: Json): Json {
+  const enterpriseId = workspace.enterprise?.id ?? null;
   return {
     token: workspace.bot.verificationToken,
     team_id: workspace.team.id,
+    ...(enterpriseId ? { enterprise_id: enterpriseId } : {}),
     context_team_id: workspace.team.id,
-    context_enterprise_id: null,
+    context_enterprise_id: enterpriseId,
     api_app_id: workspace.bot.appId,
     event,
     type: "event_callback",
@@ -73,11 +75,12 @@ export function eventEnvelope(workspace: EmulatedWorkspace, event: Json): Json {
     event_time: Math.floor(Date.now() / 1000),
     authorizations: [
       {
-        enterprise_id: null,
-        team_id: workspace.team.id,
+        enterprise_id: enterpriseId,
+        // An org-wide install is authorised for the org, not for the workspace the event comes from.
+        team_id: workspace.orgWideInstall ? null : workspace.team.id,
         user_id: workspace.bot.userId,
         is_bot: true,
-        is_enterprise_install: false,
+        is_enterprise_install: workspace.orgWideInstall,
       },
     ],
     is_ext_shared_channel: false,
@@ -161,7 +164,8 @@ export function slashCommandForm(
     command: input.command,
     text: input.text,
     api_app_id: workspace.bot.appId,
-    is_enterprise_install: "false",
+    ...(workspace.enterprise ? { enterprise_id: workspace.enterprise.id } : {}),
+    is_enterprise_install: String(workspace.orgWideInstall),
     response_url: input.responseUrl,
     trigger_id: input.triggerId,
   };
@@ -174,8 +178,8 @@ export function interactionBase(workspace: EmulatedWorkspace, user: string, trig
     api_app_id: workspace.bot.appId,
     team: { id: workspace.team.id, domain: workspace.team.domain },
     user: userJson(workspace, user),
-    enterprise: null,
-    is_enterprise_install: false,
+    enterprise: workspace.enterprise,
+    is_enterprise_install: workspace.orgWideInstall,
     trigger_id: triggerId,
   };
 }

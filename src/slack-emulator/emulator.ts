@@ -207,6 +207,7 @@ export class SlackEmulator extends EventEmitter {
     teamId: string;
     domain: string;
     teamName: string;
+    enterprise?: { id: string; name: string };
   }): WorkspaceSide & { people: People } {
     const workspace = createDefaultWorkspace({ ...options, signingSecret: this.workspace.bot.signingSecret });
     const delivery = new AppDelivery({
@@ -225,6 +226,18 @@ export class SlackEmulator extends EventEmitter {
     const side = { workspace, delivery, people };
     this.sides.push(side);
     return side;
+  }
+
+  /**
+   * A channel of the first workspace shared with another of its Enterprise Grid org: one channel, one
+   * history, seen from both (as a channel shared across an org's workspaces is).
+   */
+  shareChannel(channelId: string, side: WorkspaceSide): void {
+    const channel = this.workspace.channel(channelId);
+    if (!channel) throw new Error(`no channel ${channelId}`);
+    side.workspace.channels.set(channelId, channel);
+    if (!this.workspace.messages.has(channelId)) this.workspace.messages.set(channelId, []);
+    side.workspace.messages.set(channelId, this.workspace.messages.get(channelId) ?? []);
   }
 
   /**

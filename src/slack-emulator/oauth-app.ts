@@ -62,6 +62,11 @@ export class OAuthApp {
     return this.workspaces().find((w) => w.team.id === team);
   }
 
+  /** The workspaces of an Enterprise Grid org. */
+  private orgOf(enterpriseId: string): EmulatedWorkspace[] {
+    return this.workspaces().filter((w) => w.enterprise?.id === enterpriseId);
+  }
+
   /** The consent page and its answer; false for any other request. */
   async handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
     if (url.pathname !== "/oauth/v2/authorize") return false;
@@ -83,14 +88,21 @@ export class OAuthApp {
       .join("");
     const scopes = (query.get("scope") ?? "").split(",").filter(Boolean);
     // As on Slack's page: the person picks the workspace to install into (and, here, who they are in it).
-    const choices = workspaces.flatMap((w) =>
-      [...w.users.values()]
-        .filter((user) => !user.isBot)
-        .map(
-          (p) =>
-            `<option value="${w.team.id}:${p.id}">${escapeHtml(w.team.name)}: ${escapeHtml(p.realName)}</option>`,
+    const option = (value: string, label: string) =>
+      `<option value="${escapeHtml(value)}">${escapeHtml(label)}</option>`;
+    const people = (w: EmulatedWorkspace) => [...w.users.values()].filter((user) => !user.isBot);
+    const orgs = new Map(workspaces.flatMap((w) => (w.enterprise ? [[w.enterprise.id, w] as const] : [])));
+    const choices = [
+      ...workspaces.flatMap((w) =>
+        people(w).map((p) => option(`${w.team.id}:${p.id}`, `${w.team.name}: ${p.realName}`)),
+      ),
+      // Enterprise Grid: an org admin may install for the whole org (org-wide deployment).
+      ...[...orgs.entries()].flatMap(([id, w]) =>
+        people(w).map((p) =>
+          option(`${id}:${p.id}`, `${w.enterprise?.name ?? id} (whole org): ${p.realName}`),
         ),
-    );
+      ),
+    ];
     response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     response.end(
       `<!doctype html><html><head><title>Install ${escapeHtml(first?.bot.name ?? "the app")}</title></head><body>` +
@@ -117,14 +129,14 @@ export class OAuthApp {
     const [team, installer] = field("user").includes(":")
       ? field("user").split(":")
       : [this.workspaces()[0]?.team.id ?? "", field("user")];
-    const workspace = this.workspaceOf(team ?? "");
+    const workspace = this.workspaceOf(team ?? "") ?? this.orgOf(team ?? "")[0];
     if (!workspace || !workspace.users.has(installer ?? "")) {
       this.errorPage(response, "invalid_team");
       return;
     }
-    const code = `${workspace.team.id}.${randomBytes(12).toString("hex")}`;
+    const code = `${team}.${randomBytes(12).toString("hex")}`;
     this.codes.set(code, {
-      team: workspace.team.id,
+      team: team ?? "",
       installer: installer ?? "",
       scopes: field("scope"),
       redirectUri,
@@ -181,10 +193,17 @@ export class OAuthApp {
   }
 
   private issue(team: string, installer: string, scopes: string): Json {
-    const workspace = this.workspaceOf(team);
+    const org = this.orgOf(team);
+    const workspace = this.workspaceOf(team) ?? org[0];
     if (!workspace) return { ok: false, error: "team_not_found" };
     const rotating = this.settings.tokenRotation === true;
-    const token = workspace.issueBotToken(rotating ? ROTATED_TOKEN_LIFETIME_S * 1000 : null);
+    const lifetimeMs = rotating ? ROTATED_TOKEN_LIFETIME_S * 1000 : null;
+    const token = workspace.issueBotToken(lifetimeMs);
+    // An org-wide install's one token works in every workspace of the org.
+    for (const member of org) {
+      member.orgWideInstall = true;
+      if (member !== workspace) member.acceptBotToken(token, lifetimeMs);
+    }
     const refresh = rotating ? `xoxe-1-${randomBytes(16).toString("hex")}` : null;
     if (refresh) this.refreshTokens.set(refresh, { team, installer, scopes });
     return {
@@ -196,9 +215,9 @@ export class OAuthApp {
       access_token: token,
       bot_user_id: workspace.bot.userId,
       ...(refresh ? { refresh_token: refresh, expires_in: ROTATED_TOKEN_LIFETIME_S } : {}),
-      team: { id: workspace.team.id, name: workspace.team.name },
-      enterprise: null,
-      is_enterprise_install: false,
+      team: org.length > 0 ? null : { id: workspace.team.id, name: workspace.team.name },
+      enterprise: workspace.enterprise,
+      is_enterprise_install: org.length > 0,
     };
   }
 }

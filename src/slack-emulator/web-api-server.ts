@@ -168,7 +168,11 @@ export class WebApiServer {
     const token = bearer ?? (typeof args.token === "string" ? args.token : undefined);
     if (!token) return answer(200, { ok: false, error: "not_authed" });
     // Another workspace's token is refused by this one: each call is answered by the token's own workspace.
-    const side = this.parts.sides().find((s) => s.workspace.refusalOfBotToken(token) === null);
+    // An org-wide install's token is every org workspace's: the one that has the call's channel answers.
+    const accepting = this.parts.sides().filter((s) => s.workspace.refusalOfBotToken(token) === null);
+    const channelArg = typeof args.channel === "string" ? args.channel : undefined;
+    const side =
+      (channelArg ? accepting.find((s) => s.workspace.channel(channelArg)) : undefined) ?? accepting[0];
     const refusal = APP_TOKEN_METHODS.has(method)
       ? token === workspace.bot.appToken
         ? null

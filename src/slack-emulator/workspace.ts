@@ -101,6 +101,8 @@ export interface EmulatedWorkspaceOptions {
   readonly teamId?: string;
   readonly domain?: string;
   readonly teamName?: string;
+  /** The Enterprise Grid org the workspace belongs to, if any. */
+  readonly enterprise?: { readonly id: string; readonly name: string };
   /** The bot's credentials, when the app was given them (the playground); made up otherwise. */
   readonly botToken?: string;
   readonly signingSecret?: string;
@@ -110,6 +112,10 @@ const randomId = (length: number) => randomBytes(length).toString("hex").toUpper
 
 export class EmulatedWorkspace {
   readonly team: { readonly id: string; readonly domain: string; readonly name: string };
+  /** Its Enterprise Grid org; null for a workspace outside any. */
+  readonly enterprise: { readonly id: string; readonly name: string } | null;
+  /** The app is installed for the whole org (org-wide deployment), not in this workspace alone. */
+  orgWideInstall = false;
   readonly bot: {
     readonly userId: string;
     readonly botId: string;
@@ -145,6 +151,7 @@ export class EmulatedWorkspace {
   private readonly issuedTokens = new Map<string, number | null>();
 
   constructor(options: EmulatedWorkspaceOptions = {}) {
+    this.enterprise = options.enterprise ?? null;
     this.team = {
       id: options.teamId ?? "T0001",
       domain: options.domain ?? "acme",
@@ -166,8 +173,13 @@ export class EmulatedWorkspace {
   /** A new bot token for an install (OAuth), expiring after `lifetimeMs` (token rotation) or never. */
   issueBotToken(lifetimeMs: number | null): string {
     const token = `${lifetimeMs === null ? "xoxb" : "xoxe.xoxb"}-${this.team.id}-${randomBytes(12).toString("hex")}`;
-    this.issuedTokens.set(token, lifetimeMs === null ? null : Date.now() + lifetimeMs);
+    this.acceptBotToken(token, lifetimeMs);
     return token;
+  }
+
+  /** Takes a token issued elsewhere as this workspace's too (an org-wide install's, for every workspace of the org). */
+  acceptBotToken(token: string, lifetimeMs: number | null): void {
+    this.issuedTokens.set(token, lifetimeMs === null ? null : Date.now() + lifetimeMs);
   }
 
   /** The bot tokens installs were given, oldest first (tests look for them where they must not be). */

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import type { OAuthAppSettings } from "../../src/slack-emulator/oauth-app.ts";
+import type { EmulatedWorkspace } from "../../src/slack-emulator/workspace.ts";
 import { freePorts } from "./free-ports.ts";
 import { type SlackStack, startSlackStack } from "./slack-stack.ts";
 
@@ -24,6 +25,8 @@ export async function startOAuthStack(
     tokenRotation?: boolean;
     /** Socket Mode: the install pages on a listener of their own (`SLACK_INSTALL_PORT`). */
     socketMode?: boolean;
+    /** The emulator's first workspace (one of an Enterprise Grid org, say). */
+    workspace?: EmulatedWorkspace;
     env?: Record<string, string | undefined>;
   } = {},
 ): Promise<OAuthStack> {
@@ -43,7 +46,7 @@ export async function startOAuthStack(
     ...(options.tokenRotation ? { tokenRotation: true } : {}),
   };
   const stack = await startSlackStack({
-    emulator: { oauth },
+    emulator: { oauth, ...(options.workspace ? { workspace: options.workspace } : {}) },
     ...(options.socketMode ? { socketMode: true } : {}),
     env: {
       ...(options.socketMode ? { SLACK_SIGNING_SECRET: undefined, SLACK_INSTALL_PORT: String(port) } : {}),
