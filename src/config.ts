@@ -248,8 +248,8 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
-/** One entry of `APPROVERS`: `U123`, or `T123:U123` for that workspace only. */
-const APPROVER_PATTERN = /^(?:T[A-Z0-9]+:)?[UW][A-Z0-9]+$/;
+/** One entry of `APPROVERS`: `U123`, or `T123:U123` for that workspace only (`E123:U123`: an org-wide install). */
+const APPROVER_PATTERN = /^(?:[TE][A-Z0-9]+:)?[UW][A-Z0-9]+$/;
 
 function parseApprover(entry: string): Approver {
   const [team, user] = entry.includes(":") ? entry.split(":") : [null, entry];
@@ -341,7 +341,7 @@ const EnvSchema = z.object({
           .string()
           .regex(
             APPROVER_PATTERN,
-            "must be Slack user ids (U...), each optionally with its workspace (T...:U...), separated by commas",
+            "must be Slack user ids (U...), each optionally with its workspace (T...:U..., or E...:U... for an org-wide install), separated by commas",
           ),
       ),
     )
