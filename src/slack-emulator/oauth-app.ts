@@ -130,7 +130,7 @@ export class OAuthApp {
       ? field("user").split(":")
       : [this.workspaces()[0]?.team.id ?? "", field("user")];
     const workspace = this.workspaceOf(team ?? "") ?? this.orgOf(team ?? "")[0];
-    if (!workspace || !workspace.users.has(installer ?? "")) {
+    if (!workspace?.users.has(installer ?? "")) {
       this.errorPage(response, "invalid_team");
       return;
     }

@@ -11,7 +11,6 @@ import { readThreadTool } from "../../src/slack/thread-tool.ts";
 import { createSlackWebClient } from "../../src/slack/web-api.ts";
 import { singleTokenClients } from "../../src/slack/workspace-clients.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
-import { stepOf } from "../helpers/step-sink.ts";
 import { testLogger } from "../helpers/test-logger.ts";
 import { waitFor } from "../helpers/wait.ts";
 

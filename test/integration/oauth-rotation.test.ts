@@ -56,4 +56,6 @@ test("a token that expires during a run is refreshed once, and the run's answer 
     stack.emulator.calls.some((call) => call.error === "token_expired"),
     "Slack refused the old token",
   );
+  // The exchange was a durable step: its journaled result holds the new tokens sealed, never in clear.
+  assert.deepEqual(await secretsInClear(stack, stack.emulator.workspace.issuedBotTokens()), []);
 });
