@@ -6,8 +6,10 @@
 import { resolve } from "node:path";
 import type { Agent } from "./agent/agent.ts";
 import { type Config, isLoopbackAddress, type PlaygroundSlack } from "./config.ts";
+import { StartupError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { readAppManifest } from "./playground/app-manifest.ts";
+import { install } from "./playground/auto-install.ts";
 import { attachPlayground } from "./playground/server.ts";
 import { startServicesEndpoint } from "./restate/endpoint.ts";
 import { ensureAdapterKey } from "./runtime/adapter-key.ts";
@@ -20,7 +22,7 @@ import { ensureSecretFile } from "./runtime/secret-file.ts";
 import { createAgent, createServices, createWorkspaceClients } from "./services.ts";
 import { type SlackAdapter, startSlackAdapter } from "./slack/adapter.ts";
 import { Installations } from "./slack/installations.ts";
-import { tokenRefresher } from "./slack/oauth.ts";
+import { REDIRECT_PATH, tokenRefresher } from "./slack/oauth.ts";
 import { TokenBox } from "./slack/token-box.ts";
 import { SlackEmulator } from "./slack-emulator/emulator.ts";
 import { createDefaultWorkspace } from "./slack-emulator/workspace.ts";
@@ -64,7 +66,10 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     // The playground's emulated Slack comes first: runs that resume when Restate starts post into it.
     const playground =
       config.slack.mode === "playground"
-        ? { settings: config.slack, emulator: await startPlaygroundEmulator(config.slack) }
+        ? {
+            settings: config.slack,
+            emulator: await startPlaygroundEmulator(config.slack, config.restate.dataDir),
+          }
         : null;
     if (playground) cleanups.push(() => playground.emulator.close());
     warnOfPublicBinds(config, logger);
@@ -165,6 +170,25 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     if (playground) {
       const { emulator, settings } = playground;
       emulator.appUrl = slack?.eventsUrl ?? null;
+      if (config.restate.autoRegister) await installIntoPlayground(emulator, settings, logger);
+      else {
+        // Installing keeps the installation in Restate, which needs our services registered first.
+        let stopped = false;
+        let timer: NodeJS.Timeout | undefined;
+        const attempt = () => {
+          installIntoPlayground(emulator, settings, logger).catch(() => {
+            if (!stopped) timer = setTimeout(attempt, 2000);
+          });
+        };
+        attempt();
+        cleanups.push(async () => {
+          stopped = true;
+          clearTimeout(timer);
+        });
+        logger.info(
+          "The app installs itself into the playground's workspaces once the services are registered",
+        );
+      }
       const page = attachPlayground({ emulator, manifest: readAppManifest(), restateUiUrl: adminUrl });
       cleanups.push(async () => page.close());
       playgroundUrl = emulator.url;
@@ -207,16 +231,28 @@ function tokenBox(config: Config, logger: Logger): TokenBox {
   return new TokenBox(key, previous);
 }
 
-/** The emulated Slack of the playground, with the token and signing secret the app was given. */
-async function startPlaygroundEmulator(slack: PlaygroundSlack): Promise<SlackEmulator> {
+/**
+ * The emulated Slack of the playground: two workspaces (so that one app installed in many can be tried), the
+ * app's OAuth credentials and signing secret as the app was given them, and tokens that stay the same from
+ * one start to the next (seeded from `playground-key` in the data folder), so that runs resuming at a start
+ * can post before the app has installed itself again.
+ */
+async function startPlaygroundEmulator(slack: PlaygroundSlack, dataDir: string): Promise<SlackEmulator> {
+  const { key: tokenSeed } = ensureSecretFile(resolve(dataDir), "playground-key", "playground key");
   const emulator = new SlackEmulator({
     port: slack.playgroundPort,
     host: "127.0.0.1",
-    workspace: createDefaultWorkspace({ botToken: slack.auth.botToken, signingSecret: slack.signingSecret }),
+    workspace: createDefaultWorkspace({ signingSecret: slack.signingSecret, tokenSeed }),
+    oauth: {
+      clientId: slack.auth.clientId,
+      clientSecret: slack.auth.clientSecret,
+      redirectUrl: `http://127.0.0.1:${slack.port}${REDIRECT_PATH}`,
+    },
     // Slack's pace for posts into one channel (about one a second): the app keeps to it, as with real Slack.
     postIntervalMs: 1000,
     appKeepAlive: true,
   });
+  emulator.addWorkspace({ ...PLAYGROUND_SECOND_WORKSPACE, tokenSeed });
   try {
     return await emulator.start();
   } catch (error) {
@@ -226,6 +262,31 @@ async function startPlaygroundEmulator(slack: PlaygroundSlack): Promise<SlackEmu
       what: "the playground (PLAYGROUND_PORT)",
     });
   }
+}
+
+/** The playground's second workspace: the same app, installed in two places. */
+export const PLAYGROUND_SECOND_WORKSPACE = { teamId: "T0002", domain: "globex", teamName: "Globex" } as const;
+
+/** The app installs itself into each of the playground's workspaces, through the real OAuth flow. */
+async function installIntoPlayground(
+  emulator: SlackEmulator,
+  slack: PlaygroundSlack,
+  logger: Logger,
+): Promise<void> {
+  for (const { workspace } of emulator.workspaceSides) {
+    const installer = [...workspace.users.values()].find((user) => !user.isBot);
+    const answer = await install(
+      `http://127.0.0.1:${slack.port}`,
+      `${workspace.team.id}:${installer?.id ?? ""}`,
+    );
+    if (answer.status !== 200)
+      throw new StartupError(
+        `The playground could not install the app into ${workspace.team.name} (HTTP ${answer.status})`,
+      );
+  }
+  logger.info(
+    `The app installed itself into the playground's workspaces (${emulator.workspaceSides.map((s) => s.workspace.team.name).join(", ")})`,
+  );
 }
 
 /** ALLOW_PUBLIC_BIND let a bind beyond loopback through: say at every start what it exposes. */

@@ -4,7 +4,7 @@
  * `process.env` itself: the caller passes the environment (after dotenv has loaded `.env`). The agent and
  * the Slack connection are unions on their kind, so each part carries exactly the settings it uses.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { BlockList, isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
 import type { Approver } from "./restate/approvals.ts";
@@ -181,12 +181,13 @@ export interface SocketSlack {
 }
 
 /**
- * The local playground: an emulated workspace on `playgroundPort` (its page and Web API) sends the app
- * HTTP requests on loopback, with a bot token and signing secret made up at start.
+ * The local playground: emulated workspaces on `playgroundPort` (its page and Web API) send the app HTTP
+ * requests on loopback. The app installs itself into each through the OAuth flow, with a client id,
+ * secret, state secret and signing secret made up at start.
  */
 export interface PlaygroundSlack extends Omit<HttpSlack, "mode" | "auth"> {
   readonly mode: "playground";
-  readonly auth: TokenAuth;
+  readonly auth: OAuthSettings;
   readonly playgroundPort: number;
   /** Slack settings that were given but are not used in the playground, to say so at start. */
   readonly ignoredSettings: readonly string[];
@@ -533,7 +534,14 @@ function slackSettings(
       // Only the emulator on this machine sends the app requests: it binds loopback, whatever SLACK_BIND_ADDRESS says.
       return {
         mode: "playground",
-        auth: { kind: "token", botToken: localSecret("xoxb-playground-") },
+        auth: {
+          kind: "oauth",
+          clientId: `${randomInt(1e9, 1e10)}.${randomInt(1e9, 1e10)}`,
+          clientSecret: localSecret(""),
+          stateSecret: localSecret("playground-state-"),
+          installPort: e.PORT,
+          installBindAddress: "127.0.0.1",
+        },
         signingSecret: localSecret(""),
         port: e.PORT,
         bindAddress: "127.0.0.1",

@@ -13,6 +13,8 @@ import { extname, join, normalize } from "node:path";
 import { transformSync } from "amaro";
 import { z } from "zod";
 import type { AppAnswer, SlackEmulator } from "../slack-emulator/emulator.ts";
+import type { People } from "../slack-emulator/people.ts";
+import type { WorkspaceSide } from "../slack-emulator/web-api-server.ts";
 import type { EmMessage } from "../slack-emulator/workspace.ts";
 import type { AppManifest } from "./app-manifest.ts";
 import type {
@@ -66,7 +68,7 @@ const ActionSchema: z.ZodType<PlaygroundAction> = z.discriminatedUnion("type", [
   z.object({ type: z.literal("dismiss"), ts: z.string() }),
 ]) as z.ZodType<PlaygroundAction>;
 
-const RequestSchema = z.object({ user: z.string(), action: ActionSchema });
+const RequestSchema = z.object({ user: z.string(), team: z.string().optional(), action: ActionSchema });
 
 export interface PlaygroundServer {
   /** Ends the open event streams (the emulator closes the server). */
@@ -113,7 +115,6 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 
 export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
   const { emulator, manifest } = options;
-  const { workspace } = emulator;
   const instance = randomUUID();
   const startedAt = new Date().toISOString();
   const streams = new Set<ServerResponse>();
@@ -129,162 +130,178 @@ export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
   }, 15_000);
   heartbeat.unref();
 
-  const humans = () => [...workspace.users.values()].filter((u) => !u.isBot);
+  /** One workspace of the playground as its people see it and act in it. */
+  function workspaceView({ workspace, people }: WorkspaceSide & { people: People }) {
+    const humans = () => [...workspace.users.values()].filter((u) => !u.isBot);
 
-  function assertPerson(user: string): void {
-    const person = workspace.users.get(user);
-    if (!person || person.isBot) throw new BadRequest(`no person ${user} in this workspace`);
-  }
+    function assertPerson(user: string): void {
+      const person = workspace.users.get(user);
+      if (!person || person.isBot) throw new BadRequest(`no person ${user} in this workspace`);
+    }
 
-  function agentSessionView(message: EmMessage): MessageView["agentSession"] {
-    const session = workspace.agentSession(message.channel, message.ts);
-    return session ? { status: session.status, title: session.title } : null;
-  }
+    function agentSessionView(message: EmMessage): MessageView["agentSession"] {
+      const session = workspace.agentSession(message.channel, message.ts);
+      return session ? { status: session.status, title: session.title } : null;
+    }
 
-  function messageView(message: EmMessage): MessageView {
-    return {
-      ts: message.ts,
-      channel: message.channel,
-      permalink: workspace.permalink(message.channel, message.ts),
-      user: message.user ?? (message.botId ? workspace.bot.userId : null),
-      text: message.text,
-      blocks: message.blocks ?? null,
-      threadTs: message.threadTs && message.threadTs !== message.ts ? message.threadTs : null,
-      replyCount: message.replies.length,
-      reactions: [...message.reactions.entries()]
-        .filter(([, users]) => users.size > 0)
-        .map(([name, users]) => ({ name, count: users.size, byBot: users.has(workspace.bot.userId) })),
-      edited: message.edited !== undefined,
-      files: (message.files ?? []).map((file) => file.name),
-      broadcast: message.subtype === "thread_broadcast",
-      deleted: message.subtype === "tombstone",
-      agentSession: agentSessionView(message),
-    };
-  }
+    function messageView(message: EmMessage): MessageView {
+      return {
+        ts: message.ts,
+        channel: message.channel,
+        permalink: workspace.permalink(message.channel, message.ts),
+        user: message.user ?? (message.botId ? workspace.bot.userId : null),
+        text: message.text,
+        blocks: message.blocks ?? null,
+        threadTs: message.threadTs && message.threadTs !== message.ts ? message.threadTs : null,
+        replyCount: message.replies.length,
+        reactions: [...message.reactions.entries()]
+          .filter(([, users]) => users.size > 0)
+          .map(([name, users]) => ({ name, count: users.size, byBot: users.has(workspace.bot.userId) })),
+        edited: message.edited !== undefined,
+        files: (message.files ?? []).map((file) => file.name),
+        broadcast: message.subtype === "thread_broadcast",
+        deleted: message.subtype === "tombstone",
+        agentSession: agentSessionView(message),
+      };
+    }
 
-  function snapshot(user: string): PlaygroundSnapshot {
-    assertPerson(user);
-    workspace.directMessageWith(user);
-    const channels = [...workspace.channels.values()].filter((c) => c.members.has(user));
-    const ephemerals: EphemeralView[] = workspace.ephemerals
-      .filter((e) => e.user === user)
-      .map((e) => ({
-        ts: e.ts,
-        channel: e.channel,
-        threadTs: e.threadTs ?? null,
-        text: e.text,
-        blocks: e.blocks ?? null,
-      }));
-    const home = workspace.homes.get(user);
-    const modal = emulator.modalOf(user);
-    return {
-      instance,
-      startedAt,
-      team: workspace.team,
-      me: user,
-      people: humans(),
-      bot: { userId: workspace.bot.userId, name: manifest.botName, appName: manifest.appName },
-      restateUiUrl: options.restateUiUrl,
-      channels: channels.map((c) => ({
-        id: c.id,
-        name: c.kind === "im" ? manifest.appName : c.name,
-        kind: c.kind,
-      })),
-      messages: Object.fromEntries(
-        channels.map((c) => [c.id, (workspace.messages.get(c.id) ?? []).map(messageView)]),
-      ),
-      ephemerals,
-      home: home ? { viewId: home.id, view: home.view } : null,
-      modal: modal ? { viewId: modal.id, view: modal.view } : null,
-      commands: manifest.commands,
-      messageShortcuts: manifest.messageShortcuts,
-      agentView: manifest.agentView,
-    };
-  }
+    function snapshot(user: string): PlaygroundSnapshot {
+      assertPerson(user);
+      workspace.directMessageWith(user);
+      const channels = [...workspace.channels.values()].filter((c) => c.members.has(user));
+      const ephemerals: EphemeralView[] = workspace.ephemerals
+        .filter((e) => e.user === user)
+        .map((e) => ({
+          ts: e.ts,
+          channel: e.channel,
+          threadTs: e.threadTs ?? null,
+          text: e.text,
+          blocks: e.blocks ?? null,
+        }));
+      const home = workspace.homes.get(user);
+      const modal = people.modalOf(user);
+      return {
+        instance,
+        startedAt,
+        team: workspace.team,
+        workspaces: emulator.workspaceSides.map((side) => ({
+          id: side.workspace.team.id,
+          name: side.workspace.team.name,
+        })),
+        me: user,
+        people: humans(),
+        bot: { userId: workspace.bot.userId, name: manifest.botName, appName: manifest.appName },
+        restateUiUrl: options.restateUiUrl,
+        channels: channels.map((c) => ({
+          id: c.id,
+          name: c.kind === "im" ? manifest.appName : c.name,
+          kind: c.kind,
+        })),
+        messages: Object.fromEntries(
+          channels.map((c) => [c.id, (workspace.messages.get(c.id) ?? []).map(messageView)]),
+        ),
+        ephemerals,
+        home: home ? { viewId: home.id, view: home.view } : null,
+        modal: modal ? { viewId: modal.id, view: modal.view } : null,
+        commands: manifest.commands,
+        messageShortcuts: manifest.messageShortcuts,
+        agentView: manifest.agentView,
+      };
+    }
 
-  /** The app's answer, as the person would notice it: Slack shows a failed request as an error. */
-  function fromAnswer(answer: AppAnswer): ActionResult {
-    if (answer.status === 200 || answer.acked) return { ok: true };
-    return {
-      ok: false,
-      error: `The app did not accept this (HTTP ${answer.status}). Slack would try again.`,
-    };
-  }
+    /** The app's answer, as the person would notice it: Slack shows a failed request as an error. */
+    function fromAnswer(answer: AppAnswer): ActionResult {
+      if (answer.status === 200 || answer.acked) return { ok: true };
+      return {
+        ok: false,
+        error: `The app did not accept this (HTTP ${answer.status}). Slack would try again.`,
+      };
+    }
 
-  async function act(user: string, action: PlaygroundAction): Promise<ActionResult> {
-    assertPerson(user);
-    switch (action.type) {
-      case "post": {
-        const { answers } = await emulator.userPosts({
-          user,
-          channel: action.channel,
-          text: action.text,
-          ...(action.threadTs ? { threadTs: action.threadTs } : {}),
-        });
-        const failed = answers.find((a) => a.status !== 200);
-        return failed ? fromAnswer(failed) : { ok: true };
-      }
-      case "command": {
-        const known = manifest.commands.some((c) => c.command === action.command);
-        if (!known) return { ok: false, error: `${action.command} is not a valid command.` };
-        const answer = await emulator.slashCommand({
-          user,
-          channel: action.channel,
-          command: action.command,
-          text: action.text,
-          ...(action.threadTs ? { threadTs: action.threadTs } : {}),
-        });
-        if (answer.refusedByClient) return { ok: true, notice: answer.refusedByClient };
-        return fromAnswer(answer);
-      }
-      case "open_home":
-        return fromAnswer(await emulator.openHome(user));
-      case "interact":
-        return fromAnswer(
-          await emulator.interact({
-            user,
-            on: action.on,
-            actionId: action.actionId,
-            ...(action.option === undefined ? {} : { option: action.option }),
-          }),
-        );
-      case "shortcut":
-        return fromAnswer(
-          await emulator.messageShortcut({
+    async function act(user: string, action: PlaygroundAction): Promise<ActionResult> {
+      assertPerson(user);
+      switch (action.type) {
+        case "post": {
+          const { answers } = await people.posts({
             user,
             channel: action.channel,
-            ts: action.ts,
-            callbackId: action.callbackId,
-          }),
-        );
-      case "submit": {
-        const answer = await emulator.submitModal({ user, viewId: action.viewId, values: action.values });
-        const body = answer.body as { response_action?: string; errors?: Record<string, string> } | null;
-        if (answer.status === 200 && body?.response_action === "errors") {
-          return { ok: false, error: "Check the form.", errors: body.errors ?? {} };
+            text: action.text,
+            ...(action.threadTs ? { threadTs: action.threadTs } : {}),
+          });
+          const failed = answers.find((a) => a.status !== 200);
+          return failed ? fromAnswer(failed) : { ok: true };
         }
-        return fromAnswer(answer);
+        case "command": {
+          const known = manifest.commands.some((c) => c.command === action.command);
+          if (!known) return { ok: false, error: `${action.command} is not a valid command.` };
+          const answer = await people.slashCommand({
+            user,
+            channel: action.channel,
+            command: action.command,
+            text: action.text,
+            ...(action.threadTs ? { threadTs: action.threadTs } : {}),
+          });
+          if (answer.refusedByClient) return { ok: true, notice: answer.refusedByClient };
+          return fromAnswer(answer);
+        }
+        case "open_home":
+          return fromAnswer(await people.openHome(user));
+        case "interact":
+          return fromAnswer(
+            await people.interact({
+              user,
+              on: action.on,
+              actionId: action.actionId,
+              ...(action.option === undefined ? {} : { option: action.option }),
+            }),
+          );
+        case "shortcut":
+          return fromAnswer(
+            await people.messageShortcut({
+              user,
+              channel: action.channel,
+              ts: action.ts,
+              callbackId: action.callbackId,
+            }),
+          );
+        case "submit": {
+          const answer = await people.submitModal({ user, viewId: action.viewId, values: action.values });
+          const body = answer.body as { response_action?: string; errors?: Record<string, string> } | null;
+          if (answer.status === 200 && body?.response_action === "errors") {
+            return { ok: false, error: "Check the form.", errors: body.errors ?? {} };
+          }
+          return fromAnswer(answer);
+        }
+        case "view_channel":
+          // Slack's agent view tells an agent app what the person has open; only a channel they are in.
+          if (!workspace.channel(action.channel)?.members.has(user))
+            return { ok: false, error: "No such channel." };
+          return fromAnswer(await people.viewsChannel(user, action.channel));
+        case "stop_agent": {
+          // Slack shows the button only while the session is processing: a late click finds none.
+          const session = workspace.agentSession(action.channel, action.threadTs);
+          if (session?.status !== "processing")
+            return { ok: false, error: "The agent is no longer working on this thread." };
+          return fromAnswer(await people.pressStop(user, action.channel, action.threadTs));
+        }
+        case "close_modal":
+          people.closeModal(user, action.viewId);
+          return { ok: true };
+        case "dismiss":
+          people.dismissEphemeral(user, action.ts);
+          return { ok: true };
       }
-      case "view_channel":
-        // Slack's agent view tells an agent app what the person has open; only a channel they are in.
-        if (!workspace.channel(action.channel)?.members.has(user))
-          return { ok: false, error: "No such channel." };
-        return fromAnswer(await emulator.viewChannel(user, action.channel));
-      case "stop_agent": {
-        // Slack shows the button only while the session is processing: a late click finds none.
-        const session = workspace.agentSession(action.channel, action.threadTs);
-        if (session?.status !== "processing")
-          return { ok: false, error: "The agent is no longer working on this thread." };
-        return fromAnswer(await emulator.pressStop(user, action.channel, action.threadTs));
-      }
-      case "close_modal":
-        emulator.closeModal(user, action.viewId);
-        return { ok: true };
-      case "dismiss":
-        emulator.dismissEphemeral(user, action.ts);
-        return { ok: true };
     }
+
+    return { snapshot, act, humans };
   }
+
+  /** The workspace a request names (`team`), or the first. */
+  const viewOf = (team: string | null | undefined) =>
+    workspaceView(
+      emulator.workspaceSides.find((side) => side.workspace.team.id === team) ??
+        (emulator.workspaceSides[0] as WorkspaceSide & { people: People }),
+    );
 
   async function asset(name: string): Promise<{ type: string; body: string } | undefined> {
     const cached = assets.get(name);
@@ -332,7 +349,8 @@ export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
       return;
     }
     if (request.method === "GET" && url.pathname === "/playground/state") {
-      sendJson(response, 200, snapshot(url.searchParams.get("user") ?? humans()[0]?.id ?? ""));
+      const view = viewOf(url.searchParams.get("team"));
+      sendJson(response, 200, view.snapshot(url.searchParams.get("user") ?? view.humans()[0]?.id ?? ""));
       return;
     }
     if (request.method === "GET" && url.pathname === "/playground/events") {
@@ -356,7 +374,7 @@ export function attachPlayground(options: PlaygroundOptions): PlaygroundServer {
       }
       let result: ActionResult;
       try {
-        result = await act(parsed.data.user, parsed.data.action);
+        result = await viewOf(parsed.data.team).act(parsed.data.user, parsed.data.action);
       } catch (error) {
         if (error instanceof BadRequest) throw error;
         // What the emulator refuses (a channel the person is not in, a control that is gone) is the person's mistake.

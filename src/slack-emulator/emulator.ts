@@ -208,6 +208,8 @@ export class SlackEmulator extends EventEmitter {
     domain: string;
     teamName: string;
     enterprise?: { id: string; name: string };
+    /** Tokens the same from one start to the next (`EmulatedWorkspaceOptions.tokenSeed`). */
+    tokenSeed?: string;
   }): WorkspaceSide & { people: People } {
     const workspace = createDefaultWorkspace({ ...options, signingSecret: this.workspace.bot.signingSecret });
     const delivery = new AppDelivery({
@@ -226,6 +228,11 @@ export class SlackEmulator extends EventEmitter {
     const side = { workspace, delivery, people };
     this.sides.push(side);
     return side;
+  }
+
+  /** Every workspace the app is in, the first included, each with its people. */
+  get workspaceSides(): readonly (WorkspaceSide & { people: People })[] {
+    return this.sides;
   }
 
   /**

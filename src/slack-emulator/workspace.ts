@@ -4,7 +4,7 @@
  * in memory; a new emulator starts with a fresh one. Not the product's idea of a workspace (that lives in
  * src/slack).
  */
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 
 export interface EmUser {
   readonly id: string;
@@ -101,6 +101,11 @@ export interface EmulatedWorkspaceOptions {
   readonly teamId?: string;
   readonly domain?: string;
   readonly teamName?: string;
+  /**
+   * Makes the bot tokens installs get the same from one start to the next (a hash of this and the team), so
+   * that an installation kept from an earlier start still works (the playground); random without it.
+   */
+  readonly tokenSeed?: string;
   /** The Enterprise Grid org the workspace belongs to, if any. */
   readonly enterprise?: { readonly id: string; readonly name: string };
   /** The bot's credentials, when the app was given them (the playground); made up otherwise. */
@@ -116,6 +121,7 @@ export class EmulatedWorkspace {
   readonly enterprise: { readonly id: string; readonly name: string } | null;
   /** The app is installed for the whole org (org-wide deployment), not in this workspace alone. */
   orgWideInstall = false;
+  private readonly tokenSeed: string | null;
   readonly bot: {
     readonly userId: string;
     readonly botId: string;
@@ -152,6 +158,7 @@ export class EmulatedWorkspace {
 
   constructor(options: EmulatedWorkspaceOptions = {}) {
     this.enterprise = options.enterprise ?? null;
+    this.tokenSeed = options.tokenSeed ?? null;
     this.team = {
       id: options.teamId ?? "T0001",
       domain: options.domain ?? "acme",
@@ -172,7 +179,10 @@ export class EmulatedWorkspace {
 
   /** A new bot token for an install (OAuth), expiring after `lifetimeMs` (token rotation) or never. */
   issueBotToken(lifetimeMs: number | null): string {
-    const token = `${lifetimeMs === null ? "xoxb" : "xoxe.xoxb"}-${this.team.id}-${randomBytes(12).toString("hex")}`;
+    const secret = this.tokenSeed
+      ? createHmac("sha256", this.tokenSeed).update(this.team.id).digest("hex").slice(0, 24)
+      : randomBytes(12).toString("hex");
+    const token = `${lifetimeMs === null ? "xoxb" : "xoxe.xoxb"}-${this.team.id}-${secret}`;
     this.acceptBotToken(token, lifetimeMs);
     return token;
   }

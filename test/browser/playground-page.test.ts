@@ -274,6 +274,34 @@ describe("the playground in a browser", () => {
   });
 });
 
+describe("two workspaces", () => {
+  test("the app is installed in both; each workspace shows its own threads and its own Home", async () => {
+    const page = await openAs("Alice Archer (@alice)");
+    const workspace = page.getByLabel("Workspace");
+    assert.deepEqual(await workspace.locator("option").allTextContents(), ["Acme", "Globex"]);
+    await workspace.selectOption({ label: "Globex" });
+    await goTo(page, "# general");
+    await say(page, "channel", "@agent only in Globex");
+    const root = message(page.getByRole("main"), "only in Globex");
+    await root.getByRole("button", { name: /\d+ repl/ }).click({ timeout: WAIT });
+    await message(page.getByRole("complementary", { name: "Thread" }), "Done").waitFor({ timeout: WAIT });
+    const globexHome = await openHome(page);
+    await globexHome.getByText("only in Globex").first().waitFor({ timeout: WAIT });
+    await screenshot(page, "9-second-workspace");
+
+    await workspace.selectOption({ label: "Acme" });
+    await goTo(page, "# general");
+    assert.equal(
+      await message(page.getByRole("main"), "only in Globex").count(),
+      0,
+      "Acme's channel does not show it",
+    );
+    const acmeHome = await openHome(page);
+    await acmeHome.waitFor();
+    assert.equal(await acmeHome.getByText("only in Globex").count(), 0, "Acme's Home does not list it");
+  });
+});
+
 describe("a restart of the playground", () => {
   test("forgets the workspace, not the sessions: the page says so and the Home still lists them", async () => {
     const page = await openAs("Carol Chen (@carol)");

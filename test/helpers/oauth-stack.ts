@@ -63,42 +63,8 @@ export async function startOAuthStack(
   return { ...stack, appUrl, logLines };
 }
 
-/** The install page: its "Add to Slack" link and the state cookie it set. */
-export async function beginInstall(appUrl: string): Promise<{ authorizeUrl: URL; cookie: string }> {
-  const page = await fetch(`${appUrl}/slack/install`);
-  assert.equal(page.status, 200);
-  const html = await page.text();
-  assert.match(html, /Add to Slack/);
-  const href = /<a href="([^"]+)"/.exec(html)?.[1]?.replaceAll("&amp;", "&");
-  assert.ok(href, "the page links to Slack's consent page");
-  const cookie = page.headers.get("set-cookie")?.split(";")[0];
-  assert.ok(cookie, "the page sets the state cookie");
-  return { authorizeUrl: new URL(href), cookie };
-}
-
-/** A person allows the install on the consent page: where Slack sends them back (with a code and the state). */
-export async function allowInstall(authorizeUrl: URL, user: string): Promise<URL> {
-  const consent = await fetch(authorizeUrl);
-  assert.equal(consent.status, 200);
-  assert.match(await consent.text(), /is requesting permission to access a Slack workspace/);
-  const form = new URLSearchParams({ user });
-  for (const name of ["client_id", "scope", "state", "redirect_uri"])
-    form.set(name, authorizeUrl.searchParams.get(name) ?? "");
-  const allowed = await fetch(new URL("/oauth/v2/authorize", authorizeUrl), {
-    method: "POST",
-    body: form,
-    redirect: "manual",
-  });
-  assert.equal(allowed.status, 302);
-  return new URL(allowed.headers.get("location") ?? "");
-}
-
-/** The whole install, as `user`'s browser makes it; the app's answer to the redirect back. */
-export async function install(appUrl: string, user: string): Promise<Response> {
-  const { authorizeUrl, cookie } = await beginInstall(appUrl);
-  const callback = await allowInstall(authorizeUrl, user);
-  return fetch(callback, { headers: { cookie } });
-}
+/** The install flow as a browser makes it (the playground installs itself the same way). */
+export { allowInstall, beginInstall, install } from "../../src/playground/auto-install.ts";
 
 /**
  * Where any of `secrets` shows in clear: Restate's state, its journals (also inside base64 values) or the

@@ -186,11 +186,13 @@ test("no Slack settings means the playground; a token and secret mean HTTP; an a
     { port: playground.port, bind: playground.bindAddress },
     { port: 3100, bind: "127.0.0.1" },
   );
-  assert.match(playground.auth.botToken, /^xoxb-playground-[0-9a-f]{32}$/);
-  assert.notEqual(playground.auth.botToken, playgroundOf(parseConfig({})).auth.botToken);
+  // The app installs itself into the emulated workspaces through OAuth, with credentials made up for this run.
+  assert.equal(playground.auth.kind, "oauth");
+  assert.match(playground.auth.clientId, /^\d+\.\d+$/);
+  assert.notEqual(playground.auth.clientSecret, playgroundOf(parseConfig({})).auth.clientSecret);
   assert.equal(config.slackApi.url, "http://127.0.0.1:3200/api/");
-  // The durable side posts as the same bot user as the Bolt app.
-  assert.equal(botTokenOf(config.slack), playground.auth.botToken);
+  // No one token: each workspace's comes from its installation.
+  assert.equal(botTokenOf(config.slack), null);
   assert.equal(playgroundOf(parseConfig({})).playgroundPort, 3030);
   const http = parseConfig({
     SLACK_BOT_TOKEN: "xoxb-1",
@@ -248,7 +250,7 @@ test("SLACK_MODE makes the choice explicit: http and socket need their settings,
       SLACK_SIGNING_SECRET: "0123456789abcdef",
     }),
   );
-  assert.notEqual(forced.auth.botToken, "xoxb-real");
+  assert.equal(forced.auth.kind, "oauth");
   assert.deepEqual(forced.ignoredSettings, ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]);
 });
 

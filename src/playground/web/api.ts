@@ -1,18 +1,23 @@
 /** The page's only connection to the playground: the workspace as one person sees it, changes, actions. */
 import type { ActionResult, PlaygroundAction, PlaygroundSnapshot } from "./protocol.ts";
 
-export async function loadSnapshot(user: string | null): Promise<PlaygroundSnapshot> {
-  const response = await fetch(`/playground/state${user ? `?user=${encodeURIComponent(user)}` : ""}`);
+export async function loadSnapshot(user: string | null, team: string | null): Promise<PlaygroundSnapshot> {
+  const query = new URLSearchParams({ ...(user ? { user } : {}), ...(team ? { team } : {}) }).toString();
+  const response = await fetch(`/playground/state${query ? `?${query}` : ""}`);
   if (!response.ok) throw new Error(`The playground answered ${response.status}`);
   return (await response.json()) as PlaygroundSnapshot;
 }
 
-export async function perform(user: string, action: PlaygroundAction): Promise<ActionResult> {
+export async function perform(
+  user: string,
+  team: string | null,
+  action: PlaygroundAction,
+): Promise<ActionResult> {
   try {
     const response = await fetch("/playground/actions", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ user, action }),
+      body: JSON.stringify({ user, ...(team ? { team } : {}), action }),
     });
     const body = (await response.json()) as ActionResult | { ok: false; error: string };
     return body;

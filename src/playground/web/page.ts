@@ -27,10 +27,13 @@ import type {
 type MainView = { kind: "channel"; channel: string } | { kind: "app"; tab: "home" | "messages" };
 
 const USER_KEY = "playground.user";
+const TEAM_KEY = "playground.team";
 
 const state = {
   snapshot: null as PlaygroundSnapshot | null,
   me: localStorage.getItem(USER_KEY),
+  /** The workspace shown (its team id); the first when none was chosen. */
+  team: localStorage.getItem(TEAM_KEY),
   view: null as MainView | null,
   thread: null as { channel: string; ts: string } | null,
   notices: [] as LocalNotice[],
@@ -46,7 +49,7 @@ const state = {
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 const ui = {
-  team: $("#team-name"),
+  team: $<HTMLSelectElement>("#team"),
   who: $<HTMLSelectElement>("#who"),
   restate: $("#restate-ui"),
   status: $("#connection"),
@@ -103,7 +106,7 @@ function confirmDialog(spec: ConfirmSpec): Promise<boolean> {
 
 async function act(action: PlaygroundAction): Promise<ActionResult> {
   if (!state.me) return { ok: false, error: "No person chosen" };
-  const result = await perform(state.me, action);
+  const result = await perform(state.me, state.team, action);
   if (!result.ok && !result.errors) toast(result.error);
   return result;
 }
@@ -542,7 +545,10 @@ function renderModal(snapshot: PlaygroundSnapshot): void {
 function render(): void {
   const snapshot = state.snapshot;
   if (!snapshot) return;
-  ui.team.textContent = snapshot.team.name;
+  if (ui.team.options.length !== snapshot.workspaces.length) {
+    replaceChildren(ui.team, ...snapshot.workspaces.map((w) => h("option", { value: w.id }, w.name)));
+  }
+  ui.team.value = snapshot.team.id;
   if (snapshot.restateUiUrl && ui.restate.childElementCount === 0) {
     replaceChildren(
       ui.restate,
@@ -579,9 +585,10 @@ function refresh(): void {
   }
   loading = (async () => {
     try {
-      const snapshot = await loadSnapshot(state.me);
+      const snapshot = await loadSnapshot(state.me, state.team);
       state.snapshot = snapshot;
       state.me = snapshot.me;
+      state.team = snapshot.team.id;
       if (
         !state.view ||
         (state.view.kind === "channel" &&
@@ -614,6 +621,15 @@ function open(view: MainView): void {
     void act({ type: "view_channel", channel: view.channel });
 }
 
+// Another workspace: the same app, installed there too, with its own channels, sessions and Home.
+ui.team.addEventListener("change", () => {
+  state.team = ui.team.value;
+  localStorage.setItem(TEAM_KEY, state.team);
+  state.view = null;
+  state.thread = null;
+  state.notices = [];
+  refresh();
+});
 ui.who.addEventListener("change", () => {
   state.me = ui.who.value;
   localStorage.setItem(USER_KEY, state.me);

@@ -73,6 +73,8 @@ export interface PlaygroundSnapshot {
   readonly instance: string;
   readonly startedAt: string;
   readonly team: { readonly id: string; readonly name: string; readonly domain: string };
+  /** Every workspace of the playground (the same app installed in each): the page switches between them. */
+  readonly workspaces: readonly { readonly id: string; readonly name: string }[];
   readonly me: string;
   readonly people: readonly PersonView[];
   readonly bot: { readonly userId: string; readonly name: string; readonly appName: string };
