@@ -10,6 +10,7 @@ import type { OAuthAppSettings } from "../../src/slack-emulator/oauth-app.ts";
 import type { EmulatedWorkspace } from "../../src/slack-emulator/workspace.ts";
 import { freePorts } from "./free-ports.ts";
 import { type SlackStack, startSlackStack } from "./slack-stack.ts";
+import { waitFor } from "./wait.ts";
 
 export const OAUTH_CLIENT = { id: "1111111111.2222222222", secret: "emulated-client-secret" };
 
@@ -85,4 +86,20 @@ export async function secretsInClear(stack: OAuthStack, secrets: readonly string
     for (const line of stack.logLines) if (line.includes(part)) found.push(`${part} in the log: ${line}`);
   }
   return found;
+}
+
+/** Waits until the bot has answered in the thread with a message that holds `text`. */
+export function botAnswered(
+  stack: SlackStack,
+  channel: string,
+  threadTs: string,
+  text: string,
+): Promise<true> {
+  return waitFor(
+    () =>
+      stack.emulator
+        .thread(channel, threadTs)
+        .some((m) => m.user === stack.emulator.workspace.bot.userId && m.text.includes(text)) || undefined,
+    { what: `"${text}" in thread ${threadTs}` },
+  );
 }

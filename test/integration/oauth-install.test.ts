@@ -10,12 +10,12 @@ import { toSessionKey } from "../../src/restate/keys.ts";
 import {
   allowInstall,
   beginInstall,
+  botAnswered,
   OAUTH_CLIENT as CLIENT,
   type OAuthStack,
   secretsInClear,
   startOAuthStack,
 } from "../helpers/oauth-stack.ts";
-import { waitFor } from "../helpers/wait.ts";
 
 const ALICE = "U0ALICE01";
 const BOT = "U0AGENT01";
@@ -83,13 +83,7 @@ describe("installing through OAuth", () => {
       channel: GENERAL,
       text: `<@${BOT}> hello`,
     });
-    await waitFor(
-      () =>
-        stack.emulator
-          .thread(GENERAL, message.ts)
-          .some((m) => m.user === BOT && m.text.includes("installed and answering")) || undefined,
-      { what: "the answer in the thread" },
-    );
+    await botAnswered(stack, GENERAL, message.ts, "installed and answering");
     const key = toSessionKey("T0001", GENERAL, message.ts);
     assert.ok(key.startsWith("T0001:"));
     const posts = stack.emulator.calls.filter((call) => call.method === "chat.postMessage" && call.ok);

@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { install, type OAuthStack, startOAuthStack } from "../helpers/oauth-stack.ts";
-import { waitFor } from "../helpers/wait.ts";
+import { botAnswered, install, type OAuthStack, startOAuthStack } from "../helpers/oauth-stack.ts";
 
 const ALICE = "U0ALICE01";
 const BOT = "U0AGENT01";
@@ -28,12 +27,6 @@ test("in Socket Mode the install pages have a listener of their own, and the ins
     envelopes += 1;
   });
   const { message } = await stack.emulator.userPosts({ user: ALICE, channel: GENERAL, text: `<@${BOT}> hi` });
-  await waitFor(
-    () =>
-      stack.emulator
-        .thread(GENERAL, message.ts)
-        .some((m) => m.user === BOT && m.text.includes("over the socket")) || undefined,
-    { what: "the answer in the thread" },
-  );
+  await botAnswered(stack, GENERAL, message.ts, "over the socket");
   assert.ok(envelopes > 0, "the event came over the socket");
 });

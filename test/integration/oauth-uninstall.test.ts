@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { toSessionKey } from "../../src/restate/keys.ts";
-import { install, type OAuthStack, startOAuthStack } from "../helpers/oauth-stack.ts";
+import { botAnswered, install, type OAuthStack, startOAuthStack } from "../helpers/oauth-stack.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -25,12 +25,6 @@ after(() => stack?.close());
 const reads = () => sessionReads(stack.adapter);
 const stateRows = (service: string, key: string) =>
   stack.restate.query(`SELECT key FROM state WHERE service_name = '${service}' AND service_key = '${key}'`);
-const answered = (channel: string, ts: string, text: string) =>
-  waitFor(
-    () =>
-      stack.emulator.thread(channel, ts).some((m) => m.user === BOT && m.text.includes(text)) || undefined,
-    { what: `"${text}" in ${ts}` },
-  );
 
 describe("leaving a workspace", () => {
   let channel: string;
@@ -86,7 +80,7 @@ describe("leaving a workspace", () => {
   test("installed again, the workspace is served afresh", async () => {
     assert.equal((await install(stack.appUrl, BOB)).status, 200);
     const again = await stack.emulator.userPosts({ user: ALICE, channel, text: `<@${BOT}> hello again` });
-    await answered(channel, again.message.ts, "an answer");
+    await botAnswered(stack, channel, again.message.ts, "an answer");
     assert.ok(
       !stack.emulator.thread(channel, again.message.ts).some((m) => m.text.includes("a late answer")),
     );
