@@ -1,7 +1,7 @@
 /**
- * What each person is looking at in Slack, as Slack's agent view reports it (`app_context_changed`: the
- * channel open beside the agent's split pane), so that a message they write to the agent in their DM can
- * carry it. Kept in this process's memory only, newest per person, for a while: it is a hint that Slack
+ * What each person (of a workspace: `<team>:<user>`) is looking at in Slack, as Slack's agent view reports
+ * it (`app_context_changed`: the channel open beside the agent's split pane), so that a message they write
+ * to the agent in their DM can carry it. Kept in this process's memory only, newest per person, for a while: it is a hint that Slack
  * sends again whenever the person moves, not a fact a session depends on (after a restart, or on another
  * copy of the adapter, a message goes without it). Bounded.
  */

@@ -7,7 +7,7 @@
 import type { App, Context } from "@slack/bolt";
 import type { AgentSessionStoppedEvent, AppContextChangedEvent } from "@slack/types";
 import type { WebClient } from "@slack/web-api";
-import { toSessionKey } from "../../restate/keys.ts";
+import { toHomeKey, toSessionKey } from "../../restate/keys.ts";
 import type { ChatMessage } from "../../restate/schemas.ts";
 import { parseThreadModeArgs } from "../agentmode-command.ts";
 import { DeliveryError } from "../delivery-error.ts";
@@ -30,9 +30,15 @@ type AgentSessionStopped = Partial<AgentSessionStoppedEvent>;
  * apart from what they wrote), when Slack's agent view said so lately and it is another channel: the agent
  * then knows what "this channel" means.
  */
-function withViewingContext(chat: ChatMessage, event: SlackMessageEvent, deps: ListenerDeps): ChatMessage {
+function withViewingContext(
+  chat: ChatMessage,
+  event: SlackMessageEvent,
+  deps: ListenerDeps,
+  team: string,
+): ChatMessage {
   if (!event.channel || !isDirectMessage(event.channel) || !event.user) return chat;
-  const viewing = deps.viewing.of(event.user);
+  // A person of one workspace: another workspace's person of the same id looks elsewhere.
+  const viewing = deps.viewing.of(toHomeKey(team, event.user));
   if (!viewing || viewing === event.channel) return chat;
   return { ...chat, context: viewingNote(viewing) };
 }
@@ -75,7 +81,11 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
         return;
       case "forward":
         await sessions
-          .forward(incoming.key, withViewingContext(incoming.message, message, deps), incoming.idempotencyKey)
+          .forward(
+            incoming.key,
+            withViewingContext(incoming.message, message, deps, botOf(context).teamId),
+            incoming.idempotencyKey,
+          )
           .catch((error: unknown) => {
             throw new DeliveryError(error);
           });
@@ -133,7 +143,7 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
     const changed = event as unknown as AppContextChanged;
     if (!servesTeam(botOf(context), (body as { team_id?: string }).team_id) || !changed.user) return;
     const channel = changed.context?.entities?.find((e) => e.type === "slack#/types/channel_id")?.value;
-    if (channel) deps.viewing.saw(changed.user, channel);
+    if (channel) deps.viewing.saw(toHomeKey(botOf(context).teamId, changed.user), channel);
   });
 
   app.event("app_home_opened", async ({ event, context }) => {
