@@ -11,10 +11,15 @@ export class DeliveryError extends Error {
   }
 }
 
-/** Whether an error from Bolt's processing is (or wraps) a DeliveryError. */
-export function isDeliveryError(error: unknown): boolean {
-  const e = error as { original?: unknown; originals?: unknown[] } | undefined;
+/**
+ * Whether an error from Bolt's processing is (or wraps, at any depth) a DeliveryError: Bolt wraps a failed
+ * authorisation twice (its own AuthorizationError around @slack/oauth's, around ours).
+ */
+export function isDeliveryError(error: unknown, depth = 0): boolean {
   if (error instanceof DeliveryError) return true;
-  if (e?.original instanceof DeliveryError) return true;
-  return (e?.originals ?? []).some((inner) => inner instanceof DeliveryError);
+  if (depth > 5 || !error || typeof error !== "object") return false;
+  const e = error as { original?: unknown; originals?: unknown[]; cause?: unknown };
+  return [e.original, e.cause, ...(e.originals ?? [])].some(
+    (inner) => inner !== undefined && inner !== error && isDeliveryError(inner, depth + 1),
+  );
 }

@@ -23,6 +23,12 @@ import type { TokenBox } from "./token-box.ts";
 const CACHE_TTL_MS = 60_000;
 
 /**
+ * How long a read of an installation may take, all attempts included: an event's authorisation must leave
+ * room within Slack's 3 seconds to answer (a 500 then, which Slack delivers again).
+ */
+const READ_DEADLINE_MS = 2000;
+
+/**
  * A rotating token is refreshed once it has less than this left: more than Bolt's own window (2 hours), so
  * Bolt never refreshes behind our back and every refresh goes through `SlackInstallation/refresh`.
  */
@@ -41,7 +47,12 @@ export class Installations {
   readonly box: TokenBox;
   private readonly adapterKey: string;
   private readonly ingress: clients.Ingress;
-  private readonly cache = new Map<string, { record: KeptInstallation | null; at: number }>();
+  private readonly cache = new Map<string, { record: KeptInstallation; at: number }>();
+  /**
+   * Grows with every save, remove and forget of a key in this process: a read that began before one of
+   * them must not put its older answer into the cache after it.
+   */
+  private readonly generations = new Map<string, number>();
 
   constructor(options: { ingressUrl: string; adapterKey: string; box: TokenBox }) {
     this.box = options.box;
@@ -49,16 +60,40 @@ export class Installations {
     this.ingress = clients.connect({ url: options.ingressUrl });
   }
 
-  /** The kept installation for `key` (sealed), or null when the app is not installed there. */
+  /**
+   * The kept installation for `key` (sealed), or null when the app is not installed there. "Not installed"
+   * is never cached: an install made by another process counts at once.
+   */
   async find(key: string): Promise<KeptInstallation | null> {
     const cached = this.cache.get(key);
     if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.record;
+    const generation = this.generationOf(key);
     const target = { service: SlackInstallationRef.name, handler: "get", key };
-    const record = await this.ingress
-      .objectClient(SlackInstallationRef, key)
-      .get(clients.rpc.opts({ ...signedInput(this.adapterKey, target, undefined) }));
-    this.cache.set(key, { record, at: Date.now() });
+    const record = await this.ingress.objectClient(SlackInstallationRef, key).get(
+      clients.rpc.opts({
+        ...signedInput(this.adapterKey, target, undefined),
+        signal: AbortSignal.timeout(READ_DEADLINE_MS),
+      }),
+    );
+    this.remember(key, record, generation);
     return record;
+  }
+
+  private generationOf(key: string): number {
+    return this.generations.get(key) ?? 0;
+  }
+
+  /** Drops what is cached for `key`, and makes any read already under way unable to cache its answer. */
+  private invalidate(key: string): void {
+    this.cache.delete(key);
+    this.generations.set(key, this.generationOf(key) + 1);
+  }
+
+  /** Caches a record read at `generation`, unless a save, remove or forget came since. */
+  private remember(key: string, record: KeptInstallation | null, generation: number): void {
+    if (this.generationOf(key) !== generation) return;
+    if (record) this.cache.set(key, { record, at: Date.now() });
+    else this.cache.delete(key);
   }
 
   /**
@@ -72,10 +107,16 @@ export class Installations {
     if (!record.refreshToken) return record;
     const target = { service: SlackInstallationRef.name, handler: "refresh", key };
     const input = { version: record.version };
-    const refreshed = await this.ingress
-      .objectClient(SlackInstallationRef, key)
-      .refresh(input, clients.rpc.opts({ ...signedInput(this.adapterKey, target, input) }));
-    this.cache.set(key, { record: refreshed, at: Date.now() });
+    const generation = this.generationOf(key);
+    const refreshed = await this.ingress.objectClient(SlackInstallationRef, key).refresh(
+      input,
+      clients.rpc.opts({
+        ...signedInput(this.adapterKey, target, input),
+        // Past it the exchange still completes in Restate; the next read finds its result.
+        signal: AbortSignal.timeout(READ_DEADLINE_MS),
+      }),
+    );
+    this.remember(key, refreshed, generation);
     return refreshed;
   }
 
@@ -83,27 +124,27 @@ export class Installations {
   async save(installation: Installation, url: string | null): Promise<void> {
     const record = toInstallationRecord(installation, this.box, url);
     const target = { service: SlackInstallationRef.name, handler: "save", key: record.key };
-    this.cache.delete(record.key);
+    this.invalidate(record.key);
     await this.ingress
       .objectClient(SlackInstallationRef, record.key)
       .save(record, clients.rpc.opts({ ...signedWrite(this.adapterKey, target, record) }));
-    this.cache.delete(record.key);
+    this.invalidate(record.key);
   }
 
   /** Forgets the installation of `key` (uninstalled, tokens revoked); true when there was one. */
   async remove(key: string): Promise<boolean> {
     const target = { service: SlackInstallationRef.name, handler: "remove", key };
-    this.cache.delete(key);
+    this.invalidate(key);
     const { removed } = await this.ingress
       .objectClient(SlackInstallationRef, key)
       .remove(clients.rpc.opts({ ...signedWrite(this.adapterKey, target, undefined) }));
-    this.cache.set(key, { record: null, at: Date.now() });
+    this.invalidate(key);
     return removed;
   }
 
   /** Drops what this process remembers of `key` (Slack refused its token: it may have been rotated). */
   forget(key: string): void {
-    this.cache.delete(key);
+    this.invalidate(key);
   }
 }
 

@@ -75,9 +75,10 @@ export async function secretsInClear(stack: OAuthStack, secrets: readonly string
   const state = JSON.stringify(await stack.restate.query("SELECT * FROM state"));
   const journal = JSON.stringify(await stack.restate.query("SELECT * FROM sys_journal"));
   assert.ok(journal.length > 1000, "the journals were read");
-  const decodedJournal = journal.replace(/"([A-Za-z0-9+/=]{40,})"/g, (_, b64: string) =>
-    Buffer.from(b64, "base64").toString("latin1"),
-  );
+  // Journal payloads come back as hex (`raw`); some values as base64: both are read as text too.
+  const decodedJournal = journal
+    .replace(/"([0-9a-fA-F]{40,})"/g, (_, hex: string) => Buffer.from(hex, "hex").toString("latin1"))
+    .replace(/"([A-Za-z0-9+/=]{40,})"/g, (_, b64: string) => Buffer.from(b64, "base64").toString("latin1"));
   const found: string[] = [];
   for (const secret of secrets) {
     const part = secret.slice(-16);

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { toSessionKey } from "../../src/restate/keys.ts";
+import { signedWrite } from "../../src/slack/signed-calls.ts";
 import {
   allowInstall,
   beginInstall,
@@ -16,6 +17,7 @@ import {
   secretsInClear,
   startOAuthStack,
 } from "../helpers/oauth-stack.ts";
+import { TEST_ADAPTER_KEY } from "../helpers/product-settings.ts";
 
 const ALICE = "U0ALICE01";
 const BOT = "U0AGENT01";
@@ -27,6 +29,15 @@ before(async () => {
   stack.sink.setDefaultReply(() => ({ output: "installed and answering", done: true }));
 });
 after(() => stack?.close());
+
+/** The installation as kept (its record, for a signed save of it). */
+const installRecord = async () => {
+  const rows = await stack.restate.query<{ value_utf8: string }>(
+    "SELECT value_utf8 FROM state WHERE service_name = 'SlackInstallation' AND service_key = 'T0001' AND key = 'installation'",
+  );
+  const { version: _version, installedAt: _installedAt, ...record } = JSON.parse(rows[0]?.value_utf8 ?? "{}");
+  return record as Record<string, unknown>;
+};
 
 const installVersion = async (): Promise<number | null> => {
   const rows = await stack.restate.query<{ value_utf8: string }>(
@@ -77,6 +88,61 @@ describe("installing through OAuth", () => {
     assert.equal(await installVersion(), installedVersion, "the installation is as it was");
   });
 
+  test("Restate out of reach while an event is authorised: answered 500 in time, and Slack's retry is taken", async () => {
+    // Nothing has read the installation since it was saved: this event's authorisation must ask Restate.
+    stack.restate.server.kill("SIGSTOP");
+    let first: Awaited<ReturnType<typeof stack.emulator.userPosts>>;
+    const started = performance.now();
+    try {
+      first = await stack.emulator.userPosts({
+        user: ALICE,
+        channel: GENERAL,
+        text: `<@${BOT}> while frozen`,
+      });
+    } finally {
+      stack.restate.server.kill("SIGCONT");
+    }
+    const perDelivery = (performance.now() - started) / first.answers.length;
+    assert.ok(
+      first.answers.every((a) => a.status === 500),
+      `answers: ${first.answers.map((a) => a.status)}`,
+    );
+    assert.ok(perDelivery < 3000, `answered after ${Math.round(perDelivery)} ms`);
+    for (const envelope of first.envelopes)
+      assert.equal((await stack.emulator.deliverEvent({}, { envelope, retryNum: 1 })).status, 200);
+    await botAnswered(stack, GENERAL, first.message.ts, "installed and answering");
+  });
+
+  test("a signed remove or save of an installation, sent again, is refused as a replay", async () => {
+    const key = "T0001";
+    const record = { ...(await installRecord()) };
+    const target = { service: "SlackInstallation", handler: "save", key };
+    const signedSave = signedWrite(TEST_ADAPTER_KEY, target, record);
+    const save = () =>
+      fetch(`${stack.restate.ingressUrl}/SlackInstallation/${key}/save`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...signedSave.headers },
+        body: JSON.stringify(record),
+      });
+    assert.equal((await save()).status, 200);
+    assert.equal((await save()).status, 409, "the same signed save again");
+    assert.ok((await installVersion()) !== null);
+    // A remove keeps the ledger of what it took: sent again (after a reinstall, say), it removes nothing.
+    const other = "T0REPLAY";
+    const signedRemove = signedWrite(
+      TEST_ADAPTER_KEY,
+      { service: "SlackInstallation", handler: "remove", key: other },
+      undefined,
+    );
+    const remove = () =>
+      fetch(`${stack.restate.ingressUrl}/SlackInstallation/${other}/remove`, {
+        method: "POST",
+        headers: signedRemove.headers,
+      });
+    assert.equal((await remove()).status, 200);
+    assert.equal((await remove()).status, 409, "the same signed remove again");
+  });
+
   test("a mention in the installed workspace is answered with the installed token", async () => {
     const { message } = await stack.emulator.userPosts({
       user: ALICE,
@@ -94,5 +160,12 @@ describe("installing through OAuth", () => {
     const tokens = stack.emulator.workspace.issuedBotTokens();
     assert.equal(tokens.length, 1);
     assert.deepEqual(await secretsInClear(stack, [...tokens, CLIENT.secret]), []);
+    // The check can see into journals: what a person wrote is there (a run's input), as it must be.
+    assert.ok(
+      (await secretsInClear(stack, ["installed and answering"])).some((where) =>
+        where.endsWith("in a journal"),
+      ),
+      "the journals' payloads were read",
+    );
   });
 });

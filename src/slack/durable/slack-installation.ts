@@ -87,9 +87,18 @@ export function createSlackInstallation(options: {
           await caller.requireAdapterRead(ctx, "only our Slack adapter may refresh an installation's tokens");
           const kept = await ctx.get("installation");
           if (!kept || kept.version !== version || !kept.refreshToken || !refresher) return kept;
-          const tokens = await ctx.run("exchange the refresh token", () => refresher(kept), {
-            maxRetryAttempts: 5,
-          });
+          let tokens: RefreshedTokens;
+          try {
+            tokens = await ctx.run("exchange the refresh token", () => refresher(kept), {
+              maxRetryAttempts: 5,
+            });
+          } catch (error) {
+            // Nothing else will mend it: every call of the workspace fails until the app is installed again.
+            ctx.console.error(
+              `Slack refused to refresh the tokens of ${ctx.key} (${(error as Error).message}): install the app there again`,
+            );
+            throw error;
+          }
           const refreshed = { ...kept, ...tokens, version: nextVersion(kept, await ctx.date.now()) };
           ctx.set("installation", refreshed);
           return refreshed;
@@ -101,7 +110,9 @@ export function createSlackInstallation(options: {
         async (ctx: InstallationContext): Promise<{ removed: boolean }> => {
           await caller.requireAdapter(ctx, "only our Slack adapter may remove an installation");
           const removed = (await ctx.get("installation")) !== null;
-          ctx.clearAll();
+          // The record only: the ledger of signed writes taken stays, so this request (or an old save) sent
+          // again is refused as a replay instead of removing a later install (or reviving dead tokens).
+          ctx.clear("installation");
           // Its sessions stop now and are forgotten after the grace (SlackWorkspace/left).
           if (removed) ctx.objectSendClient(SlackWorkspaceRef, ctx.key).left();
           return { removed };
