@@ -176,7 +176,8 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
         let stopped = false;
         let timer: NodeJS.Timeout | undefined;
         const attempt = () => {
-          installIntoPlayground(emulator, settings, logger).catch(() => {
+          installIntoPlayground(emulator, settings, logger).catch((error: unknown) => {
+            logger.debug(`Not installed into the playground yet: ${(error as Error).message}`);
             if (!stopped) timer = setTimeout(attempt, 2000);
           });
         };

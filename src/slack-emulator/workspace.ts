@@ -174,17 +174,23 @@ export class EmulatedWorkspace {
       signingSecret: options.signingSecret ?? randomBytes(16).toString("hex"),
       verificationToken: randomBytes(12).toString("hex"),
     };
+    // As Slack remembers an install across the app's restarts: a token seeded at an earlier start still works.
+    if (this.tokenSeed) this.acceptBotToken(this.seededToken(this.tokenSeed), null);
     this.addUser({ id: this.bot.userId, name: this.bot.name, realName: "Agent", isBot: true });
   }
 
   /** A new bot token for an install (OAuth), expiring after `lifetimeMs` (token rotation) or never. */
   issueBotToken(lifetimeMs: number | null): string {
-    const secret = this.tokenSeed
-      ? createHmac("sha256", this.tokenSeed).update(this.team.id).digest("hex").slice(0, 24)
-      : randomBytes(12).toString("hex");
-    const token = `${lifetimeMs === null ? "xoxb" : "xoxe.xoxb"}-${this.team.id}-${secret}`;
-    this.acceptBotToken(token, lifetimeMs);
+    const token = this.tokenSeed
+      ? this.seededToken(this.tokenSeed)
+      : `${lifetimeMs === null ? "xoxb" : "xoxe.xoxb"}-${this.team.id}-${randomBytes(12).toString("hex")}`;
+    this.acceptBotToken(token, this.tokenSeed ? null : lifetimeMs);
     return token;
+  }
+
+  /** The one bot token installs get with a seed: the same from one start to the next. */
+  private seededToken(seed: string): string {
+    return `xoxb-${this.team.id}-${createHmac("sha256", seed).update(this.team.id).digest("hex").slice(0, 24)}`;
   }
 
   /** Takes a token issued elsewhere as this workspace's too (an org-wide install's, for every workspace of the org). */

@@ -59,15 +59,6 @@ export function createSlackWorkspace(options: {
       "only our live message updater may reserve or give back chat.update slots",
     );
 
-  /** Every listed session key, chunk by chunk. */
-  async function listedSessions(ctx: WorkspaceContext): Promise<string[]> {
-    const count = (await ctx.get("sessionCount")) ?? 0;
-    const keys: string[] = [];
-    for (let chunk = 0; chunk * SESSION_CHUNK < count; chunk += 1)
-      keys.push(...((await ctx.get(`sessions/${chunk}`)) ?? []));
-    return keys;
-  }
-
   return restate.object({
     name: SLACK_WORKSPACE,
     description: "Paces chat.update across a workspace (Slack allows about 50 a minute).",
@@ -83,17 +74,18 @@ export function createSlackWorkspace(options: {
           ctx.set("sessionCount", count + 1);
         },
       ),
-      /** The app left the workspace: every session stops and empties now, and is forgotten after the grace. */
+      /**
+       * The app left the workspace: every session stops and empties now (a chunk of the list at a time, each
+       * its own invocation, so a large workspace makes no huge journal), and is forgotten after the grace.
+       */
       left: restate.handlers.object.exclusive({ ingressPrivate: true }, async (ctx: WorkspaceContext) => {
         const leftAt = await ctx.date.now();
         ctx.set("leftAt", leftAt);
-        const sessions = await listedSessions(ctx);
-        for (const key of sessions) ctx.objectSendClient(ChatServiceRef, key).workspace_left();
-        ctx
-          .objectSendClient(SlackWorkspaceRef, ctx.key)
-          .forget_left({ leftAt }, restate.rpc.sendOpts({ delay: options.dataGraceMs }));
+        const self = ctx.objectSendClient(SlackWorkspaceRef, ctx.key);
+        self.leave_sessions({ leftAt, chunk: 0, forget: false });
+        self.forget_left({ leftAt }, restate.rpc.sendOpts({ delay: options.dataGraceMs }));
         ctx.console.info(
-          `The app left ${ctx.key}: ${sessions.length} sessions stopped; their state goes in ${options.dataGraceMs / 1000} s`,
+          `The app left ${ctx.key}: its ${(await ctx.get("sessionCount")) ?? 0} sessions stop; their state goes in ${options.dataGraceMs / 1000} s`,
         );
       }),
       /** The app was installed (again): a pending forgetting is called off; old threads start afresh. */
@@ -105,13 +97,38 @@ export function createSlackWorkspace(options: {
         { ingressPrivate: true },
         async (ctx: WorkspaceContext, { leftAt }: { leftAt: number }): Promise<void> => {
           if ((await ctx.get("leftAt")) !== leftAt) return;
-          const sessions = await listedSessions(ctx);
-          for (const key of sessions) {
+          ctx.objectSendClient(SlackWorkspaceRef, ctx.key).leave_sessions({ leftAt, chunk: 0, forget: true });
+        },
+      ),
+      /**
+       * One chunk of the sessions' list, then the next: each session told the app left (`forget: false`), or
+       * its state forgotten (`forget: true`; after the last chunk, the list too). Stops as soon as the app
+       * was installed again: sessions that begin after a reinstall are listed after the old ones.
+       */
+      leave_sessions: restate.handlers.object.exclusive(
+        { ingressPrivate: true },
+        async (
+          ctx: WorkspaceContext,
+          { leftAt, chunk, forget }: { leftAt: number; chunk: number; forget: boolean },
+        ): Promise<void> => {
+          if ((await ctx.get("leftAt")) !== leftAt) return;
+          for (const key of (await ctx.get(`sessions/${chunk}`)) ?? []) {
+            if (!forget) {
+              ctx.objectSendClient(ChatServiceRef, key).workspace_left();
+              continue;
+            }
             ctx.objectSendClient(ChatServiceRef, key).forget();
             ctx.objectSendClient(SlackThreadRef, key).forget();
           }
-          ctx.clearAll();
-          ctx.console.info(`Forgot the ${sessions.length} sessions of ${ctx.key}, which the app left`);
+          const count = (await ctx.get("sessionCount")) ?? 0;
+          if ((chunk + 1) * SESSION_CHUNK < count) {
+            ctx
+              .objectSendClient(SlackWorkspaceRef, ctx.key)
+              .leave_sessions({ leftAt, chunk: chunk + 1, forget });
+          } else if (forget) {
+            ctx.clearAll();
+            ctx.console.info(`Forgot the ${count} sessions of ${ctx.key}, which the app left`);
+          }
         },
       ),
       /** The time (epoch ms) at which the caller may make its update; the caller waits until then. */
