@@ -64,8 +64,9 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
 
   try {
     // The playground's emulated Slack comes first: runs that resume when Restate starts post into it.
+    // Apart (ROLE), the playground's page and emulated Slack run with the Slack adapter.
     const playground =
-      config.slack.mode === "playground"
+      config.slack.mode === "playground" && config.role !== "services"
         ? {
             settings: config.slack,
             emulator: await startPlaygroundEmulator(config.slack, config.restate.dataDir),
@@ -98,15 +99,19 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
         ? tokenRefresher(config.slack.auth, config.slackApi.url, installations.box)
         : null;
     const agent = givenAgent ?? createAgent(config, slackClients);
-    const endpoint = await startServicesEndpoint({
-      services: createServices({ config, agent, logger, adapterKey, slack: slackClients, refresher }),
-      port: config.services.port,
-      host: config.services.bindAddress,
-      logger,
-      identityKeys,
-    });
-    cleanups.push(() => endpoint.close());
-    if (identityKeys.length > 0) {
+    // ROLE=slack runs no services endpoint: other processes (ROLE=services) serve the handlers.
+    const endpoint =
+      config.role === "slack"
+        ? null
+        : await startServicesEndpoint({
+            services: createServices({ config, agent, logger, adapterKey, slack: slackClients, refresher }),
+            port: config.services.port,
+            host: config.services.bindAddress,
+            logger,
+            identityKeys,
+          });
+    if (endpoint) cleanups.push(() => endpoint.close());
+    if (endpoint && identityKeys.length > 0) {
       logger.info(`Our services endpoint accepts only requests signed with ${identityKeys.join(", ")}`);
     }
 
@@ -142,7 +147,9 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     }
 
     const endpointUrl = config.services.advertisedUrl;
-    if (config.restate.autoRegister) {
+    if (!endpoint) {
+      logger.info("ROLE=slack: the Slack adapter alone; the services run in ROLE=services processes");
+    } else if (config.restate.autoRegister) {
       const deployment = await registerDeployment({ adminUrl, endpointUrl, force: config.restate.embedded });
       logger.info(
         `Services endpoint ${endpointUrl} registered as ${deployment.id} (${deployment.services.map((s) => s.name).join(", ")})`,
@@ -154,7 +161,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     }
 
     const slack =
-      config.slack.mode === "none"
+      config.slack.mode === "none" || config.role === "services"
         ? null
         : await startSlackAdapter({
             connection: config.slack,
@@ -202,6 +209,10 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
           ...(ignored.length > 0 ? [`Not used in the playground: ${ignored.join(", ")}.`] : []),
           "To connect a real workspace, set the Slack settings (README, 'In Slack') or SLACK_MODE=http|socket.",
         ].join("\n"),
+      );
+    } else if (config.role === "services") {
+      logger.info(
+        "ROLE=services: our services endpoint alone; the Slack adapter runs in ROLE=slack processes",
       );
     } else if (config.slack.mode === "none") {
       logger.info(

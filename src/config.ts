@@ -14,7 +14,15 @@ import { SECRET_MIN_LENGTH } from "./runtime/secret-file.ts";
 
 export type LogFormat = "pretty" | "json";
 
+/**
+ * Which parts a process runs (`ROLE`): everything (`npm start`), the Slack adapter alone, or our services
+ * endpoint alone. Apart, they run against an external Restate and share their keys through the settings.
+ */
+export const ROLES = ["all", "slack", "services"] as const;
+export type Role = (typeof ROLES)[number];
+
 export interface Config {
+  readonly role: Role;
   readonly defaultMode: Mode;
   readonly queueMax: number;
   /**
@@ -284,6 +292,11 @@ const secret = z
   .min(SECRET_MIN_LENGTH, `must be at least ${SECRET_MIN_LENGTH} characters (e.g. openssl rand -hex 32)`);
 
 const EnvSchema = z.object({
+  ROLE: z
+    .string()
+    .transform((v) => v.trim().toLowerCase())
+    .pipe(z.enum(ROLES, { error: (issue) => `must be one of ${ROLES.join(", ")} (got "${issue.input}")` }))
+    .default("all"),
   MODE: mode.default("INTERRUPT"),
   QUEUE_MAX: z.coerce.number().int().min(1, "must be at least 1").default(20),
   ADAPTER_KEY: secret.optional(),
@@ -468,6 +481,40 @@ function llmPresenceProblems(present: Readonly<Record<string, unknown>>): string
     .map(([name, what]) => `${name}: missing: AGENT=llm needs ${what}`);
 }
 
+/**
+ * Roles apart (`ROLE=slack` or `services`) share what one process would make for itself: an external Restate
+ * instead of the embedded one, the adapter key both sides use, the token key that seals and opens Slack
+ * tokens (OAuth), and, for the services, the public key of the Restate cluster's request identity. Each
+ * missing one stops start-up, named.
+ */
+function roleProblems(present: Readonly<Record<string, unknown>>): string[] {
+  const role = EnvSchema.shape.ROLE.safeParse(present.ROLE).data;
+  if (role === undefined || role === "all") return [];
+  const has = (name: string) => name in present;
+  const problems: string[] = [];
+  if (EnvSchema.shape.RESTATE_EMBEDDED.safeParse(present.RESTATE_EMBEDDED).data !== false)
+    problems.push(
+      `RESTATE_EMBEDDED: ROLE=${role} runs against an external Restate (the cluster's): set RESTATE_EMBEDDED=false and RESTATE_INGRESS_URL (its load balancer)`,
+    );
+  if (!has("ADAPTER_KEY"))
+    problems.push(
+      `ADAPTER_KEY: missing: ROLE=${role} needs the key the Slack processes sign with and the services check, the same in every process`,
+    );
+  if (OAUTH_SETTINGS.some(has) && !has("TOKEN_KEY"))
+    problems.push(
+      `TOKEN_KEY: missing: with OAuth, ROLE=${role} needs the key that seals Slack tokens in Restate, the same in every process`,
+    );
+  if (role === "services" && !has("RESTATE_IDENTITY_KEYS"))
+    problems.push(
+      "RESTATE_IDENTITY_KEYS: missing: ROLE=services accepts only requests signed by the Restate cluster; give its request identity's public key (publickeyv1_...)",
+    );
+  if (role === "slack" && slackModeOf(present) === "none")
+    problems.push(
+      "SLACK_MODE: ROLE=slack runs the Slack adapter: give it Slack settings (or the playground), not none",
+    );
+  return problems;
+}
+
 /** Whether a bind address reaches only this machine: 127.0.0.0/8, ::1 (in any spelling) or `localhost`. */
 export function isLoopbackAddress(address: string): boolean {
   const host = address
@@ -611,6 +658,7 @@ export function parseConfig(env: Env, isTty = false): Config {
     ...slackPresenceProblems(present, slackModeOf(present)),
     ...llmPresenceProblems(present),
     ...exposureProblems(present),
+    ...roleProblems(present),
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const e = result.data;
@@ -618,6 +666,7 @@ export function parseConfig(env: Env, isTty = false): Config {
   const slack = slackSettings(e, slackMode, present);
   const servicesHost = loopbackFor(e.SERVICES_BIND_ADDRESS);
   const config: Config = {
+    role: e.ROLE,
     defaultMode: e.MODE,
     queueMax: e.QUEUE_MAX,
     adapterKey: e.ADAPTER_KEY ?? null,

@@ -478,3 +478,35 @@ test("APPROVERS takes user ids, each optionally for one workspace; anything else
   assert.throws(() => parseConfig({ APPROVERS: "alice" }), /APPROVERS.*Slack user ids/);
   assert.throws(() => parseConfig({ APPROVAL_TIMEOUT: "soon" }), /APPROVAL_TIMEOUT: must be a duration/);
 });
+
+test("ROLE apart needs what one process would make for itself, and start-up names each missing part", () => {
+  assert.equal(parseConfig({}).role, "all");
+  const missing = problemsOf({ ROLE: "services", SLACK_MODE: "none" }).join("\n");
+  assert.match(missing, /RESTATE_EMBEDDED: ROLE=services runs against an external Restate/);
+  assert.match(missing, /ADAPTER_KEY: missing: ROLE=services needs the key/);
+  assert.match(missing, /RESTATE_IDENTITY_KEYS: missing: ROLE=services accepts only requests signed/);
+  const slack = problemsOf({
+    ROLE: "slack",
+    RESTATE_EMBEDDED: "false",
+    ADAPTER_KEY: "a".repeat(32),
+    SLACK_CLIENT_ID: "1234567890.0987654321",
+    SLACK_CLIENT_SECRET: "client-secret-0123",
+    SLACK_STATE_SECRET: "s".repeat(32),
+    SLACK_SIGNING_SECRET: "0123456789abcdef",
+  }).join("\n");
+  assert.match(slack, /TOKEN_KEY: missing: with OAuth, ROLE=slack needs/);
+  assert.doesNotMatch(slack, /RESTATE_IDENTITY_KEYS/);
+  assert.match(
+    problemsOf({ ROLE: "slack", SLACK_MODE: "none" }).join("\n"),
+    /SLACK_MODE: ROLE=slack runs the Slack adapter/,
+  );
+  assert.match(problemsOf({ ROLE: "both" }).join("\n"), /ROLE: must be one of all, slack, services/);
+  const services = parseConfig({
+    ROLE: "Services",
+    SLACK_MODE: "none",
+    RESTATE_EMBEDDED: "false",
+    ADAPTER_KEY: "a".repeat(32),
+    RESTATE_IDENTITY_KEYS: "publickeyv1_3TGRtjN9BChgbwhnNHRoZT6Sc4DXbtL5UiNwS6pBsTCs",
+  });
+  assert.equal(services.role, "services");
+});
