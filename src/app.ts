@@ -85,19 +85,18 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
     // Both sides run in this process: the adapter signs with the key the services check.
     const adapterKey = config.adapterKey ?? madeAdapterKey(config, logger);
     // With OAuth, one way to the installations for both sides, so a save here is seen there at once.
-    const installations =
-      config.slack.mode !== "none" && config.slack.auth.kind === "oauth"
-        ? new Installations({
-            ingressUrl: config.restate.ingressUrl,
-            adapterKey,
-            box: tokenBox(config, logger),
-          })
-        : null;
+    const oauth =
+      config.slack.mode !== "none" && config.slack.auth.kind === "oauth" ? config.slack.auth : null;
+    const installations = oauth
+      ? new Installations({
+          ingressUrl: config.restate.ingressUrl,
+          adapterKey,
+          box: tokenBox(config, logger),
+        })
+      : null;
     const slackClients = createWorkspaceClients(config, installations, logger);
     const refresher =
-      installations && config.slack.mode !== "none" && config.slack.auth.kind === "oauth"
-        ? tokenRefresher(config.slack.auth, config.slackApi.url, installations.box)
-        : null;
+      oauth && installations ? tokenRefresher(oauth, config.slackApi.url, installations.box) : null;
     const agent = givenAgent ?? createAgent(config, slackClients);
     // ROLE=slack runs no services endpoint: other processes (ROLE=services) serve the handlers.
     const endpoint =
@@ -277,7 +276,7 @@ async function startPlaygroundEmulator(slack: PlaygroundSlack, dataDir: string):
 }
 
 /** The playground's second workspace: the same app, installed in two places. */
-export const PLAYGROUND_SECOND_WORKSPACE = { teamId: "T0002", domain: "globex", teamName: "Globex" } as const;
+const PLAYGROUND_SECOND_WORKSPACE = { teamId: "T0002", domain: "globex", teamName: "Globex" } as const;
 
 /** The app installs itself into each of the playground's workspaces, through the real OAuth flow. */
 async function installIntoPlayground(

@@ -4,7 +4,7 @@
  * `Installation` and the kept record, and the one rule for the key an installation is kept under, which is
  * also the team part of every session key of its workspace. Never holds a token in clear.
  */
-import type { Installation, InstallationQuery } from "@slack/oauth";
+import type { Installation } from "@slack/oauth";
 import { z } from "zod";
 import { TokenBox } from "./token-box.ts";
 
@@ -63,9 +63,6 @@ export function installationKeyOf(query: {
   return key;
 }
 
-/** The key a Bolt query asks for. */
-export const keyOfQuery = (query: InstallationQuery<boolean>): string => installationKeyOf(query);
-
 /** Bolt's installation as a record to keep, its tokens sealed for its key. Only bot installs are kept. */
 export function toInstallationRecord(
   installation: Installation,
@@ -98,9 +95,12 @@ export function toInstallationRecord(
   };
 }
 
-/** The kept record as Bolt's installation, its tokens opened (in the adapter's memory only). */
+/**
+ * The kept record as Bolt's installation for an event's authorisation, its bot token opened (in the
+ * adapter's memory only). Without the refresh token: Bolt then never refreshes by itself, and every refresh
+ * goes through `SlackInstallation/refresh` (installations.ts `usable` refreshes before Bolt gets the record).
+ */
 export function toBoltInstallation(record: InstallationRecord, box: TokenBox): Installation {
-  const refreshToken = record.refreshToken ? box.open(record.refreshToken, record.key) : undefined;
   return {
     team: record.teamId
       ? { id: record.teamId, ...(record.teamName ? { name: record.teamName } : {}) }
@@ -111,8 +111,6 @@ export function toBoltInstallation(record: InstallationRecord, box: TokenBox): I
     user: { id: record.installerUserId, token: undefined, scopes: undefined },
     bot: {
       token: box.open(record.botToken, record.key),
-      ...(refreshToken ? { refreshToken } : {}),
-      ...(record.expiresAt !== null ? { expiresAt: record.expiresAt } : {}),
       scopes: record.scopes,
       id: record.botId,
       userId: record.botUserId,

@@ -11,8 +11,8 @@ import type { Logger } from "../logger.ts";
 import { DeliveryError } from "./delivery-error.ts";
 import { SlackInstallationRef } from "./durable/slack-objects.ts";
 import {
+  installationKeyOf,
   type KeptInstallation,
-  keyOfQuery,
   toBoltInstallation,
   toInstallationRecord,
 } from "./installation.ts";
@@ -29,8 +29,9 @@ const CACHE_TTL_MS = 60_000;
 const READ_DEADLINE_MS = 2000;
 
 /**
- * A rotating token is refreshed once it has less than this left: more than Bolt's own window (2 hours), so
- * Bolt never refreshes behind our back and every refresh goes through `SlackInstallation/refresh`.
+ * A rotating token is refreshed once it has less than this left, so that a call made with it (an event's
+ * answer, a step) does not meet its expiry. Bolt is never given the refresh token (`toBoltInstallation`):
+ * every refresh goes through `SlackInstallation/refresh`.
  */
 export const REFRESH_BEFORE_EXPIRY_MS = 2 * 3_600_000 + 10 * 60_000;
 
@@ -166,7 +167,7 @@ export function installationStore(
       );
     },
     fetchInstallation: async (query: InstallationQuery<boolean>) => {
-      const key = keyOfQuery(query);
+      const key = installationKeyOf(query);
       // Restate out of reach is a delivery failure (Slack sends the event again); no installation is final.
       const record = await installations.usable(key).catch((error: unknown) => {
         throw new DeliveryError(error);
@@ -180,7 +181,7 @@ export function installationStore(
       return toBoltInstallation(record, installations.box);
     },
     deleteInstallation: async (query: InstallationQuery<boolean>) => {
-      await installations.remove(keyOfQuery(query));
+      await installations.remove(installationKeyOf(query));
     },
   };
 }

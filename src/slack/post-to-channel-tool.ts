@@ -13,7 +13,8 @@ import { defineTool } from "../agent/tools.ts";
 import { escapeMrkdwn } from "./text.ts";
 import {
   classifySlackFailure,
-  SLACK_REQUEST_TIMEOUT_MS,
+  LANDING_GRACE_MS,
+  oldestSince,
   slackErrorCode,
   waitingOutLimits,
 } from "./web-api.ts";
@@ -21,12 +22,6 @@ import type { WorkspaceClients } from "./workspace-clients.ts";
 
 /** `metadata.event_type` of the messages this tool posts. */
 export const TOOL_POST_EVENT = "agent_tool_post";
-
-/** How long a request of an earlier try may take to land: our client's timeout, and some more. */
-const LANDING_GRACE_MS = SLACK_REQUEST_TIMEOUT_MS + 5000;
-
-/** How far before the step's first try a retry or an undo looks for the post: clocks differ a little. */
-const CLOCK_SKEW_MS = 60_000;
 
 /** A channel as the model may name it: `#name` (Slack's rules for names) or a channel's id. */
 const CHANNEL = /^(#?[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,20})$/;
@@ -111,7 +106,7 @@ async function findPost(
           client.conversations.history({
             channel,
             include_all_metadata: true,
-            ...(since === null ? {} : { oldest: ((since - CLOCK_SKEW_MS) / 1000).toFixed(6) }),
+            ...(since === null ? {} : { oldest: oldestSince(since) }),
             limit: 200,
             ...(cursor ? { cursor } : {}),
           }),

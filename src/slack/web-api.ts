@@ -101,6 +101,21 @@ export function rateLimitWaitMs(error: unknown): number | undefined {
   return retryAfterMs(e.retryAfter) ?? 1000;
 }
 
+/**
+ * How long a request that may have reached Slack is given to land before a retry looks for it: our
+ * client's timeout, and some more.
+ */
+export const LANDING_GRACE_MS = SLACK_REQUEST_TIMEOUT_MS + 5000;
+
+/**
+ * `oldest` for a lookup of what we posted since `sinceMs` (our clock): a minute earlier, for Slack's clock
+ * against ours. No try sent it before, so only what came since is read (a page, most of the time, also at
+ * the 15 messages a call that distributed apps outside the Marketplace get).
+ */
+export function oldestSince(sinceMs: number): string {
+  return ((sinceMs - 60_000) / 1000).toFixed(6);
+}
+
 /** How long one lookup (reading a thread or a channel's history) waits out Slack's rate limits in all. */
 export const LOOKUP_WAIT_LIMIT_MS = 5 * 60_000;
 

@@ -27,9 +27,10 @@ import { LIVE_PLACEHOLDER, renderLiveMessage, textOnly } from "../output-message
 import { AGENT_OUTPUT_EVENT, type AgentOutputPayload } from "../post-metadata.ts";
 import {
   classifySlackFailure,
+  LANDING_GRACE_MS,
   mayHaveLanded,
+  oldestSince,
   rateLimitWaitMs,
-  SLACK_REQUEST_TIMEOUT_MS,
   slackStep,
   waitingOutLimits,
 } from "../web-api.ts";
@@ -39,21 +40,9 @@ import { SLACK_CHANNEL, SlackChannelRef, SlackWorkspaceRef } from "./slack-objec
 type ChannelState = { posting: ChannelPosting };
 type ChannelContext = restate.ObjectContext<ChannelState>;
 
-/**
- * How long a request that may have reached Slack is given to land before a retry looks for it: our
- * client's timeout, and some more.
- */
-export const LANDING_GRACE_MS = SLACK_REQUEST_TIMEOUT_MS + 5000;
-
 type PostResult =
   | { kind: "posted"; ts: string | null; at: number }
   | { kind: "rate-limited"; retryAfterMs: number; at: number };
-/**
- * How far before the first try a post may seem to have landed (seconds): Slack's clock against ours. No try
- * sent it earlier than `notBefore`, so only the thread's newest messages are read (a page, also at the 15
- * messages a call that distributed apps outside the Marketplace get).
- */
-const CLOCK_SKEW_SECONDS = 60;
 
 async function findOwnPost(
   client: WebClient,
@@ -72,7 +61,7 @@ async function findOwnPost(
           channel,
           ts: threadTs,
           include_all_metadata: true,
-          oldest: (notBefore / 1000 - CLOCK_SKEW_SECONDS).toFixed(6),
+          oldest: oldestSince(notBefore),
           limit: 200,
           ...(cursor ? { cursor } : {}),
         }),
