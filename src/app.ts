@@ -89,7 +89,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
       config.slack.mode !== "none" && config.slack.auth.kind === "oauth" ? config.slack.auth : null;
     const installations = oauth
       ? new Installations({
-          ingressUrl: config.restate.ingressUrl,
+          ingressUrls: config.restate.ingressUrls,
           adapterKey,
           box: tokenBox(config, logger),
         })
@@ -114,7 +114,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
       logger.info(`Our services endpoint accepts only requests signed with ${identityKeys.join(", ")}`);
     }
 
-    let ingressUrl = config.restate.ingressUrl;
+    let ingressUrls = config.restate.ingressUrls;
     let adminUrl = config.restate.adminUrl;
     if (config.restate.embedded) {
       const server: EmbeddedRestate = await startEmbeddedRestate({
@@ -127,7 +127,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
         ...(identity ? { requestIdentityKeyPath: identity.privateKeyPath } : {}),
       });
       cleanups.push(() => server.stop());
-      ingressUrl = server.ingressUrl;
+      ingressUrls = [server.ingressUrl];
       adminUrl = server.adminUrl;
       void server.exited.then((code) => {
         if (!stopping)
@@ -138,13 +138,14 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
           );
       });
       logger.info(
-        `Restate server (embedded, data in ${server.dataDir}): ingress ${ingressUrl}, admin and UI ${adminUrl}`,
+        `Restate server (embedded, data in ${server.dataDir}): ingress ${server.ingressUrl}, admin and UI ${adminUrl}`,
       );
     } else {
-      await assertRestateReachable({ ingressUrl, adminUrl });
-      logger.info(`Restate server (external): ingress ${ingressUrl}, admin and UI ${adminUrl}`);
+      await assertRestateReachable({ ingressUrls, adminUrl }, logger);
+      logger.info(`Restate server (external): ingress ${ingressUrls.join(", ")}, admin and UI ${adminUrl}`);
     }
 
+    const ingressUrl = ingressUrls[0] ?? config.restate.ingressUrl;
     const endpointUrl = config.services.advertisedUrl;
     if (!endpoint) {
       logger.info("ROLE=slack: the Slack adapter alone; the services run in ROLE=services processes");
@@ -165,7 +166,7 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
         : await startSlackAdapter({
             connection: config.slack,
             apiUrl: config.slackApi.url,
-            ingressUrl,
+            ingressUrls,
             adapterKey,
             defaultMode: config.defaultMode,
             logger,

@@ -38,7 +38,13 @@ export interface Config {
   readonly restate: {
     /** Start restate-server from node_modules (true) or use the one at the URLs below. */
     readonly embedded: boolean;
+    /** The ingress (the first of `ingressUrls`): the one logs and hints name. */
     readonly ingressUrl: string;
+    /**
+     * Where the ingress answers: one URL (a load balancer, or the embedded server), or a node URL each of a
+     * cluster, tried in turn when one does not take the connection (src/runtime/ingress.ts).
+     */
+    readonly ingressUrls: readonly string[];
     readonly adminUrl: string;
     /** Ports the embedded server binds (taken from the URLs, plus the node-to-node port). */
     readonly ingressPort: number;
@@ -312,7 +318,17 @@ const EnvSchema = z.object({
     .pipe(z.array(secret))
     .default([]),
   RESTATE_EMBEDDED: bool.default(true),
-  RESTATE_INGRESS_URL: httpUrl.default("http://localhost:8080"),
+  // One URL, or a comma-separated list of a cluster's nodes (RESTATE_EMBEDDED=false).
+  RESTATE_INGRESS_URL: z
+    .string()
+    .default("http://localhost:8080")
+    .transform((text) =>
+      text
+        .split(",")
+        .map((url) => url.trim().replace(/\/+$/, ""))
+        .filter(Boolean),
+    )
+    .pipe(z.array(httpUrl).min(1, "must name at least one URL")),
   RESTATE_ADMIN_URL: httpUrl.default("http://localhost:9070"),
   RESTATE_NODE_PORT: port.default(5122),
   RESTATE_BIND_ADDRESS: z.string().min(1).default("127.0.0.1"),
@@ -489,12 +505,18 @@ function llmPresenceProblems(present: Readonly<Record<string, unknown>>): string
  */
 function roleProblems(present: Readonly<Record<string, unknown>>): string[] {
   const role = EnvSchema.shape.ROLE.safeParse(present.ROLE).data;
-  if (role === undefined || role === "all") return [];
   const has = (name: string) => name in present;
   const problems: string[] = [];
-  if (EnvSchema.shape.RESTATE_EMBEDDED.safeParse(present.RESTATE_EMBEDDED).data !== false)
+  const ingressUrls = EnvSchema.shape.RESTATE_INGRESS_URL.safeParse(present.RESTATE_INGRESS_URL).data ?? [];
+  const embedded = EnvSchema.shape.RESTATE_EMBEDDED.safeParse(present.RESTATE_EMBEDDED).data !== false;
+  if (embedded && ingressUrls.length > 1)
     problems.push(
-      `RESTATE_EMBEDDED: ROLE=${role} runs against an external Restate (the cluster's): set RESTATE_EMBEDDED=false and RESTATE_INGRESS_URL (its load balancer)`,
+      "RESTATE_INGRESS_URL: a list of URLs is a cluster's nodes: set RESTATE_EMBEDDED=false (the embedded server has one ingress)",
+    );
+  if (role === undefined || role === "all") return problems;
+  if (embedded)
+    problems.push(
+      `RESTATE_EMBEDDED: ROLE=${role} runs against an external Restate (the cluster's): set RESTATE_EMBEDDED=false and RESTATE_INGRESS_URL (its load balancer, or its nodes' URLs)`,
     );
   if (!has("ADAPTER_KEY"))
     problems.push(
@@ -673,9 +695,10 @@ export function parseConfig(env: Env, isTty = false): Config {
     tokenKeys: { current: e.TOKEN_KEY ?? null, previous: e.TOKEN_KEYS_PREVIOUS },
     restate: {
       embedded: e.RESTATE_EMBEDDED,
-      ingressUrl: e.RESTATE_INGRESS_URL.replace(/\/+$/, ""),
+      ingressUrl: e.RESTATE_INGRESS_URL[0] ?? "",
+      ingressUrls: e.RESTATE_INGRESS_URL,
       adminUrl: e.RESTATE_ADMIN_URL.replace(/\/+$/, ""),
-      ingressPort: portOf(e.RESTATE_INGRESS_URL),
+      ingressPort: portOf(e.RESTATE_INGRESS_URL[0] ?? ""),
       adminPort: portOf(e.RESTATE_ADMIN_URL),
       nodePort: e.RESTATE_NODE_PORT,
       bindAddress: e.RESTATE_BIND_ADDRESS,

@@ -76,7 +76,7 @@ export function createServices(deps: {
   const journalRetentionMs = config.restate.journalRetentionMs;
   const liveMessages = createLiveMessageUpdater({
     slack,
-    ingressUrl: config.restate.ingressUrl,
+    ingressUrls: config.restate.ingressUrls,
     adapterKey,
     logger,
   });

@@ -3,6 +3,7 @@
  * endpoint as a deployment. Errors name the URL and the setting it came from.
  */
 import { StartupError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
 
 async function probe(url: string): Promise<string | null> {
   try {
@@ -15,17 +16,27 @@ async function probe(url: string): Promise<string | null> {
   }
 }
 
-/** Fails start-up with a clear message when an external server's ingress or admin API does not answer. */
-export async function assertRestateReachable(urls: { ingressUrl: string; adminUrl: string }): Promise<void> {
+/**
+ * Fails start-up with a clear message when an external server's admin API or ingress does not answer. Of a
+ * cluster's nodes (several ingress URLs), one answering is enough: the others are named in a warning.
+ */
+export async function assertRestateReachable(
+  urls: { ingressUrls: readonly string[]; adminUrl: string },
+  logger: Pick<Logger, "warn">,
+): Promise<void> {
   const problems: string[] = [];
   const admin = await probe(`${urls.adminUrl}/health`);
   if (admin)
     problems.push(`the Restate admin API at ${urls.adminUrl} (RESTATE_ADMIN_URL) is unreachable: ${admin}`);
-  const ingress = await probe(`${urls.ingressUrl}/restate/health`);
-  if (ingress)
-    problems.push(
-      `the Restate ingress at ${urls.ingressUrl} (RESTATE_INGRESS_URL) is unreachable: ${ingress}`,
-    );
+  const ingress = await Promise.all(
+    urls.ingressUrls.map(async (url) => ({ url, problem: await probe(`${url}/restate/health`) })),
+  );
+  const down = ingress.filter((node) => node.problem !== null);
+  const described = down.map((node) => `${node.url}: ${node.problem}`).join(", ");
+  if (down.length === ingress.length)
+    problems.push(`the Restate ingress (RESTATE_INGRESS_URL) is unreachable: ${described}`);
+  else if (down.length > 0)
+    logger.warn(`Some of the Restate ingress URLs do not answer now (RESTATE_INGRESS_URL): ${described}`);
   if (problems.length > 0) {
     throw new StartupError(
       `Cannot use the Restate server: ${problems.join("; ")}. Start it, fix the URLs, or leave RESTATE_EMBEDDED unset to use the embedded server.`,

@@ -262,6 +262,11 @@ export class SlackEmulator extends EventEmitter {
     return this.delivery.deliverEvent(event, options);
   }
   /** Waits until an app in Socket Mode has connected. */
+  /** How many Socket Mode connections the app holds now (one per process of it). */
+  get socketConnectionCount(): number {
+    return this.socket.connectionCount;
+  }
+
   socketConnected(): Promise<void> {
     return this.socket.waitForConnection();
   }

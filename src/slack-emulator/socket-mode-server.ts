@@ -2,6 +2,8 @@
  * Slack's Socket Mode endpoint, emulated: `apps.connections.open` hands out a ws:// URL with a one-time
  * ticket; a connecting app gets `hello`; envelopes go out and must be acknowledged (`{envelope_id,
  * payload}`) within a timeout, or they are sent again with `retry_attempt` counting up, as Slack does.
+ * An app may hold several connections at once (one per process, up to Slack's 10): each envelope goes to
+ * one of them in turn, and a re-send goes to the next, so one process that dies loses nothing.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -25,10 +27,16 @@ export interface SocketModeOptions {
   readonly onSend?: (sent: { type: EnvelopeType; attempt: number; payload: Record<string, unknown> }) => void;
 }
 
+/** Slack's limit of simultaneous Socket Mode connections per app; beyond it the oldest is closed. */
+export const MAX_SOCKET_CONNECTIONS = 10;
+
 export class SocketModeServer {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly tickets = new Set<string>();
-  private socket: WebSocket | null = null;
+  /** Open connections, oldest first. */
+  private sockets: WebSocket[] = [];
+  /** Which connection the next envelope goes to (turn by turn over `sockets`). */
+  private turn = 0;
   private readonly pendingAcks = new Map<string, (payload: Record<string, unknown> | undefined) => void>();
   private connectedWaiters: (() => void)[] = [];
 
@@ -46,7 +54,20 @@ export class SocketModeServer {
   }
 
   get connected(): boolean {
-    return this.socket !== null && this.socket.readyState === this.socket.OPEN;
+    return this.sockets.some((ws) => ws.readyState === ws.OPEN);
+  }
+
+  /** How many connections the app holds now. */
+  get connectionCount(): number {
+    return this.sockets.filter((ws) => ws.readyState === ws.OPEN).length;
+  }
+
+  /** The next open connection in turn, or null when the app holds none. */
+  private nextSocket(): WebSocket | null {
+    const open = this.sockets.filter((ws) => ws.readyState === ws.OPEN);
+    if (open.length === 0) return null;
+    this.turn = (this.turn + 1) % open.length;
+    return open[this.turn] ?? null;
   }
 
   waitForConnection(): Promise<void> {
@@ -68,8 +89,8 @@ export class SocketModeServer {
   }
 
   private accept(ws: WebSocket): void {
-    this.socket?.close();
-    this.socket = ws;
+    this.sockets.push(ws);
+    while (this.sockets.length > MAX_SOCKET_CONNECTIONS) this.sockets.shift()?.close();
     ws.on("message", (data) => {
       try {
         const message = JSON.parse(data.toString()) as {
@@ -82,12 +103,12 @@ export class SocketModeServer {
       }
     });
     ws.on("close", () => {
-      if (this.socket === ws) this.socket = null;
+      this.sockets = this.sockets.filter((other) => other !== ws);
     });
     ws.send(
       JSON.stringify({
         type: "hello",
-        num_connections: 1,
+        num_connections: this.sockets.length,
         connection_info: { app_id: "emulator" },
         debug_info: {},
       }),
@@ -102,7 +123,7 @@ export class SocketModeServer {
     acceptsResponse: boolean,
   ): Promise<SocketDelivery> {
     for (let attempt = 0; attempt <= this.options.maxRetries; attempt += 1) {
-      const ws = this.socket;
+      const ws = this.nextSocket();
       if (!ws) return { acked: false, attempts: attempt, response: undefined };
       const envelopeId = randomUUID();
       const acked = new Promise<{ payload: Record<string, unknown> | undefined } | null>((resolve) => {
@@ -136,7 +157,7 @@ export class SocketModeServer {
 
   close(): void {
     for (const resolve of this.pendingAcks.values()) resolve(undefined);
-    this.socket?.terminate();
+    for (const ws of this.sockets) ws.terminate();
     this.wss.close();
   }
 }

@@ -36,7 +36,8 @@ export interface SlackAdapter {
 export async function startSlackAdapter(options: {
   readonly connection: SlackConnection;
   readonly apiUrl: string;
-  readonly ingressUrl: string;
+  /** The Restate ingress: one URL, or a cluster's nodes. */
+  readonly ingressUrls: readonly string[];
   /** Signs the adapter's requests to the ingress (`ADAPTER_KEY`). */
   readonly adapterKey: string;
   readonly defaultMode: Mode;
@@ -115,7 +116,7 @@ export async function startSlackAdapter(options: {
     await next();
   });
   registerListeners(app, {
-    sessions: createSessionsClient(options.ingressUrl, options.adapterKey),
+    sessions: createSessionsClient(options.ingressUrls, options.adapterKey),
     defaultMode: options.defaultMode,
     logger,
     viewing: new ViewingContexts(),

@@ -8,6 +8,7 @@
 import * as clients from "@restatedev/restate-sdk-clients";
 import type { Installation, InstallationQuery, InstallationStore } from "@slack/oauth";
 import type { Logger } from "../logger.ts";
+import { connectIngress } from "../runtime/ingress.ts";
 import { DeliveryError } from "./delivery-error.ts";
 import { SlackInstallationRef } from "./durable/slack-objects.ts";
 import {
@@ -55,10 +56,10 @@ export class Installations {
    */
   private readonly generations = new Map<string, number>();
 
-  constructor(options: { ingressUrl: string; adapterKey: string; box: TokenBox }) {
+  constructor(options: { ingressUrls: readonly string[]; adapterKey: string; box: TokenBox }) {
     this.box = options.box;
     this.adapterKey = options.adapterKey;
-    this.ingress = clients.connect({ url: options.ingressUrl });
+    this.ingress = connectIngress(options.ingressUrls);
   }
 
   /**

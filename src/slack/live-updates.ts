@@ -12,6 +12,7 @@ import type { StreamedText } from "../agent/agent.ts";
 import type { Logger } from "../logger.ts";
 import type { LiveMessage } from "../restate/session-effects.ts";
 import type { SessionOrigin } from "../restate/session-state.ts";
+import { connectIngress } from "../runtime/ingress.ts";
 import { SLACK_WORKSPACE, SlackWorkspaceRef } from "./durable/slack-objects.ts";
 import type { LiveSlot } from "./durable/slack-workspace.ts";
 import { renderLiveMessage } from "./output-message.ts";
@@ -44,8 +45,8 @@ export interface LiveMessageUpdater {
 
 export function createLiveMessageUpdater(options: {
   slack: WorkspaceClients;
-  /** Our own Restate ingress. */
-  ingressUrl: string;
+  /** Our own Restate ingress (one URL, or a cluster's nodes). */
+  ingressUrls: readonly string[];
   /** Signs the calls to SlackWorkspace, which accepts them from nobody else. */
   adapterKey: string;
   logger: Logger;
@@ -54,7 +55,7 @@ export function createLiveMessageUpdater(options: {
   // The one place the process calls its own ingress: updates run inside the model's step (the closure of a
   // `ctx.run`), where no Restate context may be used, so they reach the workspace's pace as any outside
   // caller would. Durable code (SlackChannel) calls the same SlackWorkspace handlers through its context.
-  const ingress = clients.connect({ url: options.ingressUrl });
+  const ingress = connectIngress(options.ingressUrls);
   const workspace = (team: string) => ingress.objectClient(SlackWorkspaceRef, team);
   const signed = <I>(team: string, handler: string, input: I | undefined) =>
     clients.rpc.opts<I, never>(

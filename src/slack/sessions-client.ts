@@ -9,6 +9,7 @@ import { CHANNEL_SETTINGS, CHAT_SERVICE, ChannelSettingsRef, ChatServiceRef } fr
 import { toHomeKey } from "../restate/keys.ts";
 import type { Mode } from "../restate/modes.ts";
 import type { ChatMessage } from "../restate/schemas.ts";
+import { connectIngress } from "../runtime/ingress.ts";
 import { USER_HOME, UserHomeRef } from "./durable/slack-objects.ts";
 import { signedInput, signedWrite } from "./signed-calls.ts";
 
@@ -32,8 +33,8 @@ export const startDeadline = (): AbortSignal => AbortSignal.timeout(INGRESS_DEAD
 const callOpts = <I, O>(deadline: AbortSignal = startDeadline()) =>
   clients.rpc.opts<I, O>({ signal: deadline });
 
-export function createSessionsClient(ingressUrl: string, adapterKey: string) {
-  const ingress = clients.connect({ url: ingressUrl, retry: INGRESS_RETRY });
+export function createSessionsClient(ingressUrls: readonly string[], adapterKey: string) {
+  const ingress = connectIngress(ingressUrls, { retry: INGRESS_RETRY });
   const chat = (key: string) => ingress.objectClient(ChatServiceRef, key);
   /** Options of a signed write to `service/key/handler` with `input`. */
   const signed = <I, O>(

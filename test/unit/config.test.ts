@@ -35,6 +35,7 @@ test("with nothing set, the defaults are the documented ones", () => {
   assert.deepEqual(config.restate, {
     embedded: true,
     ingressUrl: "http://localhost:8080",
+    ingressUrls: ["http://localhost:8080"],
     adminUrl: "http://localhost:9070",
     ingressPort: 8080,
     adminPort: 9070,
@@ -509,4 +510,25 @@ test("ROLE apart needs what one process would make for itself, and start-up name
     RESTATE_IDENTITY_KEYS: "publickeyv1_3TGRtjN9BChgbwhnNHRoZT6Sc4DXbtL5UiNwS6pBsTCs",
   });
   assert.equal(services.role, "services");
+});
+
+test("RESTATE_INGRESS_URL may list a cluster's nodes, apart from the embedded server", () => {
+  const cluster = parseConfig({
+    RESTATE_EMBEDDED: "false",
+    RESTATE_INGRESS_URL: "http://10.0.0.1:8080/, http://10.0.0.2:8080,http://10.0.0.3:8080",
+  });
+  assert.deepEqual(cluster.restate.ingressUrls, [
+    "http://10.0.0.1:8080",
+    "http://10.0.0.2:8080",
+    "http://10.0.0.3:8080",
+  ]);
+  assert.equal(cluster.restate.ingressUrl, "http://10.0.0.1:8080");
+  assert.match(
+    problemsOf({ RESTATE_INGRESS_URL: "http://10.0.0.1:8080,http://10.0.0.2:8080" }).join("\n"),
+    /RESTATE_INGRESS_URL: a list of URLs is a cluster's nodes: set RESTATE_EMBEDDED=false/,
+  );
+  assert.match(
+    problemsOf({ RESTATE_EMBEDDED: "false", RESTATE_INGRESS_URL: "http://a:8080,ftp://b" }).join("\n"),
+    /RESTATE_INGRESS_URL\.1: must be an http:\/\/ or https:\/\/ URL/,
+  );
 });

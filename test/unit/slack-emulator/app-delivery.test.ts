@@ -14,6 +14,7 @@ import {
   type SlackEmulator,
   startSlackEmulator,
 } from "../../../src/slack-emulator/emulator.ts";
+import { waitFor } from "../../helpers/wait.ts";
 
 /** How long the stand-in app takes to answer, and the headers of what it received. */
 let answerAfterMs = 0;
@@ -117,6 +118,50 @@ test("over Socket Mode an envelope not acked within Slack's 3 seconds is sent ag
     assert.ok(gap >= 2950 && gap < 4500, `sent again after ${gap} ms`);
     assert.equal(second?.envelope.retry_attempt, 1);
     assert.equal(second?.envelope.retry_reason, "timeout");
+  } finally {
+    await socketSlack.close();
+  }
+});
+
+test("over Socket Mode the envelopes are spread over the app's connections, and one not acked goes to another", async () => {
+  const socketSlack = await startSlackEmulator({ socketAckTimeoutMs: 300 });
+  try {
+    /** One connection of the app, as one process holds it; `acks` false plays a process that has hung. */
+    const connect = async (name: string, acks: boolean) => {
+      const opened = await fetch(`${socketSlack.apiUrl}apps.connections.open`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${socketSlack.workspace.bot.appToken}` },
+      });
+      const ws = new WebSocket(((await opened.json()) as { url: string }).url);
+      const got: { name: string; retry: unknown }[] = [];
+      ws.on("message", (data) => {
+        const envelope = JSON.parse(String(data)) as Record<string, unknown>;
+        if (envelope.type === "hello") return;
+        got.push({ name, retry: envelope.retry_attempt });
+        if (acks) ws.send(JSON.stringify({ envelope_id: envelope.envelope_id }));
+      });
+      await new Promise((resolve) => ws.once("open", resolve));
+      return { ws, got };
+    };
+    const one = await connect("one", true);
+    const two = await connect("two", true);
+    await waitFor(() => socketSlack.socketConnectionCount === 2 || undefined, { what: "two connections" });
+    for (let i = 0; i < 4; i += 1) assert.equal((await socketSlack.openHome("U0ALICE01")).acked, true);
+    assert.equal(one.got.length, 2, "each connection got half");
+    assert.equal(two.got.length, 2, "each connection got half");
+    // A third connection that never acks: what it is sent goes to another connection when its time is up.
+    const hung = await connect("hung", false);
+    await waitFor(() => socketSlack.socketConnectionCount === 3 || undefined, { what: "three connections" });
+    const answers = [];
+    for (let i = 0; i < 3; i += 1) answers.push(await socketSlack.openHome("U0ALICE01"));
+    assert.ok(answers.every((a) => a.acked));
+    assert.equal(hung.got.length, 1, "the hung connection was sent one envelope");
+    assert.equal(
+      answers.filter((a) => a.attempts === 2).length,
+      1,
+      "which was acked elsewhere on its second send",
+    );
+    for (const { ws } of [one, two, hung]) ws.close();
   } finally {
     await socketSlack.close();
   }
