@@ -30,6 +30,22 @@ export interface EmbeddedRestateOptions {
   readonly startTimeoutMs?: number;
   /** Private key (PEM file) the server signs its requests to our endpoint with. */
   readonly requestIdentityKeyPath?: string;
+  /** One node of a cluster (src/cluster/restate-cluster.ts); alone when absent. */
+  readonly cluster?: ClusterNodeOptions;
+}
+
+/** What makes a server one node of a cluster (docs/production.md shows the same file for real machines). */
+export interface ClusterNodeOptions {
+  /** Unique in the cluster. */
+  readonly nodeName: string;
+  /** The same on every node. */
+  readonly clusterName: string;
+  /** Provisions the cluster on first start: at most one node may. */
+  readonly autoProvision: boolean;
+  /** On how many nodes each log record and partition is kept (2 of 3 survives the loss of one node). */
+  readonly replication: number;
+  /** Every node's address (`http://host:port/`), where each finds the metadata servers. */
+  readonly metadataAddresses: readonly string[];
 }
 
 export interface EmbeddedRestate {
@@ -78,8 +94,17 @@ export const EAGER_STATE_SIZE_LIMIT = "1.0 MiB";
 /** The server's configuration file: ports and addresses from our settings, nothing left to its defaults that matters. */
 export function restateConfigToml(options: EmbeddedRestateOptions): string {
   const bind = urlHost(options.bindAddress);
+  const { cluster } = options;
   const lines = [
     "# Written by src/runtime/restate-server.ts at every start from our settings: change the settings, not this file.",
+    ...(cluster
+      ? [
+          'roles = ["metadata-server", "admin", "worker", "log-server", "http-ingress"]',
+          `cluster-name = ${JSON.stringify(cluster.clusterName)}`,
+          `auto-provision = ${cluster.autoProvision}`,
+          `default-replication = ${cluster.replication}`,
+        ]
+      : []),
     'listen-mode = "tcp"',
     `bind-address = "${bind}:${options.nodePort}"`,
     `advertised-address = "http://${urlHost(loopbackFor(options.bindAddress))}:${options.nodePort}/"`,
@@ -94,6 +119,16 @@ export function restateConfigToml(options: EmbeddedRestateOptions): string {
     "[admin]",
     `bind-address = "${bind}:${options.adminPort}"`,
   ];
+  if (cluster) {
+    lines.push(
+      "",
+      "[metadata-client]",
+      `addresses = [${cluster.metadataAddresses.map((a) => JSON.stringify(a)).join(", ")}]`,
+      "",
+      "[bifrost]",
+      'default-provider = "replicated"',
+    );
+  }
   lines.push(
     "",
     "[worker.invoker]",
@@ -212,7 +247,8 @@ export async function startEmbeddedRestate(options: EmbeddedRestateOptions): Pro
 
   writeFileSync(configFile, restateConfigToml(options), { mode: 0o600 });
   const binary = restateServerBinary();
-  const args = ["--config-file", configFile, "--base-dir", dataDir, "--node-name", NODE_NAME, "--no-logo"];
+  const nodeName = options.cluster?.nodeName ?? NODE_NAME;
+  const args = ["--config-file", configFile, "--base-dir", dataDir, "--node-name", nodeName, "--no-logo"];
   const logFd = openSync(logFile, "a", 0o600);
   let child: ChildProcess;
   try {

@@ -1,0 +1,116 @@
+/**
+ * The local cluster's load balancer: Debian's haproxy, with one front door for each thing that has several
+ * copies behind it. Restate reaches our ROLE=services processes through it over HTTP/2 (our endpoint speaks
+ * nothing else: `proto h2` on both sides); Slack reaches the ROLE=slack processes (HTTP mode); people and
+ * scripts reach the Restate nodes' ingress and admin API. A copy that stops answering is taken out within a
+ * second, and a connection that could not be made is tried on another copy (never a request that was sent).
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { closeSync, openSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { StartupError } from "../errors.ts";
+
+export interface Frontend {
+  readonly name: string;
+  readonly port: number;
+  /** host:port of each copy. */
+  readonly servers: readonly string[];
+  /** HTTP/2 without TLS (h2c) to the copies and from the callers: our services endpoint. */
+  readonly h2?: boolean;
+  /** A GET that answers 200 when the copy can serve (else a TCP connect is the check). */
+  readonly healthPath?: string;
+}
+
+export interface LoadBalancer {
+  readonly configFile: string;
+  stop(): Promise<void>;
+}
+
+export function haproxyBinary(): string {
+  for (const candidate of ["/usr/sbin/haproxy", "haproxy"]) {
+    if (spawnSync(candidate, ["-v"], { stdio: "ignore" }).status === 0) return candidate;
+  }
+  throw new StartupError(
+    "The local cluster needs haproxy as its load balancer: install it (Debian: apt-get install haproxy).",
+  );
+}
+
+export function haproxyConfig(frontends: readonly Frontend[]): string {
+  const lines = [
+    "# Written by src/cluster/load-balancer.ts at every start of the local cluster.",
+    "global",
+    "  maxconn 4096",
+    "defaults",
+    "  mode http",
+    "  timeout connect 2s",
+    // Restate holds an invocation's HTTP/2 stream open while the handler runs (a model call, a wait for
+    // approval is suspended, not held): as long as Restate's own abort timeout.
+    "  timeout client 15m",
+    "  timeout server 15m",
+    "  timeout http-request 10s",
+    // A connection that could not be made was never a request: try another copy. Nothing else is retried.
+    "  retries 3",
+    "  option redispatch",
+    "  retry-on conn-failure",
+  ];
+  for (const frontend of frontends) {
+    const proto = frontend.h2 ? " proto h2" : "";
+    lines.push(
+      "",
+      `frontend ${frontend.name}`,
+      `  bind 127.0.0.1:${frontend.port}${proto}`,
+      `  default_backend ${frontend.name}_copies`,
+      `backend ${frontend.name}_copies`,
+      "  balance roundrobin",
+      ...(frontend.healthPath
+        ? [`  option httpchk GET ${frontend.healthPath}`, "  http-check expect status 200"]
+        : []),
+      ...frontend.servers.map(
+        (server, index) =>
+          `  server ${frontend.name}${index + 1} ${server}${proto} check inter 300ms fall 2 rise 2`,
+      ),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export async function startLoadBalancer(options: {
+  readonly dataDir: string;
+  readonly frontends: readonly Frontend[];
+}): Promise<LoadBalancer> {
+  const binary = haproxyBinary();
+  const configFile = join(options.dataDir, "haproxy.cfg");
+  writeFileSync(configFile, haproxyConfig(options.frontends), { mode: 0o600 });
+  const check = spawnSync(binary, ["-c", "-q", "-f", configFile], { encoding: "utf8" });
+  if (check.status !== 0) throw new StartupError(`haproxy refused ${configFile}:\n${check.stderr}`);
+  const logFd = openSync(join(options.dataDir, "haproxy.log"), "a", 0o600);
+  let child: ChildProcess;
+  try {
+    // -db: stay in the foreground, so that it is our child and stops with us.
+    child = spawn(binary, ["-db", "-f", configFile], { stdio: ["ignore", logFd, logFd] });
+  } finally {
+    closeSync(logFd);
+  }
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // Ready when every front door takes connections.
+  for (const frontend of options.frontends) {
+    for (let waited = 0; ; waited += 50) {
+      const up = await fetch(`http://127.0.0.1:${frontend.port}/`, { signal: AbortSignal.timeout(500) }).then(
+        (r) => r.body?.cancel().then(() => true),
+        (error: { cause?: { code?: string } }) => error.cause?.code !== "ECONNREFUSED",
+      );
+      if (up) break;
+      if (waited > 10_000 || child.exitCode !== null)
+        throw new StartupError(`haproxy did not open port ${frontend.port} (${frontend.name})`);
+      await delay(50);
+    }
+  }
+  return {
+    configFile,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * The product spread out on this machine as it would be over several: a 3-node Restate cluster
+ * (restate-cluster.ts), two ROLE=services processes and two ROLE=slack processes (role-process.ts), and
+ * haproxy in front of each group (load-balancer.ts). Slack is the emulator with the playground's page, in
+ * this process. `npm run cluster` starts it for people (cluster/main.ts); the cluster fault test starts it
+ * and kills its parts.
+ *
+ * Who reaches what: the emulator sends Slack's requests to the Slack processes through the balancer (HTTP
+ * mode) or over one Socket Mode connection per process; the Slack processes reach the ingress through the
+ * list of node URLs (RESTATE_INGRESS_URL=n1,n2,n3); the services processes through the balancer; Restate
+ * reaches the services through the balancer, over HTTP/2, signed with the cluster's request identity.
+ */
+import { join } from "node:path";
+import type { Logger } from "../logger.ts";
+import { readAppManifest } from "../playground/app-manifest.ts";
+import { attachPlayground, type PlaygroundServer } from "../playground/server.ts";
+import { ensurePrivateFolder } from "../runtime/private-folder.ts";
+import { ensureRequestIdentity } from "../runtime/request-identity.ts";
+import { registerDeployment } from "../runtime/restate-admin.ts";
+import { ensureSecretFile } from "../runtime/secret-file.ts";
+import { type EmulatorOptions, SlackEmulator } from "../slack-emulator/emulator.ts";
+import { createDefaultWorkspace } from "../slack-emulator/workspace.ts";
+import { type LoadBalancer, startLoadBalancer } from "./load-balancer.ts";
+import { type NodePorts, type RestateCluster, startRestateCluster } from "./restate-cluster.ts";
+import { type RoleProcess, startRoleProcess } from "./role-process.ts";
+
+export interface ClusterPorts {
+  /** The playground's page and the emulated Slack's Web API. */
+  readonly playground: number;
+  /** The balancer's front doors. */
+  readonly ingress: number;
+  readonly admin: number;
+  readonly services: number;
+  readonly slack: number;
+  /** Each Restate node's own ports. */
+  readonly nodes: readonly NodePorts[];
+  /** Each ROLE=services process's endpoint, and each ROLE=slack process's Bolt port (HTTP mode). */
+  readonly servicesCopies: readonly number[];
+  readonly slackCopies: readonly number[];
+}
+
+/** `npm run cluster`'s ports: the balancer where `npm start` has its parts, the copies beside them. */
+export function defaultClusterPorts(): ClusterPorts {
+  return {
+    playground: 3030,
+    ingress: 8080,
+    admin: 9070,
+    services: 9080,
+    slack: 3000,
+    nodes: [0, 1, 2].map((i) => ({ ingress: 18080 + i, admin: 19070 + i, node: 15122 + i })),
+    servicesCopies: [19080, 19081],
+    slackCopies: [13000, 13001],
+  };
+}
+
+export interface LocalClusterOptions {
+  readonly dataDir: string;
+  readonly ports: ClusterPorts;
+  /** How the emulated Slack reaches the Slack processes. */
+  readonly slackMode: "http" | "socket";
+  readonly logger: Logger;
+  /** More settings for every role process (the tests' pace of the demo agent, APPROVERS, ...). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The emulator's own options (the tests' faster pace); the playground's otherwise. */
+  readonly emulator?: EmulatorOptions;
+  readonly retryPolicy?: { readonly initialIntervalMs: number; readonly maxIntervalMs: number };
+}
+
+export interface LocalCluster {
+  readonly emulator: SlackEmulator;
+  readonly restate: RestateCluster;
+  readonly services: readonly RoleProcess[];
+  readonly slack: readonly RoleProcess[];
+  readonly playgroundUrl: string;
+  readonly ingressUrl: string;
+  readonly adminUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  const { ports, logger } = options;
+  const dataDir = options.dataDir;
+  ensurePrivateFolder(dataDir);
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error({ err: error }, "Error while stopping the local cluster");
+      }
+    }
+  };
+  try {
+    // The keys every process of one kind must share (docs/production.md, "Keys").
+    const identity = ensureRequestIdentity(dataDir);
+    const adapterKey = ensureSecretFile(dataDir, "adapter-key", "adapter key").key;
+
+    const emulator = new SlackEmulator({
+      port: ports.playground,
+      host: "127.0.0.1",
+      workspace: createDefaultWorkspace(),
+      postIntervalMs: 1000,
+      appKeepAlive: true,
+      ...options.emulator,
+    });
+    await emulator.start();
+    cleanups.push(() => emulator.close());
+
+    const restate = await startRestateCluster({
+      dataDir,
+      ports: ports.nodes,
+      requestIdentityKeyPath: identity.privateKeyPath,
+      logger,
+      ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    });
+    cleanups.push(() => restate.stop());
+
+    const local = (port: number) => `127.0.0.1:${port}`;
+    const balancer: LoadBalancer = await startLoadBalancer({
+      dataDir,
+      frontends: [
+        {
+          name: "ingress",
+          port: ports.ingress,
+          servers: ports.nodes.map((n) => local(n.ingress)),
+          healthPath: "/restate/health",
+        },
+        {
+          name: "admin",
+          port: ports.admin,
+          servers: ports.nodes.map((n) => local(n.admin)),
+          healthPath: "/health",
+        },
+        { name: "services", port: ports.services, servers: ports.servicesCopies.map(local), h2: true },
+        { name: "slack", port: ports.slack, servers: ports.slackCopies.map(local) },
+      ],
+    });
+    cleanups.push(() => balancer.stop());
+    const ingressUrl = `http://${local(ports.ingress)}`;
+    const adminUrl = `http://${local(ports.admin)}`;
+    const servicesUrl = `http://${local(ports.services)}`;
+
+    const { bot } = emulator.workspace;
+    const shared = {
+      RESTATE_EMBEDDED: "false",
+      RESTATE_ADMIN_URL: adminUrl,
+      RESTATE_AUTO_REGISTER: "false",
+      ADAPTER_KEY: adapterKey,
+      SLACK_MODE: options.slackMode,
+      SLACK_BOT_TOKEN: bot.botToken,
+      SLACK_SIGNING_SECRET: bot.signingSecret,
+      ...(options.slackMode === "socket" ? { SLACK_APP_TOKEN: bot.appToken } : {}),
+      SLACK_API_URL: emulator.apiUrl,
+      ...options.env,
+    };
+    const services = await Promise.all(
+      ports.servicesCopies.map((port, index) =>
+        startRoleProcess({
+          name: `services-${index + 1}`,
+          dataDir,
+          env: {
+            ...shared,
+            ROLE: "services",
+            RESTATE_INGRESS_URL: ingressUrl,
+            RESTATE_IDENTITY_KEYS: identity.publicKey,
+            RESTATE_DATA_DIR: join(dataDir, `services-${index + 1}`),
+            SERVICES_PORT: String(port),
+            SERVICES_ADVERTISED_URL: servicesUrl,
+          },
+        }),
+      ),
+    );
+    cleanups.push(async () => {
+      await Promise.all(services.map((p) => p.stop()));
+    });
+    // One deployment for both copies: Restate knows the balancer's address, not theirs.
+    await registerDeployment({ adminUrl, endpointUrl: servicesUrl, force: true });
+
+    const slack = await Promise.all(
+      ports.slackCopies.map((port, index) =>
+        startRoleProcess({
+          name: `slack-${index + 1}`,
+          dataDir,
+          env: {
+            ...shared,
+            ROLE: "slack",
+            RESTATE_INGRESS_URL: restate.ingressUrls.join(","),
+            RESTATE_DATA_DIR: join(dataDir, `slack-${index + 1}`),
+            PORT: String(port),
+            SLACK_BIND_ADDRESS: "127.0.0.1",
+          },
+        }),
+      ),
+    );
+    cleanups.push(async () => {
+      await Promise.all(slack.map((p) => p.stop()));
+    });
+    emulator.appUrl = options.slackMode === "http" ? `http://${local(ports.slack)}/slack/events` : null;
+    if (options.slackMode === "socket") {
+      const deadline = Date.now() + 30_000;
+      while (emulator.socketConnectionCount < slack.length && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const page: PlaygroundServer = attachPlayground({
+      emulator,
+      manifest: readAppManifest(),
+      restateUiUrl: adminUrl,
+    });
+    cleanups.push(async () => page.close());
+    return {
+      emulator,
+      restate,
+      services,
+      slack,
+      playgroundUrl: emulator.url,
+      ingressUrl,
+      adminUrl,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * `npm run cluster`: the product spread out as in production, on this machine (local-cluster.ts): three
+ * Restate nodes, two ROLE=services and two ROLE=slack processes, haproxy in front, and the playground as
+ * Slack. `-- --socket` has the Slack processes use Socket Mode (one connection each) instead of HTTP.
+ * Ctrl-C stops all of it; the cluster's data stays in CLUSTER_DATA_DIR (default .restate-cluster).
+ */
+import { resolve } from "node:path";
+import { createLogger } from "../logger.ts";
+import { defaultClusterPorts, startLocalCluster } from "./local-cluster.ts";
+
+const logger = createLogger({ level: "info", format: process.stdout.isTTY ? "pretty" : "json" });
+const dataDir = resolve(process.env.CLUSTER_DATA_DIR || ".restate-cluster");
+const slackMode = process.argv.includes("--socket") ? "socket" : "http";
+
+logger.info(`Starting the local cluster (data in ${dataDir}; each part's log there too)`);
+let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info(`Stopping the local cluster (${signal})`);
+  await cluster?.stop();
+  logger.info("Stopped");
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
+
+try {
+  cluster = await startLocalCluster({ dataDir, ports: defaultClusterPorts(), slackMode, logger });
+} catch (error) {
+  logger.error((error as Error).message);
+  process.exit(1);
+}
+const ports = defaultClusterPorts();
+logger.info(
+  [
+    "LOCAL CLUSTER: 3 Restate nodes (replication 2), 2 ROLE=services, 2 ROLE=slack, haproxy in front.",
+    `Open ${cluster.playgroundUrl} (the playground: Slack emulated on this machine).`,
+    `Restate nodes: ingress ${cluster.restate.ingressUrls.join(", ")}; through haproxy: ingress ${cluster.ingressUrl}, admin and UI ${cluster.adminUrl}.`,
+    `Services: ${ports.servicesCopies.map((p) => `127.0.0.1:${p}`).join(", ")} behind 127.0.0.1:${ports.services} (HTTP/2).`,
+    slackMode === "http"
+      ? `Slack processes: ${ports.slackCopies.map((p) => `127.0.0.1:${p}`).join(", ")} behind 127.0.0.1:${ports.slack}.`
+      : `Slack processes: ${cluster.slack.length} over Socket Mode, one connection each.`,
+    `Try: curl ${cluster.ingressUrl}/ChatService/ellie/process_user_message --json '{"content": "do something", "role": "user"}'`,
+  ].join("\n"),
+);
+logger.info("Ready");

@@ -1,0 +1,85 @@
+/**
+ * One copy of the product in one role (`ROLE=slack` or `ROLE=services`): `node src/main.ts` as a child
+ * process with its own settings, its log in a private file of the cluster's folder, ready once it logs
+ * "Ready". It can be killed (SIGKILL, as a crash) and started again with the same settings.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { StartupError } from "../errors.ts";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+export interface RoleProcess {
+  readonly name: string;
+  readonly logFile: string;
+  readonly pid: number | undefined;
+  killAndRestart(options?: { downMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRoleProcess(options: {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly env: Readonly<Record<string, string>>;
+}): Promise<RoleProcess> {
+  const logFile = join(options.dataDir, `${options.name}.log`);
+  // Only the given settings and what Node needs: nothing of the launching shell's Slack or Restate settings.
+  const env = {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "/tmp",
+    ...options.env,
+    LOG_FORMAT: "json",
+  };
+
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const logFd = openSync(logFile, "a", 0o600);
+    const start = readFileSync(logFile, "utf8").length;
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [join(root, "src/main.ts")], {
+        cwd: root,
+        env,
+        stdio: ["ignore", logFd, logFd],
+      });
+    } finally {
+      closeSync(logFd);
+    }
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    for (let waited = 0; ; waited += 100) {
+      const since = readFileSync(logFile, "utf8").slice(start);
+      if (/"msg":"Ready"/.test(since)) break;
+      if (child.exitCode !== null || waited > 60_000) {
+        child.kill("SIGKILL");
+        throw new StartupError(`${options.name} did not start; its log (${logFile}):\n${since.slice(-2000)}`);
+      }
+      await delay(100);
+    }
+    return { child, exited };
+  };
+
+  let current = await launch();
+  const kill = async (signal: NodeJS.Signals) => {
+    const { child, exited } = current;
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return {
+    name: options.name,
+    logFile,
+    get pid() {
+      return current.child.pid;
+    },
+    async killAndRestart({ downMs = 0 } = {}) {
+      await kill("SIGKILL");
+      if (downMs > 0) await delay(downMs);
+      current = await launch();
+    },
+    async stop() {
+      const timer = setTimeout(() => current.child.kill("SIGKILL"), 15_000);
+      await kill("SIGTERM");
+      clearTimeout(timer);
+    },
+  };
+}
