@@ -261,12 +261,12 @@ export class SlackEmulator extends EventEmitter {
   deliverEvent(event: Json, options: DeliveryOptions & { envelope?: Json } = {}): Promise<AppAnswer> {
     return this.delivery.deliverEvent(event, options);
   }
-  /** Waits until an app in Socket Mode has connected. */
   /** How many Socket Mode connections the app holds now (one per process of it). */
   get socketConnectionCount(): number {
     return this.socket.connectionCount;
   }
 
+  /** Waits until an app in Socket Mode has connected. */
   socketConnected(): Promise<void> {
     return this.socket.waitForConnection();
   }
