@@ -278,7 +278,7 @@ export const SLACK_MODES = ["http", "socket", "playground", "none"] as const;
 export type SlackMode = (typeof SLACK_MODES)[number];
 
 /** Slack settings that belong to a real workspace. */
-const REAL_SLACK_SETTINGS = [
+export const REAL_SLACK_SETTINGS = [
   "SLACK_BOT_TOKEN",
   "SLACK_SIGNING_SECRET",
   "SLACK_APP_TOKEN",

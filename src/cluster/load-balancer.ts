@@ -24,6 +24,8 @@ export interface Frontend {
 
 export interface LoadBalancer {
   readonly configFile: string;
+  /** Resolves once the front door on `port` has a copy in service (it answers other than 503). */
+  serving(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -108,6 +110,20 @@ export async function startLoadBalancer(options: {
   }
   return {
     configFile,
+    async serving(port) {
+      for (let waited = 0; ; waited += 100) {
+        const status = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) }).then(
+          async (r) => {
+            await r.body?.cancel();
+            return r.status;
+          },
+          () => 0,
+        );
+        if (status !== 503 && status !== 0) return;
+        if (waited > 30_000) throw new StartupError(`no copy behind port ${port} came into service`);
+        await delay(100);
+      }
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;

@@ -56,8 +56,13 @@ export function defaultClusterPorts(): ClusterPorts {
 export interface LocalClusterOptions {
   readonly dataDir: string;
   readonly ports: ClusterPorts;
-  /** How the emulated Slack reaches the Slack processes. */
+  /** How Slack reaches the Slack processes. */
   readonly slackMode: "http" | "socket";
+  /**
+   * A real Slack app's settings (SLACK_BOT_TOKEN, ..., or OAuth's), given to every role process; without
+   * them, the playground's emulated Slack.
+   */
+  readonly slackSettings?: Readonly<Record<string, string>>;
   readonly logger: Logger;
   /** More settings for every role process (the tests' pace of the demo agent, APPROVERS, ...). */
   readonly env?: Readonly<Record<string, string>>;
@@ -67,11 +72,12 @@ export interface LocalClusterOptions {
 }
 
 export interface LocalCluster {
-  readonly emulator: SlackEmulator;
+  /** The playground's emulated Slack; null with a real Slack app. */
+  readonly emulator: SlackEmulator | null;
   readonly restate: RestateCluster;
   readonly services: readonly RoleProcess[];
   readonly slack: readonly RoleProcess[];
-  readonly playgroundUrl: string;
+  readonly playgroundUrl: string | null;
   readonly ingressUrl: string;
   readonly adminUrl: string;
   stop(): Promise<void>;
@@ -95,17 +101,22 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     // The keys every process of one kind must share (docs/production.md, "Keys").
     const identity = ensureRequestIdentity(dataDir);
     const adapterKey = ensureSecretFile(dataDir, "adapter-key", "adapter key").key;
+    const tokenKey = ensureSecretFile(dataDir, "token-key", "token key").key;
 
-    const emulator = new SlackEmulator({
-      port: ports.playground,
-      host: "127.0.0.1",
-      workspace: createDefaultWorkspace(),
-      postIntervalMs: 1000,
-      appKeepAlive: true,
-      ...options.emulator,
-    });
-    await emulator.start();
-    cleanups.push(() => emulator.close());
+    const emulator = options.slackSettings
+      ? null
+      : new SlackEmulator({
+          port: ports.playground,
+          host: "127.0.0.1",
+          workspace: createDefaultWorkspace(),
+          postIntervalMs: 1000,
+          appKeepAlive: true,
+          ...options.emulator,
+        });
+    if (emulator) {
+      await emulator.start();
+      cleanups.push(() => emulator.close());
+    }
 
     const restate = await startRestateCluster({
       dataDir,
@@ -141,17 +152,14 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const adminUrl = `http://${local(ports.admin)}`;
     const servicesUrl = `http://${local(ports.services)}`;
 
-    const { bot } = emulator.workspace;
     const shared = {
       RESTATE_EMBEDDED: "false",
       RESTATE_ADMIN_URL: adminUrl,
       RESTATE_AUTO_REGISTER: "false",
       ADAPTER_KEY: adapterKey,
+      TOKEN_KEY: tokenKey,
       SLACK_MODE: options.slackMode,
-      SLACK_BOT_TOKEN: bot.botToken,
-      SLACK_SIGNING_SECRET: bot.signingSecret,
-      ...(options.slackMode === "socket" ? { SLACK_APP_TOKEN: bot.appToken } : {}),
-      SLACK_API_URL: emulator.apiUrl,
+      ...(emulator ? emulatedSlack(emulator, options.slackMode) : options.slackSettings),
       ...options.env,
     };
     const services = await Promise.all(
@@ -196,25 +204,28 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     cleanups.push(async () => {
       await Promise.all(slack.map((p) => p.stop()));
     });
-    emulator.appUrl = options.slackMode === "http" ? `http://${local(ports.slack)}/slack/events` : null;
-    if (options.slackMode === "socket") {
-      const deadline = Date.now() + 30_000;
-      while (emulator.socketConnectionCount < slack.length && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50));
+    // haproxy takes a copy in after two good checks: until then Slack's requests would meet a 503.
+    if (options.slackMode === "http") await balancer.serving(ports.slack);
+    if (emulator) {
+      emulator.appUrl = options.slackMode === "http" ? `http://${local(ports.slack)}/slack/events` : null;
+      if (options.slackMode === "socket") {
+        const deadline = Date.now() + 30_000;
+        while (emulator.socketConnectionCount < slack.length && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const page: PlaygroundServer = attachPlayground({
+        emulator,
+        manifest: readAppManifest(),
+        restateUiUrl: adminUrl,
+      });
+      cleanups.push(async () => page.close());
     }
-
-    const page: PlaygroundServer = attachPlayground({
-      emulator,
-      manifest: readAppManifest(),
-      restateUiUrl: adminUrl,
-    });
-    cleanups.push(async () => page.close());
     return {
       emulator,
       restate,
       services,
       slack,
-      playgroundUrl: emulator.url,
+      playgroundUrl: emulator?.url ?? null,
       ingressUrl,
       adminUrl,
       stop,
@@ -223,4 +234,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     await stop();
     throw error;
   }
+}
+
+/** The playground's one workspace, as the Slack settings of every role process. */
+function emulatedSlack(emulator: SlackEmulator, mode: "http" | "socket"): Record<string, string> {
+  const { bot } = emulator.workspace;
+  return {
+    SLACK_BOT_TOKEN: bot.botToken,
+    SLACK_SIGNING_SECRET: bot.signingSecret,
+    ...(mode === "socket" ? { SLACK_APP_TOKEN: bot.appToken } : {}),
+    SLACK_API_URL: emulator.apiUrl,
+  };
 }

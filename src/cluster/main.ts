@@ -1,16 +1,30 @@
 /**
  * `npm run cluster`: the product spread out as in production, on this machine (local-cluster.ts): three
- * Restate nodes, two ROLE=services and two ROLE=slack processes, haproxy in front, and the playground as
- * Slack. `-- --socket` has the Slack processes use Socket Mode (one connection each) instead of HTTP.
- * Ctrl-C stops all of it; the cluster's data stays in CLUSTER_DATA_DIR (default .restate-cluster).
+ * Restate nodes, two ROLE=services and two ROLE=slack processes, haproxy in front, and Slack: the
+ * playground, or the Slack app the settings (or .env) name, as for `npm start`. With the playground,
+ * `-- --socket` has the Slack processes use Socket Mode (one connection each) instead of HTTP; with a real
+ * app, SLACK_APP_TOKEN decides, as for `npm start`. Ctrl-C stops all of it; the cluster's data stays in
+ * CLUSTER_DATA_DIR (default .restate-cluster).
  */
 import { resolve } from "node:path";
+import dotenv from "dotenv";
+import { REAL_SLACK_SETTINGS } from "../config.ts";
 import { createLogger } from "../logger.ts";
 import { defaultClusterPorts, startLocalCluster } from "./local-cluster.ts";
 
+dotenv.config({ quiet: true });
 const logger = createLogger({ level: "info", format: process.stdout.isTTY ? "pretty" : "json" });
 const dataDir = resolve(process.env.CLUSTER_DATA_DIR || ".restate-cluster");
-const slackMode = process.argv.includes("--socket") ? "socket" : "http";
+// The settings of a real Slack app, passed to every role process as they are (each checks them at start).
+const slackSettings = Object.fromEntries(
+  Object.entries(process.env).filter(
+    (entry): entry is [string, string] => REAL_SLACK_SETTINGS.includes(entry[0]) && Boolean(entry[1]),
+  ),
+);
+const realSlack = Object.keys(slackSettings).length > 0 && process.env.SLACK_MODE !== "playground";
+const slackMode = (realSlack ? "SLACK_APP_TOKEN" in slackSettings : process.argv.includes("--socket"))
+  ? "socket"
+  : "http";
 
 logger.info(`Starting the local cluster (data in ${dataDir}; each part's log there too)`);
 let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
@@ -27,7 +41,13 @@ process.on("SIGINT", () => void stop("SIGINT"));
 process.on("SIGTERM", () => void stop("SIGTERM"));
 
 try {
-  cluster = await startLocalCluster({ dataDir, ports: defaultClusterPorts(), slackMode, logger });
+  cluster = await startLocalCluster({
+    dataDir,
+    ports: defaultClusterPorts(),
+    slackMode,
+    logger,
+    ...(realSlack ? { slackSettings } : {}),
+  });
 } catch (error) {
   logger.error((error as Error).message);
   process.exit(1);
@@ -36,7 +56,9 @@ const ports = defaultClusterPorts();
 logger.info(
   [
     "LOCAL CLUSTER: 3 Restate nodes (replication 2), 2 ROLE=services, 2 ROLE=slack, haproxy in front.",
-    `Open ${cluster.playgroundUrl} (the playground: Slack emulated on this machine).`,
+    cluster.playgroundUrl
+      ? `Open ${cluster.playgroundUrl} (the playground: Slack emulated on this machine).`
+      : `Slack: your app (${slackMode === "http" ? `Slack's requests to 127.0.0.1:${ports.slack}/slack/events, through a tunnel` : "Socket Mode"}).`,
     `Restate nodes: ingress ${cluster.restate.ingressUrls.join(", ")}; through haproxy: ingress ${cluster.ingressUrl}, admin and UI ${cluster.adminUrl}.`,
     `Services: ${ports.servicesCopies.map((p) => `127.0.0.1:${p}`).join(", ")} behind 127.0.0.1:${ports.services} (HTTP/2).`,
     slackMode === "http"

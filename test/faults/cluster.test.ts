@@ -24,6 +24,7 @@ import {
   mentionEvent,
   messageEvent,
 } from "../../src/slack-emulator/app-requests.ts";
+import type { SlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
 import { adminQuery } from "../helpers/admin-query.ts";
 import { freePorts } from "../helpers/free-ports.ts";
@@ -109,6 +110,7 @@ async function clusterPorts(): Promise<ClusterPorts> {
 for (const slackMode of modes) {
   describe(`the cluster with Slack over ${slackMode === "http" ? "HTTP" : "Socket Mode"}`, () => {
     let cluster: LocalCluster;
+    let emulator: SlackEmulator;
     let dataDir: string;
     let rig: Rig;
     const deliveries: Delivery[] = [];
@@ -135,9 +137,11 @@ for (const slackMode of modes) {
           HOME_DEBOUNCE_MS: "100",
         },
       });
+      emulator =
+        cluster.emulator ?? assert.fail("the local cluster runs the emulator without Slack settings");
       // What the fault suite's checks read: the emulator's record, Restate's introspection, the ingress.
       rig = {
-        emulator: cluster.emulator,
+        emulator: emulator,
         restate: { query: (sql: string) => clusterQuery(cluster.adminUrl, sql) },
         ingress: ingressClient(cluster.ingressUrl),
       } as unknown as Rig;
@@ -155,7 +159,7 @@ for (const slackMode of modes) {
         const delivery: Delivery = { firstSentAt: Date.now(), ackedAt: 0, attempts: 0 };
         deliveries.push(delivery);
         for (let retry = 0; ; retry += 1) {
-          const answer = await cluster.emulator
+          const answer = await emulator
             .deliverEvent({}, { envelope, ...(retry > 0 ? { retryNum: retry } : {}) })
             .catch(() => ({ status: 0, attempts: 1 }));
           delivery.attempts += answer.attempts ?? 1;
@@ -169,7 +173,7 @@ for (const slackMode of modes) {
 
     /** A person writes in a channel (a new thread mentioning the bot) or in a thread; Slack delivers it. */
     async function write(channel: string, person: string, text: string, threadTs?: string): Promise<Message> {
-      const { workspace } = cluster.emulator;
+      const { workspace } = emulator;
       const message = workspace.addMessage({
         ts: workspace.nextTs(),
         channel,
@@ -195,8 +199,8 @@ for (const slackMode of modes) {
       void (async () => {
         while (!stopped) {
           for (const channel of channels) {
-            for (const message of cluster.emulator.workspace.messages.get(channel) ?? []) {
-              for (const reply of cluster.emulator.thread(channel, message.ts)) {
+            for (const message of emulator.workspace.messages.get(channel) ?? []) {
+              for (const reply of emulator.thread(channel, message.ts)) {
                 const blocks = JSON.stringify(reply.blocks ?? []);
                 const action = /"action_id":"(approval_approve:[^"]+)"/.exec(blocks)?.[1];
                 if (!action || clicked.has(reply.ts)) continue;
@@ -205,7 +209,7 @@ for (const slackMode of modes) {
                 // An interrupted run's card has lost its buttons by then: nothing to click.
                 setTimeout(async () => {
                   try {
-                    await cluster.emulator.interact({
+                    await emulator.interact({
                       user: PEOPLE[0],
                       on: { channel, ts: reply.ts },
                       actionId: action,
@@ -228,7 +232,7 @@ for (const slackMode of modes) {
 
     /**
      * Each thread's messages in order (the next sent once the last was acknowledged), the threads side by
-     * side and staggered, one message per thread every `everyMs`, until `until` resolves.
+     * side and staggered, one message per thread every `everyMs` (queued ones slower), until `until` resolves.
      */
     async function flow(
       sessions: { channel: string; mode: Session["mode"]; messages: Message[] }[],
@@ -245,7 +249,9 @@ for (const slackMode of modes) {
           const text = `${session.mode.toLowerCase()} ${session.channel} #${n}`;
           const root = session.messages[0];
           session.messages.push(await write(session.channel, person, text, root?.ts));
-          await delay(SCALE.everyMs);
+          // A queued message waits for every run before it (about three seconds each, with its approval):
+          // sent slower, so that the queue stays short of QUEUE_MAX, as people's do.
+          await delay(session.mode === "QUEUE" ? 3 * SCALE.everyMs : SCALE.everyMs);
         }
       });
       await Promise.all(threads);
@@ -266,7 +272,6 @@ for (const slackMode of modes) {
     }
 
     test("every message lands once and every run finishes while a node, a services and a Slack process die", async () => {
-      const { emulator } = cluster;
       const channels: string[] = [];
       const sessions: { channel: string; mode: Session["mode"]; messages: Message[] }[] = [];
       for (const mode of ["INTERRUPT", "INCORPORATE", "QUEUE"] as const) {

@@ -41,6 +41,32 @@ test("an IPv6 bind address is bracketed, and a wildcard bind is advertised on lo
   );
 });
 
+test("a cluster node's configuration names its cluster, provisions on one node only and replicates on two", () => {
+  const node = (autoProvision: boolean) =>
+    restateConfigToml({
+      ...options,
+      cluster: {
+        nodeName: "node-2",
+        clusterName: "local",
+        autoProvision,
+        replication: 2,
+        metadataAddresses: ["http://127.0.0.1:15122/", "http://127.0.0.1:15123/"],
+      },
+    });
+  const toml = node(false);
+  assert.match(toml, /^cluster-name = "local"$/m);
+  assert.match(toml, /^auto-provision = false$/m);
+  assert.match(node(true), /^auto-provision = true$/m);
+  assert.match(toml, /^default-replication = 2$/m);
+  assert.match(
+    toml,
+    /\[metadata-client\]\naddresses = \["http:\/\/127\.0\.0\.1:15122\/", "http:\/\/127\.0\.0\.1:15123\/"\]/,
+  );
+  assert.match(toml, /\[bifrost\]\ndefault-provider = "replicated"/);
+  // A server alone says nothing of clusters: Restate's defaults for one node stay.
+  assert.doesNotMatch(restateConfigToml(options), /cluster-name|auto-provision|metadata-client/);
+});
+
 test("a retry policy, when given, is written for the server", () => {
   const toml = restateConfigToml({ ...options, retryPolicy: { initialIntervalMs: 50, maxIntervalMs: 500 } });
   assert.match(toml, /\[default-retry-policy\]\ninitial-interval = "50ms"\nmax-interval = "500ms"/);
