@@ -328,7 +328,14 @@ const EnvSchema = z.object({
         .map((url) => url.trim().replace(/\/+$/, ""))
         .filter(Boolean),
     )
-    .pipe(z.array(httpUrl).min(1, "must name at least one URL")),
+    .superRefine((urls, ctx) => {
+      if (urls.length === 0) ctx.addIssue({ code: "custom", message: "must name at least one URL" });
+      for (const url of urls.filter((u) => !httpUrl.safeParse(u).success))
+        ctx.addIssue({
+          code: "custom",
+          message: `must be an http:// or https:// URL${urls.length > 1 ? ` (got "${url}")` : ""}`,
+        });
+    }),
   RESTATE_ADMIN_URL: httpUrl.default("http://localhost:9070"),
   RESTATE_NODE_PORT: port.default(5122),
   RESTATE_BIND_ADDRESS: z.string().min(1).default("127.0.0.1"),

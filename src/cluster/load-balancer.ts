@@ -10,6 +10,8 @@ import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { StartupError } from "../errors.ts";
+import { assertPortFree } from "../runtime/ports.ts";
+import { serverCommand } from "../runtime/restate-server.ts";
 
 export interface Frontend {
   readonly name: string;
@@ -43,13 +45,16 @@ export function haproxyConfig(frontends: readonly Frontend[]): string {
     "# Written by src/cluster/load-balancer.ts at every start of the local cluster.",
     "global",
     "  maxconn 4096",
+    // Without it a second haproxy on the same ports would share them silently (SO_REUSEPORT).
+    "  noreuseport",
     "defaults",
     "  mode http",
     "  timeout connect 2s",
-    // Restate holds an invocation's HTTP/2 stream open while the handler runs (a model call, a wait for
-    // approval is suspended, not held): as long as Restate's own abort timeout.
-    "  timeout client 15m",
-    "  timeout server 15m",
+    // Restate holds an invocation's HTTP/2 stream open while the handler runs, a model call included (a
+    // wait for approval is suspended, not held): longer than any step may take (Restate's abort timeout,
+    // LLM_CALL_TIMEOUT + 1 minute, set by our services), or a long model call would be cut and retried.
+    "  timeout client 2h",
+    "  timeout server 2h",
     "  timeout http-request 10s",
     // A connection that could not be made was never a request: try another copy. Nothing else is retried.
     "  retries 3",
@@ -82,6 +87,8 @@ export async function startLoadBalancer(options: {
   readonly frontends: readonly Frontend[];
 }): Promise<LoadBalancer> {
   const binary = haproxyBinary();
+  for (const frontend of options.frontends)
+    await assertPortFree(frontend.port, "127.0.0.1", `the local cluster's ${frontend.name} front door`);
   const configFile = join(options.dataDir, "haproxy.cfg");
   writeFileSync(configFile, haproxyConfig(options.frontends), { mode: 0o600 });
   const check = spawnSync(binary, ["-c", "-q", "-f", configFile], { encoding: "utf8" });
@@ -89,8 +96,9 @@ export async function startLoadBalancer(options: {
   const logFd = openSync(join(options.dataDir, "haproxy.log"), "a", 0o600);
   let child: ChildProcess;
   try {
-    // -db: stay in the foreground, so that it is our child and stops with us.
-    child = spawn(binary, ["-db", "-f", configFile], { stdio: ["ignore", logFd, logFd] });
+    // -db: stay in the foreground, so that it is our child and dies with us (serverCommand).
+    const command = serverCommand(binary, ["-db", "-f", configFile]);
+    child = spawn(command.file, command.args, { stdio: ["ignore", logFd, logFd] });
   } finally {
     closeSync(logFd);
   }

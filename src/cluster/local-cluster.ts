@@ -10,13 +10,16 @@
  * list of node URLs (RESTATE_INGRESS_URL=n1,n2,n3); the services processes through the balancer; Restate
  * reaches the services through the balancer, over HTTP/2, signed with the cluster's request identity.
  */
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { StartupError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { readAppManifest } from "../playground/app-manifest.ts";
 import { attachPlayground, type PlaygroundServer } from "../playground/server.ts";
 import { ensurePrivateFolder } from "../runtime/private-folder.ts";
 import { ensureRequestIdentity } from "../runtime/request-identity.ts";
 import { registerDeployment } from "../runtime/restate-admin.ts";
+import { isAlive } from "../runtime/restate-server.ts";
 import { ensureSecretFile } from "../runtime/secret-file.ts";
 import { type EmulatorOptions, SlackEmulator } from "../slack-emulator/emulator.ts";
 import { createDefaultWorkspace } from "../slack-emulator/workspace.ts";
@@ -69,6 +72,8 @@ export interface LocalClusterOptions {
   /** The emulator's own options (the tests' faster pace); the playground's otherwise. */
   readonly emulator?: EmulatorOptions;
   readonly retryPolicy?: { readonly initialIntervalMs: number; readonly maxIntervalMs: number };
+  /** Aborted (Ctrl-C during start-up): what has started is stopped, and the start fails. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LocalCluster {
@@ -97,7 +102,23 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       }
     }
   };
+  /** Starts a group of copies side by side; those that started are stopped with the rest if one fails. */
+  const startGroup = async (starts: Promise<RoleProcess>[]): Promise<RoleProcess[]> => {
+    const settled = await Promise.allSettled(starts);
+    const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    cleanups.push(async () => {
+      await Promise.all(started.map((p) => p.stop()));
+    });
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return started;
+  };
+  const step = () => {
+    if (options.signal?.aborted) throw new Error("the local cluster's start was stopped");
+  };
   try {
+    // One cluster per folder: a second start would take the running one's nodes for leftovers.
+    cleanups.push(holdFolder(dataDir));
     // The keys every process of one kind must share (docs/production.md, "Keys").
     const identity = ensureRequestIdentity(dataDir);
     const adapterKey = ensureSecretFile(dataDir, "adapter-key", "adapter key").key;
@@ -118,6 +139,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       cleanups.push(() => emulator.close());
     }
 
+    step();
     const restate = await startRestateCluster({
       dataDir,
       ports: ports.nodes,
@@ -126,6 +148,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
     });
     cleanups.push(() => restate.stop());
+    step();
 
     const local = (port: number) => `127.0.0.1:${port}`;
     const balancer: LoadBalancer = await startLoadBalancer({
@@ -144,7 +167,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           healthPath: "/health",
         },
         { name: "services", port: ports.services, servers: ports.servicesCopies.map(local), h2: true },
-        { name: "slack", port: ports.slack, servers: ports.slackCopies.map(local) },
+        // Slack's requests (HTTP mode), and the install pages with OAuth.
+        ...(options.slackMode === "http" || options.slackSettings?.SLACK_CLIENT_ID
+          ? [{ name: "slack", port: ports.slack, servers: ports.slackCopies.map(local) }]
+          : []),
       ],
     });
     cleanups.push(() => balancer.stop());
@@ -162,11 +188,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       ...(emulator ? emulatedSlack(emulator, options.slackMode) : options.slackSettings),
       ...options.env,
     };
-    const services = await Promise.all(
+    step();
+    const services = await startGroup(
       ports.servicesCopies.map((port, index) =>
         startRoleProcess({
           name: `services-${index + 1}`,
           dataDir,
+          logger,
           env: {
             ...shared,
             ROLE: "services",
@@ -179,17 +207,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         }),
       ),
     );
-    cleanups.push(async () => {
-      await Promise.all(services.map((p) => p.stop()));
-    });
     // One deployment for both copies: Restate knows the balancer's address, not theirs.
     await registerDeployment({ adminUrl, endpointUrl: servicesUrl, force: true });
 
-    const slack = await Promise.all(
+    step();
+    const slack = await startGroup(
       ports.slackCopies.map((port, index) =>
         startRoleProcess({
           name: `slack-${index + 1}`,
           dataDir,
+          logger,
           env: {
             ...shared,
             ROLE: "slack",
@@ -201,9 +228,6 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         }),
       ),
     );
-    cleanups.push(async () => {
-      await Promise.all(slack.map((p) => p.stop()));
-    });
     // haproxy takes a copy in after two good checks: until then Slack's requests would meet a 503.
     if (options.slackMode === "http") await balancer.serving(ports.slack);
     if (emulator) {
@@ -213,6 +237,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         while (emulator.socketConnectionCount < slack.length && Date.now() < deadline)
           await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      step();
       const page: PlaygroundServer = attachPlayground({
         emulator,
         manifest: readAppManifest(),
@@ -245,4 +270,19 @@ function emulatedSlack(emulator: SlackEmulator, mode: "http" | "socket"): Record
     ...(mode === "socket" ? { SLACK_APP_TOKEN: bot.appToken } : {}),
     SLACK_API_URL: emulator.apiUrl,
   };
+}
+
+/**
+ * Marks `dataDir` as in use by this process (`cluster.pid`), refusing when a live process holds it; the
+ * returned cleanup lets it go.
+ */
+function holdFolder(dataDir: string): () => Promise<void> {
+  const lock = join(dataDir, "cluster.pid");
+  const holder = existsSync(lock) ? Number(readFileSync(lock, "utf8").trim()) : 0;
+  if (holder > 0 && holder !== process.pid && isAlive(holder))
+    throw new StartupError(
+      `A local cluster already runs on ${dataDir} (process ${holder}): stop it first, or set CLUSTER_DATA_DIR to another folder`,
+    );
+  writeFileSync(lock, `${process.pid}\n`, { mode: 0o600 });
+  return async () => rmSync(lock, { force: true });
 }

@@ -1,41 +1,55 @@
 /**
  * `npm run cluster`: the product spread out as in production, on this machine (local-cluster.ts): three
  * Restate nodes, two ROLE=services and two ROLE=slack processes, haproxy in front, and Slack: the
- * playground, or the Slack app the settings (or .env) name, as for `npm start`. With the playground,
- * `-- --socket` has the Slack processes use Socket Mode (one connection each) instead of HTTP; with a real
- * app, SLACK_APP_TOKEN decides, as for `npm start`. Ctrl-C stops all of it; the cluster's data stays in
- * CLUSTER_DATA_DIR (default .restate-cluster).
+ * playground, or the Slack app the settings (or .env) name, as for `npm start` (SLACK_MODE=playground
+ * forces the playground). With the playground, `-- --socket` has the Slack processes use Socket Mode (one
+ * connection each) instead of HTTP; with a real app, SLACK_APP_TOKEN decides, as for `npm start`. The
+ * other settings (AGENT, LLM_*, MODE, ...) go to every copy. Ctrl-C stops all of it, also during start-up;
+ * the cluster's data stays in CLUSTER_DATA_DIR (default .restate-cluster).
  */
 import { resolve } from "node:path";
 import dotenv from "dotenv";
-import { REAL_SLACK_SETTINGS } from "../config.ts";
+import { REAL_SLACK_SETTINGS, SETTING_NAMES } from "../config.ts";
 import { createLogger } from "../logger.ts";
-import { defaultClusterPorts, startLocalCluster } from "./local-cluster.ts";
+import { defaultClusterPorts, type LocalCluster, startLocalCluster } from "./local-cluster.ts";
+
+/** Settings the local cluster decides for each copy itself (its role, ports, Restate, keys' files). */
+const CLUSTER_OWNED =
+  /^(ROLE|RESTATE_.*|PORT|SERVICES_.*|SLACK_MODE|SLACK_BIND_ADDRESS|PLAYGROUND_PORT|LOG_FORMAT)$/;
 
 dotenv.config({ quiet: true });
 const logger = createLogger({ level: "info", format: process.stdout.isTTY ? "pretty" : "json" });
 const dataDir = resolve(process.env.CLUSTER_DATA_DIR || ".restate-cluster");
-// The settings of a real Slack app, passed to every role process as they are (each checks them at start).
-const slackSettings = Object.fromEntries(
+const given = Object.fromEntries(
   Object.entries(process.env).filter(
-    (entry): entry is [string, string] => REAL_SLACK_SETTINGS.includes(entry[0]) && Boolean(entry[1]),
+    (entry): entry is [string, string] =>
+      SETTING_NAMES.includes(entry[0]) && !CLUSTER_OWNED.test(entry[0]) && Boolean(entry[1]),
   ),
 );
+const isSlackSetting = ([name]: [string, string]) => REAL_SLACK_SETTINGS.includes(name);
+const slackSettings = Object.fromEntries(Object.entries(given).filter(isSlackSetting));
+const otherSettings = Object.fromEntries(Object.entries(given).filter((entry) => !isSlackSetting(entry)));
 const realSlack = Object.keys(slackSettings).length > 0 && process.env.SLACK_MODE !== "playground";
 const slackMode = (realSlack ? "SLACK_APP_TOKEN" in slackSettings : process.argv.includes("--socket"))
   ? "socket"
   : "http";
+const ports = defaultClusterPorts();
 
 logger.info(`Starting the local cluster (data in ${dataDir}; each part's log there too)`);
-let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
+const starting = new AbortController();
+let cluster: LocalCluster | undefined;
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   logger.info(`Stopping the local cluster (${signal})`);
+  // During start-up: the start stops what it started, and ends in an error we leave to it.
+  starting.abort();
   await cluster?.stop();
-  logger.info("Stopped");
-  process.exit(0);
+  if (cluster) {
+    logger.info("Stopped");
+    process.exit(0);
+  }
 };
 process.on("SIGINT", () => void stop("SIGINT"));
 process.on("SIGTERM", () => void stop("SIGTERM"));
@@ -43,16 +57,21 @@ process.on("SIGTERM", () => void stop("SIGTERM"));
 try {
   cluster = await startLocalCluster({
     dataDir,
-    ports: defaultClusterPorts(),
+    ports,
     slackMode,
     logger,
+    env: otherSettings,
+    signal: starting.signal,
     ...(realSlack ? { slackSettings } : {}),
   });
 } catch (error) {
+  if (stopping) {
+    logger.info("Stopped");
+    process.exit(0);
+  }
   logger.error((error as Error).message);
   process.exit(1);
 }
-const ports = defaultClusterPorts();
 logger.info(
   [
     "LOCAL CLUSTER: 3 Restate nodes (replication 2), 2 ROLE=services, 2 ROLE=slack, haproxy in front.",

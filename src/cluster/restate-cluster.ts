@@ -78,9 +78,18 @@ export async function startRestateCluster(options: {
     await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
     throw (failed as PromiseRejectedResult).reason;
   }
+  let stopping = false;
   const nodes = started.map((s, index) => {
     let server = (s as PromiseFulfilledResult<EmbeddedRestate>).value;
     const { name, settings } = settingsOf(index);
+    let killing = false;
+    const watch = (watched: EmbeddedRestate) => {
+      void watched.exited.then((code) => {
+        if (!stopping && !killing)
+          options.logger.warn(`Restate ${name} exited (${code}); see ${watched.dataDir}/restate-server.log`);
+      });
+    };
+    watch(server);
     const node: ClusterNode = {
       name,
       ingressUrl: server.ingressUrl,
@@ -89,10 +98,13 @@ export async function startRestateCluster(options: {
         return server;
       },
       async killAndRestart({ downMs = 0 } = {}) {
+        killing = true;
         server.kill("SIGKILL");
         await server.exited;
         if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
         server = await startEmbeddedRestate(settings);
+        killing = false;
+        watch(server);
       },
     };
     return node;
@@ -101,6 +113,7 @@ export async function startRestateCluster(options: {
     nodes,
     ingressUrls: nodes.map((n) => n.ingressUrl),
     async stop() {
+      stopping = true;
       await Promise.all(nodes.map((n) => n.server.stop()));
     },
   };

@@ -20,15 +20,11 @@ export function connectIngress(urls: readonly string[], options: ConnectOptions 
   });
 }
 
-/** Error codes of a connection that was never made: the request did not reach the node. */
-const NEVER_CONNECTED = new Set([
-  "ECONNREFUSED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
+/**
+ * Error codes of a connection that was never made: the request did not reach the node. (Not the
+ * unreachable-host ones: they can also end a kept-alive connection a request was already sent on.)
+ */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 
 function neverConnected(error: unknown): boolean {
   for (let cause = error as { code?: string; cause?: unknown } | undefined; cause; ) {

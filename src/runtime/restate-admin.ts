@@ -33,8 +33,12 @@ export async function assertRestateReachable(
   );
   const down = ingress.filter((node) => node.problem !== null);
   const described = down.map((node) => `${node.url}: ${node.problem}`).join(", ");
-  if (down.length === ingress.length)
-    problems.push(`the Restate ingress (RESTATE_INGRESS_URL) is unreachable: ${described}`);
+  if (ingress.length === 1 && down[0])
+    problems.push(
+      `the Restate ingress at ${down[0].url} (RESTATE_INGRESS_URL) is unreachable: ${down[0].problem}`,
+    );
+  else if (down.length === ingress.length)
+    problems.push(`none of the Restate ingress URLs (RESTATE_INGRESS_URL) answers: ${described}`);
   else if (down.length > 0)
     logger.warn(`Some of the Restate ingress URLs do not answer now (RESTATE_INGRESS_URL): ${described}`);
   if (problems.length > 0) {

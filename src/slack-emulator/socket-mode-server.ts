@@ -27,7 +27,10 @@ export interface SocketModeOptions {
   readonly onSend?: (sent: { type: EnvelopeType; attempt: number; payload: Record<string, unknown> }) => void;
 }
 
-/** Slack's limit of simultaneous Socket Mode connections per app; beyond it the oldest is closed. */
+/**
+ * Slack's limit of simultaneous Socket Mode connections per app. Beyond it the emulator closes the oldest
+ * (Slack is reported to refuse the new one instead, `too_many_websockets`); no test goes beyond it.
+ */
 export const MAX_SOCKET_CONNECTIONS = 10;
 
 export class SocketModeServer {

@@ -529,6 +529,6 @@ test("RESTATE_INGRESS_URL may list a cluster's nodes, apart from the embedded se
   );
   assert.match(
     problemsOf({ RESTATE_EMBEDDED: "false", RESTATE_INGRESS_URL: "http://a:8080,ftp://b" }).join("\n"),
-    /RESTATE_INGRESS_URL\.1: must be an http:\/\/ or https:\/\/ URL/,
+    /RESTATE_INGRESS_URL: must be an http:\/\/ or https:\/\/ URL \(got "ftp:\/\/b"\)/,
   );
 });
