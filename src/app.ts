@@ -145,7 +145,8 @@ export async function startApp({ config, logger, onFatal, agent: givenAgent }: A
       logger.info(`Restate server (external): ingress ${ingressUrls.join(", ")}, admin and UI ${adminUrl}`);
     }
 
-    const ingressUrl = ingressUrls[0] ?? config.restate.ingressUrl;
+    // The first: the one the log and the curl hint name.
+    const ingressUrl = ingressUrls[0] ?? "";
     const endpointUrl = config.services.advertisedUrl;
     if (!endpoint) {
       logger.info("ROLE=slack: the Slack adapter alone; the services run in ROLE=services processes");

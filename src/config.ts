@@ -38,8 +38,6 @@ export interface Config {
   readonly restate: {
     /** Start restate-server from node_modules (true) or use the one at the URLs below. */
     readonly embedded: boolean;
-    /** The ingress (the first of `ingressUrls`): the one logs and hints name. */
-    readonly ingressUrl: string;
     /**
      * Where the ingress answers: one URL (a load balancer, or the embedded server), or a node URL each of a
      * cluster, tried in turn when one does not take the connection (src/runtime/ingress.ts).
@@ -702,7 +700,6 @@ export function parseConfig(env: Env, isTty = false): Config {
     tokenKeys: { current: e.TOKEN_KEY ?? null, previous: e.TOKEN_KEYS_PREVIOUS },
     restate: {
       embedded: e.RESTATE_EMBEDDED,
-      ingressUrl: e.RESTATE_INGRESS_URL[0] ?? "",
       ingressUrls: e.RESTATE_INGRESS_URL,
       adminUrl: e.RESTATE_ADMIN_URL.replace(/\/+$/, ""),
       ingressPort: portOf(e.RESTATE_INGRESS_URL[0] ?? ""),

@@ -2,8 +2,8 @@
  * The product spread out on this machine as it would be over several: a 3-node Restate cluster
  * (restate-cluster.ts), two ROLE=services processes and two ROLE=slack processes (role-process.ts), and
  * haproxy in front of each group (load-balancer.ts). Slack is the emulator with the playground's page, in
- * this process. `npm run cluster` starts it for people (cluster/main.ts); the cluster fault test starts it
- * and kills its parts.
+ * this process, or a real Slack app given by its settings. `npm run cluster` starts it for people
+ * (cluster/main.ts); the cluster fault test starts it and kills its parts.
  *
  * Who reaches what: the emulator sends Slack's requests to the Slack processes through the balancer (HTTP
  * mode) or over one Socket Mode connection per process; the Slack processes reach the ingress through the
@@ -119,7 +119,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   try {
     // One cluster per folder: a second start would take the running one's nodes for leftovers.
     cleanups.push(holdFolder(dataDir));
-    // The keys every process of one kind must share (docs/production.md, "Keys").
+    // The keys the processes must share (docs/production.md, "Which keys each process needs").
     const identity = ensureRequestIdentity(dataDir);
     const adapterKey = ensureSecretFile(dataDir, "adapter-key", "adapter key").key;
     const tokenKey = ensureSecretFile(dataDir, "token-key", "token key").key;
