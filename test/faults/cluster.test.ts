@@ -366,7 +366,7 @@ for (const slackMode of modes) {
       process.stdout.write(
         [
           "",
-          `Cluster faults, Slack over ${slackMode} (${quick ? "quick" : "full"}): ${sent} messages sent in ${sessions.length} threads, ${approver.approved()} approvals given`,
+          `Cluster faults, Slack over ${slackMode} (${quick ? "quick" : "full"}): ${sent} messages sent in ${sessions.length} threads, ${approver.approved()} approvals taken`,
           formatTable([{ scenario: "cluster, 4 failures", ...figures }]),
           `Approved posts made twice: ${postedTwice}; deliveries Slack had to send again: ${deliveries.filter((d) => d.attempts > 1).length} of ${deliveries.length}`,
           "failure                        | down for | sent since | longest ack | felt for",
