@@ -105,36 +105,51 @@ export async function startLoadBalancer(options: {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Ready when every front door takes connections.
   for (const frontend of options.frontends) {
-    for (let waited = 0; ; waited += 50) {
-      const up = await fetch(`http://127.0.0.1:${frontend.port}/`, { signal: AbortSignal.timeout(500) }).then(
-        (r) => r.body?.cancel().then(() => true),
-        (error: { cause?: { code?: string } }) => error.cause?.code !== "ECONNREFUSED",
-      );
-      if (up) break;
-      if (waited > 10_000 || child.exitCode !== null)
-        throw new StartupError(`haproxy did not open port ${frontend.port} (${frontend.name})`);
-      await delay(50);
-    }
+    await until(
+      async () => (await answerOn(frontend.port)) !== "refused",
+      10_000,
+      () => child.exitCode !== null,
+      `haproxy did not open port ${frontend.port} (${frontend.name})`,
+    );
   }
   return {
     configFile,
     async serving(port) {
-      for (let waited = 0; ; waited += 100) {
-        const status = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) }).then(
-          async (r) => {
-            await r.body?.cancel();
-            return r.status;
-          },
-          () => 0,
-        );
-        if (status !== 503 && status !== 0) return;
-        if (waited > 30_000) throw new StartupError(`no copy behind port ${port} came into service`);
-        await delay(100);
-      }
+      await until(
+        async () => ![503, "refused", "failed"].includes(await answerOn(port)),
+        30_000,
+        () => false,
+        `no copy behind port ${port} came into service`,
+      );
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       await exited;
     },
   };
+}
+
+/** What a GET on a local port answers: its status, "refused" (nothing listens) or "failed" (anything else). */
+async function answerOn(port: number): Promise<number | "refused" | "failed"> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.status;
+  } catch (error) {
+    return (error as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED" ? "refused" : "failed";
+  }
+}
+
+/** Polls `done` until it holds; fails with `what` after `timeoutMs`, or at once when `gaveUp` says so. */
+async function until(
+  done: () => Promise<boolean>,
+  timeoutMs: number,
+  gaveUp: () => boolean,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline || gaveUp()) throw new StartupError(what);
+    await delay(50);
+  }
 }

@@ -102,9 +102,26 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       }
     }
   };
-  /** Starts a group of copies side by side; those that started are stopped with the rest if one fails. */
-  const startGroup = async (starts: Promise<RoleProcess>[]): Promise<RoleProcess[]> => {
-    const settled = await Promise.allSettled(starts);
+  /**
+   * Starts a copy of `role` per port, side by side (`<role>-1`, ...), each with `envOf(port)` beside the
+   * shared settings; those that started are stopped with the rest if one fails.
+   */
+  const startCopies = async (
+    role: "services" | "slack",
+    copyPorts: readonly number[],
+    shared: Readonly<Record<string, string>>,
+    envOf: (port: number) => Record<string, string>,
+  ): Promise<RoleProcess[]> => {
+    const settled = await Promise.allSettled(
+      copyPorts.map((port, index) =>
+        startRoleProcess({
+          name: `${role}-${index + 1}`,
+          dataDir,
+          logger,
+          env: { ...shared, ROLE: role, ...envOf(port) },
+        }),
+      ),
+    );
     const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     cleanups.push(async () => {
       await Promise.all(started.map((p) => p.stop()));
@@ -189,45 +206,21 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       ...options.env,
     };
     step();
-    const services = await startGroup(
-      ports.servicesCopies.map((port, index) =>
-        startRoleProcess({
-          name: `services-${index + 1}`,
-          dataDir,
-          logger,
-          env: {
-            ...shared,
-            ROLE: "services",
-            RESTATE_INGRESS_URL: ingressUrl,
-            RESTATE_IDENTITY_KEYS: identity.publicKey,
-            RESTATE_DATA_DIR: join(dataDir, `services-${index + 1}`),
-            SERVICES_PORT: String(port),
-            SERVICES_ADVERTISED_URL: servicesUrl,
-          },
-        }),
-      ),
-    );
+    const services = await startCopies("services", ports.servicesCopies, shared, (port) => ({
+      RESTATE_INGRESS_URL: ingressUrl,
+      RESTATE_IDENTITY_KEYS: identity.publicKey,
+      SERVICES_PORT: String(port),
+      SERVICES_ADVERTISED_URL: servicesUrl,
+    }));
     // One deployment for both copies: Restate knows the balancer's address, not theirs.
     await registerDeployment({ adminUrl, endpointUrl: servicesUrl, force: true });
 
     step();
-    const slack = await startGroup(
-      ports.slackCopies.map((port, index) =>
-        startRoleProcess({
-          name: `slack-${index + 1}`,
-          dataDir,
-          logger,
-          env: {
-            ...shared,
-            ROLE: "slack",
-            RESTATE_INGRESS_URL: restate.ingressUrls.join(","),
-            RESTATE_DATA_DIR: join(dataDir, `slack-${index + 1}`),
-            PORT: String(port),
-            SLACK_BIND_ADDRESS: "127.0.0.1",
-          },
-        }),
-      ),
-    );
+    const slack = await startCopies("slack", ports.slackCopies, shared, (port) => ({
+      RESTATE_INGRESS_URL: restate.ingressUrls.join(","),
+      PORT: String(port),
+      SLACK_BIND_ADDRESS: "127.0.0.1",
+    }));
     // haproxy takes a copy in after two good checks: until then Slack's requests would meet a 503.
     if (options.slackMode === "http") await balancer.serving(ports.slack);
     if (emulator) {

@@ -36,10 +36,12 @@ export async function startRoleProcess(options: {
   /** Whether an exit now is ours to expect: a kill, a stop, or a start that fails (which says so itself). */
   let expected = true;
   // Only the given settings and what Node needs: nothing of the launching shell's Slack or Restate settings.
+  // Its folder is its data folder too (a key file it makes, say).
   const env = {
     PATH: process.env.PATH ?? "",
     HOME: process.env.HOME ?? "/tmp",
     ...options.env,
+    RESTATE_DATA_DIR: folder,
     LOG_FORMAT: "json",
   };
 
