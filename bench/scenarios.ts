@@ -261,11 +261,13 @@ export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
   "UserHome/publish": "debounced views.publish of a person's Home",
   "ChatService/get_status": "someone reads a session's status",
   "AgentSession/get_progress": "a Home publish reads the iteration of each running run",
-  "ChannelSettings/add_session": "a new session joins its channel (one-way): listed for /agentmode",
-  "ChatService/channel_mode_changed":
-    "the channel's answer to add_session: its default mode, so no message asks",
-  "ChannelSettings/get_mode": "a message in the instant before a new session heard its channel's default",
-  "AgentSession/forget_progress": "a run's progress is cleared once ChatService has heard of its end",
+  "ChannelSettings/add_session":
+    "a new session joins its channel (after its run was sent): listed for /agentmode and for pushes of the channel's default, which it returns",
+  "ChatService/channel_mode_changed": "a change of the channel's default, pushed to every session it lists",
+  "ChannelSettings/get_mode":
+    "a message while a run goes on, in a session its channel stopped listing (CHANNEL_LISTING_RETENTION without a message)",
+  "SlackWorkspace/register_session":
+    "a new session joins its workspace's list (one-way), to be stopped and forgotten when the app is uninstalled",
   "ChannelSettings/unlist_session":
     "the channel's listing of a session ends after CHANNEL_LISTING_RETENTION (scheduled, not yet run)",
   "ChatService/channel_unlisted":

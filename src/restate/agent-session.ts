@@ -4,7 +4,7 @@
  * one still unwinding. Between iterations the run takes in messages handed to it (signals `input-<n>`); at
  * its end it tells ChatService (`run_ended`) how many it took in, so a late one starts the next run. It owns
  * no session state: a cancel (interrupt, stop) surfaces as a `CancelledError`, reported, then rethrown. Its
- * one state entry, `progress`, lives while the run does: ChatService forgets it once it has heard of the end.
+ * one state entry, `progress`, lives while the run does: the run clears it as it reports its end.
  * A Slack session's text is logged at debug only; at info its lines carry ids and counts.
  */
 import * as restate from "@restatedev/restate-sdk";
@@ -28,7 +28,8 @@ import { type SessionOrigin, signalNameFor, type UserInput } from "./session-sta
 export interface RunProgress {
   /** Iterations started so far (0 before the first). */
   readonly iteration: number;
-  readonly outcome: "running" | "done" | "failed" | "interrupted";
+  /** Always `running`: a run that ended has no progress (it clears it as it reports its end). */
+  readonly outcome: "running";
 }
 
 /**
@@ -368,7 +369,7 @@ export function createAgentSession(options: AgentSessionOptions) {
                 // A cancel is seen only at an await: one that came while the last step applied an effect
                 // (an interrupt during the post) must still end the run as interrupted and offer the undo.
                 if (applied.some(needsUndo)) await ctx.sleep(0);
-                ctx.set("progress", { iteration, outcome: "done" });
+                ctx.clear("progress");
                 // A run that finishes keeps its effects and offers no undo.
                 if (applied.length > 0) ctx.clear("effects");
                 chat.run_ended({
@@ -384,12 +385,12 @@ export function createAgentSession(options: AgentSessionOptions) {
           } catch (error) {
             if (error instanceof restate.CancelledError) {
               ctx.console.info(`Agent run ${runId} for ${sessionKey} was interrupted`);
-              ctx.set("progress", { iteration, outcome: "interrupted" });
+              ctx.clear("progress");
               chat.run_ended({ runId, outcome: "interrupted", consumed });
               offerUndo(ctx, { runId, origin, sessionKey }, applied);
             } else if (error instanceof restate.TerminalError) {
               ctx.console.warn(`Agent run ${runId} for ${sessionKey} failed: ${error.message}`);
-              ctx.set("progress", { iteration, outcome: "failed" });
+              ctx.clear("progress");
               if (origin) {
                 // Never a silent stop: the thread says what went wrong (in the iteration's live message, if any).
                 effects.output(ctx, {
@@ -450,9 +451,10 @@ export function createAgentSession(options: AgentSessionOptions) {
       ),
 
       /**
-       * The run's iteration while it is active. A run not yet started, or one whose end ChatService has
-       * heard (its progress is then forgotten), reads as iteration 0: only a reader holding an outdated
-       * picture of the session asks then, and the session's next report replaces that picture.
+       * The run's iteration while it is active. A run not yet started, or one that has ended (it clears its
+       * progress as it reports its end), reads as iteration 0: only a reader holding an outdated picture of
+       * the session asks then (or asks in the moment before the session hears the end), and the session's
+       * next report replaces that picture.
        */
       get_progress: restate.handlers.object.shared(
         async (ctx: restate.ObjectSharedContext<RunState>): Promise<RunProgress> =>
@@ -460,9 +462,8 @@ export function createAgentSession(options: AgentSessionOptions) {
       ),
 
       /**
-       * ChatService has heard that the run ended: its progress no longer matters. Sent one-way to the run's
-       * key, so it waits behind the run itself (a cancelled run records its end first, then this clears it).
-       * How the run ended stays in Restate's record of the invocation, for as long as its journal is kept.
+       * Clears a run's progress. Runs clear their own as they end; this answers what earlier versions sent
+       * (ChatService once cleared it after hearing of the end), still queued when they were replaced.
        */
       forget_progress: restate.handlers.object.exclusive(
         { ingressPrivate: true },

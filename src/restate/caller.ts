@@ -8,14 +8,15 @@
  * - A write (`requireAdapter`) is taken once: the object keeps the signatures it took for as long as it
  *   accepts them (`SIGNED_WRITE_MAX_AGE_MS`, a day, so a message that waited in Restate while the services
  *   were down is still taken), and refuses the same request again. A read or a bounded request
- *   (`requireAdapterRead`) may repeat, within `SIGNATURE_MAX_AGE_MS`. Ages are compared with
- *   `ctx.date.now()`, journaled, so a replay of the invocation decides as its first attempt did.
+ *   (`requireAdapterRead`) may repeat, within `SIGNATURE_MAX_AGE_MS`. Ages are compared with the
+ *   invocation's journaled clock (`invocationNow`), so a replay decides as the first attempt did.
  * - No browser may call at all (`refuseBrowserRequests`, a hook around every handler): browsers send
  *   `Origin` (or `Sec-Fetch-Site`) on every cross-site request; curl and our clients never do.
  * Knows nothing of Slack's API or of our services' rules: it says who asks, the handlers decide.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import * as restate from "@restatedev/restate-sdk";
+import { invocationNow } from "./invocation-clock.ts";
 
 export const SIGNATURE_HEADER = "x-adapter-signature";
 export const TIMESTAMP_HEADER = "x-adapter-timestamp";
@@ -82,6 +83,28 @@ export function verifyRequest(
   nowMs: number,
   maxAgeMs: number = SIGNATURE_MAX_AGE_MS,
 ): Verdict {
+  const verdict = verifySignature(secret, request);
+  if (!verdict.ok) return verdict;
+  const age = nowMs - verdict.signedAt;
+  if (!Number.isFinite(age) || Math.abs(age) > maxAgeMs) {
+    return {
+      ok: false,
+      reason: "stale",
+      message: `the adapter signature is ${Math.round(age / 1000)} s old; at most ${maxAgeMs / 1000} s are accepted`,
+    };
+  }
+  return verdict;
+}
+
+/** Checks a request's signature only, whatever its age (pure). */
+function verifySignature(
+  secret: string,
+  request: {
+    readonly target: SignedTarget;
+    readonly headers: ReadonlyMap<string, string>;
+    readonly body: Uint8Array;
+  },
+): Verdict {
   const signature = request.headers.get(SIGNATURE_HEADER);
   const timestamp = request.headers.get(TIMESTAMP_HEADER);
   const nonce = request.headers.get(NONCE_HEADER);
@@ -99,16 +122,11 @@ export function verifyRequest(
         "the adapter signature does not match this request (another key, handler or body, or ADAPTER_KEY)",
     };
   }
-  const signedAt = Number(timestamp);
-  const age = nowMs - signedAt;
-  if (!Number.isFinite(age) || Math.abs(age) > maxAgeMs) {
-    return {
-      ok: false,
-      reason: "stale",
-      message: `the adapter signature is ${Math.round(age / 1000)} s old; at most ${maxAgeMs / 1000} s are accepted`,
-    };
-  }
-  return { ok: true, signedAt, signature: expected.slice(VERSION.length + 1, VERSION.length + 33) };
+  return {
+    ok: true,
+    signedAt: Number(timestamp),
+    signature: expected.slice(VERSION.length + 1, VERSION.length + 33),
+  };
 }
 
 type TakenRequests = Record<string, number>;
@@ -133,22 +151,28 @@ export interface CallerCheck {
   requireAdapterRepeatable(ctx: HandlerContext, why: string): Promise<void>;
   /** A read, or a request whose repeats are bounded: the adapter's, signed within `SIGNATURE_MAX_AGE_MS`. */
   requireAdapterRead(ctx: HandlerContext, why: string): Promise<void>;
+  /**
+   * The adapter's signature, whatever its age, without reading the clock (a durable step): enough before
+   * deciding to ignore a request, which changes nothing. Throws the 401 of `requireAdapter`.
+   */
+  requireAdapterSignature(ctx: Pick<restate.Context, "request">, why: string): void;
 }
 
 export function callerCheck(adapterKey: string): CallerCheck {
-  async function verify(ctx: HandlerContext, why: string, maxAgeMs: number) {
+  const signed = (ctx: Pick<restate.Context, "request">) => {
     const request = ctx.request();
     const { service, handler, key } = request.target;
-    // Journaled: a replay of this invocation (after a crash, say) decides as the first attempt did.
-    const now = await ctx.date.now();
-    const verdict = verifyRequest(
-      adapterKey,
-      { target: { service, handler, key: key ?? "" }, headers: request.headers, body: request.body },
-      now,
-      maxAgeMs,
-    );
+    return { target: { service, handler, key: key ?? "" }, headers: request.headers, body: request.body };
+  };
+  const refuse = (why: string, verdict: Verdict) => {
     if (!verdict.ok) throw new restate.TerminalError(`${why}: ${verdict.message}`, { errorCode: 401 });
-    return { now, ...verdict };
+    return verdict;
+  };
+
+  async function verify(ctx: HandlerContext, why: string, maxAgeMs: number) {
+    // Journaled: a replay of this invocation (after a crash, say) decides as the first attempt did.
+    const now = await invocationNow(ctx);
+    return { now, ...refuse(why, verifyRequest(adapterKey, signed(ctx), now, maxAgeMs)) };
   }
 
   return {
@@ -172,6 +196,9 @@ export function callerCheck(adapterKey: string): CallerCheck {
     },
     async requireAdapterRead(ctx, why) {
       await verify(ctx, why, SIGNATURE_MAX_AGE_MS);
+    },
+    requireAdapterSignature(ctx, why) {
+      refuse(why, verifySignature(adapterKey, signed(ctx)));
     },
   };
 }

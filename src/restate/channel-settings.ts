@@ -1,11 +1,11 @@
 /**
  * ChannelSettings: one virtual object per `<team>:<channel>`: the channel's default mode for sessions that
  * have none of their own, and the channel's sessions. Sessions do not ask for the default on every
- * message: a new session learns it when it registers here, and every change is pushed to all the channel's
- * sessions (rare, and off the message path). One small state entry per session (`s:<key>`, when it was
- * listed), read lazily, so a channel with many sessions costs nothing per message. A listing lasts
+ * message: a new session learns it in the answer to `add_session`, and every change is pushed to all the
+ * channel's sessions (rare, and off the message path). One small state entry per session (`s:<key>`, the id of its
+ * latest listing), read lazily, so a channel with many sessions costs nothing per message. A listing lasts
  * `listingRetentionMs`: then the entry goes and the session is told (`channel_unlisted`); until it
- * registers again (its next message does) it asks the channel for the default when it needs it.
+ * registers again (its next message does) it asks the channel for the default if it needs it before.
  */
 import * as restate from "@restatedev/restate-sdk";
 import type { CallerCheck } from "./caller.ts";
@@ -66,21 +66,22 @@ export function createChannelSettings(options: {
       ),
 
       /**
-       * A session of this channel starts (sent one-way, so its first message never waits here): it is
-       * listed, and is told the default. Exclusive like `set_mode`, so a session hears of every change.
+       * A session of this channel starts (called after its first message's run was sent, so that run never
+       * waits here): it is listed, and answered with the default. Exclusive like `set_mode`, so a session
+       * hears of every change: one made before it was listed in this answer, one after by a push.
        */
       add_session: restate.handlers.object.exclusive(
         { ingressPrivate: true },
-        async (ctx: restate.ObjectContext, { key }: { key: string }): Promise<void> => {
-          const listedAt = await ctx.date.now();
-          ctx.set(`${SESSION_PREFIX}${key}`, listedAt);
+        async (ctx: restate.ObjectContext, { key }: { key: string }): Promise<{ mode: Mode | null }> => {
+          // An id, not the time: the clock is a durable step, a round trip the session would wait for.
+          const listing = ctx.rand.uuidv4();
+          ctx.set(`${SESSION_PREFIX}${key}`, listing);
           const recent = (await ctx.get<string[]>("recent")) ?? [];
           ctx.set("recent", [key, ...recent.filter((k) => k !== key)].slice(0, RECENT_SESSIONS));
-          const mode = (await ctx.get<Mode>("mode")) ?? null;
-          ctx.objectSendClient(ChatServiceRef, key).channel_mode_changed({ mode });
           ctx
             .objectSendClient(ChannelSettingsRef, ctx.key)
-            .unlist_session({ key, listedAt }, restate.rpc.sendOpts({ delay: options.listingRetentionMs }));
+            .unlist_session({ key, listing }, restate.rpc.sendOpts({ delay: options.listingRetentionMs }));
+          return { mode: (await ctx.get<Mode>("mode")) ?? null };
         },
       ),
 
@@ -92,10 +93,11 @@ export function createChannelSettings(options: {
         { ingressPrivate: true },
         async (
           ctx: restate.ObjectContext,
-          { key, listedAt }: { key: string; listedAt: number },
+          // `listedAt`: the listing's time, which timers set by earlier versions carry instead of its id.
+          { key, listing, listedAt }: { key: string; listing?: string; listedAt?: number },
         ): Promise<void> => {
           const entry = `${SESSION_PREFIX}${key}`;
-          if ((await ctx.get<number>(entry)) !== listedAt) return;
+          if ((await ctx.get<string | number>(entry)) !== (listing ?? listedAt)) return;
           ctx.clear(entry);
           ctx.objectSendClient(ChatServiceRef, key).channel_unlisted();
         },

@@ -22,6 +22,7 @@ import {
 } from "./approvals.ts";
 import { type CallerCheck, leavingNoTrace } from "./caller.ts";
 import { AgentSessionRef, CHAT_SERVICE, ChannelSettingsRef, ChatServiceRef } from "./contracts.ts";
+import { invocationNow, invocationNowIso } from "./invocation-clock.ts";
 import { channelKeyOf, parseSessionKey, toRunKey } from "./keys.ts";
 import { type Mode, type ModeSource, resolveMode } from "./modes.ts";
 import {
@@ -172,9 +173,8 @@ function cardOf(approval: PendingApproval): ShownApproval {
   return { id: approval.id, ...shownApproval(approval) };
 }
 
-async function nowIso(ctx: restate.Context): Promise<string> {
-  return new Date(await ctx.date.now()).toISOString();
-}
+/** Every time a session records is its invocation's one clock reading (a durable step, read once). */
+const nowIso = invocationNowIso;
 
 const fates = (inputs: readonly UserInput[], fate: Fate): FateChange[] =>
   inputs.map((input) => ({ input, fate }));
@@ -205,10 +205,9 @@ function previewed(input: UserInput): UserInput {
     : { ...input, content: previewText(input.content) };
 }
 
-/** The session has heard that `run` ended: logged, and the run's progress (kept only while it runs) forgotten. */
+/** The session has heard that `run` ended (the run clears its own progress as it reports its end). */
 function heardRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
   ctx.console.info(`Agent run ${run.id} ${outcome}`);
-  ctx.objectSendClient(AgentSessionRef, run.key).forget_progress();
 }
 
 export function createChatService(options: ChatServiceOptions) {
@@ -216,26 +215,22 @@ export function createChatService(options: ChatServiceOptions) {
 
   /**
    * A message names a Slack place or person (`source`, `user`, `startsSession`, `writtenLength`, `context`), or goes to a Slack
-   * thread's session: only the adapter may send it. Plain `{content, role}` to any other key is curl's.
+   * thread's session: only the adapter may send it (why, or null). Plain `{content, role}` to any other key is curl's.
    */
-  async function guardMessage(ctx: ChatContext, message: IncomingMessage): Promise<void> {
+  function adapterOnly(ctx: ChatContext, message: IncomingMessage): string | null {
     if (parseSessionKey(ctx.key)) {
-      await caller.requireAdapter(
-        ctx,
-        `"${ctx.key}" is a Slack thread's session: only the Slack adapter may write to it`,
-      );
-    } else if (
+      return `"${ctx.key}" is a Slack thread's session: only the Slack adapter may write to it`;
+    }
+    if (
       message.source !== undefined ||
       message.user !== undefined ||
       message.startsSession !== undefined ||
       message.writtenLength !== undefined ||
       message.context !== undefined
     ) {
-      await caller.requireAdapter(
-        ctx,
-        "source, user and startsSession say where a message came from and who wrote it: only the Slack adapter may send them",
-      );
+      return "source, user and startsSession say where a message came from and who wrote it: only the Slack adapter may send them";
     }
+    return null;
   }
 
   /** A control that names who asks (`by`), or one on a Slack thread's session: only the adapter's, with `by`. */
@@ -327,10 +322,11 @@ export function createChatService(options: ChatServiceOptions) {
   }
 
   /**
-   * The mode in force: the session's own, else its channel's default, else `MODE`. The channel's default
-   * is pushed to the session (`channel_mode_changed`) while the channel lists it; it is asked for only in
-   * the moment between a message and its channel's answer to `add_session` (a new session's first
-   * message, or the first one after its listing ran out: `channel_unlisted`).
+   * The mode in force: the session's own, else its channel's default, else `MODE`. The channel tells a
+   * session its default when the session joins (`joinChannel`, on its first message) and pushes every
+   * change while it lists the session (`channel_mode_changed`), so a message never asks. Only a session
+   * whose listing ran out (`channel_unlisted`, `CHANNEL_LISTING_RETENTION` without a message) asks, if a
+   * run is still going when its next message comes.
    */
   async function modeOf(
     ctx: ChatSharedContext | ChatContext,
@@ -347,8 +343,9 @@ export function createChatService(options: ChatServiceOptions) {
   /**
    * Starts a run on `inputs`, which join the history it is given. The run is recorded as active before it
    * is sent (one-way), so a reader never sees the previous run as active while the new one already works;
-   * the invocation id, known only after the send, is added right after (only this object's exclusive
-   * handlers use it, and they run after this one has finished).
+   * the invocation id and when it began, known only after the send, are added right after (only this
+   * object's exclusive handlers use them, and they run after this one has finished). Nothing waits for
+   * Restate before the send: the clock is a durable step, read after it unless the handler read it before.
    */
   async function startRun(
     ctx: ChatContext,
@@ -363,13 +360,12 @@ export function createChatService(options: ChatServiceOptions) {
     const given = await history.read(context?.through ?? 0);
     const runId = ctx.rand.uuidv4();
     const key = toRunKey(ctx.key, runId);
-    const began = await ctx.date.now();
     const pending: ActiveRun = {
       id: runId,
       invocationId: "",
       key,
-      startedAt: now ?? new Date(began).toISOString(),
-      began,
+      // Until the clock is read: when its newest message was written.
+      startedAt: now ?? inputs.at(-1)?.at ?? "",
       inputs,
       incorporated: [],
     };
@@ -383,7 +379,13 @@ export function createChatService(options: ChatServiceOptions) {
       windowTokens: options.windowTokens,
       origin: meta.origin,
     });
-    const run: ActiveRun = { ...pending, invocationId: await handle.invocationId };
+    const began = await invocationNow(ctx);
+    const run: ActiveRun = {
+      ...pending,
+      invocationId: await handle.invocationId,
+      startedAt: now ?? new Date(began).toISOString(),
+      began,
+    };
     ctx.set("activeRun", run);
     return run;
   }
@@ -548,7 +550,7 @@ export function createChatService(options: ChatServiceOptions) {
     throw new SessionError(`The message was not taken: ${reason}`, 413);
   }
 
-  /** Records the message's writer (and, for the first message, the session); a new session joins its channel. */
+  /** Records the message's writer (and, for the first message, the session). */
   function admit(
     ctx: ChatContext,
     stored: SessionMeta,
@@ -563,10 +565,48 @@ export function createChatService(options: ChatServiceOptions) {
     const meta = acceptMessage(stored, input, origin, channelKey !== null);
     if (meta !== stored) ctx.set("meta", meta);
     if (meta.origin && !stored.origin) effects.began(ctx, { sessionKey: ctx.key, origin: meta.origin });
-    // One-way: the channel lists the session (again, once a listing ran out) and answers with its default.
-    if (channelKey && !stored.channelModeKnown)
-      ctx.objectSendClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
     return meta;
+  }
+
+  /**
+   * The session joins its channel's list (again, once a listing ran out), which answers with the channel's
+   * default: the one time a session needs to ask. The answer is awaited after the message's outcome, so a
+   * first message's run is already on its way; the wait holds up only a next message of the same thread.
+   */
+  function joinChannel(ctx: ChatContext, stored: SessionMeta): Promise<{ mode: Mode | null }> | null {
+    const channelKey = channelKeyOf(ctx.key);
+    if (!channelKey || stored.channelModeKnown) return null;
+    return ctx.objectClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
+  }
+
+  /** Keeps the channel's default as the session's; a change anyone sees is reported. */
+  async function learnChannelMode(ctx: ChatContext, mode: Mode | null): Promise<void> {
+    const stored = (await ctx.get("meta")) ?? NEW_SESSION;
+    if (stored.channelModeKnown && stored.channelMode === mode) return;
+    const meta: SessionMeta = { ...stored, channelMode: mode, channelModeKnown: true };
+    ctx.set("meta", meta);
+    // The first answer of a channel without a default changes nothing anyone sees.
+    if (stored.channelMode === mode) return;
+    await reportAsIs(ctx, meta, []);
+  }
+
+  /** The message's one outcome, as planned. */
+  function act(
+    ctx: ChatContext,
+    meta: SessionMeta,
+    planned: MessagePlan,
+    input: UserInput,
+  ): Promise<MessageReceipt> | MessageReceipt {
+    switch (planned.outcome) {
+      case "start":
+        return start(ctx, meta, input);
+      case "interrupt":
+        return interrupt(ctx, meta, planned, input);
+      case "incorporate":
+        return incorporate(ctx, meta, planned, input);
+      case "queue":
+        return queue(ctx, meta, planned, input);
+    }
   }
 
   /**
@@ -673,33 +713,33 @@ export function createChatService(options: ChatServiceOptions) {
         },
         async (ctx: ChatContext, message): Promise<MessageReceipt> =>
           leavingNoTrace(ctx, async () => {
-            await guardMessage(ctx, message);
-            // 1. A message that may not start a session (a thread reply without a mention) needs one already.
+            // 1. Only the adapter speaks for Slack: its signature first, then (unless the message is
+            //    ignored, which changes nothing) its age and that it was not taken before.
+            const why = adapterOnly(ctx, message);
+            if (why) caller.requireAdapterSignature(ctx, why);
+            // 2. A message that may not start a session (a thread reply without a mention) needs one already.
+            //    Most replies in a busy workspace are ignored here, at no durable step.
             const stored = (await ctx.get("meta")) ?? NEW_SESSION;
             if (!stored.createdAt && !(message.startsSession ?? true)) {
               ctx.console.debug("Ignoring a message for a thread without a session");
               return { decision: "ignored", messageId: null, runId: null };
             }
-            // 2. The message gets its id and time.
+            if (why) await caller.requireAdapter(ctx, why);
+            // 3. The message gets its id and time.
             const input = await toInput(ctx, message);
-            // 2b. A message longer than a session takes is refused, with a reply in its thread saying so.
+            // 3b. A message longer than a session takes is refused, with a reply in its thread saying so.
             if (message.writtenLength !== undefined && message.writtenLength > MAX_CONTENT_LENGTH)
               refuseTooLong(ctx, stored, message, input, message.writtenLength);
-            // 3. While a run is active the mode decides; a full queue refuses the message before any change.
+            // 4. While a run is active the mode decides; a full queue refuses the message before any change.
             const planned = await plan(ctx, stored, input);
-            // 4. The session records its writer (and, on its first message, itself).
+            // 5. The session records its writer (and, on its first message, itself); a new one joins its channel.
             const meta = admit(ctx, stored, message, input);
-            // 5. One outcome.
-            switch (planned.outcome) {
-              case "start":
-                return start(ctx, meta, input);
-              case "interrupt":
-                return interrupt(ctx, meta, planned, input);
-              case "incorporate":
-                return incorporate(ctx, meta, planned, input);
-              case "queue":
-                return queue(ctx, meta, planned, input);
-            }
+            const joining = joinChannel(ctx, stored);
+            // 6. One outcome.
+            const receipt = await act(ctx, meta, planned, input);
+            // 7. The channel's default, for the session's next messages.
+            if (joining) await learnChannelMode(ctx, (await joining).mode);
+            return receipt;
           }),
       ),
 
@@ -875,7 +915,7 @@ export function createChatService(options: ChatServiceOptions) {
             runKey: offer.runKey,
             effects: offer.effects,
             state: "offered",
-            offeredAt: await ctx.date.now(),
+            offeredAt: await invocationNow(ctx),
           };
           if (options.approvals.undoOnInterrupt) kept = startUndo(ctx, meta, kept, null, await nowIso(ctx));
           ctx.set("undos", remembered((await ctx.get("undos")) ?? [], kept));
@@ -904,7 +944,7 @@ export function createChatService(options: ChatServiceOptions) {
             if (!offer) throw new SessionError("There is nothing to undo for this run (any more).", 404);
             if (offer.state !== "offered")
               return { outcome: "already", by: offer.by ?? null, at: offer.at ?? null };
-            const nowMs = await ctx.date.now();
+            const nowMs = await invocationNow(ctx);
             // The run kept its effects this long; an Undo now would find nothing and claim it undid.
             // (An hour's margin: the run scheduled its forgetting a moment before the offer was kept.)
             if (offer.offeredAt !== undefined && nowMs - offer.offeredAt > UNDO_KEPT_MS - 3_600_000)
@@ -1089,17 +1129,11 @@ export function createChatService(options: ChatServiceOptions) {
           }),
       ),
 
-      /** The channel's default changed (pushed by ChannelSettings to every session of the channel). */
+      /** The channel's default changed (pushed by ChannelSettings to every session it lists). */
       channel_mode_changed: restate.handlers.object.exclusive(
         { ingressPrivate: true },
         async (ctx: ChatContext, { mode }: { mode: Mode | null }): Promise<void> => {
-          const stored = (await ctx.get("meta")) ?? NEW_SESSION;
-          if (stored.channelModeKnown && stored.channelMode === mode) return;
-          const meta: SessionMeta = { ...stored, channelMode: mode, channelModeKnown: true };
-          ctx.set("meta", meta);
-          // The first answer of a channel without a default changes nothing anyone sees.
-          if (stored.channelMode === mode) return;
-          await reportAsIs(ctx, meta, []);
+          await learnChannelMode(ctx, mode);
         },
       ),
 

@@ -134,6 +134,17 @@ describe("threads are sessions", () => {
     assert.match(answer.text, /This thread has no agent session/);
     assert.equal((await status(other)).exists, false, "no session for a thread nobody mentioned the bot in");
     assert.equal(stack.sink.executions(stepsOf(other)), 0);
+    // Ignoring it took no durable step (no clock read, no ledger): the signature is checked, nothing kept.
+    const [ignored] = await stack.restate.query<{ id: string }>(
+      `SELECT id FROM sys_invocation WHERE target_service_key = '${other}' AND target_handler_name = 'process_user_message' ORDER BY created_at LIMIT 1`,
+    );
+    const entries = await stack.restate.query<{ entry_type: string }>(
+      `SELECT entry_type FROM sys_journal WHERE id = '${ignored?.id}' ORDER BY index`,
+    );
+    assert.deepEqual(
+      entries.map((e) => e.entry_type),
+      ["Command: Input", "Command: GetEagerState", "Command: Output"],
+    );
   });
 
   test("a DM starts a session in a thread of its own", async () => {
@@ -335,6 +346,18 @@ describe("modes in a thread", () => {
     assert.ok(
       !(await history(key)).some((e) => e.content.includes("nobody asked for")),
       "the late answer is not in the history either",
+    );
+    // The session learnt its channel's default with its first message: the interrupt asked no one.
+    const handled = await stack.restate.query<{ id: string }>(
+      `SELECT id FROM sys_invocation WHERE target_service_key = '${key}' AND target_handler_name = 'process_user_message' ORDER BY created_at`,
+    );
+    const calls = await stack.restate.query<{ id: string; entry_type: string }>(
+      `SELECT id, entry_type FROM sys_journal WHERE id IN (${handled.map((h) => `'${h.id}'`).join(", ")}) AND entry_type = 'Command: Call'`,
+    );
+    assert.deepEqual(
+      calls.map((c) => handled.findIndex((h) => h.id === c.id)),
+      [0],
+      "only the first message calls (its channel's add_session)",
     );
   });
 

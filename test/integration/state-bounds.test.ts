@@ -53,7 +53,7 @@ const stateGone = (service: string, key: string, entry: string) =>
   });
 
 describe("a run's progress", () => {
-  test("is kept while the run works (get_status reads its iteration) and forgotten once the session has heard the run end", async () => {
+  test("is kept while the run works (get_status reads its iteration) and cleared by the run as it ends", async () => {
     const channel = newChannel();
     const root = await mention(channel, "count to two");
     const key = toSessionKey("T0001", channel, root.ts);

@@ -96,6 +96,28 @@ export function ingressAttacks(): void {
         },
       });
 
+      // A reply that may not start a session is refused the same way, not ignored: whether a thread has a
+      // session is nobody's to learn from the ingress.
+      const unknownThread = `${TEAM}:${PRIVATE}:1700000000.000300`;
+      await tryAttack("a forged reply into a Slack thread without a session", {
+        attempt: () =>
+          curl.request(path(unknownThread, "process_user_message"), { ...forged, startsSession: false }),
+        refused: (answer) => {
+          assert.equal(answer.status, 401, answer.text);
+          assert.match(answer.message, NOT_SIGNED);
+        },
+        changedAnything: () => exists(unknownThread),
+        twin: async () => {
+          // Alice's reply, through Slack, in a thread with a session reaches it.
+          const { key, root } = await aliceSession(PRIVATE, "and one more thing");
+          const before = (await reads.status(key)).historyLength;
+          await stack.emulator.userPosts({ user: ALICE, channel: PRIVATE, text: "one more", threadTs: root });
+          await waitFor(async () => (await reads.status(key)).historyLength > before || undefined, {
+            what: "the reply in the session's history",
+          });
+        },
+      });
+
       // The same facts sent to a key that names no thread: the run would post into the private channel.
       const plainKey = `ellie-forged-${process.pid}`;
       await tryAttack("forged source into a session that is not a Slack thread", {
