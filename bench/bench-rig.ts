@@ -6,32 +6,23 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startLocalCluster } from "../src/cluster/local-cluster.ts";
+import { createLogger } from "../src/logger.ts";
 import { toSessionKey } from "../src/restate/keys.ts";
 import { publicKeyOf } from "../src/runtime/request-identity.ts";
 import { registerDeployment } from "../src/runtime/restate-admin.ts";
 import type { AgentOutputPayload } from "../src/slack/post-metadata.ts";
 import { eventEnvelope, type Json, mentionEvent, messageEvent } from "../src/slack-emulator/app-requests.ts";
 import { type SlackEmulator, startSlackEmulator } from "../src/slack-emulator/emulator.ts";
-import { adminQuery } from "../test/helpers/admin-query.ts";
+import { adminQuery, clusterAdminQuery } from "../test/helpers/admin-query.ts";
+import { freeClusterPorts, freePort } from "../test/helpers/free-ports.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
 export const ITERATIONS = 3;
 export const PEOPLE = 20;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** A started child process: its output until it was ready, and its warnings and errors after that. */
 type Child = ChildProcess & { output: () => string; problems: () => string[] };
@@ -89,7 +80,9 @@ export interface BenchRig {
   readonly dataDir: string;
   readonly productPid: number;
   /** Our process's memory after a full garbage collection (through its inspector). */
-  productMemoryAfterGc(): Promise<{ rssMiB: number; heapUsedMiB: number; arrayBuffersMiB: number }>;
+  productMemoryAfterGc(): Promise<MemoryAfterGc>;
+  /** Our process's inspector (loopback), for the profiles. */
+  readonly inspectorUrl: string;
   readonly restatePid: number;
   /** A new public channel with everyone in it. */
   newChannel(): string;
@@ -119,8 +112,42 @@ export interface BenchRig {
   close(): Promise<void>;
 }
 
-/** `env`: settings on top of the benchmark's definition (the LLM scenario's agent). */
-export async function startBenchRig(options: { env?: Record<string, string> } = {}): Promise<BenchRig> {
+/** The benchmark's definition of the product: what every layout runs with. */
+const BENCH_SETTINGS: Readonly<Record<string, string>> = {
+  // The demo agent without waits and with exactly 3 iterations; posting, fate reactions and Home updates
+  // as in normal use (SLACK_POST_INTERVAL_MS, HOME_DEBOUNCE_MS default).
+  DEMO_ITERATION_MS: "0",
+  DEMO_DONE_PROBABILITY: "0",
+  DEMO_MAX_ITERATIONS: String(ITERATIONS),
+  LOG_LEVEL: "info",
+  LOG_FORMAT: "json",
+};
+
+/** The product as a layout runs it, and what the benchmark reads of it. */
+export interface RunningProduct {
+  readonly ingressUrl: string;
+  readonly adminUrl: string;
+  /** Where the product keeps its keys (`adapter-key`, `request-identity.pem`). */
+  readonly dataDir: string;
+  /** One node only: our one process, its inspector, and restate-server (0 and "" on the cluster). */
+  readonly productPid: number;
+  readonly inspectorUrl: string;
+  readonly restatePid: number;
+  /** Where Slack's requests go. */
+  readonly appUrl: string;
+  query<Row>(sql: string): Promise<Row[]>;
+  /** Warnings and errors the product logged since the last call. */
+  problems(): string[];
+  close(): Promise<void>;
+}
+
+/**
+ * `env`: settings on top of the benchmark's definition (the LLM scenario's agent). `layout`: what
+ * `npm start` runs (one node, the default), or the local 3-node cluster of `npm run cluster`.
+ */
+export async function startBenchRig(
+  options: { env?: Record<string, string>; layout?: "one-node" | "cluster" } = {},
+): Promise<BenchRig> {
   const emulator = await startSlackEmulator({ appKeepAlive: true });
   const { workspace } = emulator;
   for (let i = 0; i < PEOPLE; i += 1) {
@@ -159,43 +186,15 @@ export async function startBenchRig(options: { env?: Record<string, string> } = 
     posts.set(change.threadTs, entry);
   });
 
-  const [ingress, admin, node, services, bolt, trivialPort] = await Promise.all(
-    Array.from({ length: 6 }, freePort),
-  );
-  const dataDir = mkdtempSync(join(tmpdir(), "bench-"));
+  const env = { ...BENCH_SETTINGS, ...options.env };
+  const product =
+    options.layout === "cluster" ? await startThreeNodes(emulator, env) : await startOneNode(emulator, env);
+  emulator.appUrl = product.appUrl;
+  const { ingressUrl, adminUrl, dataDir, inspectorUrl } = product;
   const bot = workspace.bot;
-  // The inspector (loopback, idle unless asked) lets the memory scenario collect garbage before it measures.
-  const product = await startChild(
-    ["--inspect=127.0.0.1:0", "src/main.ts"],
-    {
-      RESTATE_INGRESS_URL: `http://127.0.0.1:${ingress}`,
-      RESTATE_ADMIN_URL: `http://127.0.0.1:${admin}`,
-      RESTATE_NODE_PORT: String(node),
-      RESTATE_DATA_DIR: dataDir,
-      SERVICES_PORT: String(services),
-      SLACK_BOT_TOKEN: bot.botToken,
-      SLACK_SIGNING_SECRET: bot.signingSecret,
-      SLACK_API_URL: emulator.apiUrl,
-      PORT: String(bolt),
-      SLACK_BIND_ADDRESS: "127.0.0.1",
-      // The benchmark's definition: the demo agent without waits and with exactly 3 iterations; posting,
-      // fate reactions and Home updates as in normal use (SLACK_POST_INTERVAL_MS, HOME_DEBOUNCE_MS default).
-      DEMO_ITERATION_MS: "0",
-      DEMO_DONE_PROBABILITY: "0",
-      DEMO_MAX_ITERATIONS: String(ITERATIONS),
-      LOG_LEVEL: "info",
-      LOG_FORMAT: "json",
-      ...options.env,
-    },
-    /"msg":"Ready"/,
-  );
-  emulator.appUrl = `http://127.0.0.1:${bolt}/slack/events`;
-  const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(product.output())?.[1] ?? "";
-  const ingressUrl = `http://127.0.0.1:${ingress}`;
-  const adminUrl = `http://127.0.0.1:${admin}`;
-  const restatePid = Number(readFileSync(join(dataDir, "restate-server.pid"), "utf8"));
 
   const identity = publicKeyOf(readFileSync(join(dataDir, "request-identity.pem"), "utf8"));
+  const trivialPort = await freePort();
   const trivial = await startChild(
     ["bench/trivial-service.ts"],
     { PORT: String(trivialPort), IDENTITY_KEYS: identity },
@@ -228,9 +227,10 @@ export async function startBenchRig(options: { env?: Record<string, string> } = 
     ingressUrl,
     adminUrl,
     dataDir,
-    productPid: product.pid ?? 0,
+    productPid: product.productPid,
     productMemoryAfterGc: () => memoryAfterGc(inspectorUrl),
-    restatePid,
+    inspectorUrl,
+    restatePid: product.restatePid,
     newChannel() {
       channels += 1;
       const id = `C0B${String(channels).padStart(6, "0")}`;
@@ -299,7 +299,7 @@ export async function startBenchRig(options: { env?: Record<string, string> } = 
     posted(threadTs) {
       return posts.get(threadTs) ?? { iterations: [], firstAt: null, lastAt: null, posts: 0 };
     },
-    query: <Row>(sql: string) => adminQuery<Row>(adminUrl, sql),
+    query: <Row>(sql: string) => product.query<Row>(sql),
     takeFailures() {
       const reasons = Object.fromEntries(failures);
       failures.clear();
@@ -307,19 +307,113 @@ export async function startBenchRig(options: { env?: Record<string, string> } = 
     },
     async close() {
       trivial.kill("SIGTERM");
+      await product.close();
+      await emulator.close();
+    },
+  };
+}
+
+/** What `npm start` runs: one process with the embedded restate-server, our services and the Bolt app. */
+async function startOneNode(emulator: SlackEmulator, env: Record<string, string>): Promise<RunningProduct> {
+  const [ingress, admin, node, services, bolt] = await Promise.all(Array.from({ length: 5 }, freePort));
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-"));
+  const { bot } = emulator.workspace;
+  // The inspector (loopback, idle unless asked) lets the memory scenario collect garbage before it measures.
+  const product = await startChild(
+    ["--inspect=127.0.0.1:0", "src/main.ts"],
+    {
+      RESTATE_INGRESS_URL: `http://127.0.0.1:${ingress}`,
+      RESTATE_ADMIN_URL: `http://127.0.0.1:${admin}`,
+      RESTATE_NODE_PORT: String(node),
+      RESTATE_DATA_DIR: dataDir,
+      SERVICES_PORT: String(services),
+      SLACK_BOT_TOKEN: bot.botToken,
+      SLACK_SIGNING_SECRET: bot.signingSecret,
+      SLACK_API_URL: emulator.apiUrl,
+      PORT: String(bolt),
+      SLACK_BIND_ADDRESS: "127.0.0.1",
+      ...env,
+    },
+    /"msg":"Ready"/,
+  );
+  const adminUrl = `http://127.0.0.1:${admin}`;
+  return {
+    ingressUrl: `http://127.0.0.1:${ingress}`,
+    adminUrl,
+    dataDir,
+    productPid: product.pid ?? 0,
+    inspectorUrl: /Debugger listening on (ws:\/\/\S+)/.exec(product.output())?.[1] ?? "",
+    restatePid: Number(readFileSync(join(dataDir, "restate-server.pid"), "utf8")),
+    appUrl: `http://127.0.0.1:${bolt}/slack/events`,
+    query: <Row>(sql: string) => adminQuery<Row>(adminUrl, sql),
+    problems: () => product.problems(),
+    async close() {
       const exited = new Promise((resolve) => product.once("exit", resolve));
       product.kill("SIGTERM");
       await exited;
-      await emulator.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-/** Runs a full garbage collection in a Node process through its inspector, then reads its memory. */
-async function memoryAfterGc(
+/**
+ * What `npm run cluster` runs: three restate-server nodes (replication 2), two copies of our services and
+ * two of the Bolt app, each behind haproxy. The emulator plays Slack as a real Slack app's settings would.
+ */
+async function startThreeNodes(
+  emulator: SlackEmulator,
+  env: Record<string, string>,
+): Promise<RunningProduct> {
+  const ports = await freeClusterPorts();
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-cluster-"));
+  const { bot } = emulator.workspace;
+  const cluster = await startLocalCluster({
+    dataDir,
+    ports,
+    slackMode: "http",
+    slackSettings: {
+      SLACK_BOT_TOKEN: bot.botToken,
+      SLACK_SIGNING_SECRET: bot.signingSecret,
+      SLACK_API_URL: emulator.apiUrl,
+    },
+    logger: createLogger({ level: "warn", format: "json" }),
+    env,
+  });
+  return {
+    ingressUrl: cluster.ingressUrl,
+    adminUrl: cluster.adminUrl,
+    dataDir,
+    productPid: 0,
+    inspectorUrl: "",
+    restatePid: 0,
+    appUrl: `http://127.0.0.1:${ports.slack}/slack/events`,
+    query: <Row>(sql: string) => clusterAdminQuery<Row>(cluster.adminUrl, sql),
+    // The role processes log to their own files in dataDir (the bench reads only what Slack answers).
+    problems: () => [],
+    async close() {
+      await cluster.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Node process's memory after a full garbage collection, in MiB, by where it lives. */
+export interface MemoryAfterGc {
+  readonly rssMiB: number;
+  /** V8's heap: what JavaScript objects use, and what V8 holds for them. */
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  /** Memory outside the V8 heap that V8 knows of (WebAssembly memories among it). */
+  readonly externalMiB: number;
+  readonly arrayBuffersMiB: number;
+  /** The linear memory of every WebAssembly instance (the Restate SDK's core runs as one): it never shrinks. */
+  readonly wasmMiB: number;
+}
+
+/** A session with a Node process's inspector: Chrome DevTools Protocol requests and their answers. */
+export async function openInspector(
   url: string,
-): Promise<{ rssMiB: number; heapUsedMiB: number; arrayBuffersMiB: number }> {
+): Promise<{ send(method: string, params?: object): Promise<unknown>; close(): void }> {
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => {
     socket.onopen = resolve;
@@ -337,22 +431,72 @@ async function memoryAfterGc(
       answers.set(id, resolve);
       socket.send(JSON.stringify({ id, method, params }));
     });
+  return { send, close: () => socket.close() };
+}
+
+/** Runs a full garbage collection in a Node process through its inspector, then reads its memory. */
+async function memoryAfterGc(url: string): Promise<MemoryAfterGc> {
+  const { send, close } = await openInspector(url);
   try {
     await send("HeapProfiler.collectGarbage");
     const answer = (await send("Runtime.evaluate", {
       expression: "JSON.stringify(process.memoryUsage())",
       returnByValue: true,
     })) as { result: { value: string } };
-    const usage = JSON.parse(answer.result.value) as { rss: number; heapUsed: number; arrayBuffers: number };
+    const usage = JSON.parse(answer.result.value) as NodeJS.MemoryUsage;
+    // Every WebAssembly.Memory alive in the process, found by its prototype, and the size of each.
+    const prototype = (await send("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype" })) as {
+      result: { objectId: string };
+    };
+    const memories = (await send("Runtime.queryObjects", {
+      prototypeObjectId: prototype.result.objectId,
+    })) as { objects: { objectId: string } };
+    const wasm = (await send("Runtime.callFunctionOn", {
+      objectId: memories.objects.objectId,
+      functionDeclaration: "function () { return this.reduce((sum, m) => sum + m.buffer.byteLength, 0); }",
+      returnByValue: true,
+    })) as { result: { value: number } };
     const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
     return {
       rssMiB: mib(usage.rss),
       heapUsedMiB: mib(usage.heapUsed),
+      heapTotalMiB: mib(usage.heapTotal),
+      externalMiB: mib(usage.external),
       arrayBuffersMiB: mib(usage.arrayBuffers),
+      wasmMiB: mib(wasm.result.value),
     };
   } finally {
-    socket.close();
+    close();
   }
+}
+
+/**
+ * Where a process's resident memory lives (Linux, from /proc/<pid>/smaps), in MiB: the C allocator's main
+ * heap (`[heap]`, grown by brk), other anonymous mappings (V8's heap, WebAssembly memories, the allocator's
+ * other arenas) and files (the executable and libraries).
+ */
+export function residentAnatomy(pid: number): {
+  mallocHeapMiB: number;
+  anonymousMiB: number;
+  filesMiB: number;
+} {
+  let mapping = "";
+  const kb = { heap: 0, anonymous: 0, files: 0 };
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      mapping = head[1] ?? "";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    const size = Number(rss[1]);
+    if (mapping === "[heap]") kb.heap += size;
+    else if (mapping.startsWith("/")) kb.files += size;
+    else kb.anonymous += size;
+  }
+  const mib = (k: number) => Math.round((k / 1024) * 10) / 10;
+  return { mallocHeapMiB: mib(kb.heap), anonymousMiB: mib(kb.anonymous), filesMiB: mib(kb.files) };
 }
 
 /** Resident memory of a process, in MiB (Linux). */

@@ -15,6 +15,7 @@ import { startFakeLlm } from "../test/helpers/fake-llm.ts";
 import { startBenchRig } from "./bench-rig.ts";
 import { llmScenario } from "./llm-scenario.ts";
 import { longThread } from "./long-thread.ts";
+import { onCores, profiled } from "./profiles.ts";
 import {
   ackLatency,
   ackLatencyWithWork,
@@ -24,6 +25,8 @@ import {
   interruptLatency,
   measureFloor,
   memoryPoint,
+  type NewSessions,
+  newSessions,
   queueHandoff,
   quiesce,
   throughput,
@@ -44,10 +47,12 @@ const P = quick
   ? {
       floorSeconds: 0.5,
       ackSeconds: 0.4,
+      newSessionsSeconds: 0.5,
       firstPostSeconds: 0.5,
       interrupts: 5,
       handoffs: 5,
       throughput: 30,
+      throughputOnOneCore: 10,
       sessions: [30],
       burst: 3,
       llm: 1,
@@ -56,10 +61,12 @@ const P = quick
   : {
       floorSeconds: 4,
       ackSeconds: 5,
+      newSessionsSeconds: 30,
       firstPostSeconds: 5,
       interrupts: 50,
       handoffs: 50,
       throughput: 1000,
+      throughputOnOneCore: 300,
       sessions: large ? [100, 10_000, 100_000] : [100, 10_000],
       burst: 100,
       llm: 20,
@@ -81,6 +88,39 @@ function row(cells: (string | number)[], widths: number[]): string {
     .map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i] ?? 0) : String(cell).padStart(widths[i] ?? 0)))
     .join("  ");
 }
+
+/** An acknowledgement figure as the results file keeps it, with its paired raw sends. */
+function ackFigures(r: Awaited<ReturnType<typeof ackLatency>>[number]) {
+  return {
+    rate: r.rate,
+    sent: r.sent,
+    ...(r.failed > 0 ? { failures: r.failures } : {}),
+    // Its `failed` is the events that failed (r.failed): counted, never dropped.
+    ...r.latency,
+    rawSendPaired: r.rawSend.latency,
+    p50VsRawSend: ratio(r),
+  };
+}
+
+function newSessionsFigures(r: NewSessions) {
+  return {
+    rate: r.rate,
+    seconds: P.newSessionsSeconds,
+    sent: r.sent,
+    answeredIn3s: r.answeredIn3s,
+    secondsToSettle: r.secondsToSettle,
+    ...(r.failed > 0 ? { failures: r.failures } : {}),
+    ...r.latency,
+  };
+}
+
+/** p50 / p99 of a latency, with its failures. */
+function pq(l: Latency): string {
+  return `${l.p50} / ${l.p99} ms${l.failed > 0 ? ` +${l.failed} failed` : ""}`;
+}
+
+const ratio = (r: { latency: Latency; rawSend: { latency: Latency } }) =>
+  Math.round((r.latency.p50 / r.rawSend.latency.p50) * 100) / 100;
 
 /** n counts the timed samples; samples that never finished follow it ("12 +3 failed" reads "12, and 3 failed"). */
 function latencyCells(l: Latency): (string | number)[] {
@@ -112,6 +152,12 @@ async function main(): Promise<void> {
   const started = new Date();
   log(`Starting (${quick ? "quick" : large ? "large" : "full"})`);
   const rig = await startBenchRig();
+  let closed = false;
+  const closeRig = async () => {
+    if (closed) return;
+    closed = true;
+    await rig.close();
+  };
   try {
     const restateVersion = execFileSync(restateServerBinary(), ["--version"], { encoding: "utf8" }).trim();
     log("Floor: raw Restate");
@@ -129,8 +175,12 @@ async function main(): Promise<void> {
     log("1a. Event acknowledgement at 50, 100, 200 events/s (events that start no work)");
     const ack = await ackLatency(rig, [50, 100, 200], P.ackSeconds);
     log("1b. The same with every event starting a session");
-    const ackWithWork = await ackLatencyWithWork(rig, [50, 100, 200], P.ackSeconds);
+    const ackWithWork = await ackLatencyWithWork(rig, [50, 200], P.ackSeconds);
     sessions += ackWithWork.reduce((sum, r) => sum + r.sent, 0);
+    await quiesce(rig);
+    log(`1c. 100 new sessions a second for ${P.newSessionsSeconds} s, profiled`);
+    const sustainedNew = await profiled(rig, () => newSessions(rig, 100, P.newSessionsSeconds));
+    sessions += sustainedNew.result.sent;
     await quiesce(rig);
     log("2. Event to first post");
     const firstPostLatency = await firstPost(rig, 10, P.firstPostSeconds);
@@ -146,6 +196,19 @@ async function main(): Promise<void> {
     log(`5. Throughput across ${P.throughput} threads`);
     const sustained = await throughput(rig, P.throughput, 16);
     sessions += P.throughput;
+    await quiesce(rig);
+    log(`5b. Throughput across ${P.throughputOnOneCore} threads with the whole rig on one core`);
+    const onOneCore = await onCores(rig, 1, () => throughput(rig, P.throughputOnOneCore, 16));
+    sessions += P.throughputOnOneCore;
+    // What a core buys, from one core to the machine's: the step, and the machine's figure plus that step
+    // (an estimate for one more core; a third core adds at most what the second did).
+    const perCore = Math.round((sustained.perSecond - onOneCore.perSecond) * 10) / 10;
+    const cores = {
+      oneCore: onOneCore.perSecond,
+      allCores: sustained.perSecond,
+      addedByACore: perCore,
+      oneMoreCoreEstimate: Math.round((sustained.perSecond + perCore) * 10) / 10,
+    };
     log(`7. Burst of ${P.burst} messages into one channel`);
     const burstResult = await burst(rig, P.burst);
     sessions += P.burst;
@@ -191,6 +254,17 @@ async function main(): Promise<void> {
       await llmRig.close();
       await fake.close();
     }
+    const limits = restateLimits(rig.dataDir);
+    await closeRig();
+
+    log("10. The same figures on the local 3-node cluster (npm run cluster's layout), on this machine");
+    const clusterRig = await startBenchRig({ layout: "cluster" });
+    let onCluster: Awaited<ReturnType<typeof clusterFigures>>;
+    try {
+      onCluster = await clusterFigures(clusterRig);
+    } finally {
+      await clusterRig.close();
+    }
 
     const at100 = ack.find((r) => r.rate === 100);
     const rssBase = memory.find((m) => m.sessions > 0)?.productRssAfterGcMiB ?? Number.NaN;
@@ -198,9 +272,14 @@ async function main(): Promise<void> {
     const heapBase = memory.find((m) => m.sessions > 0)?.productHeapUsedAfterGcMiB ?? Number.NaN;
     const heapLast = memory.at(-1)?.productHeapUsedAfterGcMiB ?? Number.NaN;
     const percent = (from: number, to: number) => `${Math.round(((to - from) / from) * 1000) / 10}%`;
+    const cold = memory.find((m) => m.sessions > 0) ?? warm;
+    const last = memory.at(-1) ?? warm;
+    const anatomy = (pick: (a: (typeof warm)["productAnatomyAfterGc"]) => number) =>
+      `${pick(cold.productAnatomyAfterGc)} -> ${pick(warm.productAnatomyAfterGc)} -> ${pick(last.productAnatomyAfterGc)} MiB`;
     const memoryNotes = [
       `JS heap after a full GC: ${heapBase} -> ${heapLast} MiB (${percent(heapBase, heapLast)})`,
-      `RSS after a full GC from after the load scenarios (${warm.sessions} sessions, ${warm.productRssAfterGcMiB} MiB) to ${memory.at(-1)?.sessions}: ${percent(warm.productRssAfterGcMiB, rssLast)}`,
+      `RSS after a full GC from after the load scenarios (${warm.sessions} sessions, ${warm.productRssAfterGcMiB} MiB) to ${last.sessions}: ${percent(warm.productRssAfterGcMiB, rssLast)}`,
+      `where it lives, at ${cold.sessions} -> ${warm.sessions} (after the load scenarios) -> ${last.sessions} sessions: V8 heap held ${anatomy((a) => a.heapTotalMiB)}; WebAssembly memory (the Restate SDK's core) ${anatomy((a) => a.wasmMiB)}; the C allocator's main heap ${anatomy((a) => a.mallocHeapMiB)}; other anonymous memory ${anatomy((a) => a.anonymousMiB)}; files ${anatomy((a) => a.filesMiB)}`,
     ];
     const messagesGoal = floor.callPerSecond / Math.max(1, sustained.invocationsPerMessage) / 2;
     const targets = [
@@ -223,6 +302,30 @@ async function main(): Promise<void> {
         met: interrupt.toNewRunFirstStep.p50 <= 25,
       },
       {
+        name: "queue hand-off p50 <= 25 ms (a run's end to the next run's first step)",
+        goal: "<= 25 ms",
+        actual: `${handoff.p50} ms`,
+        met: handoff.p50 <= 25,
+      },
+      {
+        name: `100 new sessions a second for ${P.newSessionsSeconds} s: every event answered 200 within 3 s`,
+        goal: `${sustainedNew.result.sent} of ${sustainedNew.result.sent}`,
+        actual: `${sustainedNew.result.answeredIn3s} of ${sustainedNew.result.sent}`,
+        met: sustainedNew.result.answeredIn3s === sustainedNew.result.sent,
+      },
+      {
+        name: "invocations per three-iteration message <= 8",
+        goal: "<= 8",
+        actual: String(sustained.invocationsPerMessage),
+        met: sustained.invocationsPerMessage <= 8,
+      },
+      {
+        name: "journal entries per three-iteration message <= 70",
+        goal: "<= 70",
+        actual: String(sustained.journalEntriesPerMessage),
+        met: sustained.journalEntriesPerMessage <= 70,
+      },
+      {
         name: "messages/s >= 50% of raw calls/s / invocations per message",
         goal: `>= ${Math.round(messagesGoal * 10) / 10}/s`,
         actual: `${sustained.perSecond}/s`,
@@ -235,10 +338,12 @@ async function main(): Promise<void> {
         met: burstResult.rateLimited === 0,
       },
       {
-        name: `our RSS after a full GC flat (+-10%) from ${memory.find((m) => m.sessions > 0)?.sessions} to ${memory.at(-1)?.sessions} sessions`,
+        // From after the load scenarios: by then the process has seen its peak concurrency, whose
+        // high-water marks (WebAssembly memory, the allocator) stay; from here growth is what sessions cost.
+        name: `our RSS after a full GC flat (+-10%) from ${warm.sessions} sessions (after the load scenarios) to ${last.sessions}`,
         goal: "+-10%",
-        actual: `${rssBase} -> ${rssLast} MiB (${Math.round(((rssLast - rssBase) / rssBase) * 1000) / 10}%)`,
-        met: Math.abs(rssLast - rssBase) <= rssBase * 0.1,
+        actual: `${warm.productRssAfterGcMiB} -> ${rssLast} MiB (${percent(warm.productRssAfterGcMiB, rssLast)}; from ${cold.sessions} sessions before the load: ${rssBase} MiB, ${percent(rssBase, rssLast)})`,
+        met: Math.abs(rssLast - warm.productRssAfterGcMiB) <= warm.productRssAfterGcMiB * 0.1,
       },
     ];
 
@@ -273,26 +378,37 @@ async function main(): Promise<void> {
         // Its `failed` is the events that failed (r.failed): counted, never dropped.
         ...r.latency,
       })),
-      ackLatency: ack.map((r) => ({
-        rate: r.rate,
-        sent: r.sent,
-        ...(r.failed > 0 ? { failures: r.failures } : {}),
-        // Its `failed` is the events that failed (r.failed): counted, never dropped.
-        ...r.latency,
-        rawSendPaired: r.rawSend.latency,
-        p50VsRawSend: Math.round((r.latency.p50 / r.rawSend.latency.p50) * 100) / 100,
-      })),
+      ackLatency: ack.map(ackFigures),
+      newSessionsSustained: { ...newSessionsFigures(sustainedNew.result), profile: sustainedNew.profile },
       eventToFirstPost: firstPostLatency,
       interrupt,
       queueHandoff: handoff,
       throughput: sustained,
+      throughputOnOneCore: onOneCore,
+      cores,
       memory: {
         points: memory,
         afterLoadScenarios: warm,
         notes: memoryNotes,
-        restateLimits: restateLimits(rig.dataDir),
+        restateLimits: limits,
       },
       burst: burstResult,
+      cluster: {
+        layout:
+          "npm run cluster: 3 restate-server nodes (replication 2), 2 services copies and 2 Bolt copies behind haproxy, on the same machine",
+        floor: {
+          sendLatencyAt100PerSecond: onCluster.floor.sendLatency.latency,
+          callLatencyAt100PerSecond: onCluster.floor.callLatency.latency,
+          sendPerSecond: onCluster.floor.sendPerSecond,
+          callPerSecond: onCluster.floor.callPerSecond,
+        },
+        ackLatencyAt100: onCluster.ack && ackFigures(onCluster.ack),
+        newSessionsSustained: newSessionsFigures(onCluster.sustainedNew),
+        eventToFirstPost: onCluster.firstPostLatency,
+        interrupt: onCluster.interrupt,
+        queueHandoff: onCluster.handoff,
+        throughput: onCluster.sustained,
+      },
       llm,
       longThread: long,
       targets,
@@ -317,6 +433,13 @@ async function main(): Promise<void> {
           [`1b. ack, each event a new session @${r.rate}/s`, ...latencyCells(r.latency)],
           [48, 6, 8, 8, 8, 8],
         ),
+      ),
+      row(
+        [
+          `1c. ack, 100 new sessions/s for ${P.newSessionsSeconds} s`,
+          ...latencyCells(sustainedNew.result.latency),
+        ],
+        [48, 6, 8, 8, 8, 8],
       ),
       row(["2. event to first post", ...latencyCells(firstPostLatency)], [48, 6, 8, 8, 8, 8]),
       row(
@@ -369,6 +492,10 @@ async function main(): Promise<void> {
         (h) =>
           `     ${h.handler.padEnd(34)} ${String(h.perMessage).padStart(6)} inv, ${String(h.entriesPerMessage).padStart(6)} entries  ${h.why}`,
       ),
+      `5b. on one core: ${onOneCore.perSecond} messages/s (${onOneCore.messages} messages); a core adds ${cores.addedByACore}/s, so one more core: about ${cores.oneMoreCoreEstimate}/s`,
+      `1c. 100 new sessions/s for ${P.newSessionsSeconds} s: ${sustainedNew.result.answeredIn3s} of ${sustainedNew.result.sent} answered 200 within 3 s, all runs posted after ${sustainedNew.result.secondsToSettle} s; CPU over ${sustainedNew.profile.seconds} s: restate-server ${sustainedNew.profile.cpuSeconds.restateServer} s, ours ${sustainedNew.profile.cpuSeconds.ours} s, bench and Slack emulator ${sustainedNew.profile.cpuSeconds.benchAndSlack} s (${sustainedNew.profile.coresBusy} cores busy)`,
+      `   ours (${sustainedNew.profile.oursIdlePercent}% idle), busy time by package: ${sustainedNew.profile.ours.map((h) => `${h.where} ${h.percent}%`).join(", ")}`,
+      `   restate-server by symbol: ${sustainedNew.profile.restateServer?.map((h) => `${h.where} ${h.percent}%`).join(", ") ?? "(no perf on this machine)"}`,
       `6. memory: ${memory.map((m) => `${m.sessions} sessions: ours ${m.productRssMiB} MiB RSS (${m.productRssAfterGcMiB} MiB after a full GC, heap ${m.productHeapUsedAfterGcMiB} MiB), restate-server ${m.restateRssMiB} MiB RSS and ${m.restateDiskMiB} MiB disk`).join("; ")}`,
       `   restate-server limits: ${JSON.stringify(results.memory.restateLimits)}`,
       ...memoryNotes.map((note) => `   ${note}`),
@@ -376,12 +503,43 @@ async function main(): Promise<void> {
       ...[
         ...ack.map((r) => ({ name: `1a @${r.rate}/s`, r })),
         ...ackWithWork.map((r) => ({ name: `1b @${r.rate}/s`, r })),
+        { name: "1c @100/s", r: sustainedNew.result },
       ]
         .filter(({ r }) => r.failed > 0)
         .flatMap(({ name, r }) => [
           `${name}: ${r.failed} of ${r.sent} events failed: ${JSON.stringify(r.failures.reasons)}`,
           ...r.failures.productLog.slice(0, 5).map((line) => `   ${line.slice(0, 300)}`),
         ]),
+      "",
+      row(["10. one node and the 3-node cluster (p50 / p99)", "one node", "cluster"], [52, 24, 24]),
+      ...[
+        ["raw Restate send @100/s", pq(floor.sendLatency.latency), pq(onCluster.floor.sendLatency.latency)],
+        ["raw Restate call @100/s", pq(floor.callLatency.latency), pq(onCluster.floor.callLatency.latency)],
+        ["raw calls/s at saturation", String(floor.callPerSecond), String(onCluster.floor.callPerSecond)],
+        [
+          "Slack event ack @100/s (x paired raw send)",
+          at100 ? `${pq(at100.latency)} (${ratio(at100)}x)` : "-",
+          onCluster.ack ? `${pq(onCluster.ack.latency)} (${ratio(onCluster.ack)}x)` : "-",
+        ],
+        [
+          "100 new sessions/s: answered 200 in 3 s",
+          `${sustainedNew.result.answeredIn3s} of ${sustainedNew.result.sent}`,
+          `${onCluster.sustainedNew.answeredIn3s} of ${onCluster.sustainedNew.sent}`,
+        ],
+        ["100 new sessions/s: ack", pq(sustainedNew.result.latency), pq(onCluster.sustainedNew.latency)],
+        ["event to first post", pq(firstPostLatency), pq(onCluster.firstPostLatency)],
+        [
+          "interrupt to new run's first step",
+          pq(interrupt.toNewRunFirstStep),
+          pq(onCluster.interrupt.toNewRunFirstStep),
+        ],
+        ["queue hand-off", pq(handoff), pq(onCluster.handoff)],
+        [
+          "messages/s (invocations, entries per message)",
+          `${sustained.perSecond} (${sustained.invocationsPerMessage}, ${sustained.journalEntriesPerMessage})`,
+          `${onCluster.sustained.perSecond} (${onCluster.sustained.invocationsPerMessage}, ${onCluster.sustained.journalEntriesPerMessage})`,
+        ],
+      ].map((cells) => row(cells, [52, 24, 24])),
       "",
       "Targets (goals, not assertions):",
       ...targets.map((t) => `  ${t.met ? "met   " : "MISSED"} ${t.name}: ${t.actual} (goal ${t.goal})`),
@@ -396,8 +554,29 @@ async function main(): Promise<void> {
     writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
     log(`Wrote ${file}`);
   } finally {
-    await rig.close();
+    await closeRig();
   }
+}
+
+/**
+ * 10. The main figures again on the local 3-node cluster, each measured as on one node: the floor, the
+ * acknowledgement paired with raw sends, new sessions, first post, interrupt, hand-off and throughput.
+ */
+async function clusterFigures(rig: Awaited<ReturnType<typeof startBenchRig>>) {
+  const floor = await measureFloor(rig, P.floorSeconds);
+  await growSessions(rig, Math.min(100, P.sessions[0] ?? 100), 50);
+  const [ack] = await ackLatency(rig, [100], P.ackSeconds);
+  await quiesce(rig);
+  const sustainedNew = await newSessions(rig, 100, P.newSessionsSeconds);
+  await quiesce(rig);
+  const firstPostLatency = await firstPost(rig, 10, P.firstPostSeconds);
+  await quiesce(rig);
+  const interrupt = await interruptLatency(rig, P.interrupts, LATENCY_THREADS_PER_SECOND);
+  await quiesce(rig);
+  const handoff = await queueHandoff(rig, P.handoffs, LATENCY_THREADS_PER_SECOND);
+  await quiesce(rig);
+  const sustained = await throughput(rig, P.throughputOnOneCore, 16);
+  return { floor, ack, sustainedNew, firstPostLatency, interrupt, handoff, sustained };
 }
 
 await main();

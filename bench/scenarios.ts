@@ -8,7 +8,14 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { ingressClient } from "../test/helpers/ingress.ts";
-import { type BenchRig, ITERATIONS, rssMiB, type Thread } from "./bench-rig.ts";
+import {
+  type BenchRig,
+  ITERATIONS,
+  type MemoryAfterGc,
+  residentAnatomy,
+  rssMiB,
+  type Thread,
+} from "./bench-rig.ts";
 import {
   type Latency,
   type OpenLoopResult,
@@ -106,21 +113,44 @@ export async function ackLatency(rig: BenchRig, rates: readonly number[], second
  * 3-iteration run with its posts, reactions and Home updates, so this shows the whole system under load.
  */
 export async function ackLatencyWithWork(rig: BenchRig, rates: readonly number[], seconds: number) {
-  const results: (OpenLoopResult & { failures: Failures })[] = [];
+  const results: NewSessions[] = [];
   for (const rate of rates) {
     await quiesce(rig);
-    rig.takeFailures();
-    const threads: Thread[] = [];
-    const result = await openLoop(rate, seconds, async () => {
-      const { thread, ok } = await rig.mention(rig.newChannel(), undefined, { onlyMention: true });
-      // An event answered 500 started nothing (the rig plays no Slack retry): there is no run to wait for.
-      if (ok) threads.push(thread);
-      return ok;
-    });
-    results.push({ ...result, failures: rig.takeFailures() });
-    await settle(rig, threads, 300_000);
+    results.push(await newSessions(rig, rate, seconds));
   }
   return results;
+}
+
+export type NewSessions = OpenLoopResult & {
+  failures: Failures;
+  /** Events answered 200 within Slack's 3 seconds, of `sent`. */
+  answeredIn3s: number;
+  /** From the first event until every started run had posted all its iterations. */
+  secondsToSettle: number;
+};
+
+/**
+ * Every event the mention of a new thread, at `rate` for `seconds`; then waits until every started run has
+ * posted. Slack gives up on an answer after 3 s: an event answered later (or not 200) counts as unanswered.
+ */
+export async function newSessions(rig: BenchRig, rate: number, seconds: number): Promise<NewSessions> {
+  rig.takeFailures();
+  const threads: Thread[] = [];
+  const started = performance.now();
+  const result = await openLoop(rate, seconds, async () => {
+    const { thread, ok } = await rig.mention(rig.newChannel(), undefined, { onlyMention: true });
+    // An event answered 500 started nothing (the rig plays no Slack retry): there is no run to wait for.
+    if (ok) threads.push(thread);
+    return ok;
+  });
+  const failures = rig.takeFailures();
+  await settle(rig, threads, 300_000);
+  return {
+    ...result,
+    failures,
+    answeredIn3s: result.samples.filter((ms) => ms <= 3000).length,
+    secondsToSettle: Math.round((performance.now() - started) / 100) / 10,
+  };
 }
 
 /** 2. Event to the first post in its thread (the emulator receiving chat.postMessage). */
@@ -343,6 +373,8 @@ export interface MemoryPoint {
   /** After a full garbage collection: what the process really holds. */
   readonly productRssAfterGcMiB: number;
   readonly productHeapUsedAfterGcMiB: number;
+  /** The same, by where it lives (V8's heap, WebAssembly, the C allocator): the evidence for any growth. */
+  readonly productAnatomyAfterGc: MemoryAfterGc & ReturnType<typeof residentAnatomy>;
   readonly restateRssMiB: number;
   readonly restateDiskMiB: number;
 }
@@ -355,6 +387,7 @@ export async function memoryPoint(rig: BenchRig, sessions: number): Promise<Memo
     productRssMiB,
     productRssAfterGcMiB: afterGc.rssMiB,
     productHeapUsedAfterGcMiB: afterGc.heapUsedMiB,
+    productAnatomyAfterGc: { ...afterGc, ...residentAnatomy(rig.productPid) },
     restateRssMiB: rssMiB(rig.restatePid),
     restateDiskMiB: Math.round((directorySize(rig.dataDir) / 1024 / 1024) * 10) / 10,
   };

@@ -52,7 +52,9 @@ export class AppDelivery {
   }) {
     this.workspace = options.workspace;
     this.socket = options.socket;
-    this.agent = options.keepAlive ? new Agent({ keepAlive: true, maxSockets: 64 }) : null;
+    // An idle connection is dropped after 4 s, before the app's server closes it (Node's default: 5 s):
+    // otherwise a delivery can go out on a connection the app is closing at that moment (ECONNRESET).
+    this.agent = options.keepAlive ? new Agent({ keepAlive: true, maxSockets: 64, timeout: 4000 }) : null;
     this.answerTimeoutMs = options.answerTimeoutMs ?? SLACK_APP_ANSWER_TIMEOUT_MS;
   }
 

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { type ClusterPorts, type LocalCluster, startLocalCluster } from "../../src/cluster/local-cluster.ts";
+import { type LocalCluster, startLocalCluster } from "../../src/cluster/local-cluster.ts";
 import { createLogger } from "../../src/logger.ts";
 import { toSessionKey } from "../../src/restate/keys.ts";
 import { TOOL_POST_EVENT } from "../../src/slack/post-to-channel-tool.ts";
@@ -26,8 +26,8 @@ import {
 } from "../../src/slack-emulator/app-requests.ts";
 import type { SlackEmulator } from "../../src/slack-emulator/emulator.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
-import { adminQuery } from "../helpers/admin-query.ts";
-import { freePorts } from "../helpers/free-ports.ts";
+import { clusterAdminQuery } from "../helpers/admin-query.ts";
+import { freeClusterPorts } from "../helpers/free-ports.ts";
 import { ingressClient } from "../helpers/ingress.ts";
 import { TEST_ADAPTER_KEY } from "../helpers/product-settings.ts";
 import {
@@ -78,40 +78,6 @@ interface FailureFigures {
   sentSince: number;
 }
 
-/**
- * A query over the cluster's introspection: it reads from every node, and a node restarted under it can
- * lose its part of the scan ("No such scanner"): asked again, as a person would.
- */
-async function clusterQuery(adminUrl: string, sql: string): Promise<Record<string, unknown>[]> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await adminQuery(adminUrl, sql);
-    } catch (error) {
-      if (attempt >= 10) throw error;
-      await delay(500);
-    }
-  }
-}
-
-async function clusterPorts(): Promise<ClusterPorts> {
-  const ports = await freePorts(18);
-  const take = (n: number) => ports.splice(0, n);
-  const [playground, ingress, admin, services, slack] = take(5) as [number, number, number, number, number];
-  return {
-    playground,
-    ingress,
-    admin,
-    services,
-    slack,
-    nodes: [0, 1, 2].map(() => {
-      const [i, a, n] = take(3) as [number, number, number];
-      return { ingress: i, admin: a, node: n };
-    }),
-    servicesCopies: take(2),
-    slackCopies: take(2),
-  };
-}
-
 for (const slackMode of modes) {
   describe(`the cluster with Slack over ${slackMode === "http" ? "HTTP" : "Socket Mode"}`, () => {
     let cluster: LocalCluster;
@@ -126,7 +92,7 @@ for (const slackMode of modes) {
       dataDir = mkdtempSync(join(tmpdir(), "cluster-faults-"));
       cluster = await startLocalCluster({
         dataDir,
-        ports: await clusterPorts(),
+        ports: await freeClusterPorts(),
         slackMode,
         logger: createLogger({ level: "warn", format: "json" }),
         emulator: { postIntervalMs: 0, socketAckTimeoutMs: 1000 },
@@ -147,7 +113,7 @@ for (const slackMode of modes) {
       // What the fault suite's checks read: the emulator's record, Restate's introspection, the ingress.
       rig = {
         emulator: emulator,
-        restate: { query: (sql: string) => clusterQuery(cluster.adminUrl, sql) },
+        restate: { query: (sql: string) => clusterAdminQuery(cluster.adminUrl, sql) },
         ingress: ingressClient(cluster.ingressUrl),
       } as unknown as Rig;
     });

@@ -11,3 +11,21 @@ export async function adminQuery<Row = Record<string, unknown>>(
   if (!response.ok) throw new Error(`query failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { rows: Row[] }).rows;
 }
+
+/**
+ * The same over a cluster's introspection: it reads from every node, and a node restarted under it (or one
+ * still catching up) can lose its part of the scan ("No such scanner"): asked again, as a person would.
+ */
+export async function clusterAdminQuery<Row = Record<string, unknown>>(
+  adminUrl: string,
+  sql: string,
+): Promise<Row[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await adminQuery<Row>(adminUrl, sql);
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}

@@ -18,7 +18,7 @@ test("the quick benchmark runs every scenario and writes its figures", async () 
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ["bench/run.ts", "--quick", "--out", out],
-      { cwd: root, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: root, timeout: 420_000, maxBuffer: 16 * 1024 * 1024 },
     );
     const files = readdirSync(out).filter((name) => name.endsWith("-quick.json"));
     assert.equal(files.length, 1, `one results file in ${out}`);
@@ -73,6 +73,20 @@ test("the quick benchmark runs every scenario and writes its figures", async () 
     );
     assert.ok(results.throughput.byHandler.length > 0, "work per handler, with the reason for each");
     assert.ok(results.memory.points.length >= 2 && results.memory.points[0].productRssAfterGcMiB > 0);
+    // Where memory lives: the Restate SDK's core is a WebAssembly instance, found and measured.
+    assert.ok(results.memory.points[0].productAnatomyAfterGc.wasmMiB > 0, "WebAssembly memory measured");
+    // New sessions at 100/s, with where the CPU went: each process's time, and our process's profile.
+    const { newSessionsSustained: sustainedNew, cores } = results;
+    assert.ok(sustainedNew.sent > 0 && sustainedNew.answeredIn3s <= sustainedNew.sent);
+    assert.ok(sustainedNew.profile.cpuSeconds.restateServer > 0 && sustainedNew.profile.cpuSeconds.ours > 0);
+    assert.ok(sustainedNew.profile.ours.length > 0, "our process's profile, by package");
+    assert.ok(cores.oneCore > 0 && cores.allCores > 0, "throughput on one core and on all");
+    // The same figures on the local 3-node cluster, in the same table.
+    const { cluster } = results;
+    assert.ok(cluster.floor.callPerSecond > 0 && cluster.newSessionsSustained.sent > 0);
+    assert.ok(cluster.interrupt.toNewRunFirstStep.count > 0 && cluster.queueHandoff.count > 0);
+    assert.ok(cluster.throughput.invocationsPerMessage > 0);
+    assert.match(stdout, /10\. one node and the 3-node cluster/);
     assert.equal(results.burst.completed, results.burst.messages, "every burst message fully processed");
     for (const figure of ["firstWord", "finalText", "interruptToAbort"])
       assert.ok(results.llm[figure].count > 0, `LLM figure ${figure} measured`);
