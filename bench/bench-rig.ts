@@ -193,14 +193,23 @@ export async function startBenchRig(
   const { ingressUrl, adminUrl, dataDir, inspectorUrl } = product;
   const bot = workspace.bot;
 
-  const identity = publicKeyOf(readFileSync(join(dataDir, "request-identity.pem"), "utf8"));
-  const trivialPort = await freePort();
-  const trivial = await startChild(
-    ["bench/trivial-service.ts"],
-    { PORT: String(trivialPort), IDENTITY_KEYS: identity },
-    /listening on/,
-  );
-  await registerDeployment({ adminUrl, endpointUrl: `http://127.0.0.1:${trivialPort}`, force: true });
+  // The floor's trivial service, on the same server; if it cannot start, nothing started is left running.
+  let trivial: Child | null = null;
+  try {
+    const identity = publicKeyOf(readFileSync(join(dataDir, "request-identity.pem"), "utf8"));
+    const trivialPort = await freePort();
+    trivial = await startChild(
+      ["bench/trivial-service.ts"],
+      { PORT: String(trivialPort), IDENTITY_KEYS: identity },
+      /listening on/,
+    );
+    await registerDeployment({ adminUrl, endpointUrl: `http://127.0.0.1:${trivialPort}`, force: true });
+  } catch (error) {
+    trivial?.kill("SIGTERM");
+    await product.close();
+    await emulator.close();
+    throw error;
+  }
 
   let channels = 0;
   let next = 0;
@@ -306,7 +315,7 @@ export async function startBenchRig(
       return { reasons, productLog: product.problems() };
     },
     async close() {
-      trivial.kill("SIGTERM");
+      trivial?.kill("SIGTERM");
       await product.close();
       await emulator.close();
     },

@@ -6,8 +6,8 @@
  * see what a core buys.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BenchRig, openInspector } from "./bench-rig.ts";
 
@@ -29,12 +29,13 @@ export interface Hotspot {
 
 export interface CpuProfile {
   readonly seconds: number;
-  /** CPU seconds each process used over the window, and as a share of all the machine's cores. */
+  /** CPU seconds each process used over the window. */
   readonly cpuSeconds: {
     readonly restateServer: number;
     readonly ours: number;
     readonly benchAndSlack: number;
   };
+  /** How many cores the three kept busy on average over the window. */
   readonly coresBusy: number;
   /** Our process: the share of its busy time by package (ours by file), from V8's sampling profiler. */
   readonly ours: readonly Hotspot[];
@@ -111,6 +112,7 @@ export async function profiled<T>(
   const folder = mkdtempSync(join(tmpdir(), "bench-perf-"));
   const perfFile = join(folder, "restate.data");
   let perf: ChildProcess | null = null;
+  let perfExited: Promise<unknown> = Promise.resolve();
   try {
     await inspector.send("Profiler.enable");
     await inspector.send("Profiler.setSamplingInterval", { interval: 1000 });
@@ -120,6 +122,8 @@ export async function profiled<T>(
         ["record", "-e", "cpu-clock", "-F", "499", "-p", String(rig.restatePid), "-o", perfFile],
         { stdio: "ignore" },
       );
+      // Waited for from the start: a perf that cannot record (no permission, say) exits at once.
+      perfExited = new Promise((resolve) => perf?.once("exit", resolve));
     }
     const before = {
       restate: cpuSecondsOf(rig.restatePid),
@@ -139,10 +143,9 @@ export async function profiled<T>(
     };
     let restateServer: Hotspot[] | null = null;
     if (perf) {
-      const exited = new Promise((resolve) => perf?.once("exit", resolve));
       perf.kill("SIGINT");
-      await exited;
-      restateServer = summarisePerf(perfFile);
+      await perfExited;
+      restateServer = perf.exitCode === 0 && existsSync(perfFile) ? summarisePerf(perfFile) : null;
     }
     const ours = summariseV8(profile);
     return {
@@ -168,19 +171,22 @@ export async function profiled<T>(
 
 /**
  * Runs `body` with restate-server, our process and the benchmark itself (the Slack emulator with it) held
- * to the first `cores` cores, then gives them all the machine's cores back.
+ * to the first `cores` cores, then gives each process back the cores it had.
  */
 export async function onCores<T>(rig: BenchRig, cores: number, body: () => Promise<T>): Promise<T> {
   const pids = [rig.restatePid, rig.productPid, process.pid];
-  const pin = (list: string) => {
-    for (const pid of pids)
-      execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "ignore" });
-  };
-  const all = `0-${cpus().length - 1}`;
-  pin(`0-${cores - 1}`);
+  const cpuList = (pid: number) =>
+    execFileSync("taskset", ["-c", "-p", String(pid)], { encoding: "utf8" })
+      .split(":")
+      .pop()
+      ?.trim() ?? "";
+  const pin = (pid: number, list: string) =>
+    execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "ignore" });
+  const had = new Map(pids.map((pid) => [pid, cpuList(pid)]));
   try {
+    for (const pid of pids) pin(pid, `0-${cores - 1}`);
     return await body();
   } finally {
-    pin(all);
+    for (const [pid, list] of had) pin(pid, list);
   }
 }

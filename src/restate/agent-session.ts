@@ -4,7 +4,8 @@
  * one still unwinding. Between iterations the run takes in messages handed to it (signals `input-<n>`); at
  * its end it tells ChatService (`run_ended`) how many it took in, so a late one starts the next run. It owns
  * no session state: a cancel (interrupt, stop) surfaces as a `CancelledError`, reported, then rethrown. Its
- * one state entry, `progress`, lives while the run does: the run clears it as it reports its end.
+ * one state entry, `progress`, lives while the run does: the run clears it as it reports its end (ChatService
+ * clears it for a run it ended from outside).
  * A Slack session's text is logged at debug only; at info its lines carry ids and counts.
  */
 import * as restate from "@restatedev/restate-sdk";
@@ -462,8 +463,8 @@ export function createAgentSession(options: AgentSessionOptions) {
       ),
 
       /**
-       * Clears a run's progress. Runs clear their own as they end; this answers what earlier versions sent
-       * (ChatService once cleared it after hearing of the end), still queued when they were replaced.
+       * Clears a run's progress. A run clears its own as it ends by itself; ChatService sends this for a run
+       * it ended (cancelled, or killed from outside), one-way to the run's key, so it waits behind the run.
        */
       forget_progress: restate.handlers.object.exclusive(
         { ingressPrivate: true },

@@ -152,8 +152,10 @@ export interface CallerCheck {
   /** A read, or a request whose repeats are bounded: the adapter's, signed within `SIGNATURE_MAX_AGE_MS`. */
   requireAdapterRead(ctx: HandlerContext, why: string): Promise<void>;
   /**
-   * The adapter's signature, whatever its age, without reading the clock (a durable step): enough before
-   * deciding to ignore a request, which changes nothing. Throws the 401 of `requireAdapter`.
+   * The adapter's signature, and its age by this process's clock rather than the journaled one (a durable
+   * step): enough before deciding to ignore a request, which changes nothing whichever way a replay
+   * decides. Throws the 401 of `requireAdapter`; a request that goes on to change something must still
+   * pass `requireAdapter`.
    */
   requireAdapterSignature(ctx: Pick<restate.Context, "request">, why: string): void;
 }
@@ -198,7 +200,8 @@ export function callerCheck(adapterKey: string): CallerCheck {
       await verify(ctx, why, SIGNATURE_MAX_AGE_MS);
     },
     requireAdapterSignature(ctx, why) {
-      refuse(why, verifySignature(adapterKey, signed(ctx)));
+      // Aged too: a captured request must not tell, days later, whether its thread has a session now.
+      refuse(why, verifyRequest(adapterKey, signed(ctx), Date.now(), SIGNED_WRITE_MAX_AGE_MS));
     },
   };
 }

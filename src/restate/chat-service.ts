@@ -205,9 +205,14 @@ function previewed(input: UserInput): UserInput {
     : { ...input, content: previewText(input.content) };
 }
 
-/** The session has heard that `run` ended (the run clears its own progress as it reports its end). */
-function heardRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome): void {
+/**
+ * The session has heard that `run` ended. A run that ends by itself clears its own progress as it reports
+ * its end; one ended from here (cancelled, or killed from outside) may never get that far, so its progress
+ * is forgotten by a send that waits behind the run (`forget_progress`).
+ */
+function heardRunEnd(ctx: ChatContext, run: ActiveRun, outcome: RunOutcome, endedHere = false): void {
   ctx.console.info(`Agent run ${run.id} ${outcome}`);
+  if (endedHere) ctx.objectSendClient(AgentSessionRef, run.key).forget_progress();
 }
 
 export function createChatService(options: ChatServiceOptions) {
@@ -401,7 +406,7 @@ export function createChatService(options: ChatServiceOptions) {
     outcome: "interrupted" | "stopped" | "failed",
   ): Promise<EndedRun> {
     ctx.invocation(active.invocationId as restate.InvocationId).cancel();
-    heardRunEnd(ctx, active, outcome);
+    heardRunEnd(ctx, active, outcome, true);
     const settled = settleStoppedRun(active);
     const fate = outcome === "failed" ? "failed" : "stopped";
     // A wait for approval ends with the run: its tool never runs, and the card says so.
@@ -570,8 +575,9 @@ export function createChatService(options: ChatServiceOptions) {
 
   /**
    * The session joins its channel's list (again, once a listing ran out), which answers with the channel's
-   * default: the one time a session needs to ask. The answer is awaited after the message's outcome, so a
-   * first message's run is already on its way; the wait holds up only a next message of the same thread.
+   * default: the one time a session needs to ask. The call goes out beside the message's outcome and is
+   * awaited after it, so a first message's run never waits for the channel; the wait holds up only a next
+   * message of the same thread.
    */
   function joinChannel(ctx: ChatContext, stored: SessionMeta): Promise<{ mode: Mode | null }> | null {
     const channelKey = channelKeyOf(ctx.key);
@@ -579,8 +585,26 @@ export function createChatService(options: ChatServiceOptions) {
     return ctx.objectClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
   }
 
+  /**
+   * The channel's answer; if the channel cannot answer (a terminal error), the message still stands: the
+   * session stays unlisted and asks its channel when it needs the default, until its next message joins.
+   */
+  async function joinedMode(
+    ctx: ChatContext,
+    joining: Promise<{ mode: Mode | null }>,
+  ): Promise<Mode | null | undefined> {
+    try {
+      return (await joining).mode;
+    } catch (error) {
+      if (!(error instanceof restate.TerminalError) || error instanceof restate.CancelledError) throw error;
+      ctx.console.warn(`The session could not join its channel's list: ${error.message}`);
+      return undefined;
+    }
+  }
+
   /** Keeps the channel's default as the session's; a change anyone sees is reported. */
-  async function learnChannelMode(ctx: ChatContext, mode: Mode | null): Promise<void> {
+  async function learnChannelMode(ctx: ChatContext, mode: Mode | null | undefined): Promise<void> {
+    if (mode === undefined) return;
     const stored = (await ctx.get("meta")) ?? NEW_SESSION;
     if (stored.channelModeKnown && stored.channelMode === mode) return;
     const meta: SessionMeta = { ...stored, channelMode: mode, channelModeKnown: true };
@@ -738,7 +762,7 @@ export function createChatService(options: ChatServiceOptions) {
             // 6. One outcome.
             const receipt = await act(ctx, meta, planned, input);
             // 7. The channel's default, for the session's next messages.
-            if (joining) await learnChannelMode(ctx, (await joining).mode);
+            if (joining) await learnChannelMode(ctx, await joinedMode(ctx, joining));
             return receipt;
           }),
       ),

@@ -73,6 +73,11 @@ describe("a run's progress", () => {
     held.release();
     await sessionReads(stack.ingress).idle(key);
     await stateGone("AgentSession", runKey, "progress");
+    // The run cleared it itself: nothing else was sent to clear it.
+    const clearing = await stack.restate.query(
+      `SELECT id FROM sys_invocation WHERE target_service_key = '${runKey}' AND target_handler_name = 'forget_progress'`,
+    );
+    assert.deepEqual(clearing, []);
     // The run's end itself is still on record, in Restate's record of its invocation.
     await runCompleted(stack.restate, key, call.runId);
   });
