@@ -292,7 +292,7 @@ export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
   "ChatService/get_status": "someone reads a session's status",
   "AgentSession/get_progress": "a Home publish reads the iteration of each running run",
   "ChannelSettings/add_session":
-    "a new session joins its channel (after its run was sent): listed for /agentmode and for pushes of the channel's default, which it returns",
+    "a new session joins its channel (beside its first run, which does not wait): listed for /agentmode and for pushes of the channel's default, which it returns",
   "ChatService/channel_mode_changed": "a change of the channel's default, pushed to every session it lists",
   "ChannelSettings/get_mode":
     "a message while a run goes on, in a session its channel stopped listing (CHANNEL_LISTING_RETENTION without a message)",

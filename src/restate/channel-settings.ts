@@ -66,8 +66,8 @@ export function createChannelSettings(options: {
       ),
 
       /**
-       * A session of this channel starts (called after its first message's run was sent, so that run never
-       * waits here): it is listed, and answered with the default. Exclusive like `set_mode`, so a session
+       * A session of this channel starts (called beside its first message's run, which never waits for the
+       * answer): it is listed, and answered with the default. Exclusive like `set_mode`, so a session
        * hears of every change: one made before it was listed in this answer, one after by a push.
        */
       add_session: restate.handlers.object.exclusive(
