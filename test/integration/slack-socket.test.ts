@@ -63,6 +63,8 @@ test("a mention over Socket Mode starts a session and is answered in its thread"
     { what: "the answer" },
   );
   const key = toSessionKey("T0001", GENERAL, message.ts);
+  // The answer reaches the thread a moment before the session hears its run end and keeps it.
+  await sessionReads(stack.ingress).idle(key);
   assert.deepEqual(
     (await history(key)).map((e) => e.content),
     ["hi", "answered over the socket"],
