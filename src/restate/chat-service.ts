@@ -173,9 +173,6 @@ function cardOf(approval: PendingApproval): ShownApproval {
   return { id: approval.id, ...shownApproval(approval) };
 }
 
-/** Every time a session records is its invocation's one clock reading (a durable step, read once). */
-const nowIso = invocationNowIso;
-
 const fates = (inputs: readonly UserInput[], fate: Fate): FateChange[] =>
   inputs.map((input) => ({ input, fate }));
 
@@ -415,7 +412,7 @@ export function createChatService(options: ChatServiceOptions) {
           await recordDecision(ctx, active, {
             verdict: "superseded",
             by: null,
-            at: await nowIso(ctx),
+            at: await invocationNowIso(ctx),
             reason: null,
           }),
         ]
@@ -501,7 +498,7 @@ export function createChatService(options: ChatServiceOptions) {
   /** The message as the session keeps it: an id, and when it was written (a Slack message says when). */
   async function toInput(ctx: ChatContext, message: IncomingMessage): Promise<UserInput> {
     const { source } = message;
-    const at = source ? slackTsToIso(source.ts) : await nowIso(ctx);
+    const at = source ? slackTsToIso(source.ts) : await invocationNowIso(ctx);
     return {
       id: ctx.rand.uuidv4(),
       content: message.content,
@@ -918,7 +915,12 @@ export function createChatService(options: ChatServiceOptions) {
             ctx,
             (await ctx.get("meta")) ?? NEW_SESSION,
             { ...active, approval: active.approval },
-            { verdict: "timed_out", by: null, at: await nowIso(ctx), reason: `no decision within ${after}` },
+            {
+              verdict: "timed_out",
+              by: null,
+              at: await invocationNowIso(ctx),
+              reason: `no decision within ${after}`,
+            },
           );
         },
       ),
@@ -941,7 +943,8 @@ export function createChatService(options: ChatServiceOptions) {
             state: "offered",
             offeredAt: await invocationNow(ctx),
           };
-          if (options.approvals.undoOnInterrupt) kept = startUndo(ctx, meta, kept, null, await nowIso(ctx));
+          if (options.approvals.undoOnInterrupt)
+            kept = startUndo(ctx, meta, kept, null, await invocationNowIso(ctx));
           ctx.set("undos", remembered((await ctx.get("undos")) ?? [], kept));
           await reportAsIs(ctx, meta, [], {
             undo: kept,
