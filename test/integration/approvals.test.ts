@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { EFFECT_LANDING_GRACE_MS } from "../../src/restate/agent-session.ts";
 import { toSessionKey } from "../../src/restate/keys.ts";
 import { TOOL_POST_EVENT } from "../../src/slack/post-to-channel-tool.ts";
 import type { EmMessage } from "../../src/slack-emulator/workspace.ts";
@@ -71,13 +72,13 @@ function threadKit(get: () => SlackStack) {
         what: `the card to say ${pattern}: ${textOf(channel, ts)}`,
       }),
     /** A message of the thread saying `pattern`. */
-    noticeSays: (channel: string, threadTs: string, pattern: RegExp) =>
+    noticeSays: (channel: string, threadTs: string, pattern: RegExp, timeoutMs?: number) =>
       waitFor(
         () =>
           get()
             .emulator.thread(channel, threadTs)
             .find((m) => pattern.test(JSON.stringify(m.blocks ?? []))),
-        { what: `a message in the thread saying ${pattern}` },
+        { what: `a message in the thread saying ${pattern}`, ...(timeoutMs ? { timeoutMs } : {}) },
       ),
     click: (user: string, channel: string, ts: string, actionId: string) =>
       get().emulator.interact({ user, on: { channel, ts }, actionId }),
@@ -454,9 +455,10 @@ describe("with APPROVERS, a short APPROVAL_TIMEOUT and UNDO_ON_INTERRUPT", () =>
     await next.arrived;
     next.release({ output: "ok", done: true });
     await kit.noticeSays(channel, root, /Undoing \(asked automatically\)|Undoing/);
-    // Now it lands, after the run has ended; the undo waited for it.
+    // Now it lands, after the run has ended; the undo waited for it: the grace it gives a post still
+    // landing is a durable sleep, so the note comes only after it, whenever the post landed.
     posting.release();
-    await kit.noticeSays(channel, root, /Undone automatically.* undone/);
+    await kit.noticeSays(channel, root, /Undone automatically.* undone/, EFFECT_LANDING_GRACE_MS + 20_000);
     assert.equal(kit.toolPosts(channel).length, 0, "the late post is gone");
     assert.equal(strict.emulator.deletedFrom(channel).length, 1);
   });
