@@ -286,7 +286,7 @@ export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
   "SlackThread/changed": "fate reactions on the messages whose fate changed",
   "SlackThread/apply_status": "the thread's Slack agent session status set, at the workspace's pace",
   "SlackWorkspace/pace_status":
-    "a status change takes its turn in the workspace's pace of status calls (one-way)",
+    "a thread takes a turn in the workspace's pace of status calls (one-way; at most one waits per thread, so a change while it waits costs none)",
   "UserHome/session_changed": "a person's Home learns that one of their sessions changed",
   "UserHome/publish": "debounced views.publish of a person's Home",
   "ChatService/get_status": "someone reads a session's status",

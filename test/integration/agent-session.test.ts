@@ -455,3 +455,55 @@ describe("the pace of status calls", () => {
     assert.ok(spread >= 3000, `the 4 calls beyond the 12 at once waited their turn (${spread} ms)`);
   });
 });
+
+describe("a thread's turn in the workspace's pace", () => {
+  let slow: SlackStack;
+  before(async () => {
+    // 12 a minute: 2 at once, then one every 5 s.
+    slow = await startSlackStack({ env: { SLACK_STATUS_PER_MINUTE: "12" } });
+    slow.sink.setDefaultReply(() => ({ output: "done", done: true }));
+  });
+  after(() => slow?.close());
+
+  test("a run that starts and ends while its thread's turn waits takes one turn, and Slack gets only what is true then", async () => {
+    // Two runs held at `processing` take the two calls that may go at once.
+    const fillers = ["filler 0", "filler 1"];
+    const holds = fillers.map((text) =>
+      slow.sink.hold((call) => call.kind === "step" && call.history.at(-1)?.content === text),
+    );
+    const roots = await Promise.all(
+      fillers.map((text) =>
+        slow.emulator.userPosts({ user: ALICE, channel: "C0GENERAL", text: `<@${BOT}> ${text}` }),
+      ),
+    );
+    const statusOf = (ts: string) => slow.emulator.workspace.agentSession("C0GENERAL", ts)?.status;
+    await waitFor(() => roots.every(({ message }) => statusOf(message.ts) === "processing") || undefined, {
+      what: "both fillers processing",
+    });
+    // This run starts and ends within the 5 s its thread waits for a turn.
+    const { message } = await slow.emulator.userPosts({
+      user: ALICE,
+      channel: "C0GENERAL",
+      text: `<@${BOT}> quick one`,
+    });
+    await waitFor(() => (statusOf(message.ts) === "active" ? true : undefined), {
+      what: "the quick session active",
+    });
+    const itsCalls = slow.emulator
+      .callsTo("agents.sessions.setStatus")
+      .filter((call) => call.ok && call.args.thread_ts === message.ts);
+    assert.deepEqual(
+      itsCalls.map((call) => call.args.status),
+      ["active"],
+      "one call, with the status of the end",
+    );
+    const [turns] = await slow.restate.query<{ n: number }>(
+      "SELECT count(*) AS n FROM sys_invocation WHERE target_handler_name = 'pace_status'",
+    );
+    assert.equal(turns?.n, 3, "one turn per thread: the fillers' two and the quick one's");
+    for (const held of holds) held.release({ output: "done", done: true });
+    await waitFor(() => roots.every(({ message }) => statusOf(message.ts) === "active") || undefined, {
+      what: "the fillers active in the end",
+    });
+  });
+});

@@ -31,6 +31,8 @@ type ThreadState = {
   agentTarget: { channel: string; threadTs: string; title: string | null; initiator: string | null };
   /** The thread's notices that may still change (approval cards, undo notes): notice id -> message ts. */
   notices: Record<string, string>;
+  /** An `apply_status` is on its way from the workspace: a change meanwhile only updates what it sets. */
+  statusPaced: true;
 };
 
 const FINAL_FATES: ReadonlySet<Fate> = new Set<Fate>(["done", "stopped", "failed"]);
@@ -52,9 +54,10 @@ export function createSlackThread(options: { slack: WorkspaceClients; journalRet
    * Changes arrive here in the order the session made them, one at a time, so an interrupt's hand-over
    * (one change: the new run active) never lets the old run's `active` land after the new `processing`.
    * The status wanted is recorded, then set by `apply_status`, which the workspace sends back at the pace
-   * of its status calls (SlackWorkspace/pace_status), so that the thread's reactions never wait for it;
-   * whichever runs sets the status wanted by then (the latest), and a later one finds nothing to do. A change that says Slack may
-   * show something else (Slack's Stop pressed on an idle session) sets the status again.
+   * of its status calls (SlackWorkspace/pace_status), so that the thread's reactions never wait for it. It
+   * sets the status wanted when it runs (the latest), so a thread asks for its turn only when none is on
+   * its way: a run's start and end in quick succession take one turn of the workspace, not two. A change
+   * that says Slack may show something else (Slack's Stop pressed on an idle session) sets the status again.
    */
   async function wantAgentStatus(ctx: ThreadContext, change: SessionChange): Promise<void> {
     const applied = (await ctx.get("agentStatus")) ?? undefined;
@@ -71,13 +74,16 @@ export function createSlackThread(options: { slack: WorkspaceClients; journalRet
       initiator: change.people[0] ?? null,
     });
     if (change.reassertStatus) ctx.clear("agentStatus");
+    if (await ctx.get("statusPaced")) return;
     // One-way: the workspace sends `apply_status` back when its pace allows (a burst of threads never
     // waits in line on the workspace, in Restate or in our process).
+    ctx.set("statusPaced", true);
     ctx.objectSendClient(SlackWorkspaceRef, origin.team).pace_status({ thread: ctx.key });
   }
 
   /** Sets the status wanted now, unless it is what Slack already shows. */
   async function applyAgentStatus(ctx: ThreadContext): Promise<void> {
+    ctx.clear("statusPaced");
     const wanted = await ctx.get("agentStatusWanted");
     const target = await ctx.get("agentTarget");
     if (!wanted || !target || wanted === (await ctx.get("agentStatus"))) return;
