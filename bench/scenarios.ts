@@ -299,9 +299,9 @@ export const INVOCATION_REASONS: Readonly<Record<string, string>> = {
   "SlackWorkspace/register_session":
     "a new session joins its workspace's list (one-way), to be stopped and forgotten when the app is uninstalled",
   "ChannelSettings/unlist_session":
-    "the channel's listing of a session ends after CHANNEL_LISTING_RETENTION (scheduled, not yet run)",
+    "the end of a listing made by an earlier version, which set a timer per session (listings now end by time, with no timer)",
   "ChatService/channel_unlisted":
-    "the channel tells a session its listing ended: its next message lists it again",
+    "the channel tells a session that an earlier version listed that its listing ended: its next message lists it again",
 };
 
 export interface Throughput {

@@ -21,6 +21,7 @@ import {
   type UndoResult,
 } from "./approvals.ts";
 import { type CallerCheck, leavingNoTrace } from "./caller.ts";
+import type { ChannelListing } from "./channel-settings.ts";
 import { AgentSessionRef, CHAT_SERVICE, ChannelSettingsRef, ChatServiceRef } from "./contracts.ts";
 import { invocationNow, invocationNowIso } from "./invocation-clock.ts";
 import { channelKeyOf, parseSessionKey, toRunKey } from "./keys.ts";
@@ -57,6 +58,7 @@ import {
   type HistoryEntry,
   handOver,
   keepsCompaction,
+  knowsChannelMode,
   type MessagePlan,
   NEW_SESSION,
   nextRunInputs,
@@ -324,19 +326,21 @@ export function createChatService(options: ChatServiceOptions) {
   }
 
   /**
-   * The mode in force: the session's own, else its channel's default, else `MODE`. The channel tells a
-   * session its default when the session joins (`joinChannel`, on its first message) and pushes every
-   * change while it lists the session (`channel_mode_changed`), so a message never asks. Only a session
-   * whose listing ran out (`channel_unlisted`, `CHANNEL_LISTING_RETENTION` without a message) asks, if a
-   * run is still going when its next message comes.
+   * The mode in force at `at` (a message's time, epoch ms; null: now): the session's own, else its
+   * channel's default, else `MODE`. The channel tells a session its default when the session joins
+   * (`joinChannel`, on its first message) and pushes every change while it lists the session
+   * (`channel_mode_changed`), so a message never asks. Only a session whose listing ran out
+   * (`CHANNEL_LISTING_RETENTION` without a message) asks, if a run is still going when its next message comes.
    */
   async function modeOf(
     ctx: ChatSharedContext | ChatContext,
     meta: SessionMeta,
+    at: number | null,
   ): Promise<{ mode: Mode; source: ModeSource }> {
     const channelKey = channelKeyOf(ctx.key);
+    const known = async () => knowsChannelMode(meta, at ?? (await invocationNow(ctx)));
     const channelMode =
-      meta.mode || meta.channelModeKnown || !channelKey
+      meta.mode || !channelKey || (await known())
         ? meta.channelMode
         : (await ctx.objectClient(ChannelSettingsRef, channelKey).get_mode()).mode;
     return resolveMode(meta.mode, channelMode, options.defaultMode);
@@ -515,7 +519,7 @@ export function createChatService(options: ChatServiceOptions) {
     const active = await ctx.get("activeRun");
     let running: RunningSession | null = null;
     if (active) {
-      const { mode } = await modeOf(ctx, meta);
+      const { mode } = await modeOf(ctx, meta, Date.parse(input.at));
       running = { active, mode, queue: (await ctx.get("queue")) ?? [] };
     }
     try {
@@ -571,27 +575,32 @@ export function createChatService(options: ChatServiceOptions) {
   }
 
   /**
-   * The session joins its channel's list (again, once a listing ran out), which answers with the channel's
-   * default: the one time a session needs to ask. The call goes out beside the message's outcome and is
-   * awaited after it, so a first message's run never waits for the channel; the wait holds up only a next
-   * message of the same thread.
+   * The session joins its channel's list (again, once its listing ran out by the time of this message),
+   * which answers with the channel's default: the one time a session needs to ask. The call goes out
+   * beside the message's outcome and is awaited after it, so a first message's run never waits for the
+   * channel; the wait holds up only a next message of the same thread.
    */
-  function joinChannel(ctx: ChatContext, stored: SessionMeta): Promise<{ mode: Mode | null }> | null {
+  function joinChannel(
+    ctx: ChatContext,
+    stored: SessionMeta,
+    input: UserInput,
+  ): Promise<ChannelListing> | null {
     const channelKey = channelKeyOf(ctx.key);
-    if (!channelKey || stored.channelModeKnown) return null;
-    return ctx.objectClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key });
+    const at = Date.parse(input.at);
+    if (!channelKey || knowsChannelMode(stored, at)) return null;
+    return ctx.objectClient(ChannelSettingsRef, channelKey).add_session({ key: ctx.key, at });
   }
 
   /**
    * The channel's answer; if the channel cannot answer (a terminal error), the message still stands: the
    * session stays unlisted and asks its channel when it needs the default, until its next message joins.
    */
-  async function joinedMode(
+  async function joinedListing(
     ctx: ChatContext,
-    joining: Promise<{ mode: Mode | null }>,
-  ): Promise<Mode | null | undefined> {
+    joining: Promise<ChannelListing>,
+  ): Promise<ChannelListing | undefined> {
     try {
-      return (await joining).mode;
+      return await joining;
     } catch (error) {
       if (!(error instanceof restate.TerminalError) || error instanceof restate.CancelledError) throw error;
       ctx.console.warn(`The session could not join its channel's list: ${error.message}`);
@@ -599,12 +608,20 @@ export function createChatService(options: ChatServiceOptions) {
     }
   }
 
-  /** Keeps the channel's default as the session's; a change anyone sees is reported. */
-  async function learnChannelMode(ctx: ChatContext, mode: Mode | null | undefined): Promise<void> {
+  /**
+   * Keeps the channel's default as the session's (and, when it joined, until when it hears of changes);
+   * a change anyone sees is reported.
+   */
+  async function learnChannelMode(
+    ctx: ChatContext,
+    mode: Mode | null | undefined,
+    listedUntil?: number,
+  ): Promise<void> {
     if (mode === undefined) return;
     const stored = (await ctx.get("meta")) ?? NEW_SESSION;
-    if (stored.channelModeKnown && stored.channelMode === mode) return;
-    const meta: SessionMeta = { ...stored, channelMode: mode, channelModeKnown: true };
+    const listed = listedUntil === undefined ? {} : { listedUntil };
+    if (stored.channelModeKnown && stored.channelMode === mode && listedUntil === undefined) return;
+    const meta: SessionMeta = { ...stored, channelMode: mode, channelModeKnown: true, ...listed };
     ctx.set("meta", meta);
     // The first answer of a channel without a default changes nothing anyone sees.
     if (stored.channelMode === mode) return;
@@ -755,11 +772,14 @@ export function createChatService(options: ChatServiceOptions) {
             const planned = await plan(ctx, stored, input);
             // 5. The session records its writer (and, on its first message, itself); a new one joins its channel.
             const meta = admit(ctx, stored, message, input);
-            const joining = joinChannel(ctx, stored);
+            const joining = joinChannel(ctx, stored, input);
             // 6. One outcome.
             const receipt = await act(ctx, meta, planned, input);
             // 7. The channel's default, for the session's next messages.
-            if (joining) await learnChannelMode(ctx, await joinedMode(ctx, joining));
+            if (joining) {
+              const listing = await joinedListing(ctx, joining);
+              await learnChannelMode(ctx, listing?.mode, listing?.listedUntil);
+            }
             return receipt;
           }),
       ),
@@ -1164,7 +1184,10 @@ export function createChatService(options: ChatServiceOptions) {
         },
       ),
 
-      /** The channel no longer lists the session (its listing ran out): ask it again when needed. */
+      /**
+       * The channel no longer lists the session: sent by a listing made by an earlier version, whose end the
+       * session does not know itself (`listedUntil`). It asks the channel again when needed.
+       */
       channel_unlisted: restate.handlers.object.exclusive(
         { ingressPrivate: true },
         async (ctx: ChatContext): Promise<void> => {
@@ -1230,7 +1253,7 @@ export function createChatService(options: ChatServiceOptions) {
           slackThread ? previewedApproval(shownApproval(approval), previewText) : shownApproval(approval);
         const meta = (await ctx.get("meta")) ?? NEW_SESSION;
         const active = await ctx.get("activeRun");
-        const { mode, source } = await modeOf(ctx, meta);
+        const { mode, source } = await modeOf(ctx, meta, null);
         let activeRun: SessionStatus["activeRun"] = null;
         const first = active?.inputs[0];
         if (active && first) {

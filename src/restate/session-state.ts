@@ -43,6 +43,12 @@ export interface SessionMeta {
   readonly channelMode: Mode | null;
   /** Whether `channelMode` is known: a new session hears it from its channel a moment after it starts. */
   readonly channelModeKnown: boolean;
+  /**
+   * Until when (epoch ms, by its messages' times) the channel lists the session and pushes changes of its
+   * default; a message from then on finds `channelMode` no longer known. Absent for listings made by
+   * earlier versions, which the channel ends itself (`channel_unlisted`).
+   */
+  readonly listedUntil?: number;
   /** How many people found the session's answers good or bad (their latest click on each answer). */
   readonly feedback?: FeedbackCounts;
 }
@@ -179,6 +185,11 @@ const TITLE_LENGTH = 200;
  * the writer joins its people. Returns `meta` itself when nothing changed, so only a change is written.
  * `hasChannel`: whether the session's key names a channel, whose default it will then hear of.
  */
+/** Whether the session knows its channel's default at `at` (epoch ms): told, and still listed then. */
+export function knowsChannelMode(meta: SessionMeta, at: number): boolean {
+  return meta.channelModeKnown && (meta.listedUntil === undefined || at < meta.listedUntil);
+}
+
 export function acceptMessage(
   meta: SessionMeta,
   input: UserInput,

@@ -80,14 +80,13 @@ const STATE_QUERY =
 /**
  * The state of everything, once background work (reactions, Home publishes, posts) has finished: no
  * invocation left that is not completed (a retry backing off for up to 30 s counts as unfinished), and the
- * state unchanged for a second. A channel's timer that ends a session's listing days later
- * (`unlist_session`, scheduled) is no work in flight.
+ * state unchanged for a second.
  */
 async function quiescentState(): Promise<Record<string, unknown>[]> {
   await waitUntil(
     async () => {
       const rows = await rig.restate.query<{ n: number }>(
-        "SELECT count(*) AS n FROM sys_invocation WHERE status <> 'completed' AND NOT (status = 'scheduled' AND target_handler_name = 'unlist_session')",
+        "SELECT count(*) AS n FROM sys_invocation WHERE status <> 'completed'",
       );
       return Number(rows[0]?.n ?? 0) === 0;
     },

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { toChannelKey, toSessionKey } from "../../src/restate/keys.ts";
+import { slackTsToIso } from "../../src/restate/session-state.ts";
 import { sessionReads } from "../helpers/session-reads.ts";
 import { type SlackStack, startSlackStack } from "../helpers/slack-stack.ts";
 import { stepOf } from "../helpers/step-sink.ts";
@@ -17,6 +18,9 @@ const BOB = "U0BOB0002";
 const BOT = "U0AGENT01";
 /** Short, so that a listing runs out within a test; long enough that a test sees it listed first. */
 const LISTING = "3s";
+const LISTING_MS = 3000;
+/** When a Slack message was written (epoch ms), as a session reads its ts. */
+const writtenAt = (ts: string) => Date.parse(slackTsToIso(ts));
 
 let stack: SlackStack;
 before(async () => {
@@ -141,7 +145,7 @@ describe("a message's reaction", () => {
 });
 
 describe("a channel's list of its sessions", () => {
-  test("lists a session for CHANNEL_LISTING_RETENTION, then tells it; the session then asks its channel, and its next message lists it again", async () => {
+  test("lists a session until CHANNEL_LISTING_RETENTION after its message, with no timer; then the session asks its channel, a later session's joining drops the listing, and the next message lists it again", async () => {
     const channel = newChannel();
     const channelKey = toChannelKey("T0001", channel);
     const root = await mention(channel, "a session");
@@ -151,14 +155,18 @@ describe("a channel's list of its sessions", () => {
       what: "the listing",
     });
     await sessionReads(stack.ingress).idle(key);
-    const known = async () =>
-      JSON.parse((await stateOf("ChatService", key)).get("meta") ?? "{}").channelModeKnown;
-    assert.equal(await known(), true);
+    const meta = async () => JSON.parse((await stateOf("ChatService", key)).get("meta") ?? "{}");
+    const first = await meta();
+    assert.equal(first.channelModeKnown, true);
+    // Listed from the time of its message, and the session knows until when: nothing is scheduled.
+    assert.equal(first.listedUntil, writtenAt(root.ts) + LISTING_MS);
+    const timers = await stack.restate.query<{ n: number }>(
+      `SELECT count(*) AS n FROM sys_invocation WHERE target_service_key = '${channelKey}' AND status = 'scheduled'`,
+    );
+    assert.equal(timers[0]?.n, 0, "no timer per listing");
 
-    // The listing runs out: the entry goes, and the session knows it no longer hears of changes.
-    await stateGone("ChannelSettings", channelKey, entry);
-    await waitFor(async () => (await known()) === false, { what: "the session to hear it is unlisted" });
-    // A change of the channel's default while unlisted still applies: the session asks its channel.
+    // The listing runs out. A change of the channel's default still applies: the session asks its channel.
+    await waitFor(() => Date.now() > first.listedUntil || undefined, { what: "the listing to run out" });
     await stack.emulator.slashCommand({ user: BOB, channel, command: "/agentmode", text: "queue" });
     await waitFor(
       async () => ((await stateOf("ChannelSettings", channelKey)).get("mode") ? true : undefined),
@@ -169,12 +177,19 @@ describe("a channel's list of its sessions", () => {
     const status = await sessionReads(stack.ingress).status(key);
     assert.deepEqual({ mode: status.mode, source: status.modeSource }, { mode: "QUEUE", source: "channel" });
 
-    // The next message in the thread lists the session again.
-    await mention(channel, "again", root.ts);
+    // The next session of the channel drops the listings that ran out before its message.
+    const other = await mention(channel, "another session");
+    await stateGone("ChannelSettings", channelKey, entry);
+    await sessionReads(stack.ingress).idle(toSessionKey("T0001", channel, other.ts));
+
+    // The next message in the thread lists the session again, from its own time.
+    const again = await mention(channel, "again", root.ts);
     await waitFor(async () => (await stateOf("ChannelSettings", channelKey)).has(entry), {
       what: "the listing again",
     });
-    await waitFor(async () => (await known()) === true, { what: "the session to hear its channel again" });
+    await waitFor(async () => (await meta()).listedUntil === writtenAt(again.ts) + LISTING_MS || undefined, {
+      what: "the session to know its new listing",
+    });
     await sessionReads(stack.ingress).idle(key);
   });
 });
